@@ -1,0 +1,103 @@
+"""The expression whitelist: what BPMN/DMN code may and may not do."""
+
+import pytest
+import time_machine
+
+from workflows.calendar import WorkingCalendar
+from workflows.script_env import (
+    HELPER_NAMES,
+    Helpers,
+    RestrictedEnvironment,
+    UnsafeExpression,
+    check_source,
+)
+
+
+@pytest.fixture
+def env():
+    return RestrictedEnvironment(Helpers(WorkingCalendar()))
+
+
+def test_helpers_are_the_documented_whitelist():
+    assert {
+        "working_days_after", "calendar_days_after", "hours_after", "end_of_day", "today",
+        "now", "has_any", "count_elements", "list_elements",
+    } == HELPER_NAMES  # fmt: skip
+
+
+def test_deadline_helpers_in_expressions(env):
+    data = {"register_hazard": {"found_on": "2026-09-24"}}
+    due = env.evaluate('working_days_after(register_hazard["found_on"], 5)', data)
+    assert due == "2026-10-09T23:59:59+08:00"
+    assert env.evaluate('calendar_days_after("2026-09-20", 11)', {}) == "2026-10-08T23:59:59+08:00"
+    assert env.evaluate('hours_after("2026-10-09T10:00:00+08:00", 24)', {}).startswith(
+        "2026-10-10T10:00:00"
+    )
+    assert env.evaluate('end_of_day("2026-03-02")', {}) == "2026-03-02T23:59:59+08:00"
+
+
+@time_machine.travel("2026-10-09 16:30:00+00:00", tick=False)
+def test_today_and_now_are_shanghai_time(env):
+    assert env.evaluate("today()", {}) == "2026-10-10"
+    assert env.evaluate("now()", {}) == "2026-10-10T00:30:00+08:00"
+
+
+def test_gateway_style_expressions(env):
+    data = {"government_decision": {"decision": "agree"}, "items": [1, 2, 3]}
+    assert env.evaluate('government_decision["decision"] == "agree"', data) is True
+    assert env.evaluate('government_decision.get("decision")', data) == "agree"
+    assert env.evaluate("len(items) >= 3 and max(items) == 3", data) is True
+    assert env.evaluate('has_any(["crowded", "other"], "crowded", "flammable")', {}) is True
+
+
+def test_scripts_assign_into_task_data(env):
+    data = {"plan": {"rectify_by": "2026-12-01"}, "n": 0}
+    env.execute('rectify_by = plan["rectify_by"]\nn = n + 1', data)
+    assert data["rectify_by"] == "2026-12-01"
+    assert data["n"] == 1
+    assert "working_days_after" not in data and "__builtins__" not in data
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "__import__('os').system('true')",
+        "().__class__.__bases__[0].__subclasses__()",
+        "open('/etc/passwd').read()",
+        "(lambda: 1)()",
+        "'{0.__class__}'.format(1)",
+        "getattr(1, 'real')",
+        "eval('1')",
+        "exec('x = 1')",
+        "globals()",
+        "b'bytes'",
+        "_private",
+    ],
+)
+def test_dangerous_expressions_are_refused(env, source):
+    with pytest.raises((UnsafeExpression, NameError)):
+        env.evaluate(source, {})
+
+
+@pytest.mark.parametrize(
+    "script",
+    ["import os", "from os import path", "def f():\n    return 1", "class A:\n    pass",
+     "while True:\n    pass", "try:\n    x = 1\nexcept Exception:\n    pass", "del x",
+     "global x"],
+)  # fmt: skip
+def test_dangerous_scripts_are_refused(script):
+    with pytest.raises(UnsafeExpression):
+        check_source(script, "exec")
+
+
+def test_form_data_is_never_code(env):
+    payload = "__import__('os').system('touch /tmp/duban-pwned')"
+    data = {"register_hazard": {"description": payload}}
+    assert env.evaluate('register_hazard["description"]', data) == payload
+    env.execute('copy = register_hazard["description"]', data)
+    assert data["copy"] == payload
+
+
+def test_helper_names_cannot_be_shadowed_by_data(env):
+    with pytest.raises(ValueError, match="overwrites"):
+        env.execute("x = 1", {"today": "2026-01-01"})

@@ -1,0 +1,1 @@
+"""Duban engine glue: pure Python around SpiffWorkflow. Never imports Flask."""

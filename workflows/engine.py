@@ -1,0 +1,222 @@
+"""The engine facade the web app uses: start, load, complete, fire timers, save.
+
+One :class:`Engine` per process (it holds the catalogue, the calendar, the script engine and
+the serializer); one :class:`Instance` per case being worked on in a request or a sweep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import EscalationEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from workflows.calendar import WorkingCalendar
+from workflows.catalog import ProcessCatalog, ProcessVersion
+from workflows.script_env import DubanScriptEngine
+from workflows.state import StateSerializer
+from workflows.timers import WaitingTimer, next_timer_at, recompute_provisional, waiting_timers
+
+
+class TaskNotReady(Exception):
+    """The task does not exist in this case or is not waiting for a person."""
+
+
+@dataclass(frozen=True)
+class HumanTask:
+    """A user task waiting for a person."""
+
+    id: str
+    name: str  # BPMN id, also the form name in forms/
+    label: str  # Chinese name from the diagram
+    lane: str  # role, resolved to an agency by workflows.lanes
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """An escalation thrown by the process (a missed deadline); nothing in BPMN catches it."""
+
+    code: str
+    name: str
+
+
+@dataclass
+class StepResult:
+    """What one step (a completion or a timer sweep) did."""
+
+    completed: list[str] = field(default_factory=list)  # BPMN ids of tasks run, in order
+    fired_timers: list[WaitingTimer] = field(default_factory=list)
+    escalations: list[Escalation] = field(default_factory=list)
+
+
+class Instance:
+    """One case's workflow, loaded for a step."""
+
+    def __init__(self, engine: Engine, process: ProcessVersion, workflow: BpmnWorkflow) -> None:
+        """Wrap a SpiffWorkflow workflow of a known process version."""
+        self.engine = engine
+        self.process = process
+        self.workflow = workflow
+
+    @property
+    def process_id(self) -> str:
+        """The process id."""
+        return self.process.process_id
+
+    @property
+    def version(self) -> str:
+        """The process version the case runs on."""
+        return self.process.version
+
+    @property
+    def completed(self) -> bool:
+        """True when the process reached its end."""
+        return self.workflow.completed
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The case data as seen by the most recently completed task."""
+        last = self.workflow.last_task
+        return dict(last.data) if last is not None else dict(self.workflow.data)
+
+    def _lane_of(self, task: Task) -> str:
+        lane = self.process.lanes.get(task.task_spec.name)
+        workflow = task.workflow
+        while lane is None and workflow.parent_task_id is not None:
+            parent = self.workflow.get_task_from_id(workflow.parent_task_id)
+            lane = self.process.lanes.get(parent.task_spec.name)
+            workflow = parent.workflow
+        return lane or ""
+
+    def ready_tasks(self) -> list[HumanTask]:
+        """Return the user tasks waiting for a person."""
+        return [
+            HumanTask(
+                id=str(task.id),
+                name=task.task_spec.name,
+                label=task.task_spec.bpmn_name or task.task_spec.name,
+                lane=self._lane_of(task),
+            )
+            for task in self.workflow.get_tasks(state=TaskState.READY, manual=True)
+        ]
+
+    def complete(self, task_id: str | UUID, data: Mapping[str, Any]) -> StepResult:
+        """Complete a ready user task with its (already validated) form data, then step.
+
+        The form data is stored under the task's BPMN id in the task data.
+
+        :raises TaskNotReady: when the task is unknown or not ready.
+        """
+        try:
+            task = self.workflow.get_task_from_id(UUID(str(task_id)))
+        except (ValueError, WorkflowException) as exc:
+            raise TaskNotReady(str(task_id)) from exc
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(str(task_id))
+        task.data[task.task_spec.name] = dict(data)
+        result = StepResult()
+        task.run()
+        result.completed.append(task.task_spec.name)
+        self._advance(result)
+        return result
+
+    def fire_timers(self) -> StepResult:
+        """Fire every timer that is due now and step the engine (the sweep's work)."""
+        result = StepResult()
+        self._advance(result)
+        return result
+
+    def _advance(self, result: StepResult) -> None:
+        def did_complete(task: Task) -> None:
+            result.completed.append(task.task_spec.name)
+
+        while True:
+            waiting = {t.task_id: t for t in waiting_timers(self.workflow)}
+            self.workflow.refresh_timers()
+            self.workflow.do_engine_steps(did_complete_task=did_complete)
+            fired = [
+                waiting[str(task.id)]
+                for task in self.workflow.get_tasks(state=TaskState.COMPLETED)
+                if str(task.id) in waiting
+                and isinstance(
+                    getattr(task.task_spec, "event_definition", None), TimerEventDefinition
+                )
+            ]
+            result.fired_timers.extend(fired)
+            for event in self.workflow.get_events():
+                definition = event.event_definition
+                if isinstance(definition, EscalationEventDefinition):
+                    result.escalations.append(Escalation(definition.code, definition.name))
+            ready_engine_tasks = [
+                t for t in self.workflow.get_tasks(state=TaskState.READY) if not t.task_spec.manual
+            ]
+            if not fired and not ready_engine_tasks:
+                return
+
+    def waiting_timers(self) -> list[WaitingTimer]:
+        """Every timer the case waits on, earliest first."""
+        return waiting_timers(self.workflow)
+
+    def next_timer_at(self) -> datetime | None:
+        """When the earliest waiting timer is due, or None."""
+        return next_timer_at(self.workflow)
+
+    def recompute_provisional(self) -> list[tuple[WaitingTimer, WaitingTimer]]:
+        """Recount provisional deadlines with the engine's current calendar."""
+        return recompute_provisional(self.workflow)
+
+    def dumps(self) -> bytes:
+        """The state to store (without the spec)."""
+        return self.engine.serializer.dumps(self.workflow)
+
+
+class Engine:
+    """Starts and loads cases of the processes in a catalogue."""
+
+    def __init__(self, catalog: ProcessCatalog, calendar: WorkingCalendar | None = None) -> None:
+        """:param catalog: the process versions; :param calendar: the working-day calendar."""
+        self.catalog = catalog
+        self.script_engine = DubanScriptEngine(calendar)
+        self.serializer = StateSerializer()
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        """The working-day calendar deadlines are counted in."""
+        return self.script_engine.calendar
+
+    def set_calendar(self, calendar: WorkingCalendar) -> None:
+        """Count deadlines computed from now on in ``calendar``."""
+        self.script_engine.set_calendar(calendar)
+
+    def start(self, process_id: str, case: Mapping[str, Any]) -> Instance:
+        """Start a case on the current version of a process and run to the first wait.
+
+        :param case: facts about the case every expression may read as ``case`` (e.g. the
+            discovering agency and the district).
+        """
+        process = self.catalog.latest(process_id)
+        workflow = BpmnWorkflow(
+            process.spec, process.subprocess_specs, script_engine=self.script_engine
+        )
+        workflow.task_tree.data["case"] = dict(case)
+        instance = Instance(self, process, workflow)
+        instance._advance(StepResult())
+        return instance
+
+    def load(self, process_id: str, version: str, state: bytes) -> Instance:
+        """Load a stored case on the process version it started on.
+
+        :raises workflows.state.StateError: when the state cannot be read.
+        :raises KeyError: when the version is unknown.
+        """
+        process = self.catalog.get(process_id, version)
+        workflow = self.serializer.loads(state, process, self.script_engine)
+        return Instance(self, process, workflow)

@@ -1,0 +1,254 @@
+"""The script environment: the only names BPMN and DMN expressions may use.
+
+SpiffWorkflow evaluates gateway conditions, timer expressions, script tasks and DMN cells with
+Python's ``eval``/``exec``. Left alone that is the whole language, builtins included. Here every
+expression is parsed first and rejected unless it stays inside a small subset (no imports, no
+lambdas, no dunder or private attributes, only whitelisted methods), and it runs with a
+builtins table of a few pure functions plus the deadline helpers. Form data only ever reaches
+expressions as values, never as code.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextvars
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from workflows import gb35181
+from workflows.calendar import SHANGHAI, Deadline, WorkingCalendar, parse_moment
+
+
+class UnsafeExpression(ValueError):
+    """An expression or script uses a construct outside the whitelisted subset."""
+
+
+SAFE_BUILTINS: dict[str, Any] = {
+    "len": len,
+    "min": min,
+    "max": max,
+    "any": any,
+    "all": all,
+    "sum": sum,
+    "sorted": sorted,
+    "set": set,
+    "list": list,
+    "dict": dict,
+    "str": str,
+    "int": int,
+    "float": float,
+    "bool": bool,
+    "abs": abs,
+    "round": round,
+    "True": True,
+    "False": False,
+    "None": None,
+}
+
+# Methods on data values (dicts, lists, strings) that read or build values and cannot reach
+# interpreter internals. ``format`` is absent on purpose: format strings can walk attributes.
+SAFE_METHODS = frozenset(
+    {
+        "get", "keys", "values", "items", "append", "extend", "count", "index",
+        "strip", "split", "join", "startswith", "endswith", "lower", "upper", "replace",
+        "isoformat", "date",
+    }
+)  # fmt: skip
+
+_FORBIDDEN_NODES = (
+    ast.Import,
+    ast.ImportFrom,
+    ast.Lambda,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.Global,
+    ast.Nonlocal,
+    ast.With,
+    ast.AsyncWith,
+    ast.Try,
+    ast.Raise,
+    ast.Delete,
+    ast.While,
+    ast.Await,
+    ast.Yield,
+    ast.YieldFrom,
+    ast.NamedExpr,
+)
+
+
+def check_source(source: str, mode: str) -> None:
+    """Raise :class:`UnsafeExpression` unless ``source`` stays inside the allowed subset.
+
+    :param source: the expression or script text.
+    :param mode: ``"eval"`` for expressions, ``"exec"`` for scripts.
+    """
+    try:
+        tree = ast.parse(source, mode=mode)
+    except SyntaxError as exc:
+        raise UnsafeExpression(f"syntax error: {exc.msg}") from exc
+    for node in ast.walk(tree):
+        if isinstance(node, _FORBIDDEN_NODES):
+            raise UnsafeExpression(f"{type(node).__name__} is not allowed")
+        if isinstance(node, ast.Attribute) and node.attr not in SAFE_METHODS:
+            raise UnsafeExpression(f"attribute '{node.attr}' is not allowed")
+        if isinstance(node, ast.Name) and node.id.startswith("_"):
+            raise UnsafeExpression(f"name '{node.id}' is not allowed")
+        if isinstance(node, ast.Constant) and isinstance(node.value, bytes):
+            raise UnsafeExpression("bytes literals are not allowed")
+
+
+@lru_cache(maxsize=4096)
+def _compile(source: str, mode: str):
+    check_source(source, mode)
+    return compile(source, "<string>", mode)
+
+
+# Set while one expression is evaluated; day helpers flag a provisional result into it.
+_provisional_flag: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar(
+    "duban_provisional", default=None
+)
+
+
+class Helpers:
+    """The deadline and data helpers exposed to expressions, bound to one calendar."""
+
+    def __init__(self, calendar: WorkingCalendar) -> None:
+        """:param calendar: the working-day calendar deadlines are counted in."""
+        self.calendar = calendar
+
+    def _note(self, deadline: Deadline) -> str:
+        flag = _provisional_flag.get()
+        if flag is not None and deadline.provisional:
+            flag.append(True)
+        return deadline.iso()
+
+    def working_days_after(self, start: Any, n: int) -> str:
+        """Return the end of the n-th working day after ``start`` (start day not counted)."""
+        return self._note(self.calendar.working_days_after(start, n))
+
+    def calendar_days_after(self, start: Any, n: int) -> str:
+        """Return the end of the n-th calendar day after ``start``, moved off rest days."""
+        return self._note(self.calendar.calendar_days_after(start, n))
+
+    def hours_after(self, start: Any, n: float) -> str:
+        """Return ``start`` plus ``n`` hours as an ISO datetime."""
+        return self._note(self.calendar.hours_after(start, n))
+
+    @staticmethod
+    def end_of_day(value: Any) -> str:
+        """Return 23:59:59 Asia/Shanghai of the day of ``value`` as an ISO datetime."""
+        moment = parse_moment(value)
+        return moment.replace(hour=23, minute=59, second=59, microsecond=0).isoformat()
+
+    @staticmethod
+    def today() -> str:
+        """Return today's date in Asia/Shanghai as ``YYYY-MM-DD``."""
+        return datetime.now(SHANGHAI).date().isoformat()
+
+    @staticmethod
+    def now() -> str:
+        """Return the current Asia/Shanghai time as an ISO datetime."""
+        return datetime.now(SHANGHAI).replace(microsecond=0).isoformat()
+
+    @staticmethod
+    def has_any(values: Any, *wanted: Any) -> bool:
+        """Return True when ``values`` (a list) contains any of ``wanted``."""
+        return any(item in (values or ()) for item in wanted)
+
+    def globals(self) -> dict[str, Callable[..., Any]]:
+        """Return the helper table handed to expressions."""
+        return {
+            "working_days_after": self.working_days_after,
+            "calendar_days_after": self.calendar_days_after,
+            "hours_after": self.hours_after,
+            "end_of_day": self.end_of_day,
+            "today": self.today,
+            "now": self.now,
+            "has_any": self.has_any,
+            "count_elements": gb35181.count_elements,
+            "list_elements": gb35181.list_elements,
+        }
+
+
+HELPER_NAMES = frozenset(Helpers(WorkingCalendar()).globals())
+
+
+class RestrictedEnvironment(TaskDataEnvironment):
+    """A task-data environment that runs only checked code with restricted builtins."""
+
+    def __init__(self, helpers: Helpers) -> None:
+        """:param helpers: the helper table bound to the current calendar."""
+        self.helpers = helpers
+        super().__init__({"__builtins__": SAFE_BUILTINS, **helpers.globals()})
+
+    def set_calendar(self, calendar: WorkingCalendar) -> None:
+        """Count later deadlines in ``calendar`` (e.g. after an administrator adds a year)."""
+        self.helpers.calendar = calendar
+
+    def evaluate(self, expression, context, external_context=None):
+        """Evaluate a checked expression against task data."""
+        code = _compile(expression, "eval")
+        scope = dict(self.globals)
+        scope.update(external_context or {})
+        scope.update(context)
+        scope["__builtins__"] = SAFE_BUILTINS
+        return eval(code, scope)  # noqa: S307 - checked by check_source, restricted builtins
+
+    def execute(self, script, context, external_context=None):
+        """Execute a checked script; assignments land in the task data."""
+        code = _compile(script, "exec")
+        self.check_for_overwrite(context, external_context or {})
+        context.update(self.globals)
+        context.update(external_context or {})
+        context["__builtins__"] = SAFE_BUILTINS
+        try:
+            exec(code, context)  # noqa: S102 - checked by check_source, restricted builtins
+        finally:
+            self._remove_globals_and_functions_from_context(context, external_context)
+        return True
+
+
+class DubanScriptEngine(PythonScriptEngine):
+    """SpiffWorkflow script engine over :class:`RestrictedEnvironment`.
+
+    When a timer expression produces a provisional deadline (a year without calendar data),
+    the timer task is marked ``deadline_provisional`` so that deadline extraction can say so
+    and the deadline can be recomputed once the year is entered.
+    """
+
+    def __init__(self, calendar: WorkingCalendar | None = None) -> None:
+        """:param calendar: the working-day calendar; statutory data only when omitted."""
+        self.restricted = RestrictedEnvironment(Helpers(calendar or WorkingCalendar()))
+        super().__init__(environment=self.restricted)
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        """The calendar deadlines are counted in."""
+        return self.restricted.helpers.calendar
+
+    def set_calendar(self, calendar: WorkingCalendar) -> None:
+        """Switch to another calendar for deadlines computed from now on."""
+        self.restricted.set_calendar(calendar)
+
+    def validate(self, expression: str) -> None:
+        """Parse-check an expression (SpiffWorkflow's DMN engine calls this)."""
+        ast.parse(expression)
+
+    def evaluate(self, task, expression, external_context: Mapping | None = None):
+        """Evaluate ``expression`` for ``task``, recording provisional timer deadlines."""
+        flag: list[bool] = []
+        token = _provisional_flag.set(flag)
+        try:
+            result = super().evaluate(task, expression, external_context)
+        finally:
+            _provisional_flag.reset(token)
+        event_definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(event_definition, TimerEventDefinition):
+            task._set_internal_data(deadline_provisional=bool(flag))
+        return result
