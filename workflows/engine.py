@@ -12,8 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.specs.event_definitions.simple import EscalationEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import EscalationEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.task import Task
@@ -23,7 +22,14 @@ from workflows.calendar import WorkingCalendar
 from workflows.catalog import ProcessCatalog, ProcessVersion
 from workflows.script_env import DubanScriptEngine
 from workflows.state import StateSerializer
-from workflows.timers import WaitingTimer, next_timer_at, recompute_provisional, waiting_timers
+from workflows.timers import (
+    WaitingTimer,
+    describe_timer,
+    is_timer,
+    next_timer_at,
+    recompute_provisional,
+    waiting_timers,
+)
 
 
 class TaskNotReady(Exception):
@@ -136,29 +142,28 @@ class Instance:
 
     def _advance(self, result: StepResult) -> None:
         def did_complete(task: Task) -> None:
-            result.completed.append(task.task_spec.name)
+            if not task.task_spec.bpmn_id:  # SpiffWorkflow's own helper tasks
+                return
+            result.completed.append(task.task_spec.bpmn_id)
+            if is_timer(task):
+                fired = describe_timer(task)
+                if fired is not None:
+                    result.fired_timers.append(fired)
 
+        # Firing a timer can open tasks whose own timers are already due (a late step), so
+        # step until nothing more is ready for the engine.
         while True:
-            waiting = {t.task_id: t for t in waiting_timers(self.workflow)}
             self.workflow.refresh_timers()
             self.workflow.do_engine_steps(did_complete_task=did_complete)
-            fired = [
-                waiting[str(task.id)]
-                for task in self.workflow.get_tasks(state=TaskState.COMPLETED)
-                if str(task.id) in waiting
-                and isinstance(
-                    getattr(task.task_spec, "event_definition", None), TimerEventDefinition
-                )
-            ]
-            result.fired_timers.extend(fired)
             for event in self.workflow.get_events():
                 definition = event.event_definition
                 if isinstance(definition, EscalationEventDefinition):
                     result.escalations.append(Escalation(definition.code, definition.name))
-            ready_engine_tasks = [
-                t for t in self.workflow.get_tasks(state=TaskState.READY) if not t.task_spec.manual
-            ]
-            if not fired and not ready_engine_tasks:
+            # do_engine_steps ends by refreshing timers: only a timer that just came due can
+            # have left work for the engine.
+            if not any(
+                task.state == TaskState.READY for task in self.workflow.event_manager.tasks.values()
+            ):
                 return
 
     def waiting_timers(self) -> list[WaitingTimer]:

@@ -63,24 +63,30 @@ def timer_tasks(workflow: BpmnWorkflow) -> list[Task]:
     ]
 
 
+def is_timer(task: Task) -> bool:
+    """True when ``task`` is a timer event."""
+    return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
+
+
+def describe_timer(task: Task) -> WaitingTimer | None:
+    """Describe a timer task (waiting, or just fired); None before its expression ran."""
+    due = _due_of(task)
+    if due is None:
+        return None
+    spec = task.task_spec
+    return WaitingTimer(
+        task_id=str(task.id),
+        timer=spec.bpmn_id or spec.name,
+        label=spec.bpmn_name or spec.event_definition.name or spec.name,
+        guards=_guarded_task(task),
+        due=due,
+        provisional=bool(task._get_internal_data("deadline_provisional", False)),
+    )
+
+
 def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
     """List every waiting timer with what it guards and when it is due, earliest first."""
-    timers = []
-    for task in timer_tasks(workflow):
-        due = _due_of(task)
-        if due is None:
-            continue
-        spec = task.task_spec
-        timers.append(
-            WaitingTimer(
-                task_id=str(task.id),
-                timer=spec.bpmn_id or spec.name,
-                label=spec.bpmn_name or spec.event_definition.name or spec.name,
-                guards=_guarded_task(task),
-                due=due,
-                provisional=bool(task._get_internal_data("deadline_provisional", False)),
-            )
-        )
+    timers = [t for t in map(describe_timer, timer_tasks(workflow)) if t is not None]
     return sorted(timers, key=lambda t: (t.due, t.timer))
 
 

@@ -1,0 +1,146 @@
+"""Realistic form data for every user task of the major-hazard process, for tests and benches.
+
+``sample(task, on)`` returns data that passes the task's form in ``forms/``; ``on`` is the date
+the officer acts (and fills into the form's date fields).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+PEOPLE = ["张伟", "王芳", "李强", "刘洋", "陈静", "杨磊", "赵敏", "黄涛", "周丽"]
+
+
+def _d(day: date, plus: int = 0) -> str:
+    return (day + timedelta(days=plus)).isoformat()
+
+
+def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
+    """Return valid form data for ``task`` acted on ``on``; ``overrides`` replace fields."""
+    data: dict[str, Any]
+    if task == "register_hazard":
+        data = {
+            "unit_name": "常德市武陵区星光KTV",
+            "address": "常德市武陵区人民路1号",
+            "district": "wuling",
+            "street": "南坪街道",
+            "industry": "entertainment",
+            "site_categories": ["crowded"],
+            "found_on": _d(on),
+            "description": "二层包厢区安全出口数量不足，疏散通道堆放杂物。",
+            "elements": ["6.5"],
+            "exclusions": [],
+            "can_correct_immediately": False,
+            "contact_person": "王经理",
+            "contact_phone": "13807360000",
+        }
+    elif task == "refer_to_fire_rescue":
+        data = {
+            "letter_no": "武南函〔2026〕3号",
+            "referred_on": _d(on),
+            "contents": "经初步判定为重大火灾隐患，现函告贵大队依法处理。",
+        }
+    elif task == "file_case":
+        data = {
+            "case_no": f"常消隐〔{on.year}〕17号",
+            "filed_on": _d(on),
+            "inspected_on": _d(on),
+            "inspectors": [
+                {"name": "李强", "cert_no": "HN0736001"},
+                {"name": "刘洋", "cert_no": "HN0736002"},
+            ],
+            "verification": "现场核查属实：安全出口数量不足。",
+            "technically_complex": False,
+        }
+    elif task == "expert_review":
+        data = {
+            "reviewed_on": _d(on),
+            "experts": [
+                {"name": n, "title": "高级工程师", "unit": "湖南省消防协会"} for n in PEOPLE[:7]
+            ],
+            "agreeing": 6,
+            "conclusion": "major",
+            "opinion": "专家组认为构成重大火灾隐患。",
+        }
+    elif task == "collective_deliberation":
+        data = {
+            "deliberated_on": _d(on),
+            "participants": [{"name": n, "position": "大队领导"} for n in PEOPLE[:3]],
+            "outcome": "major",
+            "override": False,
+            "needs_sealing": False,
+        }
+    elif task == "serve_rectification_notice":
+        data = {
+            "notice_no": "常武消重改字〔2026〕1号",
+            "served_on": _d(on),
+            "recipient": "王经理",
+            "service_method": "direct",
+            "requirements": "增设安全出口，清理疏散通道。",
+        }
+    elif task == "temporary_sealing":
+        data = {
+            "decision_no": "常武消封字〔2026〕1号",
+            "decided_on": _d(on),
+            "served_on": _d(on),
+            "emergency": False,
+            "grounds": ["no_evacuation"],
+            "scope": "二层包厢区",
+        }
+    elif task == "report_to_government":
+        data = {
+            "report_no": "常武消报〔2026〕5号",
+            "reported_on": _d(on),
+            "kind": "listed_supervision",
+            "opinion": "建议对该重大火灾隐患挂牌督办。",
+        }
+    elif task == "government_decision":
+        data = {"decision": "agree", "decided_on": _d(on), "comments": "同意挂牌督办。"}
+    elif task == "set_rectification_plan":
+        data = {
+            "decided_on": _d(on),
+            "rectify_by": _d(on, 60),
+            "listed": True,
+            "responsible_leader": "武陵区副区长 陈静",
+            "supervising_agency": "street:wuling:nanping",
+            "measures": "限期60日完成安全出口改造。",
+        }
+    elif task == "enforce_by_fire_rescue":
+        data = {
+            "decided_on": _d(on),
+            "measures": ["order_correction", "fine"],
+            "rectify_by": _d(on, 45),
+            "supervising_agency": "street:wuling:nanping",
+        }
+    elif task == "report_rectification_progress":
+        data = {
+            "reported_on": _d(on),
+            "progress": "已完成安全出口施工图设计。",
+            "percent": 30,
+            "completed": False,
+        }
+    elif task == "rectification_overdue_measures":
+        data = {"measure": "interview", "taken_on": _d(on), "notes": "约谈单位法定代表人。"}
+    elif task == "reinspection":
+        data = {"reinspected_on": _d(on), "result": "pass", "findings": "隐患已整改完毕。"}
+    elif task == "close_case":
+        data = {
+            "closed_on": _d(on),
+            "document_no": "武政销〔2026〕1号",
+            "delisted": True,
+            "summary": "隐患整改到位，予以销案摘牌。",
+        }
+    elif task == "order_correction":
+        data = {
+            "order_no": "武南责改〔2026〕8号",
+            "issued_on": _d(on),
+            "correct_by": _d(on, 15),
+            "requirements": "清理疏散通道杂物。",
+        }
+    elif task == "ordinary_reinspection":
+        data = {"reinspected_on": _d(on), "result": "pass", "findings": "已改正。"}
+    else:
+        raise KeyError(task)
+    data.update(overrides)
+    return data

@@ -1,0 +1,295 @@
+"""Every path of bpmn/major_hazard.bpmn through the engine, with a moving clock.
+
+Dates: the hazard is found on Thu 2026-09-24, just before the 2026 National Day holiday
+(9/25–27 Mid-Autumn, 10/1–7 National Day, Sat 10/10 a make-up working day).
+"""
+
+from datetime import date
+
+import pytest
+
+from tests.support.driver import CaseDriver, at
+from workflows.catalog import ProcessCatalog
+from workflows.engine import Engine
+
+FOUND = date(2026, 9, 24)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine(ProcessCatalog())
+
+
+@pytest.fixture
+def clock(time_machine):
+    time_machine.move_to(at(FOUND), tick=False)
+    return time_machine
+
+
+def start(engine, clock, **registration):
+    case = CaseDriver(engine, clock, FOUND)
+    assert case.ready() == ["register_hazard"]
+    case.do("register_hazard", FOUND, **registration)
+    return case
+
+
+def to_deliberation(case, complex_=False):
+    case.do("refer_to_fire_rescue", date(2026, 9, 28))
+    case.do("file_case", date(2026, 9, 29), technically_complex=complex_)
+    if complex_:
+        assert case.ready() == ["expert_review"]
+        case.do("expert_review", date(2026, 9, 30))
+    assert case.ready() == ["collective_deliberation"]
+
+
+def to_government(case, kind="listed_supervision", sealing=False):
+    to_deliberation(case)
+    case.do("collective_deliberation", date(2026, 9, 30), needs_sealing=sealing)
+    case.do("serve_rectification_notice", date(2026, 10, 8))
+    if sealing:
+        assert case.ready() == ["temporary_sealing"]
+        case.do("temporary_sealing", date(2026, 10, 8))
+    assert case.ready() == ["report_to_government"]
+    case.do("report_to_government", date(2026, 10, 9), kind=kind)
+    assert case.ready() == ["government_decision"]
+
+
+def to_rectification(case):
+    to_government(case)
+    case.do("government_decision", date(2026, 10, 12))
+    case.do("set_rectification_plan", date(2026, 10, 13))
+    assert case.ready() == ["report_rectification_progress"]
+
+
+# --- preliminary judgement (GB 35181 DMN) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("categories", "elements", "basis"),
+    [
+        (["crowded"], ["6.5"], "直接判定 6.5"),
+        (["crowded"], ["7.3.1", "7.3.6", "7.5"], "综合判定 a): 7.3.1、7.3.6、7.5"),
+        (["flammable"], ["7.1.1", "7.1.2", "7.4.5"], "综合判定 b): 7.1.1、7.1.2、7.4.5"),
+        (["important"], ["7.1.4", "7.2.1", "7.6.1", "7.8.1"], "综合判定 c)"),
+        (["other"], ["7.1.4", "7.2.1", "7.6.1", "7.8.1", "7.9.4", "7.7.1"], "综合判定 d)"),
+    ],
+)
+def test_major_hazards_are_referred_to_fire_rescue(engine, clock, categories, elements, basis):
+    case = start(engine, clock, site_categories=categories, elements=elements)
+    assert case.instance.data["judgement_major"] is True
+    assert case.instance.data["judgement_basis"].startswith(basis)
+    assert case.instance.data["judgement_edition"] == "GB 35181-2017"
+    assert case.ready() == ["refer_to_fire_rescue"]
+    assert case.timers() == {"referral_deadline": "2026-10-09T23:59:59+08:00"}
+
+
+@pytest.mark.parametrize(
+    ("registration", "basis"),
+    [
+        ({"site_categories": ["other"], "elements": ["7.4.1"]}, "未达到判定条件"),
+        ({"elements": ["6.5"], "exclusions": ["b"]}, "排除情形 5.1.3 b)"),
+        ({"elements": ["6.5"], "can_correct_immediately": True}, "可立即改正"),
+    ],
+)
+def test_not_major_goes_to_the_ordinary_branch_and_closes(engine, clock, registration, basis):
+    case = start(engine, clock, **registration)
+    assert case.instance.data["judgement_major"] is False
+    assert case.instance.data["judgement_basis"].startswith(basis)
+    assert case.ready() == ["order_correction"]
+    case.do("order_correction", date(2026, 9, 28))  # correct by 10-13
+    case.do("ordinary_reinspection", date(2026, 10, 14), result="fail", new_correct_by="2026-10-30")
+    assert case.ready() == ["order_correction"]
+    case.do("order_correction", date(2026, 10, 14), correct_by="2026-10-30")
+    case.do("ordinary_reinspection", date(2026, 10, 31))
+    assert case.instance.completed
+    assert case.codes() == []
+
+
+# --- the major path -----------------------------------------------------------------------------
+
+
+def test_listed_supervision_to_closure_with_a_failed_reinspection(engine, clock):
+    case = start(engine, clock)
+    to_rectification(case)
+    lanes = {t.name: t.lane for t in case.instance.ready_tasks()}
+    assert lanes == {"report_rectification_progress": "supervising_department"}
+    case.do("report_rectification_progress", date(2026, 11, 10))
+    case.do("report_rectification_progress", date(2026, 12, 1), percent=100, completed=True)
+    assert case.ready() == ["reinspection"]
+    case.do("reinspection", date(2026, 12, 3), result="fail", new_rectify_by="2026-12-20")
+    assert case.ready() == ["report_rectification_progress"]
+    assert case.instance.data["rectify_by"] == "2026-12-20"
+    case.do("report_rectification_progress", date(2026, 12, 18), percent=100, completed=True)
+    case.do("reinspection", date(2026, 12, 21))
+    assert case.ready() == ["close_case"]
+    case.do("close_case", date(2026, 12, 22))
+    assert case.instance.completed
+    assert case.codes() == []
+
+
+@pytest.mark.parametrize("kind", ["listed_supervision", "regional_hazard", "suspension"])
+def test_each_report_kind_reaches_the_government(engine, clock, kind):
+    case = start(engine, clock)
+    to_government(case, kind=kind)
+    assert case.instance.data["report_to_government"]["kind"] == kind
+    assert case.timers()["decision_deadline"] == "2026-10-19T23:59:59+08:00"  # 10-10 make-up day
+    lanes = {t.name: t.lane for t in case.instance.ready_tasks()}
+    assert lanes == {"government_decision": "government"}
+
+
+def test_disagreement_means_enforcement_by_fire_rescue_then_tracking(engine, clock):
+    case = start(engine, clock)
+    to_government(case)
+    case.do("government_decision", date(2026, 10, 12), decision="disagree")
+    assert case.ready() == ["enforce_by_fire_rescue"]
+    case.do("enforce_by_fire_rescue", date(2026, 10, 13))
+    assert case.ready() == ["report_rectification_progress"]
+    assert case.instance.data["rectify_by"] == "2026-11-27"
+    case.do("report_rectification_progress", date(2026, 11, 20), percent=100, completed=True)
+    case.do("reinspection", date(2026, 11, 23))
+    case.do("close_case", date(2026, 11, 24), delisted=False)
+    assert case.instance.completed
+
+
+def test_expert_review_extends_notice_and_report_limits_by_ten_working_days(engine, clock):
+    case = start(engine, clock)
+    to_deliberation(case, complex_=True)
+    case.do("collective_deliberation", date(2026, 9, 30))
+    # 9-30 + 13 working days (10/8, 10/9, 10/10 make-up, 10/12 …) and 9-29 + 17.
+    assert case.timers() == {"notice_deadline": "2026-10-23T23:59:59+08:00"}
+    case.do("serve_rectification_notice", date(2026, 10, 8))
+    assert case.timers() == {"report_deadline": "2026-10-28T23:59:59+08:00"}
+
+
+def test_without_expert_review_the_limits_are_three_and_seven_working_days(engine, clock):
+    case = start(engine, clock)
+    to_deliberation(case)
+    case.do("collective_deliberation", date(2026, 9, 30))
+    assert case.timers() == {"notice_deadline": "2026-10-10T23:59:59+08:00"}
+    case.do("serve_rectification_notice", date(2026, 10, 8))
+    assert case.timers() == {"report_deadline": "2026-10-14T23:59:59+08:00"}
+
+
+def test_deliberation_not_major_goes_to_the_ordinary_branch_under_fire_rescue(engine, clock):
+    case = start(engine, clock)
+    to_deliberation(case)
+    case.do("collective_deliberation", date(2026, 9, 30), outcome="not_major", override=True,
+            override_reason="现场已停止营业，经集体讨论不构成重大火灾隐患。")  # fmt: skip
+    assert case.ready() == ["order_correction"]
+    case.do("order_correction", date(2026, 10, 8))
+    case.do("ordinary_reinspection", date(2026, 10, 26))
+    assert case.instance.completed
+
+
+def test_temporary_sealing_branch(engine, clock):
+    case = start(engine, clock)
+    to_government(case, sealing=True)
+    assert case.instance.data["temporary_sealing"]["decision_no"]
+
+
+# --- missed deadlines: exactly one escalation each ----------------------------------------------
+
+
+def assert_once(case, code, later):
+    assert case.codes() == [code]
+    case.sweep(later)
+    case.sweep(later)
+    assert case.codes() == [code]
+
+
+def test_missed_referral_escalates_once_and_the_task_stays_open(engine, clock):
+    case = start(engine, clock)
+    case.sweep(date(2026, 10, 9))
+    assert case.codes() == []
+    case.sweep(date(2026, 10, 10))
+    assert case.ready() == ["refer_to_fire_rescue"]
+    assert_once(case, "referral_overdue", date(2026, 10, 20))
+    case.do("refer_to_fire_rescue", date(2026, 10, 21))
+    assert case.ready() == ["file_case"]
+    assert case.codes() == ["referral_overdue"]
+
+
+def test_missed_notice_and_report_deadlines(engine, clock):
+    case = start(engine, clock)
+    to_deliberation(case)
+    case.do("collective_deliberation", date(2026, 9, 30))
+    case.sweep(date(2026, 10, 11))
+    assert_once(case, "notice_overdue", date(2026, 10, 12))
+    case.do("serve_rectification_notice", date(2026, 10, 12))
+    assert case.codes() == ["notice_overdue"]
+    case.sweep(date(2026, 10, 15))
+    assert case.codes() == ["notice_overdue", "report_overdue"]
+    case.sweep(date(2026, 10, 30))
+    assert case.codes() == ["notice_overdue", "report_overdue"]
+
+
+def test_missed_sealing_deadline(engine, clock):
+    case = start(engine, clock)
+    to_deliberation(case)
+    case.do("collective_deliberation", date(2026, 9, 30), needs_sealing=True)
+    case.do("serve_rectification_notice", date(2026, 10, 8))
+    case.sweep(date(2026, 10, 11))
+    assert_once(case, "sealing_overdue", date(2026, 10, 12))
+
+
+def test_missed_government_decision_escalates(engine, clock):
+    case = start(engine, clock)
+    to_government(case)
+    case.sweep(date(2026, 10, 21))
+    assert_once(case, "decision_overdue", date(2026, 11, 2))
+    assert case.ready() == ["government_decision"]
+
+
+def test_missed_progress_reports_escalate_once_per_period(engine, clock):
+    case = start(engine, clock)
+    to_rectification(case)  # plan on 10-13, first report due 30 days later
+    assert case.timers()["progress_deadline"] == "2026-11-12T23:59:59+08:00"
+    case.sweep(date(2026, 11, 13))
+    assert_once(case, "progress_overdue", date(2026, 11, 20))
+    case.do("report_rectification_progress", date(2026, 11, 20))
+    assert case.timers()["progress_deadline"] == "2026-12-21T23:59:59+08:00"  # 12-20 is a Sunday
+
+
+def test_missed_rectification_deadline_escalates_once_with_measures(engine, clock):
+    case = start(engine, clock)
+    to_rectification(case)  # rectify by 2026-12-12
+    case.do("report_rectification_progress", date(2026, 11, 10))
+    case.do("report_rectification_progress", date(2026, 12, 8))
+    case.sweep(date(2026, 12, 13))
+    assert "rectification_overdue" in case.codes()
+    assert case.ready() == ["rectification_overdue_measures", "report_rectification_progress"]
+    case.do("rectification_overdue_measures", date(2026, 12, 14), measure="exposure")
+    case.do("report_rectification_progress", date(2026, 12, 20))
+    case.sweep(date(2026, 12, 30))
+    assert case.codes().count("rectification_overdue") == 1
+
+
+def test_missed_reinspection_escalates(engine, clock):
+    case = start(engine, clock)
+    to_rectification(case)
+    case.do("report_rectification_progress", date(2026, 11, 10), percent=100, completed=True)
+    case.sweep(date(2026, 11, 14))  # 11-10 + 3 working days = 11-13
+    assert_once(case, "reinspection_overdue", date(2026, 11, 20))
+
+
+def test_missed_ordinary_reinspection_escalates(engine, clock):
+    case = start(engine, clock, site_categories=["other"], elements=["7.4.1"])
+    case.do("order_correction", date(2026, 9, 28))  # correct by 10-13 → re-inspect by 10-16
+    case.sweep(date(2026, 10, 17))
+    assert_once(case, "ordinary_reinspection_overdue", date(2026, 10, 30))
+
+
+def test_timers_missed_while_the_server_was_down_fire_once_on_catch_up(engine, clock):
+    case = start(engine, clock)
+    to_deliberation(case)
+    case.do("collective_deliberation", date(2026, 9, 30))
+    # Nobody swept for a month: the notice deadline (10-10) passed while the server was down.
+    case.sweep(date(2026, 11, 2))
+    assert case.codes() == ["notice_overdue"]
+    # Serving the notice now opens the report task whose limit (10-14) is long past: the
+    # step that creates the timer fires it at once, once.
+    case.do("serve_rectification_notice", date(2026, 11, 2))
+    assert case.codes() == ["notice_overdue", "report_overdue"]
+    case.sweep(date(2026, 11, 3))
+    fired = [t.timer for r in case.results for t in r.fired_timers]
+    assert fired == ["notice_deadline", "report_deadline"]
