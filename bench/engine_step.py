@@ -23,29 +23,14 @@ import time_machine
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.support.driver import CASE, at
-from tests.support.major_hazard import sample
+from tests.support.major_hazard import LISTED_PATH, sample
 from workflows.catalog import ProcessCatalog
 from workflows.engine import Engine
 
 # The path to the step measured: the government decides on a listed-supervision report.
-PATH = [
-    ("register_hazard", date(2026, 9, 24), {}),
-    ("refer_to_fire_rescue", date(2026, 9, 28), {}),
-    ("file_case", date(2026, 9, 29), {}),
-    ("collective_deliberation", date(2026, 9, 30), {}),
-    ("serve_rectification_notice", date(2026, 10, 8), {}),
-    ("report_to_government", date(2026, 10, 9), {}),
-]
-STEP = ("government_decision", date(2026, 10, 12), {})
-LONGEST = [
-    ("government_decision", date(2026, 10, 12), {}),
-    ("set_rectification_plan", date(2026, 10, 13), {}),
-    ("report_rectification_progress", date(2026, 11, 10), {}),
-    ("report_rectification_progress", date(2026, 12, 1), {"percent": 100, "completed": True}),
-    ("reinspection", date(2026, 12, 3), {"result": "fail", "new_rectify_by": "2026-12-20"}),
-    ("report_rectification_progress", date(2026, 12, 18), {"percent": 100, "completed": True}),
-    ("reinspection", date(2026, 12, 21), {}),
-]
+PATH = LISTED_PATH[:6]
+STEP = LISTED_PATH[6]
+LONGEST = LISTED_PATH[6:-1]  # to the longest wait state: close_case
 
 
 def advance(instance, steps, clock):

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import BpmnDmnParser
 
@@ -36,28 +36,6 @@ JUDGEMENT_OUTPUTS = ("judgement_major", "judgement_basis", "judgement_edition")
 
 _EDITION_RE = re.compile(r"GB 35181-(\d{4})")
 _LIST_SPLIT_RE = re.compile(r"[,，、;；\s]+")
-
-# Builtins the DMN expressions may use: the safe subset of workflows/script_env.py's contract.
-SAFE_BUILTINS: dict[str, Any] = {
-    "len": len,
-    "min": min,
-    "max": max,
-    "any": any,
-    "all": all,
-    "sum": sum,
-    "sorted": sorted,
-    "set": set,
-    "list": list,
-    "dict": dict,
-    "str": str,
-    "int": int,
-    "bool": bool,
-    "abs": abs,
-    "round": round,
-    "True": True,
-    "False": False,
-    "None": None,
-}
 
 
 # --------------------------------------------------------------------------- catalogue
@@ -323,10 +301,13 @@ def script_helpers(edition: str = DEFAULT_EDITION) -> dict[str, Callable[..., An
 
 @cache
 def _script_engine(edition: str) -> PythonScriptEngine:
-    """A script engine whose globals are the whitelisted builtins plus the helpers."""
-    environment: dict[str, Any] = {"__builtins__": dict(SAFE_BUILTINS)}
-    environment.update(script_helpers(edition))
-    return PythonScriptEngine(environment=TaskDataEnvironment(environment))
+    """The process's restricted script engine, with the helpers bound to ``edition``."""
+    # Imported here: the script environment itself imports this module for its helpers.
+    from workflows.script_env import DubanScriptEngine
+
+    engine = DubanScriptEngine()
+    engine.restricted.globals.update(script_helpers(edition))
+    return engine
 
 
 def evaluate_decision(data: dict[str, Any], edition: str = DEFAULT_EDITION) -> dict[str, Any]:

@@ -12,6 +12,40 @@ from typing import Any
 PEOPLE = ["张伟", "王芳", "李强", "刘洋", "陈静", "杨磊", "赵敏", "黄涛", "周丽"]
 
 
+Step = tuple[str, date, dict[str, Any]]
+
+
+def _listed_path(complex_and_sealed: bool) -> list[Step]:
+    extra: list[Step] = [("expert_review", date(2026, 9, 30), {})] if complex_and_sealed else []
+    sealing: list[Step] = (
+        [("temporary_sealing", date(2026, 10, 8), {})] if complex_and_sealed else []
+    )
+    return [
+        ("register_hazard", date(2026, 9, 24), {}),
+        ("refer_to_fire_rescue", date(2026, 9, 28), {}),
+        ("file_case", date(2026, 9, 29), {"technically_complex": complex_and_sealed}),
+        *extra,
+        ("collective_deliberation", date(2026, 9, 30), {"needs_sealing": complex_and_sealed}),
+        ("serve_rectification_notice", date(2026, 10, 8), {}),
+        *sealing,
+        ("report_to_government", date(2026, 10, 9), {}),
+        ("government_decision", date(2026, 10, 12), {}),
+        ("set_rectification_plan", date(2026, 10, 13), {}),
+        ("report_rectification_progress", date(2026, 11, 10), {}),
+        ("report_rectification_progress", date(2026, 12, 1), {"percent": 100, "completed": True}),
+        ("reinspection", date(2026, 12, 3), {"result": "fail", "new_rectify_by": "2026-12-20"}),
+        ("report_rectification_progress", date(2026, 12, 18), {"percent": 100, "completed": True}),
+        ("reinspection", date(2026, 12, 21), {}),
+        ("close_case", date(2026, 12, 22), {}),
+    ]
+
+
+# A listed-supervision case from discovery to closure, failing one re-inspection.
+LISTED_PATH = _listed_path(False)
+# The same with expert review and temporary sealing: every wait state the diagram has.
+LONGEST_PATH = _listed_path(True)
+
+
 def _d(day: date, plus: int = 0) -> str:
     return (day + timedelta(days=plus)).isoformat()
 

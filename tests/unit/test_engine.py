@@ -9,44 +9,13 @@ import pytest
 import zstandard
 
 from tests.support.driver import CASE, CaseDriver, at
-from tests.support.major_hazard import sample
+from tests.support.major_hazard import LONGEST_PATH, sample
 from workflows.calendar import WorkingCalendar, parse_year_entry
 from workflows.catalog import BPMN_DIR, MemorySpecStore, ProcessCatalog
 from workflows.engine import Engine, TaskNotReady
 from workflows.state import StateError
 
 FOUND = date(2026, 9, 24)
-
-# The longest path: every wait state of a listed, expert-reviewed, sealed case.
-MAIN_PATH = [
-    ("register_hazard", date(2026, 9, 24), {}),
-    ("refer_to_fire_rescue", date(2026, 9, 28), {}),
-    ("file_case", date(2026, 9, 29), {"technically_complex": True}),
-    ("expert_review", date(2026, 9, 30), {}),
-    ("collective_deliberation", date(2026, 9, 30), {"needs_sealing": True}),
-    ("serve_rectification_notice", date(2026, 10, 8), {}),
-    ("temporary_sealing", date(2026, 10, 8), {}),
-    ("report_to_government", date(2026, 10, 9), {}),
-    ("government_decision", date(2026, 10, 12), {}),
-    ("set_rectification_plan", date(2026, 10, 13), {}),
-    ("report_rectification_progress", date(2026, 11, 10), {}),
-    ("report_rectification_progress", date(2026, 12, 1), {"percent": 100, "completed": True}),
-    ("reinspection", date(2026, 12, 3), {"result": "fail", "new_rectify_by": "2026-12-20"}),
-    ("report_rectification_progress", date(2026, 12, 18), {"percent": 100, "completed": True}),
-    ("reinspection", date(2026, 12, 21), {}),
-    ("close_case", date(2026, 12, 22), {}),
-]
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return Engine(ProcessCatalog())
-
-
-@pytest.fixture
-def clock(time_machine):
-    time_machine.move_to(at(FOUND), tick=False)
-    return time_machine
 
 
 def pack(raw: bytes) -> bytes:
@@ -82,7 +51,7 @@ def canonical(state: bytes) -> dict:
 
 def test_round_trip_is_lossless_at_every_wait_state(engine, clock):
     instance = engine.start("major_hazard", CASE)
-    for task_name, day, overrides in MAIN_PATH:
+    for task_name, day, overrides in LONGEST_PATH:
         state = instance.dumps()
         loaded = engine.load("major_hazard", instance.version, state)
         # The same tasks, timers and data, and the same bytes when stored again.
@@ -105,7 +74,7 @@ def test_round_trip_is_lossless_at_every_wait_state(engine, clock):
 
 def test_state_is_small_at_the_longest_wait_state(engine, clock):
     instance = engine.start("major_hazard", CASE)
-    for task_name, day, overrides in MAIN_PATH[:-1]:
+    for task_name, day, overrides in LONGEST_PATH[:-1]:
         clock.move_to(at(day))
         ready = {t.name: t.id for t in instance.ready_tasks()}
         instance.complete(ready[task_name], sample(task_name, day, **overrides))

@@ -9,22 +9,20 @@ from typing import Any
 
 import pytest
 from lxml import etree
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
 from workflows import gb35181
 from workflows.gb35181 import (
-    SAFE_BUILTINS,
     count_elements,
     has_any,
     judge,
     list_elements,
     load_catalogue,
     parse_cli_args,
-    script_helpers,
 )
+from workflows.script_env import SAFE_BUILTINS, DubanScriptEngine
 
 EDITION = "GB 35181-2017"
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
@@ -428,9 +426,7 @@ def test_business_rule_task_in_a_process_agrees_with_judge(
     parser.add_bpmn_str(BPMN_WITH_RULE_TASK.encode("utf-8"))
     parser.add_dmn_file(str(DMN_FILE))
     spec = parser.get_spec("judge_only")
-    environment: dict[str, Any] = {"__builtins__": dict(SAFE_BUILTINS), **script_helpers()}
-    engine = PythonScriptEngine(environment=TaskDataEnvironment(environment))
-    workflow = BpmnWorkflow(spec, script_engine=engine)
+    workflow = BpmnWorkflow(spec, script_engine=DubanScriptEngine())
     register_hazard = {
         "unit_name": "某商场",
         "site_categories": categories,

@@ -8,22 +8,9 @@ from datetime import date
 
 import pytest
 
-from tests.support.driver import CaseDriver, at
-from workflows.catalog import ProcessCatalog
-from workflows.engine import Engine
+from tests.support.driver import CaseDriver
 
 FOUND = date(2026, 9, 24)
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return Engine(ProcessCatalog())
-
-
-@pytest.fixture
-def clock(time_machine):
-    time_machine.move_to(at(FOUND), tick=False)
-    return time_machine
 
 
 def start(engine, clock, **registration):

@@ -1,0 +1,66 @@
+"""Command line for the engine core, usable before and without the web app.
+
+    python -m workflows check                      # load and validate bpmn/ and forms/
+    python -m workflows deadline 2026-09-24 5 [--calendar-days]
+    python -m workflows judge-hazard --category crowded --elements 6.5,7.3.1 [--exclusion b]
+
+The web app exposes the same functions as ``flask --app server …`` commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from workflows import gb35181
+from workflows.catalog import BPMN_DIR, ProcessCatalog, ProcessLoadError
+from workflows.deadlines import compute_deadline
+from workflows.forms import FormDefinitionError, check_all_forms
+
+
+def _check(directory: Path) -> int:
+    try:
+        catalog = ProcessCatalog(directory=directory)
+        forms = check_all_forms()
+    except (ProcessLoadError, FormDefinitionError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+    for process_id in catalog.process_ids():
+        process = catalog.latest(process_id)
+        files = ", ".join(sorted(process.files))
+        sys.stdout.write(f"{process_id} ({process.name}) version {process.version}: {files}\n")
+    sys.stdout.write(f"{len(forms)} forms ok\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m workflows", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="load and validate bpmn/ and forms/")
+    check.add_argument("--bpmn", type=Path, default=BPMN_DIR, help="the BPMN/DMN folder")
+    deadline = commands.add_parser("deadline", help="print the due datetime of a deadline")
+    deadline.add_argument("start", help="start date YYYY-MM-DD or ISO datetime")
+    deadline.add_argument("n", type=int, help="number of days")
+    deadline.add_argument("--calendar-days", action="store_true", help="count calendar days")
+    commands.add_parser("judge-hazard", help="GB 35181 verdict as JSON", add_help=False)
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "judge-hazard":
+        return gb35181.main(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "check":
+        return _check(args.bpmn)
+    try:
+        result = compute_deadline(args.start, args.n, calendar_days=args.calendar_days)
+    except ValueError as exc:
+        parser.error(str(exc))
+    sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
