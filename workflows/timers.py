@@ -33,14 +33,15 @@ class WaitingTimer:
     guards: str | None  # the BPMN id of the task a boundary timer is attached to
     due: datetime  # Asia/Shanghai
     provisional: bool
+    guarded_task_id: str | None = None  # that task's id in this workflow
 
 
-def _guarded_task(task: Task) -> str | None:
+def _guarded_task(task: Task) -> Task | None:
     if not isinstance(task.task_spec, BoundaryEvent) or task.parent is None:
         return None
     for sibling in task.parent.children:
         if not isinstance(sibling.task_spec, BoundaryEvent):
-            return sibling.task_spec.name
+            return sibling
     return None
 
 
@@ -74,13 +75,15 @@ def describe_timer(task: Task) -> WaitingTimer | None:
     if due is None:
         return None
     spec = task.task_spec
+    guarded = _guarded_task(task)
     return WaitingTimer(
         task_id=str(task.id),
         timer=spec.bpmn_id or spec.name,
         label=spec.bpmn_name or spec.event_definition.name or spec.name,
-        guards=_guarded_task(task),
+        guards=guarded.task_spec.name if guarded is not None else None,
         due=due,
         provisional=bool(task._get_internal_data("deadline_provisional", False)),
+        guarded_task_id=str(guarded.id) if guarded is not None else None,
     )
 
 

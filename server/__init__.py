@@ -1,0 +1,55 @@
+"""Duban's Flask app: ``create_app(config=None)`` builds it; ``flask --app server run`` serves."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure the app.
+
+    :param config: overrides of the environment-derived configuration (tests pass
+        ``SQLALCHEMY_DATABASE_URI``, ``TESTING`` and the like).
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from server.config import DEFAULT_SECRET, from_environment
+
+    app.config.from_mapping(from_environment(app.instance_path))
+    if config:
+        app.config.from_mapping(config)
+    if app.config["DUBAN_ENV"] == "production" and app.config["SECRET_KEY"] == DEFAULT_SECRET:
+        raise RuntimeError("SECRET_KEY must be set in production (DUBAN_ENV=production)")
+    if app.config["DUBAN_ENV"] == "production":
+        app.config["SESSION_COOKIE_SECURE"] = True
+
+    from server import database
+    from server.engine import init_engine
+    from server.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    database.init_app(app)
+    init_engine(app)
+
+    from server import auth, cli, web
+    from server.api import bp as api_bp
+
+    auth.init_app(app)
+    web.init_app(app)
+    app.register_blueprint(api_bp)
+    cli.init_app(app)
+
+    from server import scheduler
+
+    scheduler.init_app(app)
+    logging.basicConfig(level=logging.INFO)
+    logging.getLogger("spiff").setLevel(logging.WARNING)
+    return app

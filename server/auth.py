@@ -1,0 +1,185 @@
+"""Authentication: sessions (Flask-Login) for the browser, bearer tokens for the API.
+
+A session id carries the user's session token, rotated on logout, so a logged-out session
+cookie no longer authenticates. API tokens are random, stored as SHA-256, expire and can be
+revoked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from server.audit import append_event
+from server.extensions import db, login_manager
+from server.models import ApiToken, User
+
+bp = Blueprint("auth", __name__)
+TOKEN_LIFETIME = timedelta(days=30)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with scrypt (werkzeug's modern default); tests may pick a cheaper one."""
+    return generate_password_hash(
+        password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    )
+
+
+def new_session_token() -> str:
+    """A random token identifying the user's current sessions."""
+    return secrets.token_hex(16)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """Return the active user with these credentials, or None."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+def issue_token(user: User) -> str:
+    """Create an API token for ``user``; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    db.session.add(
+        ApiToken(
+            user_id=user.id,
+            token_hash=_token_hash(token),
+            created_at=now,
+            expires_at=now + TOKEN_LIFETIME,
+        )
+    )
+    append_event(None, "token_issued", actor=user)
+    db.session.commit()
+    return token
+
+
+def revoke_token(token: str) -> bool:
+    """Revoke a token; True if it existed and was active."""
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = datetime.now(UTC)
+    db.session.commit()
+    return True
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """Restore the user of a session if its session token is still current."""
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not secrets.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+@login_manager.request_loader
+def load_user_from_bearer(req) -> User | None:
+    """Authenticate API calls carrying ``Authorization: Bearer <token>``."""
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    row = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _token_hash(header[7:].strip()))
+    )
+    if row is None or row.revoked_at is not None:
+        return None
+    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+    if expires <= datetime.now(UTC) or not row.user.active:
+        return None
+    return row.user
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """Allow a view only to users holding one of ``roles`` (others get 404)."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not any(current_user.has_role(role) for role in roles):
+                abort(404)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorate
+
+
+def landing_url(user: User) -> str:
+    """Where a user lands after login: officers their inbox, others the case list."""
+    if user.has_role("officer"):
+        return url_for("inbox.index")
+    return url_for("cases.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """The login page."""
+    if current_user.is_authenticated:
+        return redirect(landing_url(current_user))
+    error = None
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        user = authenticate(username, request.form.get("password", ""))
+        if user is None:
+            error = "用户名或密码错误"
+            append_event(None, "login_failed", data={"username": username[:80]})
+            db.session.commit()
+        else:
+            login_user(user)
+            append_event(None, "login", actor=user)
+            db.session.commit()
+            target = request.args.get("next", "")
+            if not target.startswith("/") or target.startswith("//"):
+                target = landing_url(user)
+            return redirect(target)
+    return render_template("auth/login.html", error=error), (401 if error else 200)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout() -> Any:
+    """Log out everywhere: rotating the session token invalidates every session cookie."""
+    user = db.session.get(User, current_user.id)
+    user.session_token = new_session_token()
+    append_event(None, "logout", actor=user)
+    db.session.commit()
+    logout_user()
+    flash("已退出登录", "info")
+    return redirect(url_for("auth.login"))
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprint and the login view."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    app.register_blueprint(bp)

@@ -1,0 +1,35 @@
+"""Configuration from the environment, with development defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SECRET = "duban-development-secret"  # noqa: S105 - refused outside development
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    """Return the app config read from environment variables.
+
+    ``DATABASE_URL`` (any SQLAlchemy URL; default a SQLite file under ``instance/``),
+    ``SECRET_KEY``, ``DUBAN_ENV`` (development or production), ``DEMO_PASSWORD``,
+    ``SWEEP_SECONDS`` (scheduler interval; 0 switches the scheduler off), ``UPLOAD_DIR``,
+    ``MAX_UPLOAD_MB``.
+    """
+    instance = Path(instance_path)
+    default_db = f"sqlite:///{instance / 'duban.sqlite3'}"
+    return {
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_db),
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET),
+        "DUBAN_ENV": os.environ.get("DUBAN_ENV", "development"),
+        "DEMO_PASSWORD": os.environ.get("DEMO_PASSWORD", "changde-demo"),
+        "SWEEP_SECONDS": int(os.environ.get("SWEEP_SECONDS", "60")),
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance / "attachments")),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "PAGE_SIZE": 20,
+        "SCHEDULER_ENABLED": os.environ.get("SCHEDULER_ENABLED", "0") == "1",
+    }

@@ -1,0 +1,224 @@
+"""Database models (SQLAlchemy 2, typed). The schema is managed by migrations in ``migrations/``.
+
+The inbox, deadlines and dashboards read the ``task``, ``deadline`` and ``case`` tables, which
+every step keeps in step with the workflow; nothing on a list page deserialises a workflow.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.extensions import db
+
+ROLES = ("officer", "supervisor", "auditor", "admin")
+ROLE_LABELS = {
+    "officer": "承办人",
+    "supervisor": "督办人",
+    "auditor": "审计/督查",
+    "admin": "管理员",
+}
+
+
+class Agency(db.Model):  # type: ignore[name-defined]
+    """A government body: fire brigade, government, safety office, street, department."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(40))
+    division: Mapped[str] = mapped_column(String(40), index=True)  # "city" for city level
+    can_discover: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    @property
+    def is_city_level(self) -> bool:
+        """True for agencies whose jurisdiction is the whole city."""
+        return self.division == "city"
+
+
+class User(UserMixin, db.Model):  # type: ignore[name-defined]
+    """A person with one agency and one or more roles."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    roles: Mapped[str] = mapped_column(String(80))  # comma-separated, see ROLES
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_token: Mapped[str] = mapped_column(String(64))  # rotated on logout
+
+    agency: Mapped[Agency] = relationship(lazy="joined")
+
+    @property
+    def role_list(self) -> list[str]:
+        """The user's roles in a stable order."""
+        mine = set(self.roles.split(","))
+        return [role for role in ROLES if role in mine]
+
+    def has_role(self, role: str) -> bool:
+        """True if the user holds ``role``."""
+        return role in self.role_list
+
+    def get_id(self) -> str:
+        """Flask-Login id: changes when the session token rotates (logout invalidates)."""
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        """Deactivated users cannot log in."""
+        return self.active
+
+
+class ApiToken(db.Model):  # type: ignore[name-defined]
+    """A bearer token for API clients; only its SHA-256 is stored."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+
+class ProcessSpecRow(db.Model):  # type: ignore[name-defined]
+    """The source files of one process version (the spec is stored once per version)."""
+
+    __tablename__ = "process_spec"
+    process_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    files: Mapped[dict[str, str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CalendarYear(db.Model):  # type: ignore[name-defined]
+    """Administrator entries for one year: holidays and make-up working days."""
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holidays: Mapped[list[str]] = mapped_column(JSON)
+    workdays: Mapped[list[str]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
+class Case(db.Model):  # type: ignore[name-defined]
+    """One case: a running (or finished) workflow and the facts lists are filtered by."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)  # 督办编号 DB2026-000017
+    case_no: Mapped[str | None] = mapped_column(String(60))  # 常消隐〔2026〕17号 once filed
+    process_id: Mapped[str] = mapped_column(String(80), index=True)
+    process_version: Mapped[str] = mapped_column(String(32))
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    stage: Mapped[str] = mapped_column(String(200), default="")
+    district: Mapped[str] = mapped_column(String(40), index=True)
+    unit_name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300))
+    discoverer_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_timer_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    needs_attention: Mapped[str | None] = mapped_column(Text)  # why the case cannot load
+
+    discoverer_agency: Mapped[Agency] = relationship(lazy="joined")
+    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - SQLAlchemy reads it
+
+
+class Task(db.Model):  # type: ignore[name-defined]
+    """A user task of a case, as the inbox shows it (one row per SpiffWorkflow task)."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))  # BPMN id = form name
+    label: Mapped[str] = mapped_column(String(120))
+    lane: Mapped[str] = mapped_column(String(60))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    state: Mapped[str] = mapped_column(String(20), default="ready")  # ready, completed, cancelled
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    case: Mapped[Case] = relationship(lazy="joined")
+    agency: Mapped[Agency] = relationship(lazy="joined")
+    claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])
+    __table_args__ = (Index("ix_task_inbox", "agency_id", "state", "due_at"),)
+
+
+class Deadline(db.Model):  # type: ignore[name-defined]
+    """A statutory deadline of a case: one waiting (or past) timer of its workflow."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    timer_task_id: Mapped[str] = mapped_column(String(36))
+    timer: Mapped[str] = mapped_column(String(80))
+    label: Mapped[str] = mapped_column(String(120))
+    guards: Mapped[str | None] = mapped_column(String(80))
+    task_id: Mapped[str | None] = mapped_column(String(36), index=True)  # the guarded task
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending, met, missed
+    met_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    missed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    case: Mapped[Case] = relationship()
+    agency: Mapped[Agency | None] = relationship()
+    __table_args__ = (UniqueConstraint("case_id", "timer_task_id"),)
+
+
+class Event(db.Model):  # type: ignore[name-defined]
+    """An audit event, hash-chained per case (case_id NULL: the system chain, e.g. logins)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    task_name: Mapped[str | None] = mapped_column(String(80))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    actor: Mapped[User | None] = relationship()
+    agency: Mapped[Agency | None] = relationship()
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+
+class Attachment(db.Model):  # type: ignore[name-defined]
+    """A file attached to a case, stored under UPLOAD_DIR by its sha256."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    mime: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    uploaded_by: Mapped[User] = relationship()

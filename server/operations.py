@@ -1,0 +1,444 @@
+"""Mutations of cases and tasks, as plain functions. Views and API call these; nothing else writes.
+
+Every mutation runs in one transaction: the workflow state, the task rows (the inbox), the
+deadline rows, ``case.next_timer_at`` and the audit events are written together or not at all.
+A concurrent change of the same case fails on the case's row version and answers 409.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from server.audit import append_event
+from server.engine import get_engine
+from server.extensions import db
+from server.models import Agency, Case, Deadline, Task, User
+from workflows.calendar import SHANGHAI
+from workflows.engine import Instance, StepResult, TaskNotReady
+from workflows.forms import validate_form
+from workflows.lanes import LaneResolutionError, escalation_targets, resolve_lane
+from workflows.state import StateError
+
+log = logging.getLogger(__name__)
+
+
+class OperationError(Exception):
+    """A refused operation; ``status`` is the HTTP status the caller should answer."""
+
+    status = 400
+
+    def __init__(self, message: str, fields: Mapping[str, str] | None = None) -> None:
+        """:param message: Chinese message for the user; :param fields: field errors."""
+        super().__init__(message)
+        self.message = message
+        self.fields = dict(fields or {})
+
+
+class FormInvalid(OperationError):
+    """Form data does not pass the task's schema (422)."""
+
+    status = 422
+
+
+class Conflict(OperationError):
+    """The case or task changed meanwhile, or is not in a state that allows this (409)."""
+
+    status = 409
+
+
+class Forbidden(OperationError):
+    """The user may see the object but not do this (403)."""
+
+    status = 403
+
+
+def today_shanghai() -> date:
+    """Today's date in Asia/Shanghai."""
+    return datetime.now(SHANGHAI).date()
+
+
+def agency_options() -> list[tuple[str, str]]:
+    """(code, name) of every agency, for forms that name a responsible agency."""
+    return [(a.code, a.name) for a in db.session.scalars(select(Agency).order_by(Agency.id))]
+
+
+def form_options() -> dict[str, list[tuple[str, str]]]:
+    """Dynamic option lists of the forms that depend on the database."""
+    return {"agencies": agency_options()}
+
+
+def _agency_by_code(code: str) -> Agency:
+    agency = db.session.scalar(select(Agency).where(Agency.code == code))
+    if agency is None:
+        raise Conflict(f"无法确定承办单位：系统中没有机构 {code}")
+    return agency
+
+
+def _lane_agency(case: Case, lane: str, data: Mapping[str, Any]) -> Agency:
+    try:
+        return _agency_by_code(resolve_lane(lane, case.district, data))
+    except LaneResolutionError as exc:
+        raise Conflict(f"无法确定“{lane}”泳道的承办单位") from exc
+
+
+def _commit() -> None:
+    try:
+        db.session.commit()
+    except (StaleDataError, IntegrityError) as exc:
+        db.session.rollback()
+        raise Conflict("案件已被他人更新，请刷新后重试") from exc
+
+
+def load_instance(case: Case) -> Instance:
+    """Load a case's workflow; a state that cannot be read marks the case for attention.
+
+    :raises Conflict: when the state cannot be loaded.
+    """
+    try:
+        return get_engine().load(case.process_id, case.process_version, case.state)
+    except (StateError, KeyError) as exc:
+        db.session.rollback()
+        mark_attention(case.id, f"工作流状态无法读取：{exc}")
+        raise Conflict("案件的流程状态无法读取，已提交管理员处理") from exc
+
+
+def mark_attention(case_id: int, reason: str) -> None:
+    """Record (in its own transaction) that a case needs an administrator."""
+    case = db.session.get(Case, case_id)
+    if case is not None:
+        case.needs_attention = reason[:2000]
+        case.row_version += 0  # the version column still guards concurrent writers
+        try:
+            db.session.commit()
+        except (StaleDataError, IntegrityError):
+            db.session.rollback()
+
+
+# --- keeping the tables in step with the workflow ---------------------------------------------
+
+
+def sync_case(
+    case: Case,
+    instance: Instance,
+    result: StepResult,
+    *,
+    actor: User | None,
+    completed: Task | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Write the workflow state and everything derived from it into the session.
+
+    :param completed: the task row the user just completed (its data is in the events).
+    """
+    now = now or datetime.now(UTC)
+    data = instance.data
+    case.state = instance.dumps()
+    case.next_timer_at = instance.next_timer_at()
+
+    # Tasks: the inbox rows follow the ready user tasks.
+    ready = instance.ready_tasks()
+    ready_ids = {t.id for t in ready}
+    open_rows = {
+        row.id: row
+        for row in db.session.scalars(
+            select(Task).where(Task.case_id == case.id, Task.state == "ready")
+        )
+    }
+    if completed is not None:
+        completed.state = "completed"
+        completed.completed_at = now
+        completed.completed_by_id = actor.id if actor is not None else None
+        open_rows.pop(completed.id, None)
+    for row_id, row in open_rows.items():
+        if row_id not in ready_ids:
+            row.state = "cancelled"
+            row.completed_at = now
+    rows_by_name: dict[str, Task] = {}
+    for human in ready:
+        row = open_rows.get(human.id)
+        if row is None:
+            row = Task(
+                id=human.id,
+                case_id=case.id,
+                name=human.name,
+                label=human.label,
+                lane=human.lane,
+                agency_id=_lane_agency(case, human.lane, data).id,
+                state="ready",
+                created_at=now,
+            )
+            db.session.add(row)
+        rows_by_name[human.name] = row
+
+    # Deadlines: pending while the timer waits, missed when it fired, met when it went away.
+    pending = {
+        row.timer_task_id: row
+        for row in db.session.scalars(
+            select(Deadline).where(Deadline.case_id == case.id, Deadline.state == "pending")
+        )
+    }
+    timers = instance.waiting_timers()
+    fired_ids = {t.task_id for t in result.fired_timers}
+    for timer in [*timers, *result.fired_timers]:
+        row = pending.get(timer.task_id)
+        if row is None:
+            row = Deadline(
+                case_id=case.id,
+                timer_task_id=timer.task_id,
+                timer=timer.timer,
+                label=timer.label,
+                guards=timer.guards,
+                task_id=timer.guarded_task_id,
+                agency_id=_responsible_agency(case, instance, timer.guards, rows_by_name),
+                state="pending",
+            )
+            db.session.add(row)
+            pending[timer.task_id] = row
+        row.due_at = timer.due
+        row.provisional = timer.provisional
+    waiting_ids = {t.task_id for t in timers}
+    for task_id, row in pending.items():
+        if task_id in fired_ids:
+            row.state, row.missed_at = "missed", now
+            append_event(
+                case.id,
+                "deadline_missed",
+                task_name=row.guards,
+                data={"timer": row.timer, "label": row.label, "due": row.due_at.isoformat()},
+                at=now,
+            )
+        elif task_id not in waiting_ids:
+            row.state, row.met_at = "met", now
+
+    # A task is due when the earliest deadline guarding it (met or not) is.
+    for row in rows_by_name.values():
+        dues = [
+            d.due_at for d in db.session.scalars(select(Deadline).where(Deadline.task_id == row.id))
+        ]
+        row.due_at = min(dues) if dues else None
+
+    for escalation in result.escalations:
+        agency = _escalating_agency(case, result)
+        targets = escalation_targets(agency.code, case.district) if agency else []
+        append_event(
+            case.id,
+            "escalation",
+            data={"code": escalation.code, "name": escalation.name, "targets": targets},
+            at=now,
+        )
+
+    # Case facts shown in lists.
+    case.stage = "、".join(sorted({t.label for t in ready})) or (
+        "已办结" if instance.completed else ""
+    )
+    filed = data.get("file_case")
+    if isinstance(filed, dict) and filed.get("case_no"):
+        case.case_no = filed["case_no"]
+    if instance.completed and case.status != "closed":
+        case.status, case.closed_at = "closed", now
+        append_event(case.id, "case_closed", actor=actor, at=now)
+
+
+def _responsible_agency(
+    case: Case, instance: Instance, guards: str | None, rows: Mapping[str, Task]
+) -> int | None:
+    """The agency answerable for a deadline: the one working the task it guards."""
+    if guards is None:
+        return None
+    if guards in rows:
+        return rows[guards].agency_id
+    lane = instance.process.lanes.get(guards)
+    return _lane_agency(case, lane, instance.data).id if lane else None
+
+
+def _escalating_agency(case: Case, result: StepResult) -> Agency | None:
+    for timer in result.fired_timers:
+        row = db.session.scalar(
+            select(Deadline).where(
+                Deadline.case_id == case.id, Deadline.timer_task_id == timer.task_id
+            )
+        )
+        if row is not None and row.agency_id is not None:
+            return db.session.get(Agency, row.agency_id)
+    return None
+
+
+# --- operations ---------------------------------------------------------------------------
+
+
+def start_form(process_id: str) -> str:
+    """The BPMN id of the first user task of a process (its form is the start form)."""
+    engine = get_engine()
+    instance = engine.start(process_id, {"discoverer_agency": "", "district": ""})
+    return instance.ready_tasks()[0].name
+
+
+def start_case(user: User, process_id: str, data: Mapping[str, Any]) -> Case:
+    """Open a case: start the process and complete its registration with ``data``.
+
+    :raises Forbidden: when the user's agency may not register cases.
+    :raises FormInvalid: with field errors.
+    """
+    if not user.has_role("officer") or not user.agency.can_discover:
+        raise Forbidden("本单位无权登记隐患")
+    engine = get_engine()
+    if process_id not in engine.catalog.process_ids():
+        raise FormInvalid("未知的流程", {"process": "未知的流程"})
+    form = start_form(process_id)
+    errors = validate_form(form, data, today=today_shanghai(), options=form_options())
+    district = data.get("district") if isinstance(data, Mapping) else None
+    if not errors and not user.agency.is_city_level and district != user.agency.division:
+        errors["district"] = "只能登记本辖区内的隐患"
+    if errors:
+        raise FormInvalid("表单有误，请按提示修改", errors)
+    now = datetime.now(UTC)
+    instance = engine.start(
+        process_id, {"discoverer_agency": user.agency.code, "district": district}
+    )
+    first = instance.ready_tasks()[0]
+    case = Case(
+        number=f"pending-{first.id}",
+        process_id=process_id,
+        process_version=instance.version,
+        state=b"",
+        status="open",
+        district=str(district),
+        unit_name=str(data.get("unit_name", "")),
+        address=str(data.get("address", "")),
+        discoverer_agency_id=user.agency_id,
+        opened_by_id=user.id,
+        opened_at=now,
+    )
+    db.session.add(case)
+    db.session.flush()
+    case.number = f"DB{now.astimezone(SHANGHAI).year}-{case.id:06d}"
+    append_event(case.id, "case_opened", actor=user, data={"process": process_id,
+                 "version": instance.version, "number": case.number}, at=now)  # fmt: skip
+    registration = Task(
+        id=first.id,
+        case_id=case.id,
+        name=first.name,
+        label=first.label,
+        lane=first.lane,
+        agency_id=user.agency_id,
+        state="ready",
+        created_at=now,
+    )
+    db.session.add(registration)
+    result = instance.complete(first.id, dict(data))
+    append_event(
+        case.id,
+        "task_completed",
+        actor=user,
+        task_name=first.name,
+        data={"label": first.label, "form": dict(data), "result": _judgement(instance)},
+        at=now,
+    )
+    sync_case(case, instance, result, actor=user, completed=registration, now=now)
+    _commit()
+    return case
+
+
+def _judgement(instance: Instance) -> dict[str, Any]:
+    data = instance.data
+    keys = ("judgement_major", "judgement_basis", "judgement_edition")
+    return {k: data[k] for k in keys if k in data}
+
+
+def claim_task(user: User, task: Task) -> None:
+    """Take a ready task so that colleagues see who works on it."""
+    if task.state != "ready":
+        raise Conflict("该任务已办结")
+    if task.claimed_by_id not in (None, user.id):
+        raise Conflict(f"该任务已由{task.claimed_by.name if task.claimed_by else '他人'}认领")
+    task.claimed_by_id, task.claimed_at = user.id, datetime.now(UTC)
+    append_event(task.case_id, "task_claimed", actor=user, task_name=task.name)
+    _commit()
+
+
+def release_task(user: User, task: Task) -> None:
+    """Give a claimed task back to the agency's pool."""
+    if task.state != "ready":
+        raise Conflict("该任务已办结")
+    if task.claimed_by_id != user.id:
+        raise Conflict("只能退回本人认领的任务")
+    task.claimed_by_id, task.claimed_at = None, None
+    append_event(task.case_id, "task_released", actor=user, task_name=task.name)
+    _commit()
+
+
+def complete_task(user: User, task: Task, data: Any) -> Case:
+    """Complete a ready task with form data and advance the case.
+
+    :raises Conflict: task already done, claimed by someone else, or the case changed.
+    :raises FormInvalid: with field errors (nothing is changed).
+    """
+    if task.state != "ready":
+        raise Conflict("该任务已办结")
+    if task.claimed_by_id not in (None, user.id):
+        raise Conflict("该任务已由他人认领")
+    errors = validate_form(task.name, data, today=today_shanghai(), options=form_options())
+    if errors:
+        raise FormInvalid("表单有误，请按提示修改", errors)
+    case = task.case
+    instance = load_instance(case)
+    now = datetime.now(UTC)
+    try:
+        result = instance.complete(task.id, dict(data))
+    except TaskNotReady as exc:
+        raise Conflict("该任务已不在待办状态") from exc
+    details: dict[str, Any] = {"label": task.label, "form": dict(data)}
+    append_event(case.id, "task_completed", actor=user, task_name=task.name, data=details, at=now)
+    sync_case(case, instance, result, actor=user, completed=task, now=now)
+    _commit()
+    return case
+
+
+def fire_due_timers(case: Case, now: datetime | None = None) -> StepResult:
+    """Fire the due timers of one case and persist (the sweep's work for a case)."""
+    instance = load_instance(case)
+    result = instance.fire_timers()
+    for timer in result.fired_timers:
+        append_event(
+            case.id,
+            "timer_fired",
+            task_name=timer.guards,
+            data={"timer": timer.timer, "label": timer.label, "due": timer.due.isoformat()},
+            at=now,
+        )
+    sync_case(case, instance, result, actor=None, now=now)
+    _commit()
+    return result
+
+
+def sweep(now: datetime | None = None) -> dict[str, int]:
+    """Fire due timers of every case whose ``next_timer_at`` has come. One failing case is
+    logged and marked; it never stops the others."""
+    now = now or datetime.now(UTC)
+    due_ids = db.session.scalars(
+        select(Case.id)
+        .where(Case.next_timer_at <= now, Case.status == "open", Case.needs_attention.is_(None))
+        .order_by(Case.next_timer_at)
+    ).all()
+    fired = failed = 0
+    for case_id in due_ids:
+        case = db.session.get(Case, case_id)
+        if case is None:
+            continue
+        try:
+            fired += len(fire_due_timers(case, now).fired_timers)
+        except Conflict:
+            failed += 1
+        except Exception as exc:  # one broken case must not stop the sweep
+            db.session.rollback()
+            log.exception("sweep failed for case %s", case_id)
+            mark_attention(case_id, f"定时器处理失败：{exc!r}")
+            failed += 1
+    return {"cases": len(due_ids), "fired": fired, "failed": failed}

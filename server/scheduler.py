@@ -1,0 +1,31 @@
+"""The timer sweep on an APScheduler interval (``SWEEP_SECONDS``; 0 or TESTING: off)."""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    """Start the sweep job when configured (``SCHEDULER_ENABLED`` and not testing)."""
+    seconds = app.config.get("SWEEP_SECONDS", 60)
+    if app.testing or not seconds or not app.config.get("SCHEDULER_ENABLED", False):
+        return
+    scheduler = BackgroundScheduler(timezone="Asia/Shanghai")
+
+    def job() -> None:
+        from server.operations import sweep
+
+        with app.app_context():
+            summary = sweep()
+            if summary["cases"]:
+                log.info("sweep: %s", summary)
+
+    scheduler.add_job(job, "interval", seconds=seconds, id="duban-sweep", max_instances=1,
+                      coalesce=True)  # fmt: skip
+    scheduler.start()
+    app.extensions["duban_scheduler"] = scheduler

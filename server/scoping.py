@@ -1,0 +1,55 @@
+"""The one place that decides which cases, tasks and events a user may see or act on.
+
+- officers see the cases their agency discovered or has (had) a task in, and act only on their
+  agency's tasks;
+- supervisors and auditors see the cases of their jurisdiction (a county-level agency: its
+  division; a city-level agency: the whole city);
+- administrators see everything.
+A case or task outside this scope answers 404, never 403, so its existence does not leak.
+"""
+
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy import ColumnElement, false, or_, select, true
+
+from server.extensions import db
+from server.models import Case, Task, User
+
+
+def case_filter(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on ``Case`` selecting the cases ``user`` may see."""
+    if user.has_role("admin"):
+        return true()
+    clauses: list[ColumnElement[bool]] = []
+    if user.has_role("supervisor") or user.has_role("auditor"):
+        if user.agency.is_city_level:
+            return true()
+        clauses.append(Case.district == user.agency.division)
+    if user.has_role("officer"):
+        clauses.append(Case.discoverer_agency_id == user.agency_id)
+        clauses.append(Case.id.in_(select(Task.case_id).where(Task.agency_id == user.agency_id)))
+    return or_(*clauses) if clauses else false()
+
+
+def task_filter(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on ``Task`` selecting the tasks ``user`` may work on."""
+    if user.has_role("officer"):
+        return Task.agency_id == user.agency_id
+    return false()
+
+
+def visible_case(user: User, case_id: int) -> Case:
+    """Return the case if ``user`` may see it; otherwise abort with 404."""
+    case = db.session.scalar(select(Case).where(Case.id == case_id, case_filter(user)))
+    if case is None:
+        abort(404)
+    return case
+
+
+def workable_task(user: User, task_id: str) -> Task:
+    """Return the task if ``user`` may work on it; otherwise abort with 404."""
+    task = db.session.scalar(select(Task).where(Task.id == task_id, task_filter(user)))
+    if task is None:
+        abort(404)
+    return task
