@@ -7,6 +7,7 @@ import sys
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
@@ -21,6 +22,7 @@ def _echo_json(value: object) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create or upgrade the database schema through the migrations."""
     upgrade()
@@ -28,6 +30,7 @@ def init_db() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="do nothing when users already exist")
 def seed_demo(if_empty: bool) -> None:
     """Create Changde's agencies, demo users of every role and demo cases."""
@@ -48,7 +51,7 @@ def seed_demo(if_empty: bool) -> None:
         click.echo(f"  {username:28} {role}")
 
 
-users = click.Group("users", help="List and create users.")
+users = AppGroup("users", help="List and create users.")
 
 
 @users.command("list")
@@ -96,6 +99,7 @@ def users_create(username: str, name: str, agency_code: str, roles: str, passwor
 
 
 @click.command("deadline")
+@with_appcontext
 @click.argument("start")
 @click.argument("n", type=int)
 @click.option("--calendar-days", is_flag=True, help="count calendar days instead of working days")
@@ -113,6 +117,7 @@ def deadline(start: str, n: int, calendar_days: bool) -> None:
 
 
 @click.command("judge-hazard", context_settings={"ignore_unknown_options": True})
+@with_appcontext
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def judge_hazard(args: tuple[str, ...]) -> None:
     """Print the GB 35181 verdict: --category crowded --elements 6.5,7.3.1 [--exclusion b]."""
@@ -120,6 +125,7 @@ def judge_hazard(args: tuple[str, ...]) -> None:
 
 
 @click.command("sweep")
+@with_appcontext
 def sweep_command() -> None:
     """Fire every due timer once (what the scheduler does every minute)."""
     from server.operations import sweep

@@ -8,7 +8,8 @@ A concurrent change of the same case fails on the case's row version and answers
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -88,12 +89,22 @@ def _lane_agency(case: Case, lane: str, data: Mapping[str, Any]) -> Agency:
         raise Conflict(f"无法确定“{lane}”泳道的承办单位") from exc
 
 
-def _commit() -> None:
+@contextmanager
+def _transaction() -> Iterator[None]:
+    """Run a mutation and commit it; a concurrent change anywhere in it becomes a Conflict.
+
+    Flushes happen before the commit too (queries autoflush), so the whole block is guarded.
+    Any other error rolls back and propagates.
+    """
     try:
+        yield
         db.session.commit()
     except (StaleDataError, IntegrityError) as exc:
         db.session.rollback()
         raise Conflict("案件已被他人更新，请刷新后重试") from exc
+    except BaseException:
+        db.session.rollback()
+        raise
 
 
 def load_instance(case: Case) -> Instance:
@@ -298,51 +309,51 @@ def start_case(user: User, process_id: str, data: Mapping[str, Any]) -> Case:
         errors["district"] = "只能登记本辖区内的隐患"
     if errors:
         raise FormInvalid("表单有误，请按提示修改", errors)
-    now = datetime.now(UTC)
-    instance = engine.start(
-        process_id, {"discoverer_agency": user.agency.code, "district": district}
-    )
-    first = instance.ready_tasks()[0]
-    case = Case(
-        number=f"pending-{first.id}",
-        process_id=process_id,
-        process_version=instance.version,
-        state=b"",
-        status="open",
-        district=str(district),
-        unit_name=str(data.get("unit_name", "")),
-        address=str(data.get("address", "")),
-        discoverer_agency_id=user.agency_id,
-        opened_by_id=user.id,
-        opened_at=now,
-    )
-    db.session.add(case)
-    db.session.flush()
-    case.number = f"DB{now.astimezone(SHANGHAI).year}-{case.id:06d}"
-    append_event(case.id, "case_opened", actor=user, data={"process": process_id,
-                 "version": instance.version, "number": case.number}, at=now)  # fmt: skip
-    registration = Task(
-        id=first.id,
-        case_id=case.id,
-        name=first.name,
-        label=first.label,
-        lane=first.lane,
-        agency_id=user.agency_id,
-        state="ready",
-        created_at=now,
-    )
-    db.session.add(registration)
-    result = instance.complete(first.id, dict(data))
-    append_event(
-        case.id,
-        "task_completed",
-        actor=user,
-        task_name=first.name,
-        data={"label": first.label, "form": dict(data), "result": _judgement(instance)},
-        at=now,
-    )
-    sync_case(case, instance, result, actor=user, completed=registration, now=now)
-    _commit()
+    with _transaction():
+        now = datetime.now(UTC)
+        instance = engine.start(
+            process_id, {"discoverer_agency": user.agency.code, "district": district}
+        )
+        first = instance.ready_tasks()[0]
+        case = Case(
+            number=f"pending-{first.id}",
+            process_id=process_id,
+            process_version=instance.version,
+            state=b"",
+            status="open",
+            district=str(district),
+            unit_name=str(data.get("unit_name", "")),
+            address=str(data.get("address", "")),
+            discoverer_agency_id=user.agency_id,
+            opened_by_id=user.id,
+            opened_at=now,
+        )
+        db.session.add(case)
+        db.session.flush()
+        case.number = f"DB{now.astimezone(SHANGHAI).year}-{case.id:06d}"
+        append_event(case.id, "case_opened", actor=user, data={"process": process_id,
+                     "version": instance.version, "number": case.number}, at=now)  # fmt: skip
+        registration = Task(
+            id=first.id,
+            case_id=case.id,
+            name=first.name,
+            label=first.label,
+            lane=first.lane,
+            agency_id=user.agency_id,
+            state="ready",
+            created_at=now,
+        )
+        db.session.add(registration)
+        result = instance.complete(first.id, dict(data))
+        append_event(
+            case.id,
+            "task_completed",
+            actor=user,
+            task_name=first.name,
+            data={"label": first.label, "form": dict(data), "result": _judgement(instance)},
+            at=now,
+        )
+        sync_case(case, instance, result, actor=user, completed=registration, now=now)
     return case
 
 
@@ -358,9 +369,9 @@ def claim_task(user: User, task: Task) -> None:
         raise Conflict("该任务已办结")
     if task.claimed_by_id not in (None, user.id):
         raise Conflict(f"该任务已由{task.claimed_by.name if task.claimed_by else '他人'}认领")
-    task.claimed_by_id, task.claimed_at = user.id, datetime.now(UTC)
-    append_event(task.case_id, "task_claimed", actor=user, task_name=task.name)
-    _commit()
+    with _transaction():
+        task.claimed_by_id, task.claimed_at = user.id, datetime.now(UTC)
+        append_event(task.case_id, "task_claimed", actor=user, task_name=task.name)
 
 
 def release_task(user: User, task: Task) -> None:
@@ -369,9 +380,9 @@ def release_task(user: User, task: Task) -> None:
         raise Conflict("该任务已办结")
     if task.claimed_by_id != user.id:
         raise Conflict("只能退回本人认领的任务")
-    task.claimed_by_id, task.claimed_at = None, None
-    append_event(task.case_id, "task_released", actor=user, task_name=task.name)
-    _commit()
+    with _transaction():
+        task.claimed_by_id, task.claimed_at = None, None
+        append_event(task.case_id, "task_released", actor=user, task_name=task.name)
 
 
 def complete_task(user: User, task: Task, data: Any) -> Case:
@@ -387,34 +398,36 @@ def complete_task(user: User, task: Task, data: Any) -> Case:
     errors = validate_form(task.name, data, today=today_shanghai(), options=form_options())
     if errors:
         raise FormInvalid("表单有误，请按提示修改", errors)
-    case = task.case
-    instance = load_instance(case)
-    now = datetime.now(UTC)
-    try:
-        result = instance.complete(task.id, dict(data))
-    except TaskNotReady as exc:
-        raise Conflict("该任务已不在待办状态") from exc
-    details: dict[str, Any] = {"label": task.label, "form": dict(data)}
-    append_event(case.id, "task_completed", actor=user, task_name=task.name, data=details, at=now)
-    sync_case(case, instance, result, actor=user, completed=task, now=now)
-    _commit()
+    with _transaction():
+        case = task.case
+        instance = load_instance(case)
+        now = datetime.now(UTC)
+        try:
+            result = instance.complete(task.id, dict(data))
+        except TaskNotReady as exc:
+            raise Conflict("该任务已不在待办状态") from exc
+        details: dict[str, Any] = {"label": task.label, "form": dict(data)}
+        append_event(
+            case.id, "task_completed", actor=user, task_name=task.name, data=details, at=now
+        )
+        sync_case(case, instance, result, actor=user, completed=task, now=now)
     return case
 
 
 def fire_due_timers(case: Case, now: datetime | None = None) -> StepResult:
     """Fire the due timers of one case and persist (the sweep's work for a case)."""
-    instance = load_instance(case)
-    result = instance.fire_timers()
-    for timer in result.fired_timers:
-        append_event(
-            case.id,
-            "timer_fired",
-            task_name=timer.guards,
-            data={"timer": timer.timer, "label": timer.label, "due": timer.due.isoformat()},
-            at=now,
-        )
-    sync_case(case, instance, result, actor=None, now=now)
-    _commit()
+    with _transaction():
+        instance = load_instance(case)
+        result = instance.fire_timers()
+        for timer in result.fired_timers:
+            append_event(
+                case.id,
+                "timer_fired",
+                task_name=timer.guards,
+                data={"timer": timer.timer, "label": timer.label, "due": timer.due.isoformat()},
+                at=now,
+            )
+        sync_case(case, instance, result, actor=None, now=now)
     return result
 
 

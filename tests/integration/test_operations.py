@@ -1,0 +1,182 @@
+"""Operations against a real database: one transaction per step, conflicts, audit chain."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from server.audit import verify_chain
+from server.extensions import db
+from server.models import Case, Deadline, Event, Task, User
+from server.operations import (
+    Conflict,
+    FormInvalid,
+    Forbidden,
+    claim_task,
+    complete_task,
+    release_task,
+    start_case,
+    sweep,
+    today_shanghai,
+)
+from tests.support.major_hazard import sample
+
+
+def user(username: str) -> User:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def ready(case: Case) -> Task:
+    return db.session.scalar(select(Task).where(Task.case_id == case.id, Task.state == "ready"))
+
+
+def open_case(days_ago: int = 1) -> Case:
+    found = today_shanghai() - timedelta(days=days_ago)
+    return start_case(user("wuling.nanping"), "major_hazard", sample("register_hazard", found))
+
+
+def test_registration_opens_a_case_with_its_referral_task_and_deadline(app):
+    with app.app_context():
+        case = open_case()
+        assert case.number.startswith("DB")
+        assert case.stage == "函告消防救援机构"
+        task = ready(case)
+        assert task.name == "refer_to_fire_rescue"
+        assert task.agency.code == "street:wuling:nanping"
+        (deadline,) = db.session.scalars(select(Deadline).where(Deadline.case_id == case.id))
+        assert deadline.label == "函告消防救援机构 5个工作日"
+        assert deadline.state == "pending"
+        assert task.due_at == deadline.due_at
+        assert case.next_timer_at == deadline.due_at
+        kinds = db.session.scalars(
+            select(Event.kind).where(Event.case_id == case.id).order_by(Event.seq)
+        ).all()
+        assert kinds == ["case_opened", "task_completed"]
+        assert verify_chain(case.id).ok
+
+
+def test_a_late_registration_records_the_missed_referral_and_escalates(app):
+    with app.app_context():
+        case = open_case(days_ago=20)
+        (deadline,) = db.session.scalars(select(Deadline).where(Deadline.case_id == case.id))
+        assert deadline.state == "missed"
+        events = db.session.scalars(select(Event).where(Event.case_id == case.id)).all()
+        escalation = next(e for e in events if e.kind == "escalation")
+        assert escalation.data["code"] == "referral_overdue"
+        assert escalation.data["targets"] == ["street:wuling:nanping", "government:wuling"]
+        assert ready(case).due_at == deadline.due_at  # still shown as overdue in the inbox
+
+
+def test_invalid_data_changes_nothing(app):
+    with app.app_context():
+        case = open_case()
+        task = ready(case)
+        before = (case.row_version, db.session.scalar(select(func.count(Event.id))))
+        with pytest.raises(FormInvalid) as info:
+            complete_task(user("wuling.nanping"), task, {"letter_no": "x"})
+        assert "referred_on" in info.value.fields
+        db.session.rollback()
+        db.session.refresh(case)
+        assert (case.row_version, db.session.scalar(select(func.count(Event.id)))) == before
+        assert ready(case).id == task.id
+
+
+def test_registration_outside_the_jurisdiction_or_without_rights_is_refused(app):
+    with app.app_context():
+        data = sample("register_hazard", today_shanghai(), district="dingcheng")
+        with pytest.raises(FormInvalid) as info:
+            start_case(user("wuling.nanping"), "major_hazard", data)
+        assert set(info.value.fields) == {"district"}
+        with pytest.raises(Forbidden):
+            start_case(user("wuling.gov"), "major_hazard", sample("register_hazard", date.today()))
+
+
+def test_completing_the_same_task_twice_gives_one_success_and_one_conflict(app):
+    with app.app_context():
+        case = open_case()
+        task_id = ready(case).id
+        case_id = case.id
+    results: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def complete() -> None:
+        with app.app_context():
+            officer = user("wuling.nanping")
+            task = db.session.get(Task, task_id)
+            data = sample("refer_to_fire_rescue", today_shanghai())
+            barrier.wait()
+            try:
+                complete_task(officer, task, data)
+                results.append("ok")
+            except Conflict:
+                results.append("conflict")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=complete) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == ["conflict", "ok"]
+    with app.app_context():
+        case = db.session.get(Case, case_id)
+        names = db.session.scalars(
+            select(Task.name).where(Task.case_id == case_id, Task.state == "ready")
+        ).all()
+        assert names == ["file_case"]
+        completions = db.session.scalar(
+            select(func.count(Event.id)).where(
+                Event.case_id == case_id, Event.task_name == "refer_to_fire_rescue"
+            )
+        )
+        assert completions == 1
+        assert verify_chain(case_id).ok
+
+
+def test_claim_and_release(app):
+    with app.app_context():
+        case = open_case()
+        task = ready(case)
+        claim_task(user("wuling.nanping"), task)
+        assert task.claimed_by.username == "wuling.nanping"
+        colleague = user("wuling.nanping")
+        release_task(colleague, task)
+        assert task.claimed_by_id is None
+        with pytest.raises(Conflict):
+            release_task(colleague, task)
+
+
+def test_sweep_fires_due_timers_once(app, time_machine):
+    with app.app_context():
+        case = open_case(days_ago=1)
+        due = case.next_timer_at
+        case_id = case.id
+    time_machine.move_to(due + timedelta(hours=1), tick=False)
+    with app.app_context():
+        assert sweep() == {"cases": 1, "fired": 1, "failed": 0}
+        assert sweep() == {"cases": 0, "fired": 0, "failed": 0}
+        kinds = db.session.scalars(select(Event.kind).where(Event.case_id == case_id)).all()
+        assert kinds.count("deadline_missed") == 1
+        assert kinds.count("escalation") == 1
+        assert verify_chain(case_id).ok
+
+
+def test_a_case_whose_state_cannot_load_is_marked_and_does_not_stop_the_sweep(app, time_machine):
+    with app.app_context():
+        broken = open_case(days_ago=1)
+        healthy = open_case(days_ago=1)
+        broken.state = b"garbage"
+        db.session.commit()
+        due = max(broken.next_timer_at, healthy.next_timer_at)
+        ids = broken.id, healthy.id
+    time_machine.move_to(due + timedelta(hours=1), tick=False)
+    with app.app_context():
+        summary = sweep()
+        assert summary["fired"] == 1 and summary["failed"] == 1
+        broken, healthy = (db.session.get(Case, i) for i in ids)
+        assert broken.needs_attention
+        assert healthy.needs_attention is None
