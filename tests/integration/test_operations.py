@@ -13,8 +13,8 @@ from server.extensions import db
 from server.models import Case, Deadline, Event, Task, User
 from server.operations import (
     Conflict,
-    FormInvalid,
     Forbidden,
+    FormInvalid,
     claim_task,
     complete_task,
     release_task,
