@@ -1,5 +1,826 @@
-"""JSON API under /api/v1."""
+"""JSON API under /api/v1 (DESIGN.md, "API contract"); described by :mod:`server.openapi`.
 
-from flask import Blueprint
+API clients authenticate with ``Authorization: Bearer <token>`` only (``POST /api/v1/tokens``
+hands one out); a browser session cookie is ignored here, so the blueprint needs no CSRF token.
+Which cases, tasks and deadlines a caller sees is decided by :mod:`server.scoping` alone;
+anything outside that scope answers 404. Every error is ``{"error", "message", "fields"}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, default_exceptions
+
+from server import operations
+from server.audit import append_event
+from server.auth import (
+    authenticate,
+    bearer_token,
+    issue_token,
+    load_user_from_bearer,
+    revoke_token,
+)
+from server.engine import get_engine, refresh_calendar
+from server.extensions import csrf, db
+from server.models import Agency, CalendarYear, Case, Deadline, Event, Task, User
+from server.scoping import case_filter, task_filter, visible_case, workable_task
+from workflows.calendar import SHANGHAI, CalendarError, parse_year_entry
+from workflows.forms import all_task_ids, resolve_form
+from workflows.jurisdiction import DIVISIONS_BY_CODE, division_name
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+PREFIX = "/api/v1"
+
+#: Endpoints that answer without a bearer token.
+PUBLIC_ENDPOINTS = frozenset({"api.create_token", "api.openapi"})
+MAX_PER_PAGE = 100
+CASE_STATUSES = ("open", "closed")
+DEADLINE_STATES = ("pending", "overdue", "met", "missed")
+#: Years the calendar endpoints accept.
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+#: The ``error`` code answered with each status.
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    500: "server_error",
+}
+ERROR_MESSAGES = {
+    400: "请求有误",
+    401: "请先登录（需要有效的访问令牌）",
+    403: "无权执行此操作",
+    404: "未找到",
+    405: "不支持该请求方法",
+    409: "操作冲突，请刷新后重试",
+    413: "请求内容过大",
+    415: "不支持的请求格式",
+    422: "提交的数据有误",
+    500: "服务器内部错误",
+}
+
+
+class ApiError(Exception):
+    """An error answered as JSON with ``status``."""
+
+    def __init__(
+        self, status: int, message: str | None = None, fields: dict[str, str] | None = None
+    ) -> None:
+        """:param status: HTTP status; :param message: Chinese text; :param fields: per field."""
+        self.status = status
+        self.message = message or ERROR_MESSAGES.get(status, "请求失败")
+        self.fields = dict(fields or {})
+        super().__init__(self.message)
+
+
+def error_response(status: int, message: str | None = None, fields: dict | None = None) -> Any:
+    """The JSON error body with its status (and the headers the status calls for)."""
+    body = {
+        "error": ERROR_CODES.get(status, "error"),
+        "message": message or ERROR_MESSAGES.get(status, "请求失败"),
+        "fields": dict(fields or {}),
+    }
+    response = jsonify(body)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="duban"'
+    return response
+
+
+# --- errors, authentication ----------------------------------------------------------------------
+
+
+@bp.record_once
+def _on_register(state: Any) -> None:
+    """Exempt the API from CSRF (bearer tokens cannot be sent by a cross-site form)."""
+    csrf.exempt(bp)
+
+
+def _is_api_path(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+@bp.before_app_request
+def _routing_errors_as_json() -> Any:
+    """Answer JSON when no /api/v1 route matches the URL (404) or the method (405).
+
+    Routing errors happen before a blueprint is known, so the blueprint's own error handlers
+    never see them; HTML pages keep whatever handlers the app has.
+    """
+    exc = request.routing_exception
+    if exc is None or not _is_api_path(request.path):
+        return None
+    if isinstance(exc, MethodNotAllowed):
+        response = error_response(405)
+        response.headers["Allow"] = ", ".join(sorted(exc.valid_methods or []))
+        return response
+    if isinstance(exc, NotFound):
+        return error_response(404)
+    return None  # redirects and the like: let Flask answer them
+
+
+@bp.before_request
+def _authenticate() -> Any:
+    """Require a valid bearer token (a session cookie does not count)."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    user = load_user_from_bearer(request)
+    if user is None:
+        return error_response(401)
+    g.api_user = user
+    return None
+
+
+def caller() -> User:
+    """The user of the bearer token of this request."""
+    return g.api_user
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError) -> Any:
+    db.session.rollback()
+    return error_response(exc.status, exc.message, exc.fields)
+
+
+@bp.errorhandler(operations.OperationError)
+def _operation_error(exc: operations.OperationError) -> Any:
+    db.session.rollback()
+    return error_response(exc.status, exc.message, exc.fields)
+
+
+def _http_error(exc: HTTPException) -> Any:
+    db.session.rollback()
+    status = exc.code or 500
+    response = error_response(status)
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+    return response
+
+
+# Registered per status code: the app's HTML error pages are registered per code too, and for
+# a given code Flask asks the blueprint before the app (a class-based handler would come last).
+for _code in default_exceptions:
+    bp.register_error_handler(_code, _http_error)
+bp.register_error_handler(HTTPException, _http_error)
+
+
+# --- request parsing -----------------------------------------------------------------------------
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def json_body(allowed: Iterable[str], required: Iterable[str] = ()) -> dict[str, Any]:
+    """The request body as a JSON object with only ``allowed`` keys and every ``required`` one.
+
+    :raises ApiError: 400 when the body is not JSON or not an object, 422 on bad keys.
+    """
+    raw = request.get_data(cache=True)  # 413 when longer than MAX_CONTENT_LENGTH
+    try:
+        body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ApiError(400, "请求内容不是有效的 JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "请求内容必须是 JSON 对象")
+    allowed = set(allowed)
+    fields = {str(key)[:64]: "不支持的字段" for key in body if key not in allowed}
+    fields.update({key: "必填" for key in required if key not in body})
+    if fields:
+        raise ApiError(422, "请求内容有误", fields)
+    return body
+
+
+def _page(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError("应为大于等于1的整数")
+    return int(value)
+
+
+def _per_page(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= MAX_PER_PAGE:
+        raise ValueError(f"应为1至{MAX_PER_PAGE}之间的整数")
+    return int(value)
+
+
+def _boolean(value: str) -> bool:
+    if value in ("true", "1"):
+        return True
+    if value in ("false", "0"):
+        return False
+    raise ValueError("应为 true 或 false")
+
+
+def _one_of(choices: Iterable[str]) -> Callable[[str], str]:
+    choices = tuple(choices)
+
+    def parse(value: str) -> str:
+        if value not in choices:
+            raise ValueError("可选值：" + "、".join(choices))
+        return value
+
+    return parse
+
+
+def _district(value: str) -> str:
+    if value not in DIVISIONS_BY_CODE:
+        raise ValueError("未知的行政区划代码")
+    return value
+
+
+def _process(value: str) -> str:
+    if value not in get_engine().catalog.process_ids():
+        raise ValueError("未知的流程")
+    return value
+
+
+def _task_name(value: str) -> str:
+    if value not in all_task_ids():
+        raise ValueError("未知的办理环节")
+    return value
+
+
+def _agency(value: str) -> Agency:
+    agency = db.session.scalar(select(Agency).where(Agency.code == value))
+    if agency is None:
+        raise ValueError("未知的机构代码")
+    return agency
+
+
+def query_args(**parsers: Callable[[str], Any]) -> dict[str, Any]:
+    """Parse the query string: each known name at most once, no unknown names.
+
+    ``page`` and ``per_page`` are always accepted. Missing parameters are ``None``.
+
+    :raises ApiError: 422 with the offending parameters in ``fields``.
+    """
+    parsers = {"page": _page, "per_page": _per_page, **parsers}
+    fields = {str(name)[:64]: "不支持的查询参数" for name in request.args if name not in parsers}
+    values: dict[str, Any] = {}
+    for name, parse in parsers.items():
+        given = request.args.getlist(name)
+        if len(given) > 1:
+            fields[name] = "该参数只能出现一次"
+        elif given:
+            try:
+                values[name] = parse(given[0])
+            except ValueError as exc:
+                fields[name] = str(exc)
+        else:
+            values[name] = None
+    if fields:
+        raise ApiError(422, "查询参数有误", fields)
+    values["page"] = values["page"] or 1
+    values["per_page"] = values["per_page"] or min(
+        int(current_app.config.get("PAGE_SIZE", 20)), MAX_PER_PAGE
+    )
+    return values
+
+
+def paged(
+    query: Select, args: dict[str, Any], serialize: Callable[[list[Any]], list[dict]]
+) -> dict[str, Any]:
+    """Run one page of ``query`` and answer ``{"items", "page", "per_page", "total"}``.
+
+    :param serialize: turns the page's rows into items (all at once, so that it can look up
+        what the rows need in one query).
+    """
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page, per_page = args["page"], args["per_page"]
+    rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    return {
+        "items": serialize(list(rows)),
+        "page": page,
+        "per_page": per_page,
+        "total": total or 0,
+    }
+
+
+# --- serializers ---------------------------------------------------------------------------------
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """A stored datetime as an aware one (SQLite hands back naive values: they are UTC)."""
+    if value is None:
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 in Asia/Shanghai with its offset (``2026-10-09T23:59:59+08:00``), or None."""
+    moment = aware(value)
+    return moment.astimezone(SHANGHAI).isoformat() if moment is not None else None
+
+
+def agency_json(agency: Agency | None) -> dict[str, Any] | None:
+    """An agency as clients see it."""
+    if agency is None:
+        return None
+    return {
+        "code": agency.code,
+        "name": agency.name,
+        "kind": agency.kind,
+        "division": agency.division,
+    }
+
+
+def person_json(user: User | None) -> dict[str, str] | None:
+    """A user named on a task or an event."""
+    return {"username": user.username, "name": user.name} if user is not None else None
+
+
+def user_json(user: User) -> dict[str, Any]:
+    """The caller (GET /me)."""
+    return {
+        "username": user.username,
+        "name": user.name,
+        "agency": agency_json(user.agency),
+        "roles": user.role_list,
+        "can_register": user.has_role("officer") and user.agency.can_discover,
+    }
+
+
+def _overdue_deadline(now: datetime) -> Any:
+    """Deadlines that are overdue: missed, or pending and past due."""
+    return or_(Deadline.state == "missed", and_(Deadline.state == "pending", Deadline.due_at < now))
+
+
+def _overdue_case_ids(case_ids: Iterable[int], now: datetime) -> set[int]:
+    ids = list(case_ids)
+    if not ids:
+        return set()
+    query = select(Deadline.case_id).where(Deadline.case_id.in_(ids), _overdue_deadline(now))
+    return set(db.session.scalars(query.distinct()))
+
+
+def case_summary(case: Case, *, overdue: bool | None = None) -> dict[str, Any]:
+    """A case as lists show it. ``overdue``: it has an overdue deadline (computed if None)."""
+    if overdue is None:
+        overdue = case.id in _overdue_case_ids([case.id], datetime.now(UTC))
+    return {
+        "id": case.id,
+        "number": case.number,
+        "case_no": case.case_no,
+        "process": case.process_id,
+        "process_version": case.process_version,
+        "status": case.status,
+        "stage": case.stage,
+        "district": case.district,
+        "district_name": division_name(case.district),
+        "unit_name": case.unit_name,
+        "address": case.address,
+        "discoverer_agency": agency_json(case.discoverer_agency),
+        "opened_at": iso(case.opened_at),
+        "closed_at": iso(case.closed_at),
+        "overdue": overdue,
+        "needs_attention": case.needs_attention is not None,
+    }
+
+
+def case_summaries(cases: list[Case], now: datetime) -> list[dict[str, Any]]:
+    """Summaries of several cases, their overdue flags found in one query."""
+    late = _overdue_case_ids({case.id for case in cases}, now)
+    return [case_summary(case, overdue=case.id in late) for case in cases]
+
+
+def task_json(task: Task, now: datetime | None = None) -> dict[str, Any]:
+    """A task with its due date and overdue flags (the inbox row)."""
+    now = now or datetime.now(UTC)
+    due = aware(task.due_at)
+    calendar = get_engine().calendar
+    waiting = task.state == "ready" and due is not None
+    overdue = waiting and due < now
+    # due today, or on the next working day (a weekend in between does not count)
+    due_soon = waiting and not overdue and calendar.working_days_between(now, due) <= 1
+    return {
+        "id": task.id,
+        "name": task.name,
+        "label": task.label,
+        "lane": task.lane,
+        "state": task.state,
+        "agency": agency_json(task.agency),
+        "case_id": task.case_id,
+        "created_at": iso(task.created_at),
+        "due_at": iso(due),
+        "overdue": overdue,
+        "working_days_overdue": calendar.working_days_between(due, now) if overdue else 0,
+        "due_soon": due_soon,
+        "claimed_by": person_json(task.claimed_by),
+        "claimed_at": iso(task.claimed_at),
+        "completed_at": iso(task.completed_at),
+    }
+
+
+def deadline_json(deadline: Deadline, now: datetime | None = None) -> dict[str, Any]:
+    """A statutory deadline of a case."""
+    now = now or datetime.now(UTC)
+    due = aware(deadline.due_at)
+    overdue = deadline.state == "missed" or (
+        deadline.state == "pending" and due is not None and due < now
+    )
+    return {
+        "id": deadline.id,
+        "case_id": deadline.case_id,
+        "timer": deadline.timer,
+        "label": deadline.label,
+        "guards": deadline.guards,
+        "task_id": deadline.task_id,
+        "agency": agency_json(deadline.agency),
+        "due_at": iso(due),
+        "provisional": deadline.provisional,
+        "state": deadline.state,
+        "overdue": overdue,
+        "met_at": iso(deadline.met_at),
+        "missed_at": iso(deadline.missed_at),
+    }
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    """An audit event with its place in the hash chain."""
+    return {
+        "seq": event.seq,
+        "kind": event.kind,
+        "at": iso(event.at),
+        "actor": person_json(event.actor),
+        "agency": agency_json(event.agency),
+        "task": event.task_name,
+        "data": event.data,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def timeline_json(event: Event) -> dict[str, Any]:
+    """An audit event as a line of the case's timeline (form data left to /events)."""
+    data = event.data if isinstance(event.data, dict) else {}
+    return {
+        "seq": event.seq,
+        "kind": event.kind,
+        "at": iso(event.at),
+        "actor": person_json(event.actor),
+        "agency": agency_json(event.agency),
+        "task": event.task_name,
+        "label": data.get("label"),
+    }
+
+
+def case_detail(user: User, case: Case) -> dict[str, Any]:
+    """A case with its open tasks, deadlines and timeline."""
+    now = datetime.now(UTC)
+    tasks = db.session.scalars(
+        select(Task)
+        .where(Task.case_id == case.id, Task.state == "ready")
+        .order_by(Task.created_at, Task.id)
+    ).all()
+    workable = set(
+        db.session.scalars(select(Task.id).where(Task.case_id == case.id, task_filter(user)))
+    )
+    deadlines = db.session.scalars(
+        select(Deadline).where(Deadline.case_id == case.id).order_by(Deadline.due_at, Deadline.id)
+    ).all()
+    events = db.session.scalars(
+        select(Event).where(Event.case_id == case.id).order_by(Event.seq)
+    ).all()
+    return {
+        **case_summary(case),
+        "tasks": [{**task_json(t, now), "workable": t.id in workable} for t in tasks],
+        "deadlines": [deadline_json(d, now) for d in deadlines],
+        "timeline": [timeline_json(e) for e in events],
+    }
+
+
+def last_submission(task: Task) -> dict[str, Any] | None:
+    """The form data last submitted for this task's form in its case (by this task, when it
+    is completed; by an earlier round of a loop, when it is open), or None."""
+    query = select(Event).where(
+        Event.case_id == task.case_id,
+        Event.kind == "task_completed",
+        Event.task_name == task.name,
+    )
+    if task.completed_at is not None:  # its own submission, not a later round's
+        query = query.where(Event.at <= task.completed_at)
+    event = db.session.scalar(query.order_by(Event.seq.desc()).limit(1))
+    form = event.data.get("form") if event is not None and isinstance(event.data, dict) else None
+    return form if isinstance(form, dict) else None
+
+
+# --- tokens and the caller -----------------------------------------------------------------------
+
+
+@bp.post("/tokens")
+def create_token() -> Any:
+    """Exchange a username and password for a bearer token."""
+    body = json_body(("username", "password"), ("username", "password"))
+    username, password = body["username"], body["password"]
+    fields = {k: "应为文字" for k in ("username", "password") if not isinstance(body[k], str)}
+    if fields:
+        raise ApiError(422, "请求内容有误", fields)
+    user = authenticate(username.strip(), password)
+    if user is None:
+        append_event(None, "login_failed", data={"username": username[:80], "via": "api"})
+        db.session.commit()
+        raise ApiError(401, "用户名或密码错误")
+    token, expires = issue_token(user)
+    return jsonify({"token": token, "expires_at": iso(expires)}), 201
+
+
+@bp.delete("/tokens")
+def delete_token() -> Any:
+    """Revoke the bearer token of this request."""
+    token = bearer_token(request.headers)
+    if token:
+        revoke_token(token)
+    return Response(status=204)
+
+
+@bp.get("/me")
+def me() -> Any:
+    """The caller, their agency and roles."""
+    return jsonify(user_json(caller()))
+
+
+# --- processes and cases -------------------------------------------------------------------------
+
+
+@bp.get("/processes")
+def processes() -> Any:
+    """Processes the caller may start, with the schema of their start form."""
+    user = caller()
+    if not (user.has_role("officer") and user.agency.can_discover):
+        return jsonify({"items": []})
+    engine = get_engine()
+    options = operations.form_options()
+    items = []
+    for process_id in engine.catalog.process_ids():
+        process = engine.catalog.latest(process_id)
+        form = operations.start_form(process_id)
+        items.append(
+            {
+                "id": process_id,
+                "name": process.name,
+                "version": process.version,
+                "start_task": form,
+                "form": resolve_form(form, options),
+            }
+        )
+    return jsonify({"items": items})
+
+
+@bp.post("/cases")
+def create_case() -> Any:
+    """Register a hazard: start a process with its start form's data."""
+    body = json_body(("process", "data"), ("process", "data"))
+    if not isinstance(body["process"], str):
+        raise ApiError(422, "请求内容有误", {"process": "应为流程标识"})
+    if not isinstance(body["data"], dict):
+        raise ApiError(422, "表单数据有误", {"data": "表单数据必须是由字段和值组成的对象"})
+    user = caller()
+    case = operations.start_case(user, body["process"], body["data"])
+    response = jsonify(case_detail(user, case))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_case", case_id=case.id)
+    return response
+
+
+@bp.get("/cases")
+def list_cases() -> Any:
+    """The cases the caller may see, newest first."""
+    user = caller()
+    args = query_args(
+        status=_one_of(CASE_STATUSES), district=_district, process=_process, overdue=_boolean
+    )
+    now = datetime.now(UTC)
+    query = select(Case).where(case_filter(user))
+    if args["status"]:
+        query = query.where(Case.status == args["status"])
+    if args["district"]:
+        query = query.where(Case.district == args["district"])
+    if args["process"]:
+        query = query.where(Case.process_id == args["process"])
+    if args["overdue"] is not None:
+        late = Case.id.in_(select(Deadline.case_id).where(_overdue_deadline(now)))
+        query = query.where(late if args["overdue"] else ~late)
+    query = query.order_by(Case.opened_at.desc(), Case.id.desc())
+    return jsonify(paged(query, args, lambda cases: case_summaries(cases, now)))
+
+
+@bp.get("/cases/<int:case_id>")
+def get_case(case_id: int) -> Any:
+    """A case with its open tasks, deadlines and timeline."""
+    user = caller()
+    return jsonify(case_detail(user, visible_case(user, case_id)))
+
+
+@bp.get("/cases/<int:case_id>/events")
+def case_events(case_id: int) -> Any:
+    """The audit events of a case in chain order, with their hashes."""
+    case = visible_case(caller(), case_id)
+    events = db.session.scalars(
+        select(Event).where(Event.case_id == case.id).order_by(Event.seq)
+    ).all()
+    return jsonify({"items": [event_json(e) for e in events]})
+
+
+# --- tasks ---------------------------------------------------------------------------------------
+
+
+@bp.get("/inbox")
+def inbox() -> Any:
+    """Ready tasks of the caller's agency, earliest due first (no due date last)."""
+    user = caller()
+    args = query_args(process=_process, district=_district, stage=_task_name, overdue=_boolean)
+    now = datetime.now(UTC)
+    query = (
+        select(Task)
+        .join(Task.case)
+        .options(contains_eager(Task.case))
+        .where(task_filter(user), Task.state == "ready")
+    )
+    if args["process"]:
+        query = query.where(Case.process_id == args["process"])
+    if args["district"]:
+        query = query.where(Case.district == args["district"])
+    if args["stage"]:
+        query = query.where(Task.name == args["stage"])
+    if args["overdue"] is True:
+        query = query.where(Task.due_at.is_not(None), Task.due_at < now)
+    elif args["overdue"] is False:
+        query = query.where(or_(Task.due_at.is_(None), Task.due_at >= now))
+    query = query.order_by(Task.due_at.asc().nulls_last(), Task.created_at, Task.id)
+
+    def rows(tasks: list[Task]) -> list[dict[str, Any]]:
+        cases = case_summaries([task.case for task in tasks], now)
+        return [{**task_json(t, now), "case": c} for t, c in zip(tasks, cases, strict=True)]
+
+    return jsonify(paged(query, args, rows))
+
+
+@bp.get("/tasks/<task_id>")
+def get_task(task_id: str) -> Any:
+    """A task the caller may work on, with its form schema and the case summary."""
+    task = workable_task(caller(), task_id)
+    return jsonify(
+        {
+            **task_json(task),
+            "form": resolve_form(task.name, operations.form_options()),
+            "data": last_submission(task),
+            "case": case_summary(task.case),
+        }
+    )
+
+
+@bp.post("/tasks/<task_id>/claim")
+def claim_task(task_id: str) -> Any:
+    """Take a task so that colleagues see who works on it."""
+    user = caller()
+    task = workable_task(user, task_id)
+    operations.claim_task(user, task)
+    return jsonify(task_json(task))
+
+
+@bp.post("/tasks/<task_id>/release")
+def release_task(task_id: str) -> Any:
+    """Give a claimed task back to the agency."""
+    user = caller()
+    task = workable_task(user, task_id)
+    operations.release_task(user, task)
+    return jsonify(task_json(task))
+
+
+@bp.post("/tasks/<task_id>/complete")
+def complete_task(task_id: str) -> Any:
+    """Complete a task with its form data; answers the updated case."""
+    user = caller()
+    task = workable_task(user, task_id)
+    body = json_body(("data",), ("data",))
+    if not isinstance(body["data"], dict):
+        raise ApiError(422, "表单数据有误", {"data": "表单数据必须是由字段和值组成的对象"})
+    case = operations.complete_task(user, task, body["data"])
+    return jsonify(case_detail(user, case))
+
+
+# --- deadlines -----------------------------------------------------------------------------------
+
+
+@bp.get("/deadlines")
+def deadlines() -> Any:
+    """Deadlines of the cases the caller may see, earliest first."""
+    user = caller()
+    args = query_args(state=_one_of(DEADLINE_STATES), agency=_agency, district=_district)
+    now = datetime.now(UTC)
+    query = (
+        select(Deadline)
+        .join(Deadline.case)
+        .options(contains_eager(Deadline.case))
+        .where(case_filter(user))
+    )
+    state = args["state"]
+    if state == "overdue":
+        query = query.where(_overdue_deadline(now))
+    elif state:
+        query = query.where(Deadline.state == state)
+    if args["agency"] is not None:
+        query = query.where(Deadline.agency_id == args["agency"].id)
+    if args["district"]:
+        query = query.where(Case.district == args["district"])
+    query = query.order_by(Deadline.due_at, Deadline.id)
+
+    def rows(found: list[Deadline]) -> list[dict[str, Any]]:
+        cases = case_summaries([d.case for d in found], now)
+        return [{**deadline_json(d, now), "case": c} for d, c in zip(found, cases, strict=True)]
+
+    return jsonify(paged(query, args, rows))
+
+
+# --- calendar ------------------------------------------------------------------------------------
+
+
+def _check_year(year: int) -> None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ApiError(422, "年份超出范围", {"year": f"应为{MIN_YEAR}至{MAX_YEAR}之间的年份"})
+
+
+@bp.get("/calendar/<int:year>")
+def get_calendar(year: int) -> Any:
+    """Holidays and make-up working days of a year, and where they come from."""
+    _check_year(year)
+    return jsonify(get_engine().calendar.year_summary(year))
+
+
+@bp.put("/calendar/<int:year>")
+def put_calendar(year: int) -> Any:
+    """Enter a year's official schedule (administrators only; others get 404)."""
+    user = caller()
+    if not user.has_role("admin"):
+        raise ApiError(404)
+    _check_year(year)
+    body = json_body(("holidays", "workdays", "year"))
+    try:
+        entry = parse_year_entry(body, year=year)
+    except CalendarError as exc:
+        field = next((k for k in ("holidays", "workdays", "year") if str(exc).startswith(k)), None)
+        message = f"日历数据有误：{exc}"
+        raise ApiError(422, message, {field: message} if field else {}) from None
+    save_calendar_year(user, year, sorted(entry.holidays), sorted(entry.workdays))
+    return jsonify(get_engine().calendar.year_summary(year))
+
+
+def save_calendar_year(user: User, year: int, holidays: list, workdays: list) -> None:
+    """Store a year's schedule, audit it on the system chain and reload the engine's calendar.
+
+    Pending provisional deadlines are not recomputed here (a later issue).
+
+    :raises ApiError: 409 when another administrator changed the year at the same time.
+    """
+    row = db.session.get(CalendarYear, year)
+    previous = {"holidays": row.holidays, "workdays": row.workdays} if row else None
+    if row is None:
+        row = CalendarYear(year=year)
+        db.session.add(row)
+    row.holidays = [d.isoformat() for d in holidays]
+    row.workdays = [d.isoformat() for d in workdays]
+    row.updated_at = datetime.now(UTC)
+    row.updated_by_id = user.id
+    append_event(
+        None,
+        "calendar_changed",
+        actor=user,
+        data={
+            "year": year,
+            "holidays": row.holidays,
+            "workdays": row.workdays,
+            "previous": previous,
+        },
+    )
+    try:
+        db.session.commit()
+    except (IntegrityError, StaleDataError):
+        db.session.rollback()
+        raise ApiError(409, "日历已被他人修改，请刷新后重试") from None
+    refresh_calendar()
+
+
+# --- the description -----------------------------------------------------------------------------
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    """The OpenAPI 3.1 description of this API (public)."""
+    from server.openapi import build_spec
+
+    return jsonify(build_spec())

@@ -62,21 +62,23 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
-def issue_token(user: User) -> str:
-    """Create an API token for ``user``; only its hash is stored."""
+def issue_token(user: User) -> tuple[str, datetime]:
+    """Create an API token for ``user``; only its hash is stored. Returns (token, expiry)."""
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
+    expires = now + TOKEN_LIFETIME
     db.session.add(
-        ApiToken(
-            user_id=user.id,
-            token_hash=_token_hash(token),
-            created_at=now,
-            expires_at=now + TOKEN_LIFETIME,
-        )
+        ApiToken(user_id=user.id, token_hash=_token_hash(token), created_at=now, expires_at=expires)
     )
     append_event(None, "token_issued", actor=user)
     db.session.commit()
-    return token
+    return token, expires
+
+
+def bearer_token(headers: Any) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header (scheme case-insensitive), or None."""
+    scheme, _, token = headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
 
 
 def revoke_token(token: str) -> bool:
@@ -104,16 +106,13 @@ def load_user(session_id: str) -> User | None:
 @login_manager.request_loader
 def load_user_from_bearer(req) -> User | None:
     """Authenticate API calls carrying ``Authorization: Bearer <token>``."""
-    header = req.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
+    token = bearer_token(req.headers)
+    if token is None:
         return None
-    row = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _token_hash(header[7:].strip()))
-    )
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
     if row is None or row.revoked_at is not None:
         return None
-    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
-    if expires <= datetime.now(UTC) or not row.user.active:
+    if row.expires_at <= datetime.now(UTC) or not row.user.active:
         return None
     return row.user
 

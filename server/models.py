@@ -6,7 +6,7 @@ every step keeps in step with the workflow; nothing on a list page deserialises 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask_login import UserMixin
@@ -23,8 +23,35 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 from server.extensions import db
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware.
+
+    SQLite keeps no offset: without this, Asia/Shanghai wall-clock digits would be read back as
+    UTC (8 hours off) and aware and naive values would mix.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Store in UTC; a naive value is refused (it would be ambiguous)."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Return an aware UTC datetime."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 ROLES = ("officer", "supervisor", "auditor", "admin")
 ROLE_LABELS = {
@@ -91,9 +118,9 @@ class ApiToken(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
 
@@ -105,7 +132,7 @@ class ProcessSpecRow(db.Model):  # type: ignore[name-defined]
     process_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     version: Mapped[str] = mapped_column(String(32), primary_key=True)
     files: Mapped[dict[str, str]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class CalendarYear(db.Model):  # type: ignore[name-defined]
@@ -114,7 +141,7 @@ class CalendarYear(db.Model):  # type: ignore[name-defined]
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     holidays: Mapped[list[str]] = mapped_column(JSON)
     workdays: Mapped[list[str]] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
 
@@ -135,9 +162,9 @@ class Case(db.Model):  # type: ignore[name-defined]
     address: Mapped[str] = mapped_column(String(300))
     discoverer_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    next_timer_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     needs_attention: Mapped[str | None] = mapped_column(Text)  # why the case cannot load
 
     discoverer_agency: Mapped[Agency] = relationship(lazy="joined")
@@ -155,10 +182,10 @@ class Task(db.Model):  # type: ignore[name-defined]
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     state: Mapped[str] = mapped_column(String(20), default="ready")  # ready, completed, cancelled
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     case: Mapped[Case] = relationship(lazy="joined")
@@ -178,11 +205,11 @@ class Deadline(db.Model):  # type: ignore[name-defined]
     guards: Mapped[str | None] = mapped_column(String(80))
     task_id: Mapped[str | None] = mapped_column(String(36), index=True)  # the guarded task
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(20), default="pending")  # pending, met, missed
-    met_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    missed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    met_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    missed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     case: Mapped[Case] = relationship()
     agency: Mapped[Agency | None] = relationship()
@@ -196,7 +223,7 @@ class Event(db.Model):  # type: ignore[name-defined]
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(40))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     task_name: Mapped[str | None] = mapped_column(String(80))
@@ -219,6 +246,6 @@ class Attachment(db.Model):  # type: ignore[name-defined]
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     uploaded_by: Mapped[User] = relationship()

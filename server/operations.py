@@ -151,7 +151,9 @@ def sync_case(
     now = now or datetime.now(UTC)
     data = instance.data
     case.state = instance.dumps()
-    case.next_timer_at = instance.next_timer_at()
+    # Stored in UTC: SQLite drops the offset, so Shanghai wall-clock digits would be misread.
+    next_timer = instance.next_timer_at()
+    case.next_timer_at = next_timer.astimezone(UTC) if next_timer is not None else None
 
     # Tasks: the inbox rows follow the ready user tasks.
     ready = instance.ready_tasks()
@@ -212,7 +214,7 @@ def sync_case(
             )
             db.session.add(row)
             pending[timer.task_id] = row
-        row.due_at = timer.due
+        row.due_at = timer.due.astimezone(UTC)
         row.provisional = timer.provisional
     waiting_ids = {t.task_id for t in timers}
     for task_id, row in pending.items():

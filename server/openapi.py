@@ -1,0 +1,582 @@
+"""The OpenAPI 3.1 description of the JSON API (:mod:`server.api`), served at
+/api/v1/openapi.json.
+
+Written as data next to the code it describes; a test checks that it is a valid OpenAPI
+document and that its paths and methods are exactly the routes the app registers.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from server.api import (
+    CASE_STATUSES,
+    DEADLINE_STATES,
+    ERROR_CODES,
+    MAX_PER_PAGE,
+    MAX_YEAR,
+    MIN_YEAR,
+)
+from server.models import ROLES
+from workflows.jurisdiction import DIVISIONS
+
+JSON = "application/json"
+DATE_TIME = {"type": "string", "format": "date-time"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` or null (a $ref cannot carry a type, hence oneOf)."""
+    if "$ref" in schema:
+        return {"oneOf": [schema, {"type": "null"}]}
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def _object(properties: dict[str, Any], description: str = "") -> dict[str, Any]:
+    """A closed object whose properties are all present."""
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _list(items: dict[str, Any], description: str = "") -> dict[str, Any]:
+    return _object({"items": {"type": "array", "items": items}}, description)
+
+
+def _page_of(items: dict[str, Any], description: str) -> dict[str, Any]:
+    return _object(
+        {
+            "items": {"type": "array", "items": items},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+            "total": {"type": "integer", "minimum": 0},
+        },
+        description,
+    )
+
+
+def _schemas() -> dict[str, Any]:
+    agency = _object(
+        {
+            "code": {"type": "string", "examples": ["fire_brigade:wuling"]},
+            "name": {"type": "string", "examples": ["武陵区消防救援大队"]},
+            "kind": {"type": "string"},
+            "division": {"type": "string", "description": "行政区划代码；市级机构为 city"},
+        }
+    )
+    task_properties = {
+        "id": {"type": "string"},
+        "name": {"type": "string", "description": "BPMN 任务标识，即表单名"},
+        "label": {"type": "string", "description": "办理环节中文名"},
+        "lane": {"type": "string"},
+        "state": {"type": "string", "enum": ["ready", "completed", "cancelled"]},
+        "agency": _ref("Agency"),
+        "case_id": {"type": "integer"},
+        "created_at": DATE_TIME,
+        "due_at": _nullable(DATE_TIME),
+        "overdue": {"type": "boolean"},
+        "working_days_overdue": {"type": "integer", "minimum": 0},
+        "due_soon": {"type": "boolean", "description": "今天或下一个工作日到期"},
+        "claimed_by": _nullable(_ref("Person")),
+        "claimed_at": _nullable(DATE_TIME),
+        "completed_at": _nullable(DATE_TIME),
+    }
+    deadline_properties = {
+        "id": {"type": "integer"},
+        "case_id": {"type": "integer"},
+        "timer": {"type": "string", "examples": ["referral_deadline"]},
+        "label": {"type": "string", "examples": ["函告消防救援机构 5个工作日"]},
+        "guards": _nullable({"type": "string"}),
+        "task_id": _nullable({"type": "string"}),
+        "agency": _nullable(_ref("Agency")),
+        "due_at": DATE_TIME,
+        "provisional": {"type": "boolean", "description": "该年尚无节假日数据，期限为暂定"},
+        "state": {"type": "string", "enum": ["pending", "met", "missed"]},
+        "overdue": {"type": "boolean", "description": "已错过，或尚未完成且已过期"},
+        "met_at": _nullable(DATE_TIME),
+        "missed_at": _nullable(DATE_TIME),
+    }
+    return {
+        "Error": {
+            "type": "object",
+            "properties": {
+                "error": {"type": "string", "enum": sorted({*ERROR_CODES.values(), "error"})},
+                "message": {"type": "string"},
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                    "description": "字段（表单字段路径，如 participants.2.name）→ 中文提示",
+                },
+            },
+            "required": ["error", "message", "fields"],
+        },
+        "Agency": agency,
+        "Person": _object({"username": {"type": "string"}, "name": {"type": "string"}}),
+        "Me": _object(
+            {
+                "username": {"type": "string"},
+                "name": {"type": "string"},
+                "agency": _ref("Agency"),
+                "roles": {"type": "array", "items": {"type": "string", "enum": list(ROLES)}},
+                "can_register": {"type": "boolean", "description": "可以登记隐患（发起案件）"},
+            }
+        ),
+        "TokenRequest": {
+            "type": "object",
+            "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
+            "required": ["username", "password"],
+            "additionalProperties": False,
+        },
+        "Token": _object({"token": {"type": "string"}, "expires_at": DATE_TIME}),
+        "Process": _object(
+            {
+                "id": {"type": "string", "examples": ["major_hazard"]},
+                "name": {"type": "string"},
+                "version": {"type": "string"},
+                "start_task": {"type": "string", "examples": ["register_hazard"]},
+                "form": {"type": "object", "description": "发起表单的 JSON Schema（2020-12）"},
+            }
+        ),
+        "NewCase": {
+            "type": "object",
+            "properties": {
+                "process": {"type": "string", "examples": ["major_hazard"]},
+                "data": {"type": "object", "description": "发起表单的数据"},
+            },
+            "required": ["process", "data"],
+            "additionalProperties": False,
+        },
+        "Completion": {
+            "type": "object",
+            "properties": {"data": {"type": "object", "description": "任务表单的数据"}},
+            "required": ["data"],
+            "additionalProperties": False,
+        },
+        "CaseSummary": _object(
+            {
+                "id": {"type": "integer"},
+                "number": {"type": "string", "examples": ["DB2026-000017"]},
+                "case_no": _nullable({"type": "string"}),
+                "process": {"type": "string"},
+                "process_version": {"type": "string"},
+                "status": {"type": "string", "enum": list(CASE_STATUSES)},
+                "stage": {"type": "string"},
+                "district": {"type": "string"},
+                "district_name": {"type": "string"},
+                "unit_name": {"type": "string"},
+                "address": {"type": "string"},
+                "discoverer_agency": _ref("Agency"),
+                "opened_at": DATE_TIME,
+                "closed_at": _nullable(DATE_TIME),
+                "overdue": {"type": "boolean", "description": "有已错过或已过期未完成的期限"},
+                "needs_attention": {"type": "boolean"},
+            }
+        ),
+        "Task": _object(task_properties),
+        "CaseTask": _object({**task_properties, "workable": {"type": "boolean"}}),
+        "InboxTask": _object({**task_properties, "case": _ref("CaseSummary")}),
+        "TaskDetail": _object(
+            {
+                **task_properties,
+                "form": {"type": "object", "description": "任务表单的 JSON Schema（2020-12）"},
+                "data": _nullable(
+                    {
+                        "type": "object",
+                        "description": "本环节最近一次提交的表单数据（循环环节为上一轮的数据）",
+                    }
+                ),
+                "case": _ref("CaseSummary"),
+            }
+        ),
+        "Deadline": _object(deadline_properties),
+        "DeadlineRow": _object({**deadline_properties, "case": _ref("CaseSummary")}),
+        "TimelineEntry": _object(
+            {
+                "seq": {"type": "integer"},
+                "kind": {"type": "string"},
+                "at": DATE_TIME,
+                "actor": _nullable(_ref("Person")),
+                "agency": _nullable(_ref("Agency")),
+                "task": _nullable({"type": "string"}),
+                "label": _nullable({"type": "string"}),
+            }
+        ),
+        "Event": _object(
+            {
+                "seq": {"type": "integer"},
+                "kind": {"type": "string"},
+                "at": DATE_TIME,
+                "actor": _nullable(_ref("Person")),
+                "agency": _nullable(_ref("Agency")),
+                "task": _nullable({"type": "string"}),
+                "data": {"type": "object"},
+                "prev_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            },
+            "审计事件：hash = SHA-256(prev_hash + 事件内容的规范 JSON)，按案件成链",
+        ),
+        "CaseDetail": {
+            "allOf": [
+                _ref("CaseSummary"),
+                _object(
+                    {
+                        "tasks": {"type": "array", "items": _ref("CaseTask")},
+                        "deadlines": {"type": "array", "items": _ref("Deadline")},
+                        "timeline": {"type": "array", "items": _ref("TimelineEntry")},
+                    }
+                ),
+            ]
+        },
+        "CalendarEntry": {
+            "type": "object",
+            "properties": {
+                "holidays": {"type": "array", "items": {"type": "string", "format": "date"}},
+                "workdays": {
+                    "type": "array",
+                    "items": {"type": "string", "format": "date"},
+                    "description": "调休上班日（周六或周日）",
+                },
+                "year": {"type": "integer"},
+            },
+            "additionalProperties": False,
+        },
+        "CalendarYear": _object(
+            {
+                "year": {"type": "integer"},
+                "source": {"type": "string", "enum": ["statutory", "admin", "none"]},
+                "holidays": {"type": "array", "items": {"type": "string", "format": "date"}},
+                "workdays": {"type": "array", "items": {"type": "string", "format": "date"}},
+            }
+        ),
+        "ProcessList": _list(_ref("Process")),
+        "EventList": _list(_ref("Event")),
+        "CasePage": _page_of(_ref("CaseSummary"), "一页案件"),
+        "InboxPage": _page_of(_ref("InboxTask"), "一页待办任务"),
+        "DeadlinePage": _page_of(_ref("DeadlineRow"), "一页期限"),
+    }
+
+
+ERROR_RESPONSES = {
+    "400": ("BadRequest", "请求内容不是 JSON 对象"),
+    "401": ("Unauthorized", "缺少或无效的访问令牌"),
+    "403": ("Forbidden", "无权执行此操作"),
+    "404": ("NotFound", "不存在，或不在本单位的可见范围内"),
+    "409": ("Conflict", "任务已办结、已由他人认领，或案件已被他人更新"),
+    "413": ("TooLarge", "请求内容过大"),
+    "422": ("Invalid", "字段有误：见 fields"),
+    "default": ("Error", "其他错误（如 405、500），格式相同"),
+}
+
+
+def _responses() -> dict[str, Any]:
+    return {
+        name: {"description": text, "content": {JSON: {"schema": _ref("Error")}}}
+        for name, text in ERROR_RESPONSES.values()
+    }
+
+
+def _parameters() -> dict[str, Any]:
+    def query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+        return {"name": name, "in": "query", "schema": schema, "description": description}
+
+    return {
+        "page": query("page", {"type": "integer", "minimum": 1, "default": 1}, "页码"),
+        "per_page": query(
+            "per_page",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20},
+            "每页条数",
+        ),
+        "district": query(
+            "district", {"type": "string", "enum": [d.code for d in DIVISIONS]}, "行政区划代码"
+        ),
+        "process": query("process", {"type": "string"}, "流程标识，如 major_hazard"),
+        "overdue": query("overdue", {"type": "boolean"}, "true：只要逾期的；false：只要未逾期的"),
+        "case_id": {
+            "name": "case_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer"},
+        },
+        "task_id": {
+            "name": "task_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string"},
+        },
+        "year": {
+            "name": "year",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR},
+        },
+    }
+
+
+def _param(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+def _json(schema: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": _ref(schema)}}}
+
+
+def _operation(
+    operation_id: str,
+    summary: str,
+    responses: dict[str, Any],
+    *,
+    errors: tuple[str, ...] = (),
+    parameters: list[dict[str, Any]] | None = None,
+    body: str | None = None,
+    public: bool = False,
+    description: str = "",
+) -> dict[str, Any]:
+    """One operation; every authenticated one may answer 401, every one an Error by default."""
+    codes = (*(errors if public else ("401", *errors)), "default")
+    refs = {code: f"#/components/responses/{ERROR_RESPONSES[code][0]}" for code in codes}
+    operation: dict[str, Any] = {
+        "operationId": operation_id,
+        "summary": summary,
+        "responses": {**responses, **{code: {"$ref": ref} for code, ref in refs.items()}},
+    }
+    if description:
+        operation["description"] = description
+    if parameters:
+        operation["parameters"] = parameters
+    if body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {JSON: {"schema": _ref(body)}},
+        }
+    if public:
+        operation["security"] = []
+    return operation
+
+
+def _paths() -> dict[str, Any]:
+    paging = [_param("page"), _param("per_page")]
+    body_errors = ("400", "413", "422")
+    return {
+        "/tokens": {
+            "post": _operation(
+                "createToken",
+                "用用户名和密码换取访问令牌",
+                {"201": _json("Token", "新的访问令牌（30天有效）")},
+                errors=("401", *body_errors),
+                body="TokenRequest",
+                public=True,
+                description="之后的请求带上请求头 Authorization: Bearer <token>。",
+            ),
+            "delete": _operation(
+                "deleteToken", "注销本次请求所用的访问令牌", {"204": {"description": "已注销"}}
+            ),
+        },
+        "/me": {
+            "get": _operation("getMe", "当前用户、单位和角色", {"200": _json("Me", "当前用户")})
+        },
+        "/processes": {
+            "get": _operation(
+                "listProcesses",
+                "可发起的流程及其发起表单",
+                {"200": _json("ProcessList", "可发起的流程；无登记权限的用户为空列表")},
+            )
+        },
+        "/cases": {
+            "get": _operation(
+                "listCases",
+                "可见的案件（最新的在前）",
+                {"200": _json("CasePage", "一页案件")},
+                errors=("422",),
+                parameters=[
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": list(CASE_STATUSES)},
+                    },
+                    _param("district"),
+                    _param("process"),
+                    _param("overdue"),
+                    *paging,
+                ],
+                description="overdue=true：有期限已错过，或尚未完成且已过期的案件。"
+                "未知的查询参数或取值答 422。",
+            ),
+            "post": _operation(
+                "createCase",
+                "登记隐患，发起案件",
+                {"201": _json("CaseDetail", "新案件")},
+                errors=("403", "409", *body_errors),
+                body="NewCase",
+            ),
+        },
+        "/cases/{case_id}": {
+            "get": _operation(
+                "getCase",
+                "案件详情：待办任务、期限、时间线",
+                {"200": _json("CaseDetail", "案件")},
+                errors=("404",),
+                parameters=[_param("case_id")],
+            )
+        },
+        "/cases/{case_id}/events": {
+            "get": _operation(
+                "listCaseEvents",
+                "案件的审计事件（哈希链顺序）",
+                {"200": _json("EventList", "审计事件")},
+                errors=("404",),
+                parameters=[_param("case_id")],
+            )
+        },
+        "/inbox": {
+            "get": _operation(
+                "getInbox",
+                "本单位的待办任务（最早到期的在前，无期限的在后）",
+                {"200": _json("InboxPage", "一页待办任务")},
+                errors=("422",),
+                parameters=[
+                    _param("process"),
+                    _param("district"),
+                    {
+                        "name": "stage",
+                        "in": "query",
+                        "schema": {"type": "string"},
+                        "description": "办理环节（任务标识），如 file_case",
+                    },
+                    _param("overdue"),
+                    *paging,
+                ],
+            )
+        },
+        "/tasks/{task_id}": {
+            "get": _operation(
+                "getTask",
+                "任务、表单 JSON Schema 和所属案件",
+                {"200": _json("TaskDetail", "任务")},
+                errors=("404",),
+                parameters=[_param("task_id")],
+            )
+        },
+        "/tasks/{task_id}/claim": {
+            "post": _operation(
+                "claimTask",
+                "认领任务",
+                {"200": _json("Task", "已认领")},
+                errors=("404", "409"),
+                parameters=[_param("task_id")],
+            )
+        },
+        "/tasks/{task_id}/release": {
+            "post": _operation(
+                "releaseTask",
+                "退回本人认领的任务",
+                {"200": _json("Task", "已退回")},
+                errors=("404", "409"),
+                parameters=[_param("task_id")],
+            )
+        },
+        "/tasks/{task_id}/complete": {
+            "post": _operation(
+                "completeTask",
+                "提交表单，办结任务",
+                {"200": _json("CaseDetail", "推进后的案件")},
+                errors=("404", "409", *body_errors),
+                parameters=[_param("task_id")],
+                body="Completion",
+                description="表单有误时答 422，fields 为 {字段: 中文提示}，不做任何改动。",
+            )
+        },
+        "/deadlines": {
+            "get": _operation(
+                "listDeadlines",
+                "可见案件的期限（最早到期的在前）",
+                {"200": _json("DeadlinePage", "一页期限")},
+                errors=("422",),
+                parameters=[
+                    {
+                        "name": "state",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": list(DEADLINE_STATES)},
+                        "description": "overdue：已错过，或尚未完成且已过期",
+                    },
+                    {
+                        "name": "agency",
+                        "in": "query",
+                        "schema": {"type": "string"},
+                        "description": "负责机构代码",
+                    },
+                    _param("district"),
+                    *paging,
+                ],
+            )
+        },
+        "/calendar/{year}": {
+            "get": _operation(
+                "getCalendarYear",
+                "某年的节假日和调休上班日",
+                {"200": _json("CalendarYear", "该年日历")},
+                errors=("422",),
+                parameters=[_param("year")],
+            ),
+            "put": _operation(
+                "putCalendarYear",
+                "录入某年的节假日安排（仅管理员；其他用户答 404）",
+                {"200": _json("CalendarYear", "该年日历")},
+                errors=("404", "409", *body_errors),
+                parameters=[_param("year")],
+                body="CalendarEntry",
+                description="已有案件的暂定期限不在此重新计算。",
+            ),
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "getOpenApi",
+                "summary": "本 API 的 OpenAPI 3.1 描述",
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "OpenAPI 文档",
+                        "content": {JSON: {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+    }
+
+
+@cache
+def build_spec() -> dict[str, Any]:
+    """The OpenAPI 3.1 document (built once; do not change the returned dict)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "督办 Duban API",
+            "version": "1.0.0",
+            "description": "常德市火灾隐患督办系统的 JSON API。除换取令牌和本文档外，所有请求"
+            "都需要 Authorization: Bearer <token>。超出本单位可见范围的案件和任务一律答 404。"
+            "时间均为带时区的 ISO 8601（Asia/Shanghai，+08:00）。",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "POST /tokens 换取的访问令牌",
+                }
+            },
+            "schemas": _schemas(),
+            "parameters": _parameters(),
+            "responses": _responses(),
+        },
+    }
