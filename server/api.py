@@ -15,9 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, default_exceptions
 
 from server import operations
@@ -29,9 +27,9 @@ from server.auth import (
     load_user_from_bearer,
     revoke_token,
 )
-from server.engine import get_engine, refresh_calendar
+from server.engine import get_engine
 from server.extensions import csrf, db
-from server.models import Agency, CalendarYear, Case, Deadline, Event, Task, User
+from server.models import Agency, Case, Deadline, Event, Task, User
 from server.scoping import case_filter, task_filter, visible_case, workable_task
 from workflows.calendar import SHANGHAI, CalendarError, parse_year_entry
 from workflows.forms import all_task_ids, resolve_form
@@ -771,48 +769,15 @@ def put_calendar(year: int) -> Any:
     _check_year(year)
     body = json_body(("holidays", "workdays", "year"))
     try:
-        entry = parse_year_entry(body, year=year)
+        parse_year_entry(body, year=year)  # checked here to name the field in the 422
     except CalendarError as exc:
         field = next((k for k in ("holidays", "workdays", "year") if str(exc).startswith(k)), None)
         message = f"日历数据有误：{exc}"
         raise ApiError(422, message, {field: message} if field else {}) from None
-    save_calendar_year(user, year, sorted(entry.holidays), sorted(entry.workdays))
-    return jsonify(get_engine().calendar.year_summary(year))
-
-
-def save_calendar_year(user: User, year: int, holidays: list, workdays: list) -> None:
-    """Store a year's schedule, audit it on the system chain and reload the engine's calendar.
-
-    Pending provisional deadlines are not recomputed here (a later issue).
-
-    :raises ApiError: 409 when another administrator changed the year at the same time.
-    """
-    row = db.session.get(CalendarYear, year)
-    previous = {"holidays": row.holidays, "workdays": row.workdays} if row else None
-    if row is None:
-        row = CalendarYear(year=year)
-        db.session.add(row)
-    row.holidays = [d.isoformat() for d in holidays]
-    row.workdays = [d.isoformat() for d in workdays]
-    row.updated_at = datetime.now(UTC)
-    row.updated_by_id = user.id
-    append_event(
-        None,
-        "calendar_changed",
-        actor=user,
-        data={
-            "year": year,
-            "holidays": row.holidays,
-            "workdays": row.workdays,
-            "previous": previous,
-        },
+    recomputed = operations.save_calendar_year(
+        user, year, {"holidays": body.get("holidays", []), "workdays": body.get("workdays", [])}
     )
-    try:
-        db.session.commit()
-    except (IntegrityError, StaleDataError):
-        db.session.rollback()
-        raise ApiError(409, "日历已被他人修改，请刷新后重试") from None
-    refresh_calendar()
+    return jsonify({**get_engine().calendar.year_summary(year), "recomputed": recomputed})
 
 
 # --- the description -----------------------------------------------------------------------------

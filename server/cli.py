@@ -128,7 +128,7 @@ def judge_hazard(args: tuple[str, ...]) -> None:
 @with_appcontext
 def sweep_command() -> None:
     """Fire every due timer once (what the scheduler does every minute)."""
-    from server.operations import sweep
+    from server.sweep import sweep
 
     _echo_json(sweep())
 

@@ -166,6 +166,11 @@ class Case(db.Model):  # type: ignore[name-defined]
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     needs_attention: Mapped[str | None] = mapped_column(Text)  # why the case cannot load
+    # Sweep lease (SQLite) / retry delay after a failure: no sweeper touches the case before.
+    sweep_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sweep_owner: Mapped[str | None] = mapped_column(String(64))
+    sweep_error: Mapped[str | None] = mapped_column(Text)
+    sweep_failures: Mapped[int] = mapped_column(Integer, default=0)
 
     discoverer_agency: Mapped[Agency] = relationship(lazy="joined")
     __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - SQLAlchemy reads it
@@ -249,3 +254,19 @@ class Attachment(db.Model):  # type: ignore[name-defined]
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     uploaded_by: Mapped[User] = relationship()
+
+
+class Notification(db.Model):  # type: ignore[name-defined]
+    """A message in a user's notification centre (e.g. an escalated missed deadline)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    case: Mapped[Case | None] = relationship()
+    __table_args__ = (Index("ix_notification_inbox", "user_id", "read_at", "created_at"),)

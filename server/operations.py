@@ -21,6 +21,7 @@ from server.audit import append_event
 from server.engine import get_engine
 from server.extensions import db
 from server.models import Agency, Case, Deadline, Task, User
+from server.notifications import notify_escalation
 from workflows.calendar import SHANGHAI
 from workflows.engine import Instance, StepResult, TaskNotReady
 from workflows.forms import validate_form
@@ -230,6 +231,16 @@ def sync_case(
         elif task_id not in waiting_ids:
             row.state, row.met_at = "met", now
 
+    if completed is not None:  # a deadline missed earlier is now met, late
+        for row in db.session.scalars(
+            select(Deadline).where(
+                Deadline.task_id == completed.id,
+                Deadline.state == "missed",
+                Deadline.met_at.is_(None),
+            )
+        ):
+            row.met_at = now
+
     # A task is due when the earliest deadline guarding it (met or not) is.
     for row in rows_by_name.values():
         dues = [
@@ -246,6 +257,7 @@ def sync_case(
             data={"code": escalation.code, "name": escalation.name, "targets": targets},
             at=now,
         )
+        notify_escalation(case, escalation.name, escalation.code, targets, now)
 
     # Case facts shown in lists.
     case.stage = "、".join(sorted({t.label for t in ready})) or (
@@ -433,27 +445,103 @@ def fire_due_timers(case: Case, now: datetime | None = None) -> StepResult:
     return result
 
 
-def sweep(now: datetime | None = None) -> dict[str, int]:
-    """Fire due timers of every case whose ``next_timer_at`` has come. One failing case is
-    logged and marked; it never stops the others."""
-    now = now or datetime.now(UTC)
-    due_ids = db.session.scalars(
-        select(Case.id)
-        .where(Case.next_timer_at <= now, Case.status == "open", Case.needs_attention.is_(None))
-        .order_by(Case.next_timer_at)
+FOLLOW_UP_ACTIONS = {"supervise": "督办", "interview": "约谈", "expose": "曝光"}
+
+
+def record_follow_up(user: User, case: Case, action: Any, note: Any) -> None:
+    """A supervisor's follow-up on a case (督办, 约谈, 曝光); it joins the case timeline.
+
+    :raises Forbidden: for users who are not supervisors.
+    :raises FormInvalid: for an unknown action or an empty / overlong note.
+    """
+    if not user.has_role("supervisor"):
+        raise Forbidden("只有督办人可以记录督办措施")
+    fields = {}
+    if action not in FOLLOW_UP_ACTIONS:
+        fields["action"] = "请选择督办、约谈或曝光"
+    if not isinstance(note, str) or not note.strip():
+        fields["note"] = "请填写督办情况"
+    elif len(note) > 2000:
+        fields["note"] = "督办情况不能超过2000字"
+    if fields:
+        raise FormInvalid("表单有误，请按提示修改", fields)
+    with _transaction():
+        append_event(
+            case.id,
+            "follow_up",
+            actor=user,
+            data={"action": action, "label": FOLLOW_UP_ACTIONS[action], "note": note.strip()},
+        )
+
+
+def save_calendar_year(user: User, year: int, entry_data: Mapping[str, Any]) -> dict[str, int]:
+    """Store an administrator year, then recount the provisional deadlines of open cases.
+
+    :param entry_data: ``{"holidays": [...], "workdays": [...]}`` as ISO dates.
+    :raises FormInvalid: when the dates do not make a valid year.
+    :returns: how many cases and deadlines were recomputed.
+    """
+    from server.engine import refresh_calendar
+    from server.models import CalendarYear
+    from workflows.calendar import parse_year_entry
+
+    if not user.has_role("admin"):
+        raise Forbidden("只有管理员可以维护节假日")
+    try:
+        entry = parse_year_entry(entry_data, year=year)
+    except ValueError as exc:
+        raise FormInvalid(str(exc), {"calendar": str(exc)}) from exc
+    with _transaction():
+        row = db.session.get(CalendarYear, year)
+        previous = {"holidays": row.holidays, "workdays": row.workdays} if row else None
+        if row is None:
+            row = CalendarYear(year=year)
+            db.session.add(row)
+        row.holidays = sorted(d.isoformat() for d in entry.holidays)
+        row.workdays = sorted(d.isoformat() for d in entry.workdays)
+        row.updated_at = datetime.now(UTC)
+        row.updated_by_id = user.id
+        append_event(
+            None,
+            "calendar_changed",
+            actor=user,
+            data={"year": year, "holidays": row.holidays, "workdays": row.workdays,
+                  "previous": previous},
+        )  # fmt: skip
+    refresh_calendar()
+    return recompute_provisional_deadlines(user)
+
+
+def recompute_provisional_deadlines(user: User | None = None) -> dict[str, int]:
+    """Recount the pending provisional deadlines of open cases with the current calendar."""
+    case_ids = db.session.scalars(
+        select(Deadline.case_id)
+        .join(Case, Deadline.case_id == Case.id)
+        .where(Deadline.state == "pending", Deadline.provisional.is_(True), Case.status == "open")
+        .group_by(Deadline.case_id)
     ).all()
-    fired = failed = 0
-    for case_id in due_ids:
+    cases = changed = 0
+    for case_id in case_ids:
         case = db.session.get(Case, case_id)
         if case is None:
             continue
-        try:
-            fired += len(fire_due_timers(case, now).fired_timers)
-        except Conflict:
-            failed += 1
-        except Exception as exc:  # one broken case must not stop the sweep
-            db.session.rollback()
-            log.exception("sweep failed for case %s", case_id)
-            mark_attention(case_id, f"定时器处理失败：{exc!r}")
-            failed += 1
-    return {"cases": len(due_ids), "fired": fired, "failed": failed}
+        with _transaction():
+            instance = load_instance(case)
+            changes = instance.recompute_provisional()
+            if changes:
+                append_event(
+                    case.id,
+                    "deadlines_recomputed",
+                    actor=user,
+                    data={
+                        "changes": [
+                            {"label": after.label, "before": before.due.isoformat(),
+                             "after": after.due.isoformat(), "provisional": after.provisional}
+                            for before, after in changes
+                        ]
+                    },
+                )  # fmt: skip
+                sync_case(case, instance, StepResult(), actor=user)
+        cases += 1
+        changed += len(changes)
+    return {"cases": cases, "deadlines": changed}

@@ -18,7 +18,7 @@ def init_app(app: Flask) -> None:
     scheduler = BackgroundScheduler(timezone="Asia/Shanghai")
 
     def job() -> None:
-        from server.operations import sweep
+        from server.sweep import sweep
 
         with app.app_context():
             summary = sweep()

@@ -1,0 +1,231 @@
+"""Supervision figures: overdue and due-soon deadlines, compliance rates, monthly trend.
+
+Everything is read from the ``deadline`` and ``case`` tables (never from workflow states) and
+filtered with :func:`server.scoping.case_filter`, so a county supervisor sees their county and
+the city office sees the city.
+
+- **overdue**: a deadline that was missed and whose task is not done yet, or a pending deadline
+  already past (a sweep has not fired it yet);
+- **due soon**: a pending deadline due before the end of the next working day;
+- **compliance** of a stage over a period: of the deadlines of that stage due in the period and
+  already decided (met or missed), the share met on time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import aliased
+
+from server.engine import get_engine
+from server.extensions import db
+from server.models import Agency, Case, Deadline, User
+from server.scoping import case_filter
+from workflows.calendar import SHANGHAI
+from workflows.jurisdiction import division_name
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Dashboard filters; empty values mean "all"."""
+
+    district: str = ""
+    agency: str = ""  # agency code
+    process: str = ""
+    start: date | None = None  # period (by due date), inclusive
+    end: date | None = None
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    """One deadline as the supervision lists show it."""
+
+    id: int
+    case_id: int
+    case_number: str
+    unit_name: str
+    district: str
+    district_name: str
+    agency_code: str
+    agency_name: str
+    label: str
+    stage: str
+    due_at: datetime
+    state: str
+    met_at: datetime | None
+    missed_at: datetime | None
+    provisional: bool
+    overdue_days: int  # working days late (0 when on time or not yet due)
+
+
+def _base(user: User, filters: Filters):
+    agency = aliased(Agency)
+    query = (
+        select(Deadline, Case, agency)
+        .join(Case, Deadline.case_id == Case.id)
+        .outerjoin(agency, Deadline.agency_id == agency.id)
+        .where(case_filter(user))
+    )
+    if filters.district:
+        query = query.where(Case.district == filters.district)
+    if filters.agency:
+        query = query.where(agency.code == filters.agency)
+    if filters.process:
+        query = query.where(Case.process_id == filters.process)
+    return query, agency
+
+
+def _period(query, filters: Filters):
+    if filters.start:
+        query = query.where(Deadline.due_at >= datetime.combine(filters.start, time(), SHANGHAI))
+    if filters.end:
+        end = datetime.combine(filters.end + timedelta(days=1), time(), SHANGHAI)
+        query = query.where(Deadline.due_at < end)
+    return query
+
+
+def _overdue_clause(now: datetime):
+    return or_(
+        and_(Deadline.state == "missed", Deadline.met_at.is_(None)),
+        and_(Deadline.state == "pending", Deadline.due_at < now),
+    )
+
+
+def due_soon_limit(now: datetime) -> datetime:
+    """The end of the next working day after ``now`` (Asia/Shanghai)."""
+    return get_engine().calendar.working_days_after(now, 1).due
+
+
+def _row(deadline: Deadline, case: Case, agency: Agency | None, now: datetime) -> DeadlineRow:
+    calendar = get_engine().calendar
+    late = calendar.working_days_between(deadline.due_at, deadline.met_at or now)
+    return DeadlineRow(
+        id=deadline.id,
+        case_id=case.id,
+        case_number=case.number,
+        unit_name=case.unit_name,
+        district=case.district,
+        district_name=division_name(case.district),
+        agency_code=agency.code if agency else "",
+        agency_name=agency.name if agency else "—",
+        label=deadline.label,
+        stage=stage_of(deadline.label),
+        due_at=deadline.due_at,
+        state=deadline.state,
+        met_at=deadline.met_at,
+        missed_at=deadline.missed_at,
+        provisional=deadline.provisional,
+        overdue_days=late,
+    )
+
+
+def stage_of(label: str) -> str:
+    """The stage name of a deadline label: ``函告消防救援机构 5个工作日`` → ``函告消防救援机构``."""
+    return label.split(" ")[0]
+
+
+def overdue(user: User, filters: Filters, now: datetime | None = None) -> list[DeadlineRow]:
+    """Overdue deadlines visible to ``user``, worst (earliest due) first."""
+    now = now or datetime.now(UTC)
+    query, _agency = _base(user, filters)
+    query = _period(query, filters).where(_overdue_clause(now)).order_by(Deadline.due_at, Case.id)
+    return [_row(d, c, a, now) for d, c, a in db.session.execute(query)]
+
+
+def due_soon(user: User, filters: Filters, now: datetime | None = None) -> list[DeadlineRow]:
+    """Pending deadlines due from now to the end of the next working day, soonest first."""
+    now = now or datetime.now(UTC)
+    query, _agency = _base(user, filters)
+    query = _period(query, filters).where(
+        Deadline.state == "pending", Deadline.due_at >= now, Deadline.due_at <= due_soon_limit(now)
+    )
+    return [
+        _row(d, c, a, now)
+        for d, c, a in db.session.execute(query.order_by(Deadline.due_at, Case.id))
+    ]
+
+
+def all_deadlines(user: User, filters: Filters, now: datetime | None = None) -> list[DeadlineRow]:
+    """Every deadline of the period (for the CSV export of the whole table)."""
+    now = now or datetime.now(UTC)
+    query, _agency = _base(user, filters)
+    query = _period(query, filters).order_by(Deadline.due_at, Case.id)
+    return [_row(d, c, a, now) for d, c, a in db.session.execute(query)]
+
+
+@dataclass(frozen=True)
+class Count:
+    """Overdue and due-soon counts of one group (an agency, a district or a stage)."""
+
+    key: str
+    label: str
+    overdue: int
+    due_soon: int
+
+
+def counts(user: User, filters: Filters, by: str, now: datetime | None = None) -> list[Count]:
+    """Overdue and due-soon counts grouped ``by`` "agency", "district" or "stage", most first."""
+    now = now or datetime.now(UTC)
+    groups: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    labels: dict[str, str] = {}
+    for index, rows in enumerate((overdue(user, filters, now), due_soon(user, filters, now))):
+        for row in rows:
+            if by == "agency":
+                key, label = row.agency_code, row.agency_name
+            elif by == "district":
+                key, label = row.district, row.district_name
+            else:
+                key, label = row.stage, row.stage
+            groups[key][index] += 1
+            labels[key] = label
+    result = [Count(k, labels[k], v[0], v[1]) for k, v in groups.items()]
+    return sorted(result, key=lambda c: (-c.overdue, -c.due_soon, c.label))
+
+
+@dataclass(frozen=True)
+class Compliance:
+    """On-time share of one stage's decided deadlines in a period."""
+
+    stage: str
+    met: int
+    missed: int
+
+    @property
+    def total(self) -> int:
+        """Decided deadlines."""
+        return self.met + self.missed
+
+    @property
+    def rate(self) -> float | None:
+        """Share met on time (None without decided deadlines)."""
+        return self.met / self.total if self.total else None
+
+
+def compliance(user: User, filters: Filters) -> list[Compliance]:
+    """Per stage: deadlines due in the period that were met on time vs missed."""
+    query, _agency = _base(user, filters)
+    query = _period(query, filters).where(Deadline.state.in_(("met", "missed")))
+    tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for deadline, _case, _a in db.session.execute(query):
+        tally[stage_of(deadline.label)][0 if deadline.state == "met" else 1] += 1
+    return sorted((Compliance(s, m, x) for s, (m, x) in tally.items()), key=lambda c: c.stage)
+
+
+def monthly_trend(user: User, filters: Filters, months: int = 12) -> list[dict[str, Any]]:
+    """Per month (by due date, Asia/Shanghai): deadlines met on time, missed, still pending."""
+    query, _agency = _base(user, filters)
+    query = _period(query, filters)
+    tally: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for deadline, _case, _a in db.session.execute(query):
+        month = deadline.due_at.astimezone(SHANGHAI).strftime("%Y-%m")
+        index = {"met": 0, "missed": 1}.get(deadline.state, 2)
+        tally[month][index] += 1
+    keys = sorted(tally)[-months:]
+    return [
+        {"month": k, "met": tally[k][0], "missed": tally[k][1], "pending": tally[k][2]}
+        for k in keys
+    ]
