@@ -138,8 +138,18 @@ def ensure_agencies() -> int:
     return added
 
 
-def create_user(username: str, name: str, agency_code: str, roles: str, password: str) -> User:
-    """Create a user (committed by the caller). Raises ValueError on unknown agency or role."""
+def create_user(
+    username: str,
+    name: str,
+    agency_code: str,
+    roles: str,
+    password: str,
+    password_hash: str | None = None,
+) -> User:
+    """Create a user (committed by the caller). Raises ValueError on unknown agency or role.
+
+    :param password_hash: a precomputed hash of ``password`` (seeding many users at once).
+    """
     agency = db.session.scalar(select(Agency).where(Agency.code == agency_code))
     if agency is None:
         raise ValueError(f"unknown agency {agency_code}")
@@ -153,7 +163,7 @@ def create_user(username: str, name: str, agency_code: str, roles: str, password
         name=name,
         agency_id=agency.id,
         roles=roles,
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password),
         session_token=new_session_token(),
         active=True,
     )
@@ -164,10 +174,12 @@ def create_user(username: str, name: str, agency_code: str, roles: str, password
 def ensure_demo_users(password: str) -> int:
     """Create the missing demo users with ``password``; returns how many were added."""
     existing = set(db.session.scalars(select(User.username)))
+    # Demo users share one password: hash it once (scrypt is deliberately slow).
+    shared_hash = hash_password(password)
     added = 0
     for username, name, agency_code, roles in demo_users():
         if username not in existing:
-            create_user(username, name, agency_code, roles, password)
+            create_user(username, name, agency_code, roles, password, shared_hash)
             added += 1
     db.session.commit()
     return added

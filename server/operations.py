@@ -249,7 +249,7 @@ def sync_case(
         row.due_at = min(dues) if dues else None
 
     for escalation in result.escalations:
-        agency = _escalating_agency(case, result)
+        agency = _escalating_agency(case, escalation.timer_task_id)
         targets = escalation_targets(agency.code, case.district) if agency else []
         append_event(
             case.id,
@@ -283,16 +283,14 @@ def _responsible_agency(
     return _lane_agency(case, lane, instance.data).id if lane else None
 
 
-def _escalating_agency(case: Case, result: StepResult) -> Agency | None:
-    for timer in result.fired_timers:
-        row = db.session.scalar(
-            select(Deadline).where(
-                Deadline.case_id == case.id, Deadline.timer_task_id == timer.task_id
-            )
-        )
-        if row is not None and row.agency_id is not None:
-            return db.session.get(Agency, row.agency_id)
-    return None
+def _escalating_agency(case: Case, timer_task_id: str | None) -> Agency | None:
+    """The agency answerable for the deadline whose timer threw an escalation."""
+    if timer_task_id is None:
+        return None
+    row = db.session.scalar(
+        select(Deadline).where(Deadline.case_id == case.id, Deadline.timer_task_id == timer_task_id)
+    )
+    return db.session.get(Agency, row.agency_id) if row is not None and row.agency_id else None
 
 
 # --- operations ---------------------------------------------------------------------------
@@ -377,8 +375,15 @@ def _judgement(instance: Instance) -> dict[str, Any]:
     return {k: data[k] for k in keys if k in data}
 
 
+def _check_officer_of(user: User, task: Task) -> None:
+    # Callers find tasks through server.scoping; this guards against a caller that did not.
+    if not user.has_role("officer") or task.agency_id != user.agency_id:
+        raise Forbidden("该任务不属于本单位")
+
+
 def claim_task(user: User, task: Task) -> None:
     """Take a ready task so that colleagues see who works on it."""
+    _check_officer_of(user, task)
     if task.state != "ready":
         raise Conflict("该任务已办结")
     if task.claimed_by_id not in (None, user.id):
@@ -390,6 +395,7 @@ def claim_task(user: User, task: Task) -> None:
 
 def release_task(user: User, task: Task) -> None:
     """Give a claimed task back to the agency's pool."""
+    _check_officer_of(user, task)
     if task.state != "ready":
         raise Conflict("该任务已办结")
     if task.claimed_by_id != user.id:
@@ -405,6 +411,7 @@ def complete_task(user: User, task: Task, data: Any) -> Case:
     :raises Conflict: task already done, claimed by someone else, or the case changed.
     :raises FormInvalid: with field errors (nothing is changed).
     """
+    _check_officer_of(user, task)
     if task.state != "ready":
         raise Conflict("该任务已办结")
     if task.claimed_by_id not in (None, user.id):

@@ -52,6 +52,8 @@ class Escalation:
 
     code: str
     name: str
+    timer: str | None = None  # the BPMN id of the timer whose path threw it
+    timer_task_id: str | None = None  # that timer task's id (its deadline)
 
 
 @dataclass
@@ -61,6 +63,16 @@ class StepResult:
     completed: list[str] = field(default_factory=list)  # BPMN ids of tasks run, in order
     fired_timers: list[WaitingTimer] = field(default_factory=list)
     escalations: list[Escalation] = field(default_factory=list)
+
+
+def _timer_ancestor(task: Task) -> Task | None:
+    """The timer event on the path that led to ``task`` (within its workflow), if any."""
+    current = task.parent
+    while current is not None:
+        if is_timer(current):
+            return current
+        current = current.parent
+    return None
 
 
 class Instance:
@@ -149,16 +161,26 @@ class Instance:
                 fired = describe_timer(task)
                 if fired is not None:
                     result.fired_timers.append(fired)
+            definition = getattr(task.task_spec, "event_definition", None)
+            if isinstance(definition, EscalationEventDefinition):
+                timer = _timer_ancestor(task)
+                result.escalations.append(
+                    Escalation(
+                        definition.code,
+                        definition.name,
+                        timer.task_spec.bpmn_id if timer is not None else None,
+                        str(timer.id) if timer is not None else None,
+                    )
+                )
 
         # Firing a timer can open tasks whose own timers are already due (a late step), so
         # step until nothing more is ready for the engine.
         while True:
             self.workflow.refresh_timers()
             self.workflow.do_engine_steps(did_complete_task=did_complete)
-            for event in self.workflow.get_events():
-                definition = event.event_definition
-                if isinstance(definition, EscalationEventDefinition):
-                    result.escalations.append(Escalation(definition.code, definition.name))
+            # Uncaught escalations also queue up as external events; they were recorded above,
+            # with the timer they belong to, when their throw event completed.
+            self.workflow.get_events()
             # do_engine_steps ends by refreshing timers: only a timer that just came due can
             # have left work for the engine.
             if not any(
