@@ -101,7 +101,7 @@ class Auth:
         )
 
     def _token(self, path: str) -> str:
-        page = self.client.get(path)
+        page = self.client.get(path, follow_redirects=True)
         try:
             return csrf_token(page.text)
         except AssertionError:

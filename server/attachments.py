@@ -1,0 +1,203 @@
+"""Files attached to a case: checked by name and content, stored by their SHA-256.
+
+The file on disk is named after its SHA-256 (``UPLOAD_DIR/ab/abcdef…``), never after what the
+user called it, so a name cannot reach outside the folder or overwrite another file. The name
+the user gave is kept, cleaned, for display and download only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import unicodedata
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import FileStorage
+
+from server.audit import append_event
+from server.extensions import db
+from server.models import Attachment, Case, User
+from server.operations import Conflict, OperationError
+
+MAX_NAME = 200
+
+#: extension → (MIME type, content check)
+PDF, PNG, JPEG = b"%PDF-", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc/.xls compound file
+ZIP = b"PK\x03\x04"
+
+MIME = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "doc": "application/msword",
+    "xls": "application/vnd.ms-excel",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+ALLOWED_TEXT = "PDF、JPG、PNG、Word（doc/docx）、Excel（xls/xlsx）"
+
+
+class AttachmentRejected(OperationError):
+    """The file is not accepted (type, content, name or size)."""
+
+    status = 400
+
+
+def clean_filename(name: str) -> str:
+    """The display name of an upload: Chinese kept; path, control and format characters
+    removed; at most 200 characters (the extension is kept when shortening).
+
+    :raises AttachmentRejected: when the name tries to climb out of a folder (``..``).
+    """
+    name = unicodedata.normalize("NFC", name or "")
+    parts = name.replace("\\", "/").split("/")
+    if any(part.strip() == ".." for part in parts):
+        raise AttachmentRejected("文件名不合法：不能包含路径（..）")
+    base = parts[-1]
+    # Control, format (bidirectional overrides, zero-width), surrogate and private-use chars
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
+    base = " ".join(base.split()).strip(" .")
+    if len(base) > MAX_NAME:
+        stem, dot, ext = base.rpartition(".")
+        if dot and 0 < len(ext) <= 10:
+            base = stem[: MAX_NAME - len(ext) - 1] + "." + ext
+        else:
+            base = base[:MAX_NAME]
+    return base
+
+
+def _extension(name: str) -> str:
+    """The lower-case extension of a file name (empty without one)."""
+    _stem, dot, ext = name.rpartition(".")
+    return ext.lower() if dot else ""
+
+
+def _ooxml_kind(content: bytes) -> str | None:
+    """``docx`` or ``xlsx`` for an Office Open XML package (only its directory is read)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as package:
+            names = set(package.namelist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return None
+    if "[Content_Types].xml" not in names:
+        return None
+    if "word/document.xml" in names:
+        return "docx"
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    return None
+
+
+def content_matches(ext: str, content: bytes) -> bool:
+    """Whether the bytes are what the extension says."""
+    if ext == "pdf":
+        return content.startswith(PDF)
+    if ext == "png":
+        return content.startswith(PNG)
+    if ext in ("jpg", "jpeg"):
+        return content.startswith(JPEG)
+    if ext in ("doc", "xls"):
+        return content.startswith(OLE)
+    if ext in ("docx", "xlsx"):
+        return content.startswith(ZIP) and _ooxml_kind(content) == ext
+    return False
+
+
+def stored_path(sha256: str) -> Path:
+    """Where the file with this SHA-256 lives."""
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError("not a sha256")
+    return Path(current_app.config["UPLOAD_DIR"]) / sha256[:2] / sha256
+
+
+def _store(content: bytes, sha256: str) -> None:
+    """Write the content once under its hash (atomically: a reader never sees half a file)."""
+    path = stored_path(sha256)
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(content)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def add_attachment(user: User, case: Case, file_storage: FileStorage | None) -> Attachment:
+    """Attach an uploaded file to a case and record ``attachment_added`` (one transaction).
+
+    The caller has checked that ``user`` may attach files to ``case``.
+
+    :param file_storage: the upload (``request.files["file"]``).
+    :raises AttachmentRejected: no file, empty, too large, a type not allowed, content that
+        is not what the extension says, or a file name with a path.
+    :raises Conflict: when the case's audit chain moved meanwhile (retry).
+    """
+    if file_storage is None or not file_storage.filename:
+        raise AttachmentRejected("请选择要上传的文件")
+    name = clean_filename(file_storage.filename)
+    ext = _extension(name)
+    if ext not in MIME:
+        raise AttachmentRejected(f"不支持该文件类型，只能上传{ALLOWED_TEXT}文件")
+    limit = int(current_app.config.get("MAX_CONTENT_LENGTH") or 20 * 1024 * 1024)
+    content = file_storage.stream.read(limit + 1)
+    if not content:
+        raise AttachmentRejected("文件是空的")
+    if len(content) > limit:
+        raise AttachmentRejected(f"文件过大，不能超过{limit // (1024 * 1024)}MB")
+    if not content_matches(ext, content):
+        raise AttachmentRejected(f"文件内容与扩展名（.{ext}）不符，请上传真实的{ext.upper()}文件")
+    if len(name) <= len(ext) + 1:  # only an extension was left of the name
+        name = f"附件.{ext}"
+    sha256 = hashlib.sha256(content).hexdigest()
+    _store(content, sha256)
+    now = datetime.now(UTC)
+    attachment = Attachment(
+        case_id=case.id,
+        filename=name,
+        mime=MIME[ext],
+        size=len(content),
+        sha256=sha256,
+        uploaded_by_id=user.id,
+        uploaded_at=now,
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    append_event(
+        case.id,
+        "attachment_added",
+        actor=user,
+        data={
+            "attachment": attachment.id,
+            "filename": name,
+            "sha256": sha256,
+            "size": len(content),
+        },
+        at=now,
+    )
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise Conflict("案件已被他人更新，请刷新后重试") from exc
+    return attachment
+
+
+def content_disposition(attachment: Attachment) -> str:
+    """``attachment`` with an ASCII fallback name and the real one as RFC 5987 ``filename*``."""
+    ext = _extension(attachment.filename) or "bin"
+    fallback = f"attachment-{attachment.id}.{ext}"
+    encoded = quote(attachment.filename, safe="")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"

@@ -1,0 +1,139 @@
+"""Display helpers for the HTML pages: Chinese dates and deadline badges.
+
+Stored datetimes are UTC; SQLite hands them back naive, so a naive datetime is read as UTC.
+Everything is shown in Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from workflows.calendar import SHANGHAI, WorkingCalendar
+from workflows.jurisdiction import division_name
+
+WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
+
+CASE_STATUS_LABELS = {"open": "办理中", "closed": "已办结"}
+
+DEADLINE_STATE_LABELS = {"pending": "未到期", "met": "已按期办结", "missed": "已逾期"}
+
+EVENT_LABELS = {
+    "case_opened": "立案登记",
+    "task_completed": "办理",
+    "task_claimed": "认领",
+    "task_released": "退回",
+    "deadline_missed": "超期",
+    "escalation": "督办升级",
+    "timer_fired": "定时器触发",
+    "attachment_added": "上传附件",
+    "case_closed": "办结",
+}
+
+
+def utc(value: datetime) -> datetime:
+    """Return an aware UTC datetime; a naive one (from SQLite) is taken to be UTC already."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def to_shanghai(value: Any) -> datetime | date | None:
+    """Turn a datetime (naive = UTC), a date or an ISO string into Shanghai time or a date."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+        except ValueError:
+            return None
+    if isinstance(value, datetime):
+        return utc(value).astimezone(SHANGHAI)
+    if isinstance(value, date):
+        return value
+    return None
+
+
+def cn_date(value: Any) -> str:
+    """``2026年10月9日 星期五``; the input itself (as text) when it is not a date."""
+    moment = to_shanghai(value)
+    if moment is None:
+        return "" if value is None else str(value)
+    return f"{moment.year}年{moment.month}月{moment.day}日 {WEEKDAYS[moment.weekday()]}"
+
+
+def cn_datetime(value: Any) -> str:
+    """``2026年10月9日 星期五 14:05`` (Asia/Shanghai)."""
+    moment = to_shanghai(value)
+    if not isinstance(moment, datetime):
+        return cn_date(value)
+    return f"{cn_date(moment)} {moment:%H:%M}"
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A status badge: text always carries the meaning; ``kind`` only picks the colour."""
+
+    text: str
+    kind: str  # overdue, soon, ok, closed, neutral, attention
+    title: str = ""
+
+
+def overdue_badge(
+    due: datetime | None,
+    *,
+    now: datetime | None = None,
+    calendar: WorkingCalendar | None = None,
+    done: bool = False,
+) -> Badge:
+    """The badge of a task or deadline due at ``due``.
+
+    逾期N个工作日 (red) when ``due`` has passed, 即将到期 (amber) when at most one working day
+    remains, 剩余N个工作日 otherwise, 无期限 without a due date, 已办结 (grey) when ``done``.
+    """
+    if done:
+        return Badge("已办结", "closed")
+    if due is None:
+        return Badge("无期限", "neutral")
+    if calendar is None:
+        from server.engine import get_engine
+
+        calendar = get_engine().calendar
+    now_utc = utc(now or datetime.now(UTC))
+    due_utc = utc(due)
+    title = f"截止 {cn_datetime(due_utc)}"
+    if now_utc > due_utc:
+        late = calendar.working_days_between(due_utc, now_utc)
+        return Badge(f"逾期{late}个工作日" if late else "已逾期", "overdue", title)
+    left = calendar.working_days_between(now_utc, due_utc)
+    if left <= 1:
+        return Badge("即将到期", "soon", title)
+    return Badge(f"剩余{left}个工作日", "ok", title)
+
+
+def case_status_badge(status: str, needs_attention: str | None = None) -> Badge:
+    """The badge of a case's status."""
+    if needs_attention:
+        return Badge("待管理员处理", "attention", needs_attention[:200])
+    label = CASE_STATUS_LABELS.get(status, status)
+    return Badge(label, "closed" if status == "closed" else "open")
+
+
+def district_name(code: str | None) -> str:
+    """The Chinese name of a division code."""
+    return division_name(code) if code else ""
+
+
+def event_label(kind: str) -> str:
+    """The Chinese name of an audit event kind."""
+    return EVENT_LABELS.get(kind, kind)
+
+
+def init_app(app: Any) -> None:
+    """Register the Jinja filters and globals."""
+    app.jinja_env.filters.update(
+        cn_date=cn_date,
+        cn_datetime=cn_datetime,
+        district_name=district_name,
+        event_label=event_label,
+    )
+    app.jinja_env.globals.update(overdue_badge=overdue_badge, case_status_badge=case_status_badge)

@@ -1,0 +1,93 @@
+"""Small helpers shared by the HTML views: paging, safe redirects, form option lists."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, request, url_for
+from sqlalchemy import Select, func, select
+
+from server.engine import get_engine
+from server.extensions import db
+from workflows.jurisdiction import DIVISIONS
+
+
+@dataclass
+class Page:
+    """One page of a list."""
+
+    items: list[Any]
+    number: int
+    size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are (at least one)."""
+        return max(1, math.ceil(self.total / self.size))
+
+    @property
+    def window(self) -> list[int | None]:
+        """Page numbers to link, with None for a gap: 1 … 4 5 6 … 12."""
+        shown = {1, self.pages, *range(self.number - 2, self.number + 3)}
+        numbers = sorted(n for n in shown if 1 <= n <= self.pages)
+        window: list[int | None] = []
+        for n in numbers:
+            if window and n - (window[-1] or 0) > 1:
+                window.append(None)
+            window.append(n)
+        return window
+
+
+def page_number() -> int:
+    """The ``page`` request argument (1 when missing or nonsense)."""
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
+
+
+def paginate(query: Select[Any], number: int) -> Page:
+    """Run ``query`` for one page (size from the PAGE_SIZE setting), with the total count."""
+    size = int(current_app.config.get("PAGE_SIZE", 20))
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    total = int(total or 0)
+    pages = max(1, math.ceil(total / size))
+    number = min(number, pages)
+    items = list(db.session.scalars(query.limit(size).offset((number - 1) * size)).unique())
+    return Page(items, number, size, total)
+
+
+def safe_next(default: str) -> str:
+    """The submitted ``next`` URL if it is a path on this site, else ``default``."""
+    target = request.form.get("next", "") or request.args.get("next", "")
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def process_choices() -> list[tuple[str, str]]:
+    """(process id, Chinese name) of the current processes."""
+    catalog = get_engine().catalog
+    return [(pid, catalog.latest(pid).name) for pid in catalog.process_ids()]
+
+
+def district_choices() -> list[tuple[str, str]]:
+    """(division code, Chinese name) of Changde's county-level divisions."""
+    return [(d.code, d.name) for d in DIVISIONS]
+
+
+def filter_args(names: tuple[str, ...]) -> dict[str, str]:
+    """The non-empty filter arguments of the request (for paging links)."""
+    return {n: request.args[n] for n in names if request.args.get(n)}
+
+
+def here() -> str:
+    """The current path with its query string (to come back to after a POST)."""
+    full = request.full_path
+    return full[:-1] if full.endswith("?") else full
+
+
+def case_url(case_id: int) -> str:
+    """The case page."""
+    return url_for("cases.show", case_id=case_id)
