@@ -219,7 +219,12 @@ def main() -> None:
             .join(Task.agency)
             .where(Task.state == "ready", Task.agency.has(code="fire_brigade:wuling"))
         )
-        sample_case = db.session.scalar(select(Case.id).order_by(Case.id.desc()).limit(1))
+        sample_case = db.session.scalar(
+            select(Task.case_id)
+            .where(Task.agency.has(code="fire_brigade:wuling"))
+            .order_by(Task.case_id.desc())
+            .limit(1)
+        )
     client = app.test_client()
     token = client.post("/api/v1/tokens", json={"username": "wuling.fire", "password": PASSWORD})
     headers = {"Authorization": f"Bearer {token.json['token']}"}

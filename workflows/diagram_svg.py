@@ -26,6 +26,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from lxml import etree
@@ -1255,12 +1256,20 @@ def render_svg(
         (e.g. ``width: 100%; height: auto``); no scripts, styles or external references.
     :raises etree.XMLSyntaxError: when the text is not well-formed XML.
     """
+    # Pages draw the same few (diagram, state) combinations over and over: keep the result.
+    return _render_cached(bpmn_xml, frozenset(done), frozenset(current), frozenset(overdue), title)
+
+
+@lru_cache(maxsize=256)
+def _render_cached(
+    bpmn_xml: str | bytes,
+    done: frozenset[str],
+    current: frozenset[str],
+    overdue: frozenset[str],
+    title: str | None,
+) -> str:
     geometry = diagram_geometry(bpmn_xml)
-    sets = {
-        "done": frozenset(done),
-        "current": frozenset(current),
-        "overdue": frozenset(overdue),
-    }
+    sets = {"done": done, "current": current, "overdue": overdue}
     b = geometry.bounds
     top = b.y - MARGIN - (40.0 if title else 0.0)
     width = max(b.width + 2 * MARGIN, _legend_width() + 2 * MARGIN)
