@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup lint test run bench clean
+.PHONY: setup lint test run bench clean fonts
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,9 +22,26 @@ lint: setup
 test: lint
 	$(BIN)/python -m pytest
 
+# PDF dossiers embed a CJK TrueType font: Debian's fonts-wqy-microhei (or DOSSIER_FONT=path).
+# Installed here when missing and we are root; otherwise a hint. Never fails: without the font
+# dossiers fall back to STSong-Light, which the PDF reader supplies (not embedded).
+WQY_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+fonts:
+	@if [ -e $(WQY_FONT) ] || [ -n "$$DOSSIER_FONT" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing fonts-wqy-microhei (CJK font for the PDF dossiers)"; \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei || \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq fonts-wqy-microhei; }; } >/dev/null 2>&1 || \
+	  echo "Could not install fonts-wqy-microhei: dossiers will use STSong-Light (not embedded)"; \
+	else \
+	  echo "Note: install fonts-wqy-microhei (sudo apt-get install fonts-wqy-microhei) so that"; \
+	  echo "      PDF dossiers embed their font; until then they use STSong-Light (not embedded)."; \
+	fi
+
 # Migrate the database (DATABASE_URL, default instance/duban.sqlite3), seed the demo once, and
 # serve with the timer sweep running. No reloader: it would start a second scheduler.
-run: setup
+run: setup fonts
 	SCHEDULER_ENABLED=0 $(BIN)/flask --app server init-db
 	SCHEDULER_ENABLED=0 $(BIN)/flask --app server seed-demo --if-empty
 	SCHEDULER_ENABLED=1 $(BIN)/flask --app server run --host 127.0.0.1 --port 5000 --no-reload

@@ -634,6 +634,17 @@ def case_events(case_id: int) -> Any:
     return jsonify({"items": [event_json(e) for e in events]})
 
 
+@bp.get("/cases/<int:case_id>/dossier.pdf")
+def case_dossier(case_id: int) -> Any:
+    """The case dossier as PDF (auditors and supervisors; others 404). Printing is audited."""
+    from server.dossier import may_print_dossier, pdf_response, print_dossier
+
+    user = caller()
+    if not may_print_dossier(user):
+        raise ApiError(404)
+    return pdf_response(print_dossier(user, visible_case(user, case_id)))
+
+
 # --- tasks ---------------------------------------------------------------------------------------
 
 

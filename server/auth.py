@@ -134,9 +134,14 @@ def roles_required(*roles: str) -> Callable[[F], F]:
 
 
 def landing_url(user: User) -> str:
-    """Where a user lands after login: officers their inbox, others the case list."""
+    """Where a user lands after login: officers their inbox, supervisors the supervision
+    dashboard, auditors the audit page, others the case list."""
     if user.has_role("officer"):
         return url_for("inbox.index")
+    if user.has_role("supervisor"):
+        return url_for("supervision.dashboard")
+    if user.has_role("auditor"):
+        return url_for("audit.index")
     return url_for("cases.index")
 
 

@@ -19,7 +19,8 @@ def bar_chart(
     """Horizontal stacked bars: (group label, first value, second value) per row."""
     rows = list(items)[:15]
     height = 40 + 26 * max(len(rows), 1) + 30
-    width, left, right = 640, 190, 60
+    # The right margin holds the longest value text ("逾期123 / 即将到期45") after a full bar.
+    width, left, right = 640, 190, 130
     top = max((a + b for _, a, b in rows), default=0) or 1
     scale = (width - left - right) / top
     parts = [

@@ -133,7 +133,152 @@ def sweep_command() -> None:
     _echo_json(sweep())
 
 
+calendar_group = AppGroup("calendar", help="Holiday calendar years.")
+
+
+@calendar_group.command("import")
+@click.argument("year", type=int)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def calendar_import(year: int, file: str) -> None:
+    """Enter YEAR's holidays and make-up working days from FILE and recompute the provisional
+    deadlines. FILE is JSON: {"holidays": ["2027-01-01", ...], "workdays": [...]}."""
+    from server.operations import OperationError, save_calendar_year
+
+    if not 2000 <= year <= 2100:
+        raise click.ClickException("年份应在2000年至2100年之间")
+    try:
+        with open(file, encoding="utf-8-sig") as handle:
+            data = json.load(handle)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"无法读取 {file}：{exc}") from exc
+    if not isinstance(data, dict):
+        raise click.ClickException('文件内容应为 {"holidays": [...], "workdays": [...]}')
+    candidates = db.session.scalars(
+        select(User).where(User.roles.contains("admin"), User.active.is_(True)).order_by(User.id)
+    )
+    admin = next((u for u in candidates if u.has_role("admin")), None)
+    if admin is None:
+        raise click.ClickException("没有管理员用户，无法导入（请先创建一个 admin 用户）")
+    try:
+        result = save_calendar_year(admin, year, data)
+    except OperationError as exc:
+        raise click.ClickException(f"日历数据有误：{exc.message}") from exc
+    from server.engine import get_engine
+
+    summary = get_engine().calendar.year_summary(year)
+    click.echo(
+        f"已导入{year}年节假日安排（节假日{len(summary['holidays'])}天，"  # type: ignore[arg-type]
+        f"调休上班{len(summary['workdays'])}天，操作人 {admin.username}）；"  # type: ignore[arg-type]
+        f"重新计算了{result['cases']}个案件的{result['deadlines']}个期限。"
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (init_db, seed_demo, users, deadline, judge_hazard, sweep_command):
         app.cli.add_command(command)
+    app.cli.add_command(calendar_group)
+    for command in (dossier_command, audit_group):
+        app.cli.add_command(command)
+
+
+# --- dossiers and the audit chain ---------------------------------------------------------------
+
+
+def _find_case(ref: str):
+    """A case by 督办编号 (DB2026-000017), 立案编号 or numeric id."""
+    from server.models import Case
+
+    ref = ref.strip()
+    query = select(Case).where((Case.number == ref) | (Case.case_no == ref))
+    if ref.isdigit():
+        query = select(Case).where(Case.id == int(ref))
+    case = db.session.scalar(query.limit(1))
+    if case is None:
+        raise click.ClickException(f"没有案件 {ref}")
+    return case
+
+
+def _printing_user(username: str | None) -> User:
+    """The user a command prints as: ``username``, else the first administrator or auditor."""
+    if username:
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None or not user.active:
+            raise click.ClickException(f"没有可用的用户 {username}")
+        return user
+    candidates = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.id))
+    user = next((u for u in candidates if u.has_role("admin") or u.has_role("auditor")), None)
+    if user is None:
+        raise click.ClickException("没有管理员或审计/督查用户，请用 --user 指定打印人")
+    return user
+
+
+@click.command("dossier")
+@with_appcontext
+@click.argument("case")
+@click.option("-o", "--output", required=True, help="the PDF file to write (- for stdout)")
+@click.option("--user", "username", help="print as this user (default: first admin/auditor)")
+def dossier_command(case: str, output: str, username: str | None) -> None:
+    """Print the dossier of CASE (DB2026-000017, a 立案编号 or the numeric id) to a PDF.
+
+    The audit chain is verified while printing, and the printing is recorded as an audit event.
+    """
+    from pathlib import Path
+
+    from server.dossier import print_dossier
+    from server.operations import OperationError
+
+    found = _find_case(case)
+    user = _printing_user(username)
+    try:
+        printed = print_dossier(user, found)
+    except OperationError as exc:
+        raise click.ClickException(exc.message) from exc
+    if output == "-":
+        sys.stdout.buffer.write(printed.pdf)
+        sys.stdout.buffer.flush()
+    else:
+        Path(output).write_bytes(printed.pdf)
+    check = printed.check
+    result = "通过" if check.ok else "未通过"
+    to_stderr = output == "-"  # stdout carries the PDF
+    click.echo(
+        f"已生成案卷 {printed.number}（{printed.pages} 页，打印人 {user.username}）"
+        + ("" if to_stderr else f"：{output}"),
+        err=to_stderr,
+    )
+    click.echo(f"审计链校验：{result}（{check.events} 个事件，链头哈希 {check.head}）",
+               err=to_stderr)  # fmt: skip
+    for problem in check.problems:
+        click.echo(f"  {problem}", err=to_stderr)
+
+
+audit_group = AppGroup("audit", help="Verify the audit chains.")
+
+
+@audit_group.command("verify")
+@click.argument("case", required=False)
+def audit_verify(case: str | None) -> None:
+    """Verify the hash chain of CASE, or of every case and the system events.
+
+    Prints OK or FAILED per chain with its head hash and problems; exits 1 if any chain fails.
+    """
+    from server.audit import verify_all, verify_chain
+    from server.models import Case
+
+    checks = [verify_chain(_find_case(case).id)] if case else verify_all()
+    checks.sort(key=lambda c: (c.case_id is not None, c.case_id or 0))
+    ids = [c.case_id for c in checks if c.case_id is not None]
+    numbers = dict(db.session.execute(select(Case.id, Case.number).where(Case.id.in_(ids))).all())
+    failed = 0
+    for check in checks:
+        label = "系统" if check.case_id is None else numbers.get(check.case_id, str(check.case_id))
+        failed += not check.ok
+        click.echo(
+            f"{label}\t{'OK' if check.ok else 'FAILED'}\t{check.events} events\thead {check.head}"
+        )
+        for problem in check.problems:
+            click.echo(f"\t{problem}")
+    click.echo(f"{len(checks)} chains verified, {failed} failed")
+    if failed:
+        sys.exit(1)

@@ -15,7 +15,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     ``DATABASE_URL`` (any SQLAlchemy URL; default a SQLite file under ``instance/``),
     ``SECRET_KEY``, ``DUBAN_ENV`` (development or production), ``DEMO_PASSWORD``,
     ``SWEEP_SECONDS`` (scheduler interval; 0 switches the scheduler off), ``UPLOAD_DIR``,
-    ``MAX_UPLOAD_MB``.
+    ``MAX_UPLOAD_MB``, ``DOSSIER_FONT`` (the dossier's CJK TrueType font), ``EXPORT_DIR`` (batch
+    exports of dossiers), ``EXPORT_SYNC=1`` (build exports within the request).
     """
     instance = Path(instance_path)
     default_db = f"sqlite:///{instance / 'duban.sqlite3'}"
@@ -26,6 +27,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "DEMO_PASSWORD": os.environ.get("DEMO_PASSWORD", "changde-demo"),
         "SWEEP_SECONDS": int(os.environ.get("SWEEP_SECONDS", "60")),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance / "attachments")),
+        # Dossier font: PATH or PATH#N (face N of a .ttc); empty: the installed CJK fonts.
+        "DOSSIER_FONT": os.environ.get("DOSSIER_FONT", ""),
+        "EXPORT_DIR": os.environ.get("EXPORT_DIR", str(instance / "exports")),
+        "EXPORT_SYNC": os.environ.get("EXPORT_SYNC", "0") == "1",
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -29,6 +29,10 @@ EVENT_LABELS = {
     "timer_fired": "定时器触发",
     "attachment_added": "上传附件",
     "case_closed": "办结",
+    "follow_up": "督办措施",
+    "deadlines_recomputed": "期限重算",
+    "calendar_changed": "节假日调整",
+    "dossier_printed": "打印案卷",
 }
 
 

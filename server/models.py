@@ -270,3 +270,27 @@ class Notification(db.Model):  # type: ignore[name-defined]
 
     case: Mapped[Case | None] = relationship()
     __table_args__ = (Index("ix_notification_inbox", "user_id", "read_at", "created_at"),)
+
+
+class ExportJob(db.Model):  # type: ignore[name-defined]
+    """An auditor's batch export of case dossiers into one ZIP, with its progress.
+
+    Only the auditor who started it may see or download it; the ZIP is written under
+    ``instance/exports/<id>.zip``.
+    """
+
+    __tablename__ = "export_job"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random hex, used in URLs
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    state: Mapped[str] = mapped_column(String(20), default="queued")  # running, done, failed
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    failed_chains: Mapped[int] = mapped_column(Integer, default=0)  # dossiers whose chain failed
+    size: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()

@@ -436,6 +436,32 @@ def _paths() -> dict[str, Any]:
                 parameters=[_param("case_id")],
             )
         },
+        "/cases/{case_id}/dossier.pdf": {
+            "get": _operation(
+                "getCaseDossier",
+                "案卷 PDF（仅审计/督查人员和督办人；其他用户答 404）",
+                {
+                    "200": {
+                        "description": "A4 案卷：封面、摘要、流程图、办理记录、附件、审计链校验",
+                        "headers": {
+                            "X-Audit-Chain": {
+                                "description": "打印时审计链校验结果：ok 或 failed",
+                                "schema": {"type": "string", "enum": ["ok", "failed"]},
+                            }
+                        },
+                        "content": {
+                            "application/pdf": {
+                                "schema": {"type": "string", "contentMediaType": "application/pdf"}
+                            }
+                        },
+                    }
+                },
+                errors=("404", "409"),
+                parameters=[_param("case_id")],
+                description="打印时校验本案审计事件的哈希链，结果写在案卷中；打印本身作为"
+                "审计事件 dossier_printed 在校验之后记入本案。",
+            )
+        },
         "/inbox": {
             "get": _operation(
                 "getInbox",

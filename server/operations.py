@@ -8,6 +8,7 @@ A concurrent change of the same case fails on the case's row version and answers
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -231,14 +232,14 @@ def sync_case(
         elif task_id not in waiting_ids:
             row.state, row.met_at = "met", now
 
-    if completed is not None:  # a deadline missed earlier is now met, late
-        for row in db.session.scalars(
-            select(Deadline).where(
-                Deadline.task_id == completed.id,
-                Deadline.state == "missed",
-                Deadline.met_at.is_(None),
-            )
-        ):
+    # A deadline missed earlier is met (late) once the step it guards has finished: a user
+    # task, or a sub-process such as the rectification.
+    for row in db.session.scalars(
+        select(Deadline).where(
+            Deadline.case_id == case.id, Deadline.state == "missed", Deadline.met_at.is_(None)
+        )
+    ):
+        if row.task_id is not None and instance.step_finished(row.task_id):
             row.met_at = now
 
     # A task is due when the earliest deadline guarding it (met or not) is.
@@ -248,6 +249,12 @@ def sync_case(
         ]
         row.due_at = min(dues) if dues else None
 
+    # Case facts shown in lists.
+    case.stage = "、".join(sorted({t.label for t in ready})) or (
+        "已办结" if instance.completed else ""
+    )
+
+    # After the stage is known: the notification names it.
     for escalation in result.escalations:
         agency = _escalating_agency(case, escalation.timer_task_id)
         targets = escalation_targets(agency.code, case.district) if agency else []
@@ -259,10 +266,6 @@ def sync_case(
         )
         notify_escalation(case, escalation.name, escalation.code, targets, now)
 
-    # Case facts shown in lists.
-    case.stage = "、".join(sorted({t.label for t in ready})) or (
-        "已办结" if instance.completed else ""
-    )
     filed = data.get("file_case")
     if isinstance(filed, dict) and filed.get("case_no"):
         case.case_no = filed["case_no"]
@@ -328,7 +331,7 @@ def start_case(user: User, process_id: str, data: Mapping[str, Any]) -> Case:
         )
         first = instance.ready_tasks()[0]
         case = Case(
-            number=f"pending-{first.id}",
+            number=f"p-{uuid.uuid4().hex}",  # replaced once the id is known
             process_id=process_id,
             process_version=instance.version,
             state=b"",
@@ -463,8 +466,10 @@ def record_follow_up(user: User, case: Case, action: Any, note: Any) -> None:
     """
     if not user.has_role("supervisor"):
         raise Forbidden("只有督办人可以记录督办措施")
+    if case.status != "open":
+        raise Conflict("案件已办结，不能再记录督办措施")
     fields = {}
-    if action not in FOLLOW_UP_ACTIONS:
+    if not isinstance(action, str) or action not in FOLLOW_UP_ACTIONS:
         fields["action"] = "请选择督办、约谈或曝光"
     if not isinstance(note, str) or not note.strip():
         fields["note"] = "请填写督办情况"
@@ -527,28 +532,42 @@ def recompute_provisional_deadlines(user: User | None = None) -> dict[str, int]:
         .where(Deadline.state == "pending", Deadline.provisional.is_(True), Case.status == "open")
         .group_by(Deadline.case_id)
     ).all()
-    cases = changed = 0
+    cases = changed = failed = 0
     for case_id in case_ids:
         case = db.session.get(Case, case_id)
         if case is None:
             continue
-        with _transaction():
-            instance = load_instance(case)
-            changes = instance.recompute_provisional()
-            if changes:
-                append_event(
-                    case.id,
-                    "deadlines_recomputed",
-                    actor=user,
-                    data={
-                        "changes": [
-                            {"label": after.label, "before": before.due.isoformat(),
-                             "after": after.due.isoformat(), "provisional": after.provisional}
-                            for before, after in changes
-                        ]
-                    },
-                )  # fmt: skip
-                sync_case(case, instance, StepResult(), actor=user)
-        cases += 1
-        changed += len(changes)
-    return {"cases": cases, "deadlines": changed}
+        try:
+            changes = _recompute_case(case, user)
+        except Conflict:
+            failed += 1  # marked for attention (or changed meanwhile); the others go on
+            continue
+        cases += 1 if changes else 0
+        changed += changes
+    return {"cases": cases, "deadlines": changed, "failed": failed}
+
+
+def _recompute_case(case: Case, user: User | None) -> int:
+    """Recount one case's provisional deadlines; returns how many changed."""
+    with _transaction():
+        instance = load_instance(case)
+        changes = instance.recompute_provisional()
+        if changes:
+            append_event(
+                case.id,
+                "deadlines_recomputed",
+                actor=user,
+                data={
+                    "changes": [
+                        {
+                            "label": after.label,
+                            "before": before.due.isoformat(),
+                            "after": after.due.isoformat(),
+                            "provisional": after.provisional,
+                        }
+                        for before, after in changes
+                    ]
+                },
+            )
+            sync_case(case, instance, StepResult(), actor=user)
+    return len(changes)

@@ -89,9 +89,13 @@ def _period(query, filters: Filters):
 
 
 def _overdue_clause(now: datetime):
-    return or_(
-        and_(Deadline.state == "missed", Deadline.met_at.is_(None)),
-        and_(Deadline.state == "pending", Deadline.due_at < now),
+    # A closed case has nothing left to supervise, whatever its history.
+    return and_(
+        Case.status == "open",
+        or_(
+            and_(Deadline.state == "missed", Deadline.met_at.is_(None)),
+            and_(Deadline.state == "pending", Deadline.due_at < now),
+        ),
     )
 
 
@@ -215,6 +219,19 @@ def compliance(user: User, filters: Filters) -> list[Compliance]:
     return sorted((Compliance(s, m, x) for s, (m, x) in tally.items()), key=lambda c: c.stage)
 
 
+def _month_range(present: list[str]) -> list[str]:
+    """Every month from the first to the last present one (no gaps on the chart's axis)."""
+    if not present:
+        return []
+    year, month = map(int, present[0].split("-"))
+    last = tuple(map(int, present[-1].split("-")))
+    months = []
+    while (year, month) <= last:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
 def monthly_trend(user: User, filters: Filters, months: int = 12) -> list[dict[str, Any]]:
     """Per month (by due date, Asia/Shanghai): deadlines met on time, missed, still pending."""
     query, _agency = _base(user, filters)
@@ -224,7 +241,7 @@ def monthly_trend(user: User, filters: Filters, months: int = 12) -> list[dict[s
         month = deadline.due_at.astimezone(SHANGHAI).strftime("%Y-%m")
         index = {"met": 0, "missed": 1}.get(deadline.state, 2)
         tally[month][index] += 1
-    keys = sorted(tally)[-months:]
+    keys = _month_range(sorted(tally))[-months:]
     return [
         {"month": k, "met": tally[k][0], "missed": tally[k][1], "pending": tally[k][2]}
         for k in keys

@@ -42,7 +42,13 @@ def nav_items() -> list[NavItem]:
         items.append(("待办任务", "inbox.index", ("inbox.", "tasks.")))
         if current_user.agency.can_discover:
             items.append(("登记隐患", "cases.new", ("cases.new",)))
+    if current_user.has_role("supervisor"):
+        items.append(("督办看板", "supervision.dashboard", ("supervision.",)))
+    if current_user.has_role("auditor"):
+        items.append(("案卷审计", "audit.index", ("audit.",)))
     items.append(("案件", "cases.index", ("cases.index", "cases.show")))
+    if current_user.has_role("admin"):
+        items.append(("节假日", "calendar_admin.index", ("calendar_admin.",)))
     endpoint = request.endpoint or ""
     return [
         NavItem(label, url_for(target), any(endpoint.startswith(p) for p in prefixes))
@@ -86,6 +92,13 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(inbox.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(tasks.bp)
+    from server.views import audit
+
+    app.register_blueprint(audit.bp)
+    from server.views import calendar_admin, follow_up, notifications, supervision
+
+    for blueprint in (supervision.bp, notifications.bp, follow_up.bp, calendar_admin.bp):
+        app.register_blueprint(blueprint)
     display.init_app(app)
     app.jinja_env.globals.update(nav_items=nav_items, role_labels=role_labels, home_url=home_url)
     for code in ERROR_PAGES:

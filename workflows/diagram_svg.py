@@ -32,12 +32,17 @@ from typing import Any
 from lxml import etree
 
 __all__ = [
+    "COLOURS",
+    "LEGEND",
     "Bounds",
     "Edge",
     "Geometry",
     "Shape",
     "diagram_bounds",
     "diagram_geometry",
+    "fit_lines",
+    "flow_label_box",
+    "mark_spot",
     "render_svg",
     "text_width",
     "wrap_text",
@@ -1204,6 +1209,47 @@ _LEGEND = (
 )
 _LEGEND_FONT = 16.0
 _LEGEND_HEIGHT = 48.0
+
+# For other renderers of the same geometry (the PDF dossier draws it with ReportLab): the same
+# colours, marks, legend and text fitting, so that a printed diagram reads like the screen's.
+COLOURS: dict[str, str] = {
+    "ink": _INK,
+    "line": _LINE,
+    "flow": _FLOW,
+    "neutral_fill": _NEUTRAL_FILL,
+    "done_fill": _DONE_FILL,
+    "done_stroke": _DONE_STROKE,
+    "done_mark": _DONE_MARK,
+    "current_fill": _CURRENT_FILL,
+    "current_stroke": _CURRENT_STROKE,
+    "overdue": _OVERDUE,
+    "header_fill": _HEADER_FILL,
+    "lane_fill": _LANE_FILL,
+}
+"""The drawing's colours by role."""
+LEGEND = _LEGEND
+"""(state, Chinese explanation) of the legend, ``neutral`` first."""
+TASK_FONT, LABEL_FONT, LANE_FONT, LINE_HEIGHT = _TASK_FONT, _LABEL_FONT, _LANE_FONT, _LINE_HEIGHT
+VERTICAL_FORMS = _VERTICAL_FORMS
+"""Translation table to the vertical presentation forms of brackets and punctuation."""
+
+
+def fit_lines(
+    text: str, max_width: float, max_height: float, sizes: Sequence[float]
+) -> tuple[list[str], float]:
+    """Wrap ``text`` with the largest of ``sizes`` that fits the box; else the smallest, cut
+    with an ellipsis. Returns the lines and the size."""
+    return _fit_lines(text, max_width, max_height, sizes)
+
+
+def mark_spot(b: Bounds, states: Sequence[str], avoid: Sequence[Bounds]) -> tuple[float, float]:
+    """Where inside an activity the ✓/● marks go: a corner free of boundary events."""
+    return _mark_spot(b, states, avoid)
+
+
+def flow_label_box(e: Edge) -> Bounds:
+    """Where a flow's name is written when the DI gives no label bounds."""
+    return _flow_label_box(e)
 
 
 def _legend_width() -> float:

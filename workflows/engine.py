@@ -188,6 +188,14 @@ class Instance:
             ):
                 return
 
+    def step_finished(self, task_id: str) -> bool:
+        """True when the task (a user task or a sub-process) with this id has finished."""
+        try:
+            task = self.workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, WorkflowException):
+            return False
+        return task is not None and task.has_state(TaskState.FINISHED_MASK)
+
     def waiting_timers(self) -> list[WaitingTimer]:
         """Every timer the case waits on, earliest first."""
         return waiting_timers(self.workflow)

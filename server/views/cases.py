@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,16 +20,25 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, and_, exists, or_, select
 
 from server import operations
 from server.attachments import AttachmentRejected, add_attachment, content_disposition, stored_path
 from server.auth import roles_required
-from server.display import Badge, cn_datetime, overdue_badge, utc
+from server.case_view import (
+    bpmn_source,
+    case_record,
+    deadline_rows,
+    diagram_states,
+    human_size,
+    missed_guards,
+    process_labels,
+)
+from server.case_view import timeline as case_timeline
+from server.dossier import DOSSIER_ROLES, may_print_dossier, pdf_response, print_dossier
 from server.engine import get_engine
 from server.extensions import db
-from server.form_render import Shown, build_form, describe, parse_form
+from server.form_render import build_form, parse_form
 from server.models import Attachment, Case, Deadline, Event, Task
 from server.scoping import case_filter, task_filter, visible_case
 from server.views.common import (
@@ -59,13 +67,10 @@ def _overdue_clause(now: datetime) -> Any:
     )
 
 
-@bp.route("")
-@login_required
-def index() -> Any:
-    """The cases the user may see, filtered and paged, newest first."""
-    now = datetime.now(UTC)
-    query = select(Case).where(case_filter(current_user))
-    args = request.args
+def filtered_cases(user: Any, args: Any, now: datetime) -> Select[Any]:
+    """The cases ``user`` may see (:func:`server.scoping.case_filter`), narrowed by the list's
+    filters in ``args`` (status, district, process, overdue, q); not ordered."""
+    query = select(Case).where(case_filter(user))
     if args.get("status"):
         query = query.where(Case.status == args["status"])
     if args.get("district"):
@@ -83,6 +88,15 @@ def index() -> Any:
                 Case.unit_name.contains(text, autoescape=True),
             )
         )
+    return query
+
+
+@bp.route("")
+@login_required
+def index() -> Any:
+    """The cases the user may see, filtered and paged, newest first."""
+    now = datetime.now(UTC)
+    query = filtered_cases(current_user, request.args, now)
     page = paginate(query.order_by(Case.opened_at.desc(), Case.id.desc()), page_number())
     overdue_ids = set(
         db.session.scalars(
@@ -144,140 +158,6 @@ def new() -> Any:
 # --------------------------------------------------------------------------- case page
 
 
-@dataclass
-class DeadlineRow:
-    """A deadline as the case page shows it."""
-
-    label: str
-    due: datetime
-    agency: str
-    state: str
-    badge: Badge
-    when: datetime | None
-    late: int
-    provisional: bool
-
-
-@dataclass
-class TimelineEntry:
-    """One event of the case, ready to show."""
-
-    at: datetime
-    kind: str
-    title: str
-    actor: str
-    agency: str
-    lines: list[str] = field(default_factory=list)
-    shown: list[Shown] = field(default_factory=list)
-    verdict: dict[str, Any] | None = None
-
-
-def _deadline_rows(case: Case, tasks: dict[str, Task], now: datetime) -> list[DeadlineRow]:
-    """The case's deadlines with their state, badge and working days late."""
-    calendar = get_engine().calendar
-    rows = []
-    deadlines = db.session.scalars(
-        select(Deadline)
-        .where(Deadline.case_id == case.id)
-        .options(selectinload(Deadline.agency))
-        .order_by(Deadline.due_at, Deadline.id)
-    )
-    for d in deadlines:
-        due = utc(d.due_at)
-        guarded = tasks.get(d.task_id or "")
-        finished = utc(guarded.completed_at) if guarded and guarded.completed_at else None
-        if d.state == "met":
-            when = utc(d.met_at) if d.met_at else finished
-            late = calendar.working_days_between(due, when) if when and when > due else 0
-            state = "逾期后办结" if late else "已按期办结"
-            badge = Badge(state if not late else f"逾期{late}个工作日后办结", "closed")
-        elif d.state == "missed" or due < now:
-            when = utc(d.missed_at) if d.missed_at else None
-            late = calendar.working_days_between(due, finished or now)
-            state = "已逾期"
-            badge = Badge(f"逾期{late}个工作日" if late else "已逾期", "overdue")
-            if finished:
-                badge = Badge(f"已逾期，{late}个工作日后办结" if late else "已逾期", "overdue")
-        else:
-            when, late, state = None, 0, "未到期"
-            badge = overdue_badge(due, now=now, calendar=calendar)
-        rows.append(
-            DeadlineRow(
-                label=d.label,
-                due=due,
-                agency=d.agency.name if d.agency else "",
-                state=state,
-                badge=badge,
-                when=when,
-                late=late,
-                provisional=d.provisional,
-            )
-        )
-    return rows
-
-
-def _timeline(events: list[Event], labels: dict[str, str]) -> list[TimelineEntry]:
-    """The case's events with Chinese names, actors and form data under labels."""
-    options = operations.form_options()
-    agency_names = dict(options.get("agencies", []))
-    schemas: dict[str, Any] = {}
-
-    def schema_of(name: str) -> Any:
-        """The resolved form of a task name (cached; None without a form)."""
-        if name not in schemas:
-            try:
-                schemas[name] = resolve_form(name, options)
-            except KeyError:
-                schemas[name] = None
-        return schemas[name]
-
-    from server.display import event_label
-
-    entries = []
-    for event in events:
-        data = event.data or {}
-        task_label = data.get("label") or labels.get(event.task_name or "", event.task_name or "")
-        title = event_label(event.kind)
-        entry = TimelineEntry(
-            at=event.at,
-            kind=event.kind,
-            title=f"{title}：{task_label}" if task_label else title,
-            actor=event.actor.name if event.actor else "系统",
-            agency=event.agency.name if event.agency else "",
-        )
-        if event.kind == "task_completed":
-            form_data = data.get("form")
-            if isinstance(form_data, dict) and event.task_name:
-                entry.shown = describe(schema_of(event.task_name), form_data)
-            if isinstance(data.get("result"), dict) and data["result"]:
-                entry.verdict = data["result"]
-        elif event.kind == "case_opened":
-            entry.lines.append(f"督办编号 {data.get('number', '')}")
-        elif event.kind in ("deadline_missed", "timer_fired"):
-            entry.title = f"{title}：{data.get('label', task_label)}"
-            if data.get("due"):
-                entry.lines.append(f"期限 {cn_datetime(data['due'])}")
-        elif event.kind == "escalation":
-            entry.title = f"{title}：{data.get('name') or data.get('code', '')}"
-            targets = [agency_names.get(t, t) for t in data.get("targets", [])]
-            if targets:
-                entry.lines.append("通报 " + "、".join(targets))
-        elif event.kind == "attachment_added":
-            entry.lines.append(f"{data.get('filename', '')}（{_size(data.get('size', 0))}）")
-        entries.append(entry)
-    return entries
-
-
-def _size(size: Any) -> str:
-    """A file size for people."""
-    size = int(size or 0)
-    if size < 1024:
-        return f"{size} 字节"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KB"
-    return f"{size / 1024 / 1024:.1f} MB"
-
-
 def _diagram(
     case: Case, tasks: list[Task], events: list[Event], missed: list[str]
 ) -> Markup | None:
@@ -286,13 +166,10 @@ def _diagram(
         from workflows.diagram_svg import render_svg
     except ImportError:
         return None
-    done = {t.name for t in tasks if t.state == "completed"}
-    done |= {e.task_name for e in events if e.kind == "task_completed" and e.task_name}
-    current = {t.name for t in tasks if t.state == "ready"}
+    states = diagram_states(tasks, events, missed)
     try:
-        source = get_engine().catalog.get(case.process_id, case.process_version).bpmn_source
         svg = render_svg(
-            source, done=sorted(done), current=sorted(current), overdue=sorted(set(missed))
+            bpmn_source(case), done=states.done, current=states.current, overdue=states.overdue
         )
     except Exception:  # a drawing problem must not hide the case
         log.exception("diagram of case %s failed", case.id)
@@ -318,20 +195,7 @@ def _case_diagram(case: Case) -> Markup | None:
             select(Event).where(Event.case_id == case.id, Event.kind == "task_completed")
         )
     )
-    return _diagram(case, tasks, events, _missed_guards(case))
-
-
-def _missed_guards(case: Case) -> list[str]:
-    """Names of the tasks whose deadline was missed (marked overdue)."""
-    return list(
-        db.session.scalars(
-            select(Deadline.guards).where(
-                Deadline.case_id == case.id,
-                Deadline.state == "missed",
-                Deadline.guards.is_not(None),
-            )
-        )
-    )
+    return _diagram(case, tasks, events, missed_guards(case))
 
 
 @bp.route("/<int:case_id>")
@@ -340,36 +204,9 @@ def show(case_id: int) -> Any:
     """The case page: facts, verdict, diagram, open tasks, deadlines, attachments, timeline."""
     case = visible_case(current_user, case_id)
     now = datetime.now(UTC)
-    tasks = list(
-        db.session.scalars(
-            select(Task)
-            .where(Task.case_id == case.id)
-            .options(selectinload(Task.claimed_by))
-            .order_by(Task.created_at, Task.id)
-        )
-    )
-    events = list(
-        db.session.scalars(
-            select(Event)
-            .where(Event.case_id == case.id)
-            .options(selectinload(Event.actor), selectinload(Event.agency))
-            .order_by(Event.seq)
-        )
-    )
-    attachments = list(
-        db.session.scalars(
-            select(Attachment)
-            .where(Attachment.case_id == case.id)
-            .options(selectinload(Attachment.uploaded_by))
-            .order_by(Attachment.uploaded_at, Attachment.id)
-        )
-    )
-    missed = _missed_guards(case)
-    try:
-        labels = get_engine().catalog.get(case.process_id, case.process_version).labels
-    except KeyError:
-        labels = {}
-    timeline = _timeline(events, labels)
+    record = case_record(case)
+    tasks, events = record.tasks, record.events
+    timeline = case_timeline(events, process_labels(case))
     verdict = next((e.verdict for e in timeline if e.verdict), None)
     return render_template(
         "cases/show.html",
@@ -383,13 +220,14 @@ def show(case_id: int) -> Any:
                 )
             )
         ),
-        deadlines=_deadline_rows(case, {t.id: t for t in tasks}, now),
+        deadlines=deadline_rows(case, {t.id: t for t in tasks}, now),
         timeline=list(reversed(timeline)),
         verdict=verdict,
-        attachments=attachments,
-        diagram=_diagram(case, tasks, events, missed),
+        attachments=record.attachments,
+        diagram=_diagram(case, tasks, events, missed_guards(case)),
         may_attach=current_user.has_role("officer"),
-        size=_size,
+        size=human_size,
+        may_print=may_print_dossier(current_user),
     )
 
 
@@ -408,6 +246,19 @@ def diagram(case_id: int) -> Any:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.route("/<int:case_id>/dossier.pdf")
+@roles_required(*DOSSIER_ROLES)
+def dossier(case_id: int) -> Any:
+    """The case dossier as PDF, its audit chain verified; the printing is itself audited."""
+    case = visible_case(current_user, case_id)
+    try:
+        printed = print_dossier(current_user, case)
+    except operations.OperationError as exc:
+        flash(exc.message, "error")
+        return redirect(case_url(case.id), code=303)
+    return pdf_response(printed)
 
 
 # --------------------------------------------------------------------------- attachments

@@ -6,8 +6,10 @@ agencies and the demo users; each test gets its own copy of that SQLite file.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,33 +28,98 @@ TEST_CONFIG = {
 }
 
 
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite database with the directory and demo users, built once."""
-    path = tmp_path_factory.mktemp("template") / "duban.sqlite3"
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
-    runner = app.test_cli_runner()
-    result = runner.invoke(args=["init-db"])
-    assert result.exit_code == 0, result.output
-    with app.app_context():
-        from server.directory import ensure_agencies, ensure_demo_users
-        from server.extensions import db
+class Databases:
+    """Fresh test databases cloned from one migrated, seeded template.
 
-        ensure_agencies()
-        ensure_demo_users(PASSWORD)
-        db.engine.dispose()
-    return path
+    SQLite (default): the template is a file, each clone a copy of it. PostgreSQL (when
+    ``DUBAN_TEST_POSTGRES`` names a server URL, e.g. from ``scripts/test-postgres start``): the
+    template is a database and each clone ``CREATE DATABASE … TEMPLATE``.
+    """
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.server = os.environ.get("DUBAN_TEST_POSTGRES", "")
+        self.prefix = f"duban_test_{os.getpid()}"
+        self.template = self._build_template()
+
+    def _admin(self):
+        from sqlalchemy import create_engine
+
+        return create_engine(self.server, isolation_level="AUTOCOMMIT")
+
+    def _execute(self, *statements: str) -> None:
+        from sqlalchemy import text
+
+        engine = self._admin()
+        with engine.connect() as connection:
+            for statement in statements:
+                connection.execute(text(statement))
+        engine.dispose()
+
+    def _url(self, name: str) -> str:
+        return self.server.rsplit("/", 1)[0] + "/" + name
+
+    def _build_template(self) -> str:
+        if self.server:
+            name = f"{self.prefix}_template"
+            self._execute(f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}")
+            url = self._url(name)
+        else:
+            url = f"sqlite:///{self.workdir / 'template.sqlite3'}"
+        app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+        result = app.test_cli_runner().invoke(args=["init-db"])
+        assert result.exit_code == 0, result.output
+        with app.app_context():
+            from server.directory import ensure_agencies, ensure_demo_users
+            from server.extensions import db
+
+            ensure_agencies()
+            ensure_demo_users(PASSWORD)
+            db.engine.dispose()
+        return url
+
+    def new(self) -> str:
+        """The URL of a new database with the template's content."""
+        name = f"{self.prefix}_{uuid.uuid4().hex[:12]}"
+        if self.server:
+            template = self.template.rsplit("/", 1)[1]
+            self._execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+            return self._url(name)
+        path = self.workdir / f"{name}.sqlite3"
+        shutil.copy(self.template.removeprefix("sqlite:///"), path)
+        return f"sqlite:///{path}"
+
+    def drop(self, url: str) -> None:
+        """Remove a database made by :meth:`new`."""
+        if self.server:
+            name = url.rsplit("/", 1)[1]
+            self._execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        else:
+            Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Remove the template."""
+        if self.server:
+            name = self.template.rsplit("/", 1)[1]
+            self._execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    """The session's :class:`Databases`."""
+    databases = Databases(tmp_path_factory.mktemp("databases"))
+    yield databases
+    databases.close()
 
 
 @pytest.fixture
-def app(template_db: Path, tmp_path: Path) -> Iterator[Flask]:
+def app(databases: Databases, tmp_path: Path) -> Iterator[Flask]:
     """An app over a private copy of the template database."""
-    path = tmp_path / "duban.sqlite3"
-    shutil.copy(template_db, path)
+    url = databases.new()
     app = create_app(
         {
             **TEST_CONFIG,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "SQLALCHEMY_DATABASE_URI": url,
             "UPLOAD_DIR": str(tmp_path / "attachments"),
         }
     )
@@ -60,7 +127,9 @@ def app(template_db: Path, tmp_path: Path) -> Iterator[Flask]:
     with app.app_context():
         from server.extensions import db
 
+        db.session.remove()
         db.engine.dispose()
+    databases.drop(url)
 
 
 @pytest.fixture

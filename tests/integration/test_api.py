@@ -566,7 +566,7 @@ def test_calendar_read_by_all_changed_by_administrators(app: Flask, api: Api) ->
         "source": "admin",
         "holidays": ["2030-01-01", "2030-10-01", "2030-10-02"],
         "workdays": ["2030-09-29"],
-        "recomputed": {"cases": 0, "deadlines": 0},
+        "recomputed": {"cases": 0, "deadlines": 0, "failed": 0},
     }
     assert api.get(STREET, "/calendar/2030").json == {
         k: v for k, v in saved.json.items() if k != "recomputed"

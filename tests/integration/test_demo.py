@@ -7,11 +7,9 @@ except the production refusal, which builds its own app.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +23,7 @@ from server.extensions import db
 from server.models import Agency, Case, Deadline, Event, Task, User
 from server.operations import today_shanghai
 
-from .conftest import TEST_CONFIG
+from .conftest import TEST_CONFIG, Databases
 
 # Every stage of the major-hazard path and of the ordinary branch, by the BPMN id of the task
 # a case waits at (closed cases are checked separately).
@@ -57,17 +55,16 @@ class Seeded:
 
 
 @pytest.fixture(scope="module")
-def seeded(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+def seeded(databases: Databases) -> Iterator[Seeded]:
     """A copy of the template database with the demo seeded through the CLI."""
-    path = tmp_path_factory.mktemp("demo") / "duban.sqlite3"
-    shutil.copy(template_db, path)
-    uri = f"sqlite:///{path}"
+    uri = databases.new()
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": uri})
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     yield Seeded(app, result.output, uri)
     with app.app_context():
         db.engine.dispose()
+    databases.drop(uri)
 
 
 def _ready(name: str) -> list[Task]:

@@ -135,7 +135,7 @@ def test_entering_next_year_recomputes_provisional_deadlines(app, time_machine):
         result = save_calendar_year(
             user("admin"), 2027, {"holidays": ["2027-01-01", "2027-01-04"], "workdays": []}
         )
-        assert result == {"cases": 1, "deadlines": 1}
+        assert result == {"cases": 1, "deadlines": 1, "failed": 0}
         db.session.refresh(deadline)
         assert not deadline.provisional
         assert deadline.due_at > before

@@ -1,0 +1,276 @@
+"""What a case shows, for the case page and the PDF dossier alike.
+
+The case page (:mod:`server.views.cases`) and the dossier (:mod:`server.dossier`) must tell the
+same story: the same deadlines with the same state and working days late, the same timeline
+with form data under the forms' Chinese labels, the same done / current / overdue steps on the
+diagram. Both read them from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from server import operations
+from server.display import Badge, cn_datetime, event_label, overdue_badge, utc
+from server.engine import get_engine
+from server.extensions import db
+from server.form_render import Shown, describe
+from server.models import Attachment, Case, Deadline, Event, Task
+from workflows.forms import resolve_form
+
+
+@dataclass
+class DeadlineRow:
+    """A deadline as the case page shows it."""
+
+    label: str
+    due: datetime
+    agency: str
+    state: str
+    badge: Badge
+    when: datetime | None
+    late: int
+    provisional: bool
+    finished: datetime | None = None
+    """When the guarded work was done (on time or late); None while it is not."""
+
+
+@dataclass
+class TimelineEntry:
+    """One event of the case, ready to show."""
+
+    at: datetime
+    kind: str
+    title: str
+    actor: str
+    agency: str
+    lines: list[str] = field(default_factory=list)
+    shown: list[Shown] = field(default_factory=list)
+    verdict: dict[str, Any] | None = None
+    seq: int = 0
+    hash: str = ""
+
+
+@dataclass
+class CaseRecord:
+    """The rows of one case: its tasks, events (chain order) and attachments."""
+
+    case: Case
+    tasks: list[Task]
+    events: list[Event]
+    attachments: list[Attachment]
+
+
+@dataclass(frozen=True)
+class DiagramStates:
+    """BPMN element ids to mark on the case's diagram."""
+
+    done: tuple[str, ...]
+    current: tuple[str, ...]
+    overdue: tuple[str, ...]
+
+
+def case_record(case: Case) -> CaseRecord:
+    """Load the tasks, events and attachments of a case (each in one query)."""
+    tasks = list(
+        db.session.scalars(
+            select(Task)
+            .where(Task.case_id == case.id)
+            .options(selectinload(Task.claimed_by))
+            .order_by(Task.created_at, Task.id)
+        )
+    )
+    events = list(
+        db.session.scalars(
+            select(Event)
+            .where(Event.case_id == case.id)
+            .options(selectinload(Event.actor), selectinload(Event.agency))
+            .order_by(Event.seq)
+        )
+    )
+    attachments = list(
+        db.session.scalars(
+            select(Attachment)
+            .where(Attachment.case_id == case.id)
+            .options(selectinload(Attachment.uploaded_by))
+            .order_by(Attachment.uploaded_at, Attachment.id)
+        )
+    )
+    return CaseRecord(case, tasks, events, attachments)
+
+
+def process_labels(case: Case) -> dict[str, str]:
+    """BPMN id → Chinese name of the tasks of the case's process version ({} if unknown)."""
+    try:
+        return dict(get_engine().catalog.get(case.process_id, case.process_version).labels)
+    except KeyError:
+        return {}
+
+
+def deadline_rows(case: Case, tasks: dict[str, Task], now: datetime) -> list[DeadlineRow]:
+    """The case's deadlines with their state, badge and working days late.
+
+    :param tasks: the case's task rows by id (a deadline is met when its task is completed).
+    """
+    calendar = get_engine().calendar
+    rows = []
+    deadlines = db.session.scalars(
+        select(Deadline)
+        .where(Deadline.case_id == case.id)
+        .options(selectinload(Deadline.agency))
+        .order_by(Deadline.due_at, Deadline.id)
+    )
+    for d in deadlines:
+        due = utc(d.due_at)
+        guarded = tasks.get(d.task_id or "")
+        finished = utc(guarded.completed_at) if guarded and guarded.completed_at else None
+        if d.state != "pending" and d.met_at:
+            finished = utc(d.met_at)  # a missed deadline gets its met_at when done, late
+        if d.state == "met":
+            when = utc(d.met_at) if d.met_at else finished
+            late = calendar.working_days_between(due, when) if when and when > due else 0
+            state = "逾期后办结" if late else "已按期办结"
+            badge = Badge(state if not late else f"逾期{late}个工作日后办结", "closed")
+        elif d.state == "missed" or due < now:
+            when = utc(d.missed_at) if d.missed_at else None
+            late = calendar.working_days_between(due, finished or now)
+            state = "已逾期"
+            badge = Badge(f"逾期{late}个工作日" if late else "已逾期", "overdue")
+            if finished:
+                badge = Badge(f"已逾期，{late}个工作日后办结" if late else "已逾期", "overdue")
+        else:
+            when, late, state = None, 0, "未到期"
+            badge = overdue_badge(due, now=now, calendar=calendar)
+        rows.append(
+            DeadlineRow(
+                label=d.label,
+                due=due,
+                agency=d.agency.name if d.agency else "",
+                state=state,
+                badge=badge,
+                when=when,
+                late=late,
+                provisional=d.provisional,
+                finished=finished if d.state != "pending" else None,
+            )
+        )
+    return rows
+
+
+def timeline(events: list[Event], labels: dict[str, str]) -> list[TimelineEntry]:
+    """The case's events with Chinese names, actors and form data under labels.
+
+    :param labels: BPMN id → Chinese task name (see :func:`process_labels`).
+    """
+    options = operations.form_options()
+    agency_names = dict(options.get("agencies", []))
+    schemas: dict[str, Any] = {}
+
+    def schema_of(name: str) -> Any:
+        """The resolved form of a task name (cached; None without a form)."""
+        if name not in schemas:
+            try:
+                schemas[name] = resolve_form(name, options)
+            except KeyError:
+                schemas[name] = None
+        return schemas[name]
+
+    entries = []
+    for event in events:
+        data = event.data or {}
+        task_label = data.get("label") or labels.get(event.task_name or "", event.task_name or "")
+        title = event_label(event.kind)
+        entry = TimelineEntry(
+            at=event.at,
+            kind=event.kind,
+            title=f"{title}：{task_label}" if task_label else title,
+            actor=event.actor.name if event.actor else "系统",
+            agency=event.agency.name if event.agency else "",
+            seq=event.seq,
+            hash=event.hash,
+        )
+        if event.kind == "task_completed":
+            form_data = data.get("form")
+            if isinstance(form_data, dict) and event.task_name:
+                entry.shown = describe(schema_of(event.task_name), form_data)
+            if isinstance(data.get("result"), dict) and data["result"]:
+                entry.verdict = data["result"]
+        elif event.kind == "case_opened":
+            entry.lines.append(f"督办编号 {data.get('number', '')}")
+        elif event.kind in ("deadline_missed", "timer_fired"):
+            entry.title = f"{title}：{data.get('label', task_label)}"
+            if data.get("due"):
+                entry.lines.append(f"期限 {cn_datetime(data['due'])}")
+        elif event.kind == "escalation":
+            entry.title = f"{title}：{data.get('name') or data.get('code', '')}"
+            targets = [agency_names.get(t, t) for t in data.get("targets", [])]
+            if targets:
+                entry.lines.append("通报 " + "、".join(targets))
+        elif event.kind == "attachment_added":
+            entry.lines.append(f"{data.get('filename', '')}（{human_size(data.get('size', 0))}）")
+        elif event.kind == "follow_up":
+            entry.title = f"{title}：{data.get('label', '')}" if data.get("label") else title
+            if data.get("note"):
+                entry.lines.append(str(data["note"]))
+        elif event.kind == "dossier_printed":
+            verified = "通过" if data.get("chain_ok") else "未通过"
+            entry.lines.append(
+                f"打印时审计链校验{verified}（{data.get('events', 0)}个事件，"
+                f"链头哈希 {data.get('head', '')}）"
+            )
+            if data.get("export"):
+                entry.lines.append(f"批量导出任务 {data['export']}")
+        elif event.kind == "deadlines_recomputed":
+            for change in data.get("changes", []):
+                if isinstance(change, dict):
+                    entry.lines.append(
+                        f"{change.get('label', '')}：{cn_datetime(change.get('before'))} → "
+                        f"{cn_datetime(change.get('after'))}"
+                    )
+        entries.append(entry)
+    return entries
+
+
+def human_size(size: Any) -> str:
+    """A file size for people."""
+    size = int(size or 0)
+    if size < 1024:
+        return f"{size} 字节"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def missed_guards(case: Case) -> list[str]:
+    """Names of the tasks whose deadline was missed (marked overdue)."""
+    return list(
+        db.session.scalars(
+            select(Deadline.guards).where(
+                Deadline.case_id == case.id,
+                Deadline.state == "missed",
+                Deadline.guards.is_not(None),
+            )
+        )
+    )
+
+
+def diagram_states(tasks: list[Task], events: list[Event], missed: list[str]) -> DiagramStates:
+    """The steps done (completed task rows or task_completed events), current (ready task rows)
+    and overdue (a missed deadline guards them)."""
+    done = {t.name for t in tasks if t.state == "completed"}
+    done |= {e.task_name for e in events if e.kind == "task_completed" and e.task_name}
+    current = {t.name for t in tasks if t.state == "ready"}
+    return DiagramStates(tuple(sorted(done)), tuple(sorted(current)), tuple(sorted(set(missed))))
+
+
+def bpmn_source(case: Case) -> str:
+    """The BPMN text of the case's own process version.
+
+    :raises KeyError: when the version is unknown.
+    """
+    return get_engine().catalog.get(case.process_id, case.process_version).bpmn_source

@@ -1,0 +1,124 @@
+"""The CJK font of the dossier: an embedded TrueType font when one is installed.
+
+A discipline inspector's file must print the same everywhere, so the dossier embeds (a subset
+of) a TrueType CJK font: ``DOSSIER_FONT`` (app config or environment; ``PATH`` or ``PATH#N``
+for the N-th face of a ``.ttc`` collection) if it loads, else the first of
+``DOSSIER_FONT_SEARCH`` that does (Debian's ``fonts-wqy-microhei`` first). ReportLab reads only
+TrueType outlines: OpenType/CFF fonts such as Noto CJK are refused and skipped.
+
+Only when none loads does the dossier fall back to ReportLab's built-in ``STSong-Light`` (a CID
+font the PDF reader supplies; nothing is embedded), and it says so on its cover and in its
+metadata.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
+log = logging.getLogger(__name__)
+
+#: Where Debian's CJK TrueType fonts live, best first.
+DEFAULT_SEARCH: tuple[str, ...] = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+)
+FALLBACK = "STSong-Light"
+INSTALL_HINT = "apt-get install fonts-wqy-microhei"
+
+
+@dataclass(frozen=True)
+class DossierFont:
+    """The font a dossier is set in."""
+
+    name: str
+    """The name registered with ReportLab (used in styles and on the canvas)."""
+    family: str
+    """The font's own name, for people (``WenQuanYiMicroHei``)."""
+    path: str | None
+    """The font file; None for the built-in fallback."""
+    embedded: bool
+    problem: str = ""
+    """Why the configured font was not used (empty when it was, or none was configured)."""
+
+    @property
+    def description(self) -> str:
+        """One line for the cover and the metadata."""
+        if self.embedded:
+            return f"{self.family}（TrueType，已嵌入本文件；{self.path}）"
+        return (
+            f"{self.family}（PDF 阅读器内置字体，未嵌入本文件：未找到可嵌入的中文 TrueType "
+            f"字体，请安装 fonts-wqy-microhei）"
+        )
+
+    def has_glyph(self, char: str) -> bool:
+        """Whether the font draws ``char`` (the built-in CID font is assumed to)."""
+        if not self.embedded:
+            return True
+        font = pdfmetrics.getFont(self.name)
+        return ord(char) in getattr(font.face, "charToGlyph", {})
+
+
+def _split(spec: str) -> tuple[str, int]:
+    """``PATH#N`` → (PATH, N); ``PATH`` → (PATH, 0)."""
+    path, sep, index = spec.rpartition("#")
+    if sep and index.isdigit():
+        return path, int(index)
+    return spec, 0
+
+
+@cache
+def _load_truetype(path: str, index: int) -> DossierFont:
+    """Register a TrueType face once per process (ReportLab's registry is global).
+
+    :raises TTFError, OSError: when the file is missing or not a usable TrueType font.
+    """
+    if not Path(path).is_file():
+        raise OSError(f"没有文件 {path}")
+    name = f"DubanCJK-{Path(path).stem}-{index}"
+    font = TTFont(name, path, subfontIndex=index)
+    pdfmetrics.registerFont(font)
+    # <b> and <i> in paragraphs map to the same face (CJK fonts rarely ship a bold one).
+    pdfmetrics.registerFontFamily(name, normal=name, bold=name, italic=name, boldItalic=name)
+    family = font.face.name.decode("latin-1") if isinstance(font.face.name, bytes) else name
+    return DossierFont(name, family, path, embedded=True)
+
+
+@cache
+def _fallback() -> None:
+    pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK))
+
+
+def find_font(configured: str | None, search: tuple[str, ...] = DEFAULT_SEARCH) -> DossierFont:
+    """The dossier font: ``configured`` if it loads, else the first of ``search`` that does,
+    else the built-in ``STSong-Light``.
+
+    :param configured: ``PATH`` or ``PATH#N`` (from ``DOSSIER_FONT``), or empty.
+    :param search: candidate font files tried in order.
+    """
+    problem = ""
+    candidates = [c for c in ([configured] if configured else []) + list(search) if c]
+    for spec in candidates:
+        path, index = _split(spec)
+        try:
+            font = _load_truetype(path, index)
+        except (TTFError, OSError, ValueError, IndexError) as exc:
+            if spec == configured:
+                problem = f"配置的字体 {configured} 无法使用：{exc}"
+                log.warning("dossier font %s unusable: %s", configured, exc)
+            continue
+        if problem:
+            return DossierFont(font.name, font.family, font.path, True, problem)
+        return font
+    _fallback()
+    log.warning("no CJK TrueType font found for dossiers; falling back to %s (%s)", FALLBACK,
+                INSTALL_HINT)  # fmt: skip
+    return DossierFont(FALLBACK, FALLBACK, None, embedded=False, problem=problem)

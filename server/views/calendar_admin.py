@@ -1,0 +1,302 @@
+"""Holiday calendar administration: a year as a month grid, entering a year's schedule, and the
+administrators' banner when a coming year has no schedule but deadlines already fall in it.
+
+Saving goes through :func:`server.operations.save_calendar_year`, which recomputes the
+provisional deadlines of open cases.
+"""
+
+from __future__ import annotations
+
+import calendar as month_calendar
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from server import operations
+from server.auth import roles_required
+from server.display import WEEKDAYS
+from server.engine import get_engine
+from server.extensions import db
+from server.models import CalendarYear, Case, Deadline, User
+from workflows.calendar import SHANGHAI
+
+log = logging.getLogger(__name__)
+bp = Blueprint("calendar_admin", __name__, url_prefix="/admin/calendar")
+MIN_YEAR, MAX_YEAR = 2000, 2100  # as the calendar API
+SOURCE_LABELS = {
+    "statutory": "法定安排（系统内置）",
+    "admin": "管理员录入",
+    "none": "尚无数据",
+}
+_SEPARATORS = re.compile(r"[\s,，、;；]+")
+_DAY = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
+MAX_TEXT = 8000
+
+
+# --------------------------------------------------------------------------- the banner
+
+
+@dataclass(frozen=True)
+class CalendarWarning:
+    """A year without holiday data in which pending deadlines of open cases fall."""
+
+    year: int
+    deadlines: int
+
+
+def missing_calendar_year(today: date | None = None) -> CalendarWarning | None:
+    """This or next year (Asia/Shanghai) if it has no holiday data while pending deadlines of
+    open cases fall in it (or are provisional); None when all is well.
+
+    This year counts too: on 1 January an unentered year must not drop out of sight.
+    """
+    today = today or operations.today_shanghai()
+    calendar = get_engine().calendar
+    for year in (today.year, today.year + 1):
+        if calendar.has_data(year):
+            continue
+        start = datetime(year, 1, 1, tzinfo=SHANGHAI)
+        end = datetime(year + 1, 1, 1, tzinfo=SHANGHAI)
+        count = db.session.scalar(
+            select(func.count(Deadline.id))
+            .join(Case, Case.id == Deadline.case_id)
+            .where(
+                Deadline.state == "pending",
+                Case.status == "open",
+                or_(
+                    and_(Deadline.due_at >= start, Deadline.due_at < end),
+                    Deadline.provisional.is_(True),
+                ),
+            )
+        )
+        if count:
+            return CalendarWarning(year, int(count))
+    return None
+
+
+@bp.app_context_processor
+def calendar_banner_context() -> dict[str, Any]:
+    """``calendar_warning`` for administrators (one count query), None for everyone else."""
+    if (
+        not has_request_context()
+        or not current_user.is_authenticated
+        or not current_user.has_role("admin")
+        or request.endpoint == "calendar_admin.show"  # the page says it itself
+    ):
+        return {"calendar_warning": None}
+    try:
+        return {"calendar_warning": missing_calendar_year()}
+    except SQLAlchemyError:
+        # The 500 page after a failed transaction must still render.
+        log.warning("calendar banner unavailable", exc_info=True)
+        db.session.rollback()
+        return {"calendar_warning": None}
+
+
+# --------------------------------------------------------------------------- the month grid
+
+
+@dataclass(frozen=True)
+class Day:
+    """One cell of a month grid."""
+
+    day: date
+    weekend: bool
+    mark: str  # 休 (holiday), 班 (make-up working day) or ""
+
+    @property
+    def description(self) -> str:
+        """What the day is, in words (the cell's tooltip and screen-reader text)."""
+        weekday = WEEKDAYS[self.day.weekday()]
+        if self.mark == "休":
+            return f"{weekday}，节假日休息"
+        if self.mark == "班":
+            return f"{weekday}，调休上班"
+        return f"{weekday}，{'休息' if self.weekend else '工作日'}"
+
+
+@dataclass(frozen=True)
+class Month:
+    """A month: its number and its weeks, Monday first (None outside the month)."""
+
+    number: int
+    weeks: list[list[Day | None]]
+    holidays: int
+    workdays: int
+
+
+def month_grid(year: int, holidays: set[str], workdays: set[str]) -> list[Month]:
+    """The twelve months of ``year`` with holidays (休) and make-up working days (班) marked."""
+    grid = month_calendar.Calendar(firstweekday=0)
+    months = []
+    for number in range(1, 13):
+        weeks: list[list[Day | None]] = []
+        counts = {"休": 0, "班": 0}
+        for week in grid.monthdatescalendar(year, number):
+            cells: list[Day | None] = []
+            for day in week:
+                if day.month != number:
+                    cells.append(None)
+                    continue
+                iso = day.isoformat()
+                mark = "休" if iso in holidays else "班" if iso in workdays else ""
+                if mark:
+                    counts[mark] += 1
+                cells.append(Day(day, day.weekday() >= 5, mark))
+            weeks.append(cells)
+        months.append(Month(number, weeks, counts["休"], counts["班"]))
+    return months
+
+
+# --------------------------------------------------------------------------- the form
+
+
+def parse_dates(text: str, year: int, what: str) -> tuple[list[str], str | None]:
+    """ISO dates from a textarea (one per line, or separated by commas), or an error message.
+
+    Accepts ``2027-01-01``, ``2027/1/1`` and ``2027年1月1日``.
+    """
+    if len(text) > MAX_TEXT:
+        return [], f"{what}内容过长（不超过{MAX_TEXT}个字符）"
+    days: list[str] = []
+    bad: list[str] = []
+    other_year: list[str] = []
+    for token in _SEPARATORS.split(text.strip()):
+        if not token:
+            continue
+        match = _DAY.fullmatch(token)
+        try:
+            day = date(*(int(g) for g in match.groups())) if match else None
+        except ValueError:
+            day = None
+        if day is None:
+            bad.append(token[:20])
+        elif day.year != year:
+            other_year.append(day.isoformat())
+        else:
+            days.append(day.isoformat())
+    if bad:
+        return [], f"{what}中有无法识别的日期：{'、'.join(bad[:5])}。请按“2027-01-01”的格式填写"
+    if other_year:
+        return [], f"{what}中有不属于{year}年的日期：{'、'.join(other_year[:5])}"
+    return sorted(set(days)), None
+
+
+def read_year_form(form: Any, year: int) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """The submitted holidays and make-up working days, and errors by field."""
+    errors: dict[str, str] = {}
+    holidays, error = parse_dates(form.get("holidays", ""), year, "节假日")
+    if error:
+        errors["holidays"] = error
+    elif not holidays:
+        errors["holidays"] = "请至少填写一个节假日（元旦、春节、国庆等放假日期）"
+    workdays, error = parse_dates(form.get("workdays", ""), year, "调休上班日")
+    if error:
+        errors["workdays"] = error
+    else:
+        weekdays = [d for d in workdays if date.fromisoformat(d).weekday() < 5]
+        both = sorted(set(holidays) & set(workdays))
+        if weekdays:
+            listed = "、".join(
+                f"{d}（{WEEKDAYS[date.fromisoformat(d).weekday()]}）" for d in weekdays[:5]
+            )
+            errors["workdays"] = f"调休上班日应是星期六或星期日，以下日期不是：{listed}"
+        elif both:
+            errors["workdays"] = f"同一天不能既是节假日又是调休上班日：{'、'.join(both[:5])}"
+    return {"holidays": holidays, "workdays": workdays}, errors
+
+
+# --------------------------------------------------------------------------- views
+
+
+def _check_year(year: int) -> None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        abort(404)
+
+
+def _render(
+    year: int,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Any:
+    summary = get_engine().calendar.year_summary(year)
+    holidays, workdays = set(summary["holidays"]), set(summary["workdays"])  # type: ignore[arg-type]
+    row = db.session.get(CalendarYear, year)
+    editor = db.session.get(User, row.updated_by_id) if row and row.updated_by_id else None
+    if values is None:
+        values = {"holidays": "\n".join(sorted(holidays)), "workdays": "\n".join(sorted(workdays))}
+    entered = db.session.scalars(select(CalendarYear.year).order_by(CalendarYear.year)).all()
+    return render_template(
+        "calendar/show.html",
+        year=year,
+        source=summary["source"],
+        source_label=SOURCE_LABELS[str(summary["source"])],
+        row=row,
+        editor=editor,
+        months=month_grid(year, holidays, workdays),
+        holiday_count=len(holidays),
+        workday_count=len(workdays),
+        values=values,
+        errors=errors or {},
+        entered_years=entered,
+        min_year=MIN_YEAR,
+        max_year=MAX_YEAR,
+        warning=missing_calendar_year(),
+        weekdays=WEEKDAYS,
+    ), status
+
+
+@bp.route("")
+@roles_required("admin")
+def index() -> Any:
+    """This year's calendar, or the year asked for with ``?year=``."""
+    value = request.args.get("year", "")
+    year = int(value) if value.isdigit() else operations.today_shanghai().year
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        flash(f"年份应在{MIN_YEAR}年至{MAX_YEAR}年之间", "error")
+        year = operations.today_shanghai().year
+    return redirect(url_for("calendar_admin.show", year=year))
+
+
+@bp.route("/<int:year>", methods=["GET", "POST"])
+@roles_required("admin")
+def show(year: int) -> Any:
+    """A year's month grid and schedule form (GET); save the schedule (POST)."""
+    _check_year(year)
+    if request.method == "GET":
+        return _render(year)
+    texts = {k: request.form.get(k, "")[: MAX_TEXT + 1] for k in ("holidays", "workdays")}
+    entry, errors = read_year_form(request.form, year)
+    if errors:
+        return _render(year, texts, errors, 422)
+    try:
+        result = operations.save_calendar_year(current_user, year, entry)
+    except operations.FormInvalid as exc:
+        return _render(year, texts, {"_form": exc.message}, 422)
+    except operations.OperationError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("calendar_admin.show", year=year), code=303)
+    flash(
+        f"已保存{year}年节假日安排（节假日{len(entry['holidays'])}天，调休上班"
+        f"{len(entry['workdays'])}天）；重新计算了{result['cases']}个案件的"
+        f"{result['deadlines']}个暂定期限。",
+        "success",
+    )
+    return redirect(url_for("calendar_admin.show", year=year), code=303)

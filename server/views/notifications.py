@@ -1,0 +1,76 @@
+"""The notification centre: a user's messages (escalated missed deadlines), newest first.
+
+The header shows the unread count on every page, through one indexed count query.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, abort, flash, has_request_context, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import selectinload
+
+from server.extensions import db
+from server.models import Notification
+from server.notifications import mark_read, unread_count
+from server.views.common import here, page_number, paginate, safe_next
+
+log = logging.getLogger(__name__)
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+
+
+@bp.app_context_processor
+def unread_context() -> dict[str, Any]:
+    """``unread_notifications``: the current user's unread count (None when logged out)."""
+    # Templates may be rendered outside a request (e.g. a PDF from the CLI): no user there.
+    if not has_request_context() or not current_user.is_authenticated:
+        return {"unread_notifications": None}
+    try:
+        return {"unread_notifications": unread_count(current_user)}
+    except SQLAlchemyError:
+        # The 500 page after a failed transaction must still render.
+        log.warning("unread count unavailable", exc_info=True)
+        db.session.rollback()
+        return {"unread_notifications": None}
+
+
+@bp.route("")
+@login_required
+def index() -> Any:
+    """The user's notifications, newest first, unread ones marked."""
+    query = (
+        select(Notification)
+        .where(Notification.user_id == current_user.id)
+        .options(selectinload(Notification.case))
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
+    page = paginate(query, page_number())
+    return render_template("notifications/index.html", page=page, here=here())
+
+
+@bp.route("/<int:notification_id>/read", methods=["POST"])
+@login_required
+def read(notification_id: int) -> Any:
+    """Mark one of the user's notifications read."""
+    found = db.session.scalar(
+        select(Notification.id).where(
+            Notification.id == notification_id, Notification.user_id == current_user.id
+        )
+    )
+    if found is None:
+        abort(404)
+    mark_read(current_user, notification_id)
+    return redirect(safe_next(url_for("notifications.index")), code=303)
+
+
+@bp.route("/read-all", methods=["POST"])
+@login_required
+def read_all() -> Any:
+    """Mark all of the user's notifications read."""
+    changed = mark_read(current_user)
+    flash(f"已将{changed}条消息标为已读" if changed else "没有未读消息", "info")
+    return redirect(safe_next(url_for("notifications.index")), code=303)
