@@ -19,8 +19,14 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The whole suite on SQLite; with DUBAN_TEST_POSTGRES (a server URL, e.g. from
+# `scripts/test-postgres start`) the integration suite runs on PostgreSQL as well.
 test: lint
 	$(BIN)/python -m pytest
+	@if [ -n "$$DUBAN_TEST_POSTGRES" ]; then \
+	  echo "== integration suite on PostgreSQL ($$DUBAN_TEST_POSTGRES) =="; \
+	  $(BIN)/python -m pytest tests/integration; \
+	fi
 
 # PDF dossiers embed a CJK TrueType font: Debian's fonts-wqy-microhei (or DOSSIER_FONT=path).
 # Installed here when missing and we are root; otherwise a hint. Never fails: without the font

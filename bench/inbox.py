@@ -21,6 +21,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import zstandard
 from sqlalchemy import func, insert, select
@@ -71,7 +72,8 @@ class Cloner:
     """Copies a template case with fresh workflow task ids, as rows ready for bulk insert."""
 
     def __init__(self, case: Case) -> None:
-        self.case = case
+        # A snapshot: the template may change afterwards (a sweep fires its timer).
+        self.case = SimpleNamespace(**{c.name: getattr(case, c.name) for c in Case.__table__.c})
         self.text = zstandard.ZstdDecompressor().decompress(case.state).decode()
         self.ids = sorted(set(HEX.findall(self.text)))
         self.tasks = db.session.scalars(select(Task).where(Task.case_id == case.id)).all()

@@ -61,7 +61,9 @@ def claim(case_id: int, owner: str, now: datetime) -> Case | None:
     if db.engine.dialect.name == "postgresql":
         # The row lock is held until this case's transaction commits; others skip it.
         return db.session.scalar(
-            select(Case).where(Case.id == case_id, *_due(now)).with_for_update(skip_locked=True)
+            select(Case)
+            .where(Case.id == case_id, *_due(now))
+            .with_for_update(skip_locked=True, of=Case)
         )
     claimed = db.session.execute(
         update(Case)

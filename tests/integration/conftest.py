@@ -75,6 +75,7 @@ class Databases:
 
             ensure_agencies()
             ensure_demo_users(PASSWORD)
+            db.session.remove()  # return the connection before the pool goes
             db.engine.dispose()
         return url
 

@@ -63,6 +63,7 @@ def seeded(databases: Databases) -> Iterator[Seeded]:
     assert result.exit_code == 0, result.output
     yield Seeded(app, result.output, uri)
     with app.app_context():
+        db.session.remove()  # return the connection before the pool goes
         db.engine.dispose()
     databases.drop(uri)
 
@@ -234,4 +235,5 @@ def test_seeding_refuses_production(seeded: Seeded) -> None:
     assert "production" in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count(Case.id))) == before
+        db.session.remove()  # return the connection before the pool goes
         db.engine.dispose()
