@@ -25,7 +25,7 @@ from sqlalchemy import func, insert, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from inbox import PASSWORD, Cloner, progress, user
+from inbox import PASSWORD, Cloner, checkpoint, progress, user
 
 from server import create_app
 from server.directory import ensure_agencies, ensure_demo_users
@@ -91,6 +91,7 @@ def measure(waiting: int, rounds: int, workdir: Path) -> tuple[float, int]:
         waiting_case, due_case = waiting_template(), due_template()
         sys.stderr.write(f"seeding {waiting:,} waiting cases\n")
         add_clones(waiting_case, waiting - 1, show=True)
+        checkpoint()
         for _ in range(rounds):
             add_clones(due_case, DUE_PER_ROUND)
             started = time.perf_counter()

@@ -13,6 +13,9 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
+        # 64 MB page cache (default 2 MB): a sweep or a request touches pages all over a large
+        # file. (synchronous stays FULL: a committed step must survive a power cut.)
+        cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
 
 

@@ -56,26 +56,41 @@ def due_case_ids(now: datetime, limit: int = BATCH) -> list[int]:
     )
 
 
-def claim(case_id: int, owner: str, now: datetime) -> Case | None:
-    """Claim a due case for this sweeper, or None when another sweeper has it."""
+def lease(case_ids: list[int], owner: str, now: datetime) -> set[int]:
+    """Lease the still-due cases among ``case_ids`` to this sweeper in one statement (SQLite).
+
+    Returns the ids this sweeper holds; another sweeper's leased cases are left out.
+    """
+    if not case_ids:
+        return set()
+    until = now + LEASE
+    db.session.execute(
+        update(Case)
+        .where(Case.id.in_(case_ids), *_due(now))
+        .values(sweep_until=until, sweep_owner=owner)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return set(
+        db.session.scalars(select(Case.id).where(Case.id.in_(case_ids), Case.sweep_owner == owner))
+    )
+
+
+def claim(case_id: int, owner: str, now: datetime, leased: set[int] | None) -> Case | None:
+    """The case to sweep, claimed for this sweeper, or None when another sweeper has it.
+
+    PostgreSQL: ``FOR UPDATE SKIP LOCKED`` — the row lock lasts until this case's transaction
+    commits. SQLite: the case must be among the ones :func:`lease` gave this sweeper.
+    """
     if db.engine.dialect.name == "postgresql":
-        # The row lock is held until this case's transaction commits; others skip it.
         return db.session.scalar(
             select(Case)
             .where(Case.id == case_id, *_due(now))
             .with_for_update(skip_locked=True, of=Case)
         )
-    claimed = db.session.execute(
-        update(Case)
-        .where(Case.id == case_id, *_due(now))
-        .values(sweep_until=now + LEASE, sweep_owner=owner)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    if not claimed.rowcount:
+    if leased is None or case_id not in leased:
         return None
-    case = db.session.get(Case, case_id, populate_existing=True)
-    return case
+    return db.session.get(Case, case_id, populate_existing=True)
 
 
 def _record_failure(case_id: int, error: str, now: datetime) -> None:
@@ -102,8 +117,11 @@ def sweep(now: datetime | None = None, owner: str | None = None) -> dict[str, in
     now = now or datetime.now(UTC)
     owner = owner or sweeper_id()
     cases = fired = failed = skipped = 0
-    for case_id in due_case_ids(now):
-        case = claim(case_id, owner, now)
+    due = due_case_ids(now)
+    # SQLite has no row locks: lease the batch at once (one commit instead of one per case).
+    leased = lease(due, owner, now) if db.engine.dialect.name != "postgresql" else None
+    for case_id in due:
+        case = claim(case_id, owner, now, leased)
         if case is None:
             skipped += 1
             continue

@@ -26,7 +26,6 @@ its own is handled. The checker never raises on a malformed diagram: it reports 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import combinations, pairwise
@@ -34,11 +33,10 @@ from typing import Any
 
 from lxml import etree
 
-BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
-DC = "http://www.omg.org/spec/DD/20100524/DC"
-DI = "http://www.omg.org/spec/DD/20100524/DI"
-NS = {"bpmn": BPMN, "bpmndi": BPMNDI, "dc": DC, "di": DI}
+from workflows.bpmn_xml import BPMN, NS
+from workflows.bpmn_xml import finite_number as _number
+from workflows.bpmn_xml import local_name as _local
+from workflows.bpmn_xml import parse as _parse
 
 SUB_PROCESS_TAGS = frozenset({"subProcess", "transaction", "adHocSubProcess"})
 FLOW_NODE_TAGS = SUB_PROCESS_TAGS | {
@@ -65,7 +63,6 @@ FLOW_NODE_TAGS = SUB_PROCESS_TAGS | {
 TOLERANCE = 2.0
 """How far (px) an end point or a boundary event's centre may be from the border it belongs on."""
 
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 Box = tuple[float, float, float, float]
 """x, y, width, height."""
@@ -176,31 +173,6 @@ def format_report(report: DiReport) -> str:
     lines += [f"ERROR {e}" for e in report.errors]
     lines.append("OK" if report.ok else f"{len(report.errors)} errors")
     return "\n".join(lines)
-
-
-def _parse(xml: str | bytes) -> Any:
-    """Parse the document without resolving entities or touching the network."""
-    if isinstance(xml, str):
-        # lxml refuses a str that carries an encoding declaration; the text is already decoded.
-        xml = _XML_DECLARATION.sub("", xml, count=1)
-    parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    return etree.fromstring(xml, parser)
-
-
-def _local(el: Any) -> str:
-    """The local name of an element's tag (no namespace)."""
-    return str(etree.QName(el).localname)
-
-
-def _number(text: str | None) -> float | None:
-    """A finite float from an attribute value, or None when missing or not a number."""
-    if text is None:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
 
 
 def _bounds(el: Any) -> Box | None:

@@ -31,6 +31,11 @@ from typing import Any
 
 from lxml import etree
 
+from workflows.bpmn_xml import BPMN, BPMNDI, NS
+from workflows.bpmn_xml import finite_number as _number
+from workflows.bpmn_xml import local_name as _local
+from workflows.bpmn_xml import parse as _parse
+
 __all__ = [
     "COLOURS",
     "LEGEND",
@@ -48,12 +53,7 @@ __all__ = [
     "wrap_text",
 ]
 
-BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
-DC = "http://www.omg.org/spec/DD/20100524/DC"
-DI = "http://www.omg.org/spec/DD/20100524/DI"
 SVG = "http://www.w3.org/2000/svg"
-NS = {"bpmn": BPMN, "bpmndi": BPMNDI, "dc": DC, "di": DI}
 
 FONT_FAMILY = "'Noto Sans CJK SC', 'WenQuanYi Micro Hei', sans-serif"
 """The font stack written on the root element; CJK fonts first so Chinese renders."""
@@ -67,7 +67,6 @@ HEADER = 30.0
 
 SUB_PROCESS_KINDS = frozenset({"subProcess", "transaction", "adHocSubProcess"})
 
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 # Colours. Status is also carried by marks and words (✓, ●, 逾期, the legend).
 _INK = "#202124"
@@ -273,31 +272,6 @@ def diagram_bounds(bpmn_xml: str | bytes) -> tuple[float, float, float, float]:
     """
     b = diagram_geometry(bpmn_xml).bounds
     return (b.x, b.y, b.width, b.height)
-
-
-def _parse(xml: str | bytes) -> Any:
-    """Parse the document without resolving entities or touching the network."""
-    if isinstance(xml, str):
-        # lxml refuses a str that carries an encoding declaration; the text is already decoded.
-        xml = _XML_DECLARATION.sub("", xml, count=1)
-    parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    return etree.fromstring(xml, parser)
-
-
-def _local(el: Any) -> str:
-    """The local name of an element's tag."""
-    return str(etree.QName(el).localname)
-
-
-def _number(text: str | None) -> float | None:
-    """A finite float from an attribute value, or None."""
-    if text is None:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
 
 
 def _bounds_of(el: Any) -> Bounds | None:

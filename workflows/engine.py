@@ -149,6 +149,7 @@ class Instance:
     def fire_timers(self) -> StepResult:
         """Fire every timer that is due now and step the engine (the sweep's work)."""
         result = StepResult()
+        self.workflow.refresh_timers()
         self._advance(result)
         return result
 
@@ -176,7 +177,7 @@ class Instance:
         # Firing a timer can open tasks whose own timers are already due (a late step), so
         # step until nothing more is ready for the engine.
         while True:
-            self.workflow.refresh_timers()
+            # do_engine_steps ends by refreshing the timers (firing those now due).
             self.workflow.do_engine_steps(did_complete_task=did_complete)
             # Uncaught escalations also queue up as external events; they were recorded above,
             # with the timer they belong to, when their throw event completed.
