@@ -174,6 +174,8 @@ class Case(db.Model):  # type: ignore[name-defined]
 
     discoverer_agency: Mapped[Agency] = relationship(lazy="joined")
     __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - SQLAlchemy reads it
+    # The sweep's query: open cases by next_timer_at (status alone would be chosen otherwise).
+    __table_args__ = (Index("ix_case_due", "status", "next_timer_at"),)
 
 
 class Task(db.Model):  # type: ignore[name-defined]
