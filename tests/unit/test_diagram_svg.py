@@ -6,6 +6,7 @@ import pytest
 from lxml import etree
 
 from workflows.catalog import BPMN_DIR
+from workflows.di_check import FLOW_NODE_TAGS
 from workflows.diagram_svg import (
     Bounds,
     diagram_bounds,
@@ -18,27 +19,6 @@ from workflows.diagram_svg import (
 MAJOR_HAZARD = (BPMN_DIR / "major_hazard.bpmn").read_text(encoding="utf-8")
 SVG_NS = "http://www.w3.org/2000/svg"
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-FLOW_NODE_TAGS = {
-    "startEvent",
-    "endEvent",
-    "boundaryEvent",
-    "intermediateCatchEvent",
-    "intermediateThrowEvent",
-    "task",
-    "userTask",
-    "manualTask",
-    "scriptTask",
-    "businessRuleTask",
-    "serviceTask",
-    "sendTask",
-    "receiveTask",
-    "callActivity",
-    "subProcess",
-    "exclusiveGateway",
-    "parallelGateway",
-    "inclusiveGateway",
-    "eventBasedGateway",
-}
 
 
 def _model() -> etree._Element:
