@@ -39,7 +39,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     database.init_app(app)
     init_engine(app)
 
-    from server import auth, cli, web
+    from server import auth, cli, security, web
+
+    security.init_app(app)
     from server.api import bp as api_bp
 
     auth.init_app(app)
