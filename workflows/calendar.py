@@ -27,6 +27,7 @@ from types import MappingProxyType
 from typing import Literal, TypeAlias
 
 import chinese_calendar
+import chinese_calendar.constants
 
 __all__ = [
     "SHANGHAI",
@@ -156,13 +157,16 @@ def _build_year(
     return _YearData(year, source, holiday_set, workday_set, working, last)
 
 
+# The years chinese-calendar holds official schedules for (2004–2026 in 1.11.0).
+_STATUTORY_FIRST_YEAR = min(chinese_calendar.constants.holidays).year
+_STATUTORY_LAST_YEAR = max(chinese_calendar.constants.holidays).year
+
+
 @functools.cache
 def _statutory_year(year: int) -> _YearData | None:
     """Statutory data for ``year`` from chinese-calendar, or None outside its range."""
-    try:
-        chinese_calendar.get_holiday_detail(date(year, 1, 1))
-    except NotImplementedError:
-        return None
+    if not _STATUTORY_FIRST_YEAR <= year <= _STATUTORY_LAST_YEAR:
+        return None  # chinese-calendar refuses years it has no schedule for
     holidays: list[date] = []
     workdays: list[date] = []
     day = date(year, 1, 1)
