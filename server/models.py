@@ -89,6 +89,9 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     roles: Mapped[str] = mapped_column(String(80))  # comma-separated, see ROLES
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     session_token: Mapped[str] = mapped_column(String(64))  # rotated on logout
+    # Login throttling: consecutive failed logins and the end of a temporary lock.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     agency: Mapped[Agency] = relationship(lazy="joined")
 
@@ -272,6 +275,31 @@ class Notification(db.Model):  # type: ignore[name-defined]
 
     case: Mapped[Case | None] = relationship()
     __table_args__ = (Index("ix_notification_inbox", "user_id", "read_at", "created_at"),)
+
+
+class PublicWarning(db.Model):  # type: ignore[name-defined]
+    """A graded public warning (分级预警) published for a fire by the accountability process.
+
+    ``scope`` is ``county`` (the case's division), ``city`` or ``province``; who may read it
+    follows from the scope (see :func:`server.scoping.warning_filter`).
+    """
+
+    __tablename__ = "public_warning"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), unique=True)
+    scope: Mapped[str] = mapped_column(String(20))
+    district: Mapped[str] = mapped_column(String(40), index=True)
+    fire_level: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    published_on: Mapped[str] = mapped_column(String(10))  # ISO date as entered
+    province_report: Mapped[str | None] = mapped_column(Text)
+    publisher_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    case: Mapped[Case] = relationship()
+    publisher_agency: Mapped[Agency] = relationship(lazy="joined")
+    __table_args__ = (Index("ix_public_warning_board", "scope", "published_on"),)
 
 
 class ExportJob(db.Model):  # type: ignore[name-defined]
