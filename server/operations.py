@@ -199,9 +199,11 @@ def sync_case(
             select(Deadline).where(Deadline.case_id == case.id, Deadline.state == "pending")
         )
     }
-    timers = instance.waiting_timers()
-    fired_ids = {t.task_id for t in result.fired_timers}
-    for timer in [*timers, *result.fired_timers]:
+    # Windows (an interrupting timer closing e.g. the review period) are not deadlines.
+    timers = [t for t in instance.waiting_timers() if not t.window]
+    fired = [t for t in result.fired_timers if not t.window]
+    fired_ids = {t.task_id for t in fired}
+    for timer in [*timers, *fired]:
         row = pending.get(timer.task_id)
         if row is None:
             row = Deadline(

@@ -18,6 +18,10 @@ JSON Schema has no word for:
 ``x-rules``
     cross-field rules JSON Schema cannot express (comparisons between fields and with today),
     as data: see :data:`RULE_KINDS`.
+``x-tasks``
+    (top level) further task ids that use this form: parallel tasks that record the same
+    thing for different agencies share one file (``credit_punishment.json`` serves
+    ``credit_housing``, ``credit_finance`` …).
 
 Rules that JSON Schema can express (required-if via ``if``/``then``, ``minItems``) are written
 in plain JSON Schema, so a client-side validator enforces them too.
@@ -104,9 +108,28 @@ class FormDefinitionError(ValueError):
 # --------------------------------------------------------------------------- loading
 
 
+def _form_files() -> list[Path]:
+    return sorted(p for p in FORMS_DIR.glob("*.json") if _TASK_ID.fullmatch(p.stem))
+
+
+@cache
+def _aliases() -> dict[str, str]:
+    """Task id → form file stem, for the task ids forms list under ``x-tasks``."""
+    aliases: dict[str, str] = {}
+    for path in _form_files():
+        try:
+            listed = json.loads(path.read_text(encoding="utf-8")).get("x-tasks", [])
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+            continue  # reported by read_form_file when the form itself is loaded
+        for task_id in listed if isinstance(listed, list) else []:
+            if isinstance(task_id, str) and _TASK_ID.fullmatch(task_id):
+                aliases.setdefault(task_id, path.stem)
+    return aliases
+
+
 def all_task_ids() -> list[str]:
-    """Return the task ids that have a form in :data:`FORMS_DIR`, sorted."""
-    return sorted(p.stem for p in FORMS_DIR.glob("*.json") if _TASK_ID.fullmatch(p.stem))
+    """Return the task ids that have a form in :data:`FORMS_DIR` (own or shared), sorted."""
+    return sorted({p.stem for p in _form_files()} | set(_aliases()))
 
 
 def load_form(task_id: str) -> dict[str, Any]:
@@ -176,7 +199,9 @@ def _load_cached(task_id: str) -> dict[str, Any]:
     """Read and check ``forms/<task_id>.json`` once (exceptions are not cached)."""
     path = FORMS_DIR / f"{task_id}.json"
     if not path.is_file():
-        raise KeyError(task_id)
+        if task_id not in _aliases():
+            raise KeyError(task_id)
+        path = FORMS_DIR / f"{_aliases()[task_id]}.json"
     return read_form_file(path)
 
 
@@ -195,6 +220,11 @@ def _lint_form(schema: Mapping[str, Any]) -> list[str]:
     if not isinstance(props, dict) or not props:
         return [*problems, 'the form needs "properties"']
     _lint_object(schema, "", problems)
+    tasks = schema.get("x-tasks", [])
+    if not isinstance(tasks, list) or not all(
+        isinstance(t, str) and _TASK_ID.fullmatch(t) for t in tasks
+    ):
+        problems.append('"x-tasks" must be a list of task ids')
     rules = schema.get("x-rules", [])
     if not isinstance(rules, list):
         problems.append('"x-rules" must be a list')

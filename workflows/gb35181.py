@@ -24,10 +24,9 @@ from functools import cache, partial
 from pathlib import Path
 from typing import Any, TypedDict
 
-from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
-from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
-from SpiffWorkflow.dmn.parser.BpmnDmnParser import BpmnDmnParser
+
+from workflows import decisions
 
 DEFAULT_EDITION = "GB 35181-2017"
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
@@ -250,46 +249,6 @@ class JudgementResult(TypedDict):
     edition: str
 
 
-class _StandaloneSpec:
-    """Stand-in for a workflow spec / task spec: Spiff's error reporting reads these names."""
-
-    def __init__(self, name: str, file: str) -> None:
-        self.name = name
-        self.bpmn_name = name
-        self.file = file
-
-
-class _StandaloneWorkflow:
-    """Stand-in for a BpmnWorkflow: the DMN engine needs only ``script_engine``."""
-
-    def __init__(self, script_engine: PythonScriptEngine, file: str) -> None:
-        self.script_engine = script_engine
-        self.spec = _StandaloneSpec("gb35181", file)
-        self.top_workflow = self
-        self.parent_workflow = None
-
-
-class _DecisionTask:
-    """Minimal task-like object for ``DMNEngine.result``: ``.data`` and ``.workflow``."""
-
-    def __init__(self, data: dict[str, Any], workflow: _StandaloneWorkflow, name: str) -> None:
-        self.data = data
-        self.workflow = workflow
-        self.task_spec = _StandaloneSpec(name, workflow.spec.file)
-
-
-@cache
-def _decision_engine(edition: str) -> DMNEngine:
-    """Parse (once, schema-validated) the DMN of ``edition`` and return its table's engine."""
-    path = dmn_path(edition)
-    if not path.is_file():
-        raise ValueError(f"unknown GB 35181 edition {edition!r}: no decision table {path.name}")
-    # A truthy validator makes BpmnDmnParser validate the DMN against Spiff's DMN 1.3 XSD.
-    parser = BpmnDmnParser(validator=BpmnValidator())
-    parser.add_dmn_file(str(path))
-    return parser.get_engine(decision_id(edition), None)
-
-
 def script_helpers(edition: str = DEFAULT_EDITION) -> dict[str, Callable[..., Any]]:
     """The GB 35181 helpers bound to ``edition``, as the DMN expressions call them."""
     return {
@@ -316,10 +275,12 @@ def evaluate_decision(data: dict[str, Any], edition: str = DEFAULT_EDITION) -> d
     ``data`` is what the process holds at ``preliminary_judgement`` (at least
     ``register_hazard``). Expression errors raise SpiffWorkflow's WorkflowTaskException.
     """
-    engine = _decision_engine(edition)
-    workflow = _StandaloneWorkflow(_script_engine(edition), str(dmn_path(edition)))
-    task = _DecisionTask(data, workflow, f"重大火灾隐患判定 {edition}")
-    return dict(engine.result(task))
+    path = dmn_path(edition)
+    if not path.is_file():
+        raise ValueError(f"unknown GB 35181 edition {edition!r}: no decision table {path.name}")
+    return decisions.evaluate(
+        path, decision_id(edition), data, _script_engine(edition), f"重大火灾隐患判定 {edition}"
+    )
 
 
 def judge(

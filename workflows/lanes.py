@@ -32,6 +32,32 @@ def _discoverer(district: str, data: Data) -> str | None:
     return _field(data, "case", "discoverer_agency")
 
 
+def _top(data: Data, name: str) -> str | None:
+    value = data.get(name)
+    return value if isinstance(value, str) and value else None
+
+
+def _investigated_by_county(data: Data) -> bool:
+    return _top(data, "investigating_level") == "county"
+
+
+def _warned_county_wide(data: Data) -> bool:
+    return _top(data, "warning_scope") == "county"
+
+
+def _city(kind: str) -> Callable[[str, Data], str]:
+    return lambda district, data: agency_code(kind, CITY)
+
+
+#: City departments asked for credit joint punishment (信用联合惩戒): lane → department code.
+CREDIT_DEPARTMENTS: dict[str, str] = {
+    "development_reform": "industry:city:fagai",
+    "housing": "industry:city:zhujian",
+    "finance": "industry:city:caizheng",
+    "market_regulation": "industry:city:shijian",
+}
+
+
 def _determined_not_major_by_fire_rescue(data: Data) -> bool:
     return _field(data, "collective_deliberation", "outcome") == "not_major"
 
@@ -85,13 +111,66 @@ LANE_RULES: tuple[LaneRule, ...] = (
         "for an ordinary hazard judged at discovery: the discovering agency",
         _discoverer,
     ),
+    # The fire-accountability process (失火即追责).
+    LaneRule(
+        "investigator",
+        "a fire investigated at county level: the fire rescue brigade of the case's division",
+        lambda district, data: agency_code("fire_brigade", district),
+        _investigated_by_county,
+    ),
+    LaneRule(
+        "investigator",
+        "a fire investigated at city or province level: the city fire rescue detachment "
+        "(for a provincial investigation it records the corps' work)",
+        _city("fire_detachment"),
+    ),
+    LaneRule(
+        "reviewer",
+        "extension approvals and reviews: the city fire rescue detachment (the level above a "
+        "brigade; for city-level investigations it records the provincial corps' decisions)",
+        _city("fire_detachment"),
+    ),
+    LaneRule(
+        "city_government",
+        "leadership responsibility of a fire of level 较大 or above: the city government",
+        _city("government"),
+    ),
+    LaneRule(
+        "warning_publisher",
+        "a county-wide warning: the people's government of the case's division",
+        lambda district, data: agency_code("government", district),
+        _warned_county_wide,
+    ),
+    LaneRule(
+        "warning_publisher",
+        "a city-wide warning or one reported to the province: the city safety committee office",
+        _city("safety_office"),
+    ),
+    LaneRule("city_safety_office", "the city fire safety committee office", _city("safety_office")),
+    *(
+        LaneRule(lane, f"credit joint punishment: {code}", lambda d, data, code=code: code)
+        for lane, code in CREDIT_DEPARTMENTS.items()
+    ),
 )
+
+#: Lanes whose first task a city-level agency of the same line may also work (the city fire
+#: rescue detachment may register a fire in any division, as a brigade does in its own).
+CITY_LEVEL_STARTERS: dict[str, str] = {"fire_rescue": "fire_detachment:city"}
 
 # Who is told when a deadline of an agency is missed: the level above.
 LEVEL_ABOVE: dict[str, str] = {
     "fire_brigade": "government",
     "government": "safety_office:city",
     "safety_office": "safety_office:city",
+}
+# The same for city-level agencies: departments answer to the city safety committee office
+# (which coordinates its member departments), the office and the detachment to the city
+# government.
+CITY_LEVEL_ABOVE: dict[str, str] = {
+    "industry": "safety_office:city",
+    "safety_office": "government:city",
+    "fire_detachment": "government:city",
+    "government": "government:city",
 }
 
 
@@ -110,13 +189,33 @@ def resolve_lane(lane: str, district: str, data: Data) -> str:
     raise LaneResolutionError(f"no agency for lane {lane!r} in {district!r}")
 
 
+def may_start(lane: str, agency: str, district: str, data: Data) -> bool:
+    """Whether ``agency`` may open a case whose first task is in ``lane``.
+
+    The ``discoverer`` lane is open to every agency that discovers hazards (the caller checks
+    that flag); any other lane to the agency the lane resolves to, or to the city-level agency
+    named in :data:`CITY_LEVEL_STARTERS`.
+    """
+    if lane == "discoverer":
+        return True
+    if CITY_LEVEL_STARTERS.get(lane) == agency:
+        return True
+    try:
+        return resolve_lane(lane, district, data) == agency
+    except LaneResolutionError:
+        return False
+
+
 def escalation_targets(agency: str, district: str) -> list[str]:
     """Return the agencies told about a missed deadline of ``agency``: itself and the level above.
 
     A county-level agency escalates to its division's government, the government to the city
     fire safety committee office (消安委办).
     """
-    kind = agency.split(":", 1)[0]
-    above = LEVEL_ABOVE.get(kind, "government")
-    target = above if ":" in above else agency_code(above, district)
+    kind, _, rest = agency.partition(":")
+    if rest.split(":", 1)[0] == CITY:
+        target = CITY_LEVEL_ABOVE.get(kind, "government:city")
+    else:
+        above = LEVEL_ABOVE.get(kind, "government")
+        target = above if ":" in above else agency_code(above, district)
     return [agency] if target == agency else [agency, target]

@@ -34,6 +34,9 @@ class WaitingTimer:
     due: datetime  # Asia/Shanghai
     provisional: bool
     guarded_task_id: str | None = None  # that task's id in this workflow
+    # An interrupting boundary timer closes a window (e.g. the 15 days to request a review):
+    # its firing is the normal path, not a missed deadline.
+    window: bool = False
 
 
 def _guarded_task(task: Task) -> Task | None:
@@ -84,6 +87,7 @@ def describe_timer(task: Task) -> WaitingTimer | None:
         due=due,
         provisional=bool(task._get_internal_data("deadline_provisional", False)),
         guarded_task_id=str(guarded.id) if guarded is not None else None,
+        window=isinstance(spec, BoundaryEvent) and bool(spec.cancel_activity),
     )
 
 

@@ -1,4 +1,4 @@
-"""Drive a major-hazard case through the engine as officers would, with a moving clock.
+"""Drive a case (major hazard or fire accountability) through the engine as officers would, with a moving clock.
 
 Every step validates the form data against ``forms/`` and round-trips the workflow through its
 stored state, so every path test also exercises serialisation at every wait state.
@@ -13,9 +13,10 @@ from workflows.calendar import SHANGHAI
 from workflows.engine import Engine, Escalation, Instance, StepResult
 from workflows.forms import validate_form
 
-from .major_hazard import sample
+from . import fire_accountability, major_hazard
 
 CASE = {"discoverer_agency": "street:wuling:nanping", "district": "wuling"}
+SAMPLES = {"major_hazard": major_hazard.sample, "fire_accountability": fire_accountability.sample}
 
 
 def at(day: date, hour: int = 10) -> datetime:
@@ -26,11 +27,19 @@ def at(day: date, hour: int = 10) -> datetime:
 class CaseDriver:
     """One case, with the clock (a time-machine traveller) moved as the case advances."""
 
-    def __init__(self, engine: Engine, clock, day: date, case: dict | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock,
+        day: date,
+        case: dict | None = None,
+        process: str = "major_hazard",
+    ) -> None:
         self.engine = engine
         self.clock = clock
+        self.process = process
         self.clock.move_to(at(day))
-        self.instance: Instance = engine.start("major_hazard", case or CASE)
+        self.instance: Instance = engine.start(process, case or CASE)
         self.escalations: list[Escalation] = []
         self.results: list[StepResult] = []
         self.roundtrip()
@@ -38,7 +47,7 @@ class CaseDriver:
     def roundtrip(self) -> None:
         """Store and reload the state, as a request or a sweep would."""
         state = self.instance.dumps()
-        self.instance = self.engine.load("major_hazard", self.instance.version, state)
+        self.instance = self.engine.load(self.process, self.instance.version, state)
 
     def ready(self) -> list[str]:
         """BPMN ids of the tasks waiting for a person, sorted."""
@@ -53,7 +62,7 @@ class CaseDriver:
     def do(self, task: str, day: date, **overrides: Any) -> StepResult:
         """Complete the ready task ``task`` on ``day`` with valid sample data."""
         self.clock.move_to(at(day))
-        data = sample(task, day, **overrides)
+        data = SAMPLES[self.process](task, day, **overrides)
         errors = validate_form(task, data, today=day)
         assert errors == {}, errors
         matches = [t for t in self.instance.ready_tasks() if t.name == task]

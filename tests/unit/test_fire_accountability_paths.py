@@ -1,0 +1,304 @@
+"""Every path of bpmn/fire_accountability.bpmn (失火即追责) through the engine, clock moving.
+
+The fire is reported on Tue 2026-09-01. The determination is due 30 calendar days after the
+alarm — Thu 10-01 falls in the National Day holiday, so the period ends on the first working
+day after it, Thu 10-08 — or 60 days with an approved extension (Sat 10-31 → Mon 11-02).
+"""
+
+from datetime import date
+
+import pytest
+
+from tests.support.driver import CaseDriver
+from tests.support.fire_accountability import CREDIT_TASKS
+from workflows.lanes import resolve_lane
+
+ALARM = date(2026, 9, 1)
+CASE = {"discoverer_agency": "fire_brigade:dingcheng", "district": "dingcheng"}
+INVESTIGATION = ["cause_investigation", "responsibility_investigation"]
+
+
+def register(engine, clock, **facts):
+    case = CaseDriver(engine, clock, ALARM, CASE, process="fire_accountability")
+    assert case.ready() == ["register_fire"]
+    case.do("register_fire", ALARM, **facts)
+    return case
+
+
+def agencies(case):
+    """{ready task: agency code} as the web app resolves the lanes."""
+    data = case.instance.data
+    return {t.name: resolve_lane(t.lane, "dingcheng", data) for t in case.instance.ready_tasks()}
+
+
+def determine_and_serve(case, determined=date(2026, 9, 20), served=date(2026, 9, 22)):
+    case.do("cause_investigation", determined)
+    assert "serve_determination" in case.ready()
+    case.do("serve_determination", served)
+    assert "review_request" in case.ready()
+
+
+def close_review_window(case, served=date(2026, 9, 22)):
+    # 15 days after service: Wed 10-07 is a holiday, so the window closes at the end of 10-08.
+    assert case.timers()["review_window"] == "2026-10-08T23:59:59+08:00"
+    case.sweep(date(2026, 10, 9))
+    assert "review_request" not in case.ready()
+
+
+def publish_and_punish(case, day=date(2026, 10, 12)):
+    case.do("publish_warning", day)
+    if "report_warning_to_province" in case.ready():
+        case.do("report_warning_to_province", day)
+    assert case.ready() == sorted(CREDIT_TASKS)
+    for task in CREDIT_TASKS:
+        case.do(task, date(2026, 10, 14))
+    assert case.ready() == ["notification_evaluation"]
+    case.do("notification_evaluation", date(2026, 10, 20))
+    assert case.instance.completed
+
+
+# --- no investigation ------------------------------------------------------------------------
+
+
+def test_a_general_residential_fire_needs_no_investigation(engine, clock):
+    case = register(engine, clock, site_type="residence", direct_loss=20000)
+    data = case.instance.data
+    assert data["fire_level"] == "general"
+    assert data["investigation_mandatory"] is False
+    assert data["warning_scope"] == "county"
+    assert case.ready() == ["simplified_determination"]
+    assert agencies(case) == {"simplified_determination": "fire_brigade:dingcheng"}
+    case.do("simplified_determination", date(2026, 9, 3))
+    assert case.ready() == ["publish_warning"]
+    assert agencies(case) == {"publish_warning": "government:dingcheng"}
+    case.do("publish_warning", date(2026, 9, 4))
+    assert case.instance.completed
+    done = {name for r in case.results for name in r.completed}
+    assert done.isdisjoint({*INVESTIGATION, "leadership_investigation", *CREDIT_TASKS})
+    assert "end_simplified" in done
+    assert case.codes() == []
+
+
+# --- fatal fire at a factory ------------------------------------------------------------------
+
+
+def test_a_fatal_factory_fire_is_investigated_by_the_city_and_reported_to_the_province(
+    engine, clock
+):
+    case = register(engine, clock, site_type="industrial_mining", deaths=1, serious_injuries=2)
+    data = case.instance.data
+    assert (data["fire_level"], data["fire_level_rank"]) == ("general", 1)
+    assert data["investigation_mandatory"] is True
+    assert data["investigation_basis"].startswith("亡人火灾")
+    assert data["investigating_level"] == "city"
+    assert data["warning_scope"] == "province"
+    # A general fire: no leadership-responsibility task.
+    assert case.ready() == INVESTIGATION
+    assert set(agencies(case).values()) == {"fire_detachment:city"}
+    assert case.timers() == {"determination_deadline": "2026-10-08T23:59:59+08:00"}
+
+    case.do("responsibility_investigation", date(2026, 9, 18))
+    determine_and_serve(case)
+    close_review_window(case)
+    assert case.ready() == ["publish_warning"]
+    # City-wide publication by the city safety committee office, then the report to the province.
+    assert agencies(case) == {"publish_warning": "safety_office:city"}
+    case.do("publish_warning", date(2026, 10, 12))
+    assert case.ready() == ["report_warning_to_province"]
+    assert agencies(case) == {"report_warning_to_province": "safety_office:city"}
+    case.do("report_warning_to_province", date(2026, 10, 12))
+    assert agencies(case) == {
+        "credit_development_reform": "industry:city:fagai",
+        "credit_housing": "industry:city:zhujian",
+        "credit_finance": "industry:city:caizheng",
+        "credit_market_regulation": "industry:city:shijian",
+    }
+    for task in CREDIT_TASKS:
+        case.do(task, date(2026, 10, 14))
+    assert agencies(case) == {"notification_evaluation": "safety_office:city"}
+    case.do("notification_evaluation", date(2026, 10, 20))
+    assert case.instance.completed
+    assert case.codes() == []
+    done = {name for r in case.results for name in r.completed}
+    assert "leadership_investigation" not in done
+    assert "end_closed" in done
+
+
+def test_a_county_investigation_of_a_crowded_place_fire_warns_city_wide(engine, clock):
+    case = register(engine, clock, site_type="crowded_place")
+    assert case.instance.data["investigating_level"] == "county"
+    assert case.instance.data["warning_scope"] == "city"
+    assert set(agencies(case).values()) == {"fire_brigade:dingcheng"}
+    case.do("responsibility_investigation", date(2026, 9, 18))
+    determine_and_serve(case)
+    close_review_window(case)
+    case.do("publish_warning", date(2026, 10, 12))
+    assert case.ready() == sorted(CREDIT_TASKS)  # no report to the province
+
+
+# --- 较大 fire: leadership responsibility -----------------------------------------------------
+
+
+def test_a_larger_fire_adds_the_leadership_investigation_for_the_city_government(engine, clock):
+    case = register(engine, clock, site_type="production_business", deaths=3)
+    data = case.instance.data
+    assert (data["fire_level"], data["fire_level_rank"]) == ("larger", 2)
+    assert data["fire_level_basis"] == "死亡3人以上10人以下，构成较大火灾"
+    assert case.ready() == sorted([*INVESTIGATION, "leadership_investigation"])
+    assert agencies(case)["leadership_investigation"] == "government:city"
+    case.do("leadership_investigation", date(2026, 9, 25))
+    case.do("responsibility_investigation", date(2026, 9, 18))
+    determine_and_serve(case)
+    close_review_window(case)
+    publish_and_punish(case)
+
+
+def test_the_investigation_waits_for_the_leadership_investigation(engine, clock):
+    case = register(engine, clock, site_type="production_business", direct_loss=10_000_000)
+    assert case.instance.data["fire_level"] == "larger"
+    case.do("responsibility_investigation", date(2026, 9, 18))
+    determine_and_serve(case)
+    close_review_window(case)
+    assert case.ready() == ["leadership_investigation"]
+    case.do("leadership_investigation", date(2026, 10, 9))
+    assert case.ready() == ["publish_warning"]
+
+
+# --- determination deadline and extension -----------------------------------------------------
+
+
+def test_an_approved_extension_moves_the_determination_deadline_to_60_days(engine, clock):
+    case = register(engine, clock, site_type="industrial_mining")
+    case.do(
+        "cause_investigation",
+        date(2026, 9, 25),
+        outcome="request_extension",
+    )
+    assert "approve_extension" in case.ready()
+    assert agencies(case)["approve_extension"] == "fire_detachment:city"
+    # The approval has no deadline of its own; the determination's is counted again after it.
+    assert case.timers() == {}
+    case.do("approve_extension", date(2026, 9, 28))
+    assert "cause_determination_extended" in case.ready()
+    assert case.timers() == {"extended_determination_deadline": "2026-11-02T23:59:59+08:00"}
+    # Past the first 30 days nothing is overdue: the extension was granted.
+    case.sweep(date(2026, 10, 20))
+    assert case.codes() == []
+    case.do("cause_determination_extended", date(2026, 10, 28))
+    assert case.instance.data["determination"]["determined_on"] == "2026-10-28"
+    assert "serve_determination" in case.ready()
+    # Service within 7 days of the determination: 11-04.
+    assert case.timers()["service_deadline"] == "2026-11-04T23:59:59+08:00"
+
+
+def test_a_refused_extension_keeps_the_30_days(engine, clock):
+    case = register(engine, clock, site_type="industrial_mining")
+    case.do(
+        "cause_investigation",
+        date(2026, 9, 25),
+        outcome="request_extension",
+    )
+    case.do("approve_extension", date(2026, 9, 28), approved=False)
+    assert case.timers()["extended_determination_deadline"] == "2026-10-08T23:59:59+08:00"
+    case.sweep(date(2026, 10, 9))
+    assert case.codes() == ["determination_overdue"]
+
+
+def test_a_late_determination_escalates_once(engine, clock):
+    case = register(engine, clock, site_type="crowded_place")
+    case.sweep(date(2026, 10, 9))
+    assert case.codes() == ["determination_overdue"]
+    case.sweep(date(2026, 10, 20))
+    assert case.codes() == ["determination_overdue"]
+    assert "cause_investigation" in case.ready()  # still to be done (non-interrupting)
+
+
+# --- review -------------------------------------------------------------------------------
+
+
+def test_no_review_request_continues_when_the_window_closes(engine, clock):
+    case = register(engine, clock, site_type="crowded_place")
+    case.do("responsibility_investigation", date(2026, 9, 18))
+    determine_and_serve(case)
+    case.sweep(date(2026, 10, 8))  # the last day of the window: still open
+    assert "review_request" in case.ready()
+    close_review_window(case)
+    assert case.ready() == ["publish_warning"]
+    assert case.codes() == []
+    fired = [t.timer for r in case.results for t in r.fired_timers]
+    assert fired == ["review_window"]
+    assert all(t.window for r in case.results for t in r.fired_timers)
+
+
+def test_a_review_request_is_accepted_decided_and_redetermined(engine, clock):
+    case = register(engine, clock, site_type="crowded_place")
+    case.do("responsibility_investigation", date(2026, 9, 18))
+    determine_and_serve(case)
+    case.do("review_request", date(2026, 9, 30))
+    assert case.ready() == ["review_acceptance"]
+    assert agencies(case) == {"review_acceptance": "fire_detachment:city"}
+    # Acceptance within 7 days of receipt: 10-07 is a holiday → 10-08.
+    assert case.timers() == {"acceptance_deadline": "2026-10-08T23:59:59+08:00"}
+    case.do("review_acceptance", date(2026, 10, 8))
+    assert case.ready() == ["review_decision"]
+    assert case.timers() == {"review_decision_deadline": "2026-11-09T23:59:59+08:00"}
+    case.do("review_decision", date(2026, 10, 30), outcome="redetermine")
+    assert case.ready() == ["re_determination"]
+    assert agencies(case) == {"re_determination": "fire_brigade:dingcheng"}
+    case.do("re_determination", date(2026, 11, 10))
+    assert case.ready() == ["publish_warning"]
+    assert case.codes() == []
+
+
+def test_a_review_request_refused_goes_on_to_the_warning(engine, clock):
+    case = register(engine, clock, site_type="crowded_place")
+    case.do("responsibility_investigation", date(2026, 9, 18))
+    determine_and_serve(case)
+    case.do("review_request", date(2026, 9, 30))
+    case.sweep(date(2026, 10, 9))  # acceptance decided late
+    assert case.codes() == ["acceptance_overdue"]
+    case.do("review_acceptance", date(2026, 10, 9), accepted=False, reason="超过复核申请期限。")
+    assert case.ready() == ["publish_warning"]
+
+
+def test_an_upheld_review_goes_on_to_the_warning(engine, clock):
+    case = register(engine, clock, site_type="crowded_place")
+    case.do("responsibility_investigation", date(2026, 9, 18))
+    determine_and_serve(case)
+    case.do("review_request", date(2026, 9, 30))
+    case.do("review_acceptance", date(2026, 10, 8))
+    case.do("review_decision", date(2026, 10, 30))
+    publish_and_punish(case, date(2026, 11, 2))
+
+
+# --- credit joint punishment ------------------------------------------------------------------
+
+
+def test_a_department_that_never_acknowledges_escalates_once(engine, clock):
+    case = register(engine, clock, site_type="crowded_place")
+    case.do("responsibility_investigation", date(2026, 9, 18))
+    determine_and_serve(case)
+    close_review_window(case)
+    case.do("publish_warning", date(2026, 10, 12))  # Mon; referred the same day
+    due = "2026-10-26T23:59:59+08:00"  # 10 working days after Mon 10-12
+    assert case.timers() == {f"{task}_deadline": due for task in CREDIT_TASKS}
+    for task in CREDIT_TASKS[:3]:
+        case.do(task, date(2026, 10, 20))
+    case.sweep(date(2026, 10, 26))
+    assert case.codes() == []
+    case.sweep(date(2026, 10, 27))
+    assert case.codes() == ["credit_overdue"]
+    assert case.escalations[0].timer == "credit_market_regulation_deadline"
+    case.sweep(date(2026, 11, 30))
+    assert case.codes() == ["credit_overdue"]
+    assert case.ready() == ["credit_market_regulation"]
+    case.do("credit_market_regulation", date(2026, 12, 1))
+    case.do("notification_evaluation", date(2026, 12, 2))
+    assert case.instance.completed
+
+
+@pytest.mark.parametrize("task", CREDIT_TASKS)
+def test_each_department_task_uses_the_shared_form(engine, clock, task):
+    from workflows.forms import load_form
+
+    assert load_form(task)["title"] == "信用联合惩戒"
