@@ -29,8 +29,9 @@ from server.auth import (
 )
 from server.engine import get_engine
 from server.extensions import csrf, db
-from server.models import Agency, Case, Deadline, Event, Task, User
-from server.scoping import case_filter, task_filter, visible_case, workable_task
+from server.models import Agency, Case, Deadline, Event, PublicWarning, Task, User
+from server.public_warnings import SCOPE_LABELS, board_query
+from server.scoping import case_filter, task_filter, visible_case, warning_filter, workable_task
 from workflows.calendar import SHANGHAI, CalendarError, parse_year_entry
 from workflows.forms import all_task_ids, resolve_form
 from workflows.jurisdiction import DIVISIONS_BY_CODE, division_name
@@ -349,7 +350,7 @@ def user_json(user: User) -> dict[str, Any]:
         "name": user.name,
         "agency": agency_json(user.agency),
         "roles": user.role_list,
-        "can_register": user.has_role("officer") and user.agency.can_discover,
+        "can_register": bool(operations.startable_processes(user)),
     }
 
 
@@ -559,12 +560,10 @@ def me() -> Any:
 def processes() -> Any:
     """Processes the caller may start, with the schema of their start form."""
     user = caller()
-    if not (user.has_role("officer") and user.agency.can_discover):
-        return jsonify({"items": []})
     engine = get_engine()
     options = operations.form_options()
     items = []
-    for process_id in engine.catalog.process_ids():
+    for process_id in operations.startable_processes(user):
         process = engine.catalog.latest(process_id)
         form = operations.start_form(process_id)
         items.append(
@@ -757,6 +756,44 @@ def deadlines() -> Any:
 
 
 # --- calendar ------------------------------------------------------------------------------------
+
+
+def _warning_year(value: str) -> int:
+    if not value.isdigit() or not 2000 <= int(value) <= 2100:
+        raise ValueError("应为2000至2100之间的年份")
+    return int(value)
+
+
+@bp.get("/warnings")
+def warnings() -> Any:
+    """Published warnings the caller may read (server.scoping.warning_filter), newest first."""
+    args = query_args(scope=_one_of(SCOPE_LABELS), year=_warning_year)
+    user = caller()
+    query = board_query(args["scope"], args["year"]).where(warning_filter(user))
+
+    def rows(found: list[PublicWarning]) -> list[dict[str, Any]]:
+        ids = [w.case_id for w in found]
+        visible = set(
+            db.session.scalars(select(Case.id).where(Case.id.in_(ids), case_filter(user)))
+        )
+        return [
+            {
+                "id": w.id,
+                "scope": w.scope,
+                "scope_label": SCOPE_LABELS[w.scope],
+                "district": w.district,
+                "fire_level": w.fire_level,
+                "title": w.title,
+                "text": w.text,
+                "published_on": w.published_on,
+                "province_report": w.province_report,
+                "publisher": agency_json(w.publisher_agency),
+                "case_id": w.case_id if w.case_id in visible else None,
+            }
+            for w in found
+        ]
+
+    return jsonify(paged(query, args, rows))
 
 
 def _check_year(year: int) -> None:

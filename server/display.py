@@ -33,7 +33,11 @@ EVENT_LABELS = {
     "deadlines_recomputed": "期限重算",
     "calendar_changed": "节假日调整",
     "dossier_printed": "打印案卷",
+    "warning_published": "发布预警",
 }
+
+#: The navigation label of registering a case of each process.
+START_LABELS = {"major_hazard": "登记隐患", "fire_accountability": "登记火灾"}
 
 
 def utc(value: datetime) -> datetime:

@@ -262,6 +262,22 @@ def _schemas() -> dict[str, Any]:
         "CasePage": _page_of(_ref("CaseSummary"), "一页案件"),
         "InboxPage": _page_of(_ref("InboxTask"), "一页待办任务"),
         "DeadlinePage": _page_of(_ref("DeadlineRow"), "一页期限"),
+        "PublicWarning": _object(
+            {
+                "id": {"type": "integer"},
+                "scope": {"type": "string", "enum": ["county", "city", "province"]},
+                "scope_label": {"type": "string"},
+                "district": {"type": "string"},
+                "fire_level": {"type": "string"},
+                "title": {"type": "string"},
+                "text": {"type": "string"},
+                "published_on": {"type": "string", "format": "date"},
+                "province_report": _nullable({"type": "string"}),
+                "publisher": agency,
+                "case_id": _nullable({"type": "integer"}),
+            }
+        ),
+        "WarningPage": _page_of(_ref("PublicWarning"), "一页预警公告"),
     }
 
 
@@ -540,6 +556,29 @@ def _paths() -> dict[str, Any]:
                         "description": "负责机构代码",
                     },
                     _param("district"),
+                    *paging,
+                ],
+            )
+        },
+        "/warnings": {
+            "get": _operation(
+                "listWarnings",
+                "辖区内公开的火灾分级预警（最新的在前）；case_id 仅对可查看该案件者给出",
+                {"200": _json("WarningPage", "一页预警公告")},
+                errors=("422",),
+                parameters=[
+                    {
+                        "name": "scope",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["county", "city", "province"]},
+                        "description": "预警范围",
+                    },
+                    {
+                        "name": "year",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 2000, "maximum": 2100},
+                        "description": "发布年度",
+                    },
                     *paging,
                 ],
             )

@@ -23,10 +23,12 @@ from server.engine import get_engine
 from server.extensions import db
 from server.models import Agency, Case, Deadline, Task, User
 from server.notifications import notify_escalation
+from server.public_warnings import record_warning
 from workflows.calendar import SHANGHAI
 from workflows.engine import Instance, StepResult, TaskNotReady
 from workflows.forms import validate_form
-from workflows.lanes import LaneResolutionError, escalation_targets, resolve_lane
+from workflows.jurisdiction import CITY
+from workflows.lanes import LaneResolutionError, escalation_targets, may_start, resolve_lane
 from workflows.state import StateError
 
 log = logging.getLogger(__name__)
@@ -301,29 +303,61 @@ def _escalating_agency(case: Case, timer_task_id: str | None) -> Agency | None:
 # --- operations ---------------------------------------------------------------------------
 
 
+_START_TASKS: dict[tuple[str, str], tuple[str, str]] = {}
+
+
+def _start_task(process_id: str) -> tuple[str, str]:
+    """(BPMN id, lane) of the first user task of the current version of a process."""
+    engine = get_engine()
+    key = (process_id, engine.catalog.latest(process_id).version)
+    if key not in _START_TASKS:
+        first = engine.start(process_id, {"discoverer_agency": "", "district": ""}).ready_tasks()[0]
+        _START_TASKS[key] = (first.name, first.lane)
+    return _START_TASKS[key]
+
+
 def start_form(process_id: str) -> str:
     """The BPMN id of the first user task of a process (its form is the start form)."""
-    engine = get_engine()
-    instance = engine.start(process_id, {"discoverer_agency": "", "district": ""})
-    return instance.ready_tasks()[0].name
+    return _start_task(process_id)[0]
+
+
+def may_start_in(user: User, process_id: str, district: str | None) -> bool:
+    """Whether ``user`` may open a case of the process (in ``district``, when given).
+
+    The first task's lane decides: the discoverer lane is open to officers of agencies that
+    discover hazards, any other lane to the agency it resolves to (a brigade in its own
+    division) or the city-level agency of that line (:func:`workflows.lanes.may_start`).
+    """
+    if not user.has_role("officer"):
+        return False
+    lane = _start_task(process_id)[1]
+    if lane == "discoverer":
+        return bool(user.agency.can_discover)
+    where = district or (CITY if user.agency.is_city_level else user.agency.division)
+    return may_start(lane, user.agency.code, where, {})
+
+
+def startable_processes(user: User) -> list[str]:
+    """The process ids ``user`` may open cases of, in catalogue order."""
+    return [pid for pid in get_engine().catalog.process_ids() if may_start_in(user, pid, None)]
 
 
 def start_case(user: User, process_id: str, data: Mapping[str, Any]) -> Case:
     """Open a case: start the process and complete its registration with ``data``.
 
-    :raises Forbidden: when the user's agency may not register cases.
+    :raises Forbidden: when the user's agency may not open cases of the process.
     :raises FormInvalid: with field errors.
     """
-    if not user.has_role("officer") or not user.agency.can_discover:
-        raise Forbidden("本单位无权登记隐患")
     engine = get_engine()
     if process_id not in engine.catalog.process_ids():
         raise FormInvalid("未知的流程", {"process": "未知的流程"})
+    if not may_start_in(user, process_id, None):
+        raise Forbidden("本单位无权登记此类案件")
     form = start_form(process_id)
     errors = validate_form(form, data, today=today_shanghai(), options=form_options())
     district = data.get("district") if isinstance(data, Mapping) else None
     if not errors and not user.agency.is_city_level and district != user.agency.division:
-        errors["district"] = "只能登记本辖区内的隐患"
+        errors["district"] = "只能登记本辖区内的案件"
     if errors:
         raise FormInvalid("表单有误，请按提示修改", errors)
     with _transaction():
@@ -367,17 +401,34 @@ def start_case(user: User, process_id: str, data: Mapping[str, Any]) -> Case:
             "task_completed",
             actor=user,
             task_name=first.name,
-            data={"label": first.label, "form": dict(data), "result": _judgement(instance)},
+            data={"label": first.label, "form": dict(data), "result": _decisions(instance)},
             at=now,
         )
         sync_case(case, instance, result, actor=user, completed=registration, now=now)
     return case
 
 
-def _judgement(instance: Instance) -> dict[str, Any]:
+#: Outputs of the processes' decision tables, recorded with the registration that led to them.
+DECISION_OUTPUTS = (
+    "judgement_major",
+    "judgement_basis",
+    "judgement_edition",
+    "fire_level",
+    "fire_level_name",
+    "fire_level_basis",
+    "investigation_mandatory",
+    "investigation_basis",
+    "investigating_level",
+    "investigating_level_basis",
+    "warning_scope",
+    "warning_scope_name",
+    "warning_scope_basis",
+)
+
+
+def _decisions(instance: Instance) -> dict[str, Any]:
     data = instance.data
-    keys = ("judgement_major", "judgement_basis", "judgement_edition")
-    return {k: data[k] for k in keys if k in data}
+    return {k: data[k] for k in DECISION_OUTPUTS if k in data}
 
 
 def _check_officer_of(user: User, task: Task) -> None:
@@ -437,6 +488,7 @@ def complete_task(user: User, task: Task, data: Any) -> Case:
             case.id, "task_completed", actor=user, task_name=task.name, data=details, at=now
         )
         sync_case(case, instance, result, actor=user, completed=task, now=now)
+        record_warning(case, task, dict(data), instance.data, now)
     return case
 
 

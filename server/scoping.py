@@ -14,7 +14,7 @@ from flask import abort
 from sqlalchemy import ColumnElement, false, or_, select, true
 
 from server.extensions import db
-from server.models import Case, Task, User
+from server.models import Case, PublicWarning, Task, User
 
 
 def case_filter(user: User) -> ColumnElement[bool]:
@@ -53,3 +53,14 @@ def workable_task(user: User, task_id: str) -> Task:
     if task is None:
         abort(404)
     return task
+
+
+def warning_filter(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on ``PublicWarning`` selecting the warnings ``user`` may read.
+
+    A warning is public within its scope: a county-wide one in its division (and to city-level
+    agencies), a city-wide one or one reported to the province in the whole city.
+    """
+    if user.has_role("admin") or user.agency.is_city_level:
+        return true()
+    return or_(PublicWarning.scope != "county", PublicWarning.district == user.agency.division)

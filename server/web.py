@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from server import display
 from server.auth import landing_url
 from server.models import ROLE_LABELS
+from server.operations import startable_processes
 
 ERROR_PAGES = {
     400: ("请求无效", "提交的内容无法处理。如果页面停留时间较长，请刷新页面后重新提交。"),
@@ -38,22 +39,29 @@ def nav_items() -> list[NavItem]:
     if not current_user.is_authenticated:
         return []
     items: list[tuple[str, str, tuple[str, ...]]] = []
+    starts: list[NavItem] = []
     if current_user.has_role("officer"):
         items.append(("待办任务", "inbox.index", ("inbox.", "tasks.")))
-        if current_user.agency.can_discover:
-            items.append(("登记隐患", "cases.new", ("cases.new",)))
+        new = request.endpoint == "cases.new"
+        for process_id in startable_processes(current_user):
+            label = display.START_LABELS.get(process_id, "登记")
+            current = new and request.args.get("process", process_id) == process_id
+            starts.append(NavItem(label, url_for("cases.new", process=process_id), current))
     if current_user.has_role("supervisor"):
         items.append(("督办看板", "supervision.dashboard", ("supervision.",)))
     if current_user.has_role("auditor"):
         items.append(("案卷审计", "audit.index", ("audit.",)))
     items.append(("案件", "cases.index", ("cases.index", "cases.show")))
+    items.append(("预警公告", "warnings.index", ("warnings.",)))
     if current_user.has_role("admin"):
         items.append(("节假日", "calendar_admin.index", ("calendar_admin.",)))
     endpoint = request.endpoint or ""
-    return [
+    nav = [
         NavItem(label, url_for(target), any(endpoint.startswith(p) for p in prefixes))
         for label, target, prefixes in items
     ]
+    # Registration links follow the inbox: one per process the user may open cases of.
+    return nav[:1] + starts + nav[1:] if current_user.has_role("officer") else nav
 
 
 def role_labels(user: Any) -> str:
@@ -95,9 +103,15 @@ def init_app(app: Flask) -> None:
     from server.views import audit
 
     app.register_blueprint(audit.bp)
-    from server.views import calendar_admin, follow_up, notifications, supervision
+    from server.views import calendar_admin, follow_up, notifications, supervision, warnings
 
-    for blueprint in (supervision.bp, notifications.bp, follow_up.bp, calendar_admin.bp):
+    for blueprint in (
+        supervision.bp,
+        notifications.bp,
+        follow_up.bp,
+        calendar_admin.bp,
+        warnings.bp,
+    ):
         app.register_blueprint(blueprint)
     display.init_app(app)
     app.jinja_env.globals.update(nav_items=nav_items, role_labels=role_labels, home_url=home_url)

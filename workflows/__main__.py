@@ -28,6 +28,15 @@ def _check(directory: Path) -> int:
     except (ProcessLoadError, FormDefinitionError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1
+    missing = [
+        f"{process_id}: user task {spec.name} has no form in forms/"
+        for process_id in catalog.process_ids()
+        for spec in catalog.latest(process_id).spec.task_specs.values()
+        if spec.manual and spec.name not in forms
+    ]
+    if missing:
+        sys.stderr.write("".join(f"error: {line}\n" for line in missing))
+        return 1
     for process_id in catalog.process_ids():
         process = catalog.latest(process_id)
         files = ", ".join(sorted(process.files))

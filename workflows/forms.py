@@ -128,8 +128,12 @@ def _aliases() -> dict[str, str]:
 
 
 def all_task_ids() -> list[str]:
-    """Return the task ids that have a form in :data:`FORMS_DIR` (own or shared), sorted."""
-    return sorted({p.stem for p in _form_files()} | set(_aliases()))
+    """Return the task ids that have a form in :data:`FORMS_DIR` (own or shared), sorted.
+
+    A shared form's own file name is not a task id.
+    """
+    shared = set(_aliases().values())
+    return sorted({p.stem for p in _form_files() if p.stem not in shared} | set(_aliases()))
 
 
 def load_form(task_id: str) -> dict[str, Any]:

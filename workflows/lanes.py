@@ -45,8 +45,12 @@ def _warned_county_wide(data: Data) -> bool:
     return _top(data, "warning_scope") == "county"
 
 
+def _fixed(code: str) -> Callable[[str, Data], str]:
+    return lambda district, data: code
+
+
 def _city(kind: str) -> Callable[[str, Data], str]:
-    return lambda district, data: agency_code(kind, CITY)
+    return _fixed(agency_code(kind, CITY))
 
 
 #: City departments asked for credit joint punishment (信用联合惩戒): lane → department code.
@@ -148,7 +152,7 @@ LANE_RULES: tuple[LaneRule, ...] = (
     ),
     LaneRule("city_safety_office", "the city fire safety committee office", _city("safety_office")),
     *(
-        LaneRule(lane, f"credit joint punishment: {code}", lambda d, data, code=code: code)
+        LaneRule(lane, f"credit joint punishment: {code}", _fixed(code))
         for lane, code in CREDIT_DEPARTMENTS.items()
     ),
 )

@@ -35,8 +35,8 @@ from server.case_view import (
     process_labels,
 )
 from server.case_view import timeline as case_timeline
+from server.display import START_LABELS
 from server.dossier import DOSSIER_ROLES, may_print_dossier, pdf_response, print_dossier
-from server.engine import get_engine
 from server.extensions import db
 from server.form_render import build_form, parse_form
 from server.models import Attachment, Case, Deadline, Event, Task
@@ -114,19 +114,16 @@ def index() -> Any:
     )
 
 
-def _may_register() -> None:
-    """404 unless the user's agency may register hazards."""
-    if not current_user.agency.can_discover:
-        abort(404)
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required("officer")
 def new() -> Any:
-    """Register a hazard: the start form of a process; on success the case page."""
-    _may_register()
-    process_id = request.args.get("process", DEFAULT_PROCESS)
-    if process_id not in get_engine().catalog.process_ids():
+    """Open a case (register a hazard or a fire): the start form of a process the user's
+    agency may open cases of; on success the case page."""
+    startable = operations.startable_processes(current_user)
+    process_id = request.args.get("process") or (
+        DEFAULT_PROCESS if DEFAULT_PROCESS in startable else next(iter(startable), "")
+    )
+    if process_id not in startable:
         abort(404)
     schema = resolve_form(operations.start_form(process_id), operations.form_options())
     values: dict[str, Any] = {}
@@ -147,12 +144,14 @@ def new() -> Any:
                 flash(exc.message, "error")
                 errors, status = {"_form": exc.message}, exc.status
             else:
-                flash(f"隐患已登记，督办编号 {case.number}", "success")
+                flash(f"已登记，督办编号 {case.number}", "success")
                 return redirect(case_url(case.id))
     elif not current_user.agency.is_city_level:
         values = {"district": current_user.agency.division}
     form = build_form(schema, values, errors, extra_rows=extra)
-    return render_template("cases/new.html", form=form, process_id=process_id), status
+    return render_template(
+        "cases/new.html", form=form, process_id=process_id, start_label=START_LABELS[process_id]
+    ), status
 
 
 # --------------------------------------------------------------------------- case page

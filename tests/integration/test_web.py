@@ -159,7 +159,7 @@ def test_major_hazard_from_registration_to_closure(app: Flask, client: FlaskClie
     text = text_of(page.text)
     assert "初步判定为重大火灾隐患" in text
     assert "直接判定" in text and "6.5" in text
-    assert "隐患已登记，督办编号 DB" in text
+    assert "已登记，督办编号 DB" in text
     # the registration under the form's Chinese labels, choices by their titles
     assert re.search(r"<dt>单位名称</dt>\s*<dd>常德市武陵区星光KTV</dd>", page.text)
     assert re.search(r"<dt>能否立即改正</dt>\s*<dd>否</dd>", page.text)
@@ -275,7 +275,7 @@ def test_start_form_outside_own_district(client: FlaskClient, auth: Auth):
         client, "/cases/new", sample("register_hazard", today(), district="lixian")
     )
     assert response.status_code == 422
-    assert field_error(response.text, "f-district") == "只能登记本辖区内的隐患"
+    assert field_error(response.text, "f-district") == "只能登记本辖区内的案件"
 
 
 def test_task_form_errors_change_nothing(app: Flask, client: FlaskClient, auth: Auth):

@@ -1,4 +1,5 @@
-"""Drive a case (major hazard or fire accountability) through the engine as officers would, with a moving clock.
+"""Drive a case (major hazard or fire accountability) through the engine as officers would,
+with a moving clock.
 
 Every step validates the form data against ``forms/`` and round-trips the workflow through its
 stored state, so every path test also exercises serialisation at every wait state.

@@ -57,7 +57,11 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
     elif task == "serve_determination":
         data = {"served_on": day, "method": "direct", "recipients": "常德市鼎城区某纺织有限公司"}
     elif task == "review_request":
-        data = {"received_on": day, "applicant": "常德市鼎城区某纺织有限公司", "grounds": "对起火原因有异议。"}
+        data = {
+            "received_on": day,
+            "applicant": "常德市鼎城区某纺织有限公司",
+            "grounds": "对起火原因有异议。",
+        }
     elif task == "review_acceptance":
         data = {"decided_on": day, "accepted": True}
     elif task == "review_decision":

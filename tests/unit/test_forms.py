@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from tests.support import fire_accountability
 from workflows import forms
 from workflows.forms import (
     FORM_ERROR_KEY,
@@ -30,7 +31,25 @@ TODAY = date(2026, 3, 20)
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # Every user task of docs/major_hazard_process.md.
-PROCESS_TASKS = {
+FIRE_TASKS = {
+    "register_fire",
+    "simplified_determination",
+    "cause_investigation",
+    "approve_extension",
+    "cause_determination_extended",
+    "serve_determination",
+    "review_request",
+    "review_acceptance",
+    "review_decision",
+    "re_determination",
+    "responsibility_investigation",
+    "leadership_investigation",
+    "publish_warning",
+    "report_warning_to_province",
+    *fire_accountability.CREDIT_TASKS,
+    "notification_evaluation",
+}
+MAJOR_HAZARD_TASKS = {
     "register_hazard",
     "refer_to_fire_rescue",
     "file_case",
@@ -49,6 +68,7 @@ PROCESS_TASKS = {
     "order_correction",
     "ordinary_reinspection",
 }
+PROCESS_TASKS = MAJOR_HAZARD_TASKS | FIRE_TASKS
 
 # Fields the diagram's expressions read (docs/major_hazard_process.md): they must exist and be
 # required, or a gateway or timer would fail on a missing key.
@@ -70,6 +90,22 @@ CONTRACT_FIELDS = {
     "reinspection": ["result"],
     "order_correction": ["correct_by"],
     "ordinary_reinspection": ["result"],
+    "register_fire": [
+        "alarm_on",
+        "site_type",
+        "deaths",
+        "serious_injuries",
+        "direct_loss",
+        "households_affected",
+        "major_social_impact",
+    ],
+    "cause_investigation": ["outcome"],
+    "approve_extension": ["approved"],
+    "cause_determination_extended": ["determined_on"],
+    "serve_determination": ["served_on"],
+    "review_request": ["received_on"],
+    "review_acceptance": ["decided_on", "accepted"],
+    "review_decision": ["outcome"],
 }
 
 AGENCIES = [
@@ -238,6 +274,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "findings": "已全部改正。",
     },
 }
+# A factory fire in 鼎城区, one valid example per form of the accountability process.
+EXAMPLES.update({task: fire_accountability.sample(task, date(2026, 3, 2)) for task in FIRE_TASKS})
 
 
 def example(task_id: str, **changes: Any) -> dict[str, Any]:
@@ -494,6 +532,9 @@ def test_only_required_fields_is_valid(task_id: str) -> None:
     data = {k: v for k, v in EXAMPLES[task_id].items() if k in required}
     if task_id == "reinspection":  # a failed re-inspection needs its new deadline
         data["result"] = "pass"
+    if task_id == "cause_investigation":  # a determination made needs its particulars
+        assert set(check(task_id, data)) == {"determined_on", "document_no", "cause"}
+        return
     assert check(task_id, data) == {}
 
 
@@ -995,6 +1036,19 @@ DATE_RULE_CASES = [
         "“新的改正期限”应当晚于“复查日期”",
     ),
 ]
+
+
+def _fire_date_rule_cases() -> list[tuple[str, dict[str, Any], str, str]]:
+    """One case per date rule of the accountability forms (their examples are dated 3-02)."""
+    cases = []
+    for task_id in sorted(FIRE_TASKS):
+        for rule in load_form(task_id).get("x-rules", []):
+            day = "2026-03-21" if rule["other"] == "$today" else "2026-03-01"
+            cases.append((task_id, {rule["field"]: day}, rule["field"], rule["message"]))
+    return cases
+
+
+DATE_RULE_CASES += _fire_date_rule_cases()
 
 
 @pytest.mark.parametrize(("task_id", "changes", "field", "message"), DATE_RULE_CASES)

@@ -1,0 +1,63 @@
+"""Graded public warnings (分级预警) of the accountability process: the warning board's rows.
+
+The process's ``publish_warning`` task publishes a warning at the scope its decision table
+chose; ``report_warning_to_province`` adds the report to the province. Each completion writes
+or completes the board row in the same transaction as the step (see
+:func:`server.operations.complete_task`). Who may read a warning: :func:`server.scoping.
+warning_filter`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+
+from server.audit import append_event
+from server.extensions import db
+from server.models import Case, PublicWarning, Task
+
+SCOPE_LABELS = {
+    "county": "事故发生地全县范围",
+    "city": "全市范围",
+    "province": "全市范围并上报省级",
+}
+
+
+def record_warning(
+    case: Case, task: Task, form: Mapping[str, Any], data: Mapping[str, Any], now: datetime
+) -> None:
+    """Write the board row when a warning is published or reported to the province."""
+    if task.name == "publish_warning":
+        warning = PublicWarning(
+            case_id=case.id,
+            scope=str(data.get("warning_scope") or "county"),
+            district=case.district,
+            fire_level=str(data.get("fire_level_name") or ""),
+            title=str(form["title"]),
+            text=str(form["text"]),
+            published_on=str(form["published_on"]),
+            publisher_agency_id=task.agency_id,
+            published_at=now,
+        )
+        db.session.add(warning)
+        append_event(case.id, "warning_published", data={"scope": warning.scope,
+                     "title": warning.title}, at=now)  # fmt: skip
+    elif task.name == "report_warning_to_province":
+        warning = db.session.scalar(select(PublicWarning).where(PublicWarning.case_id == case.id))
+        if warning is not None:
+            warning.province_report = (
+                f"{form['reported_on']} 报{form['recipient']}（{form['report_no']}）"
+            )
+
+
+def board_query(scope: str | None = None, year: int | None = None) -> Select[Any]:
+    """Published warnings, newest first, optionally of one scope or year (not yet scoped)."""
+    query = select(PublicWarning)
+    if scope:
+        query = query.where(PublicWarning.scope == scope)
+    if year:
+        query = query.where(PublicWarning.published_on.startswith(f"{year}-"))
+    return query.order_by(PublicWarning.published_on.desc(), PublicWarning.id.desc())
