@@ -45,6 +45,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     database.init_app(app)
     init_engine(app)
 
+    from server import audit
+
+    audit.init_app(app)
+
     from server import auth, cli, security, web
 
     security.init_app(app)

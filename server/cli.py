@@ -277,8 +277,9 @@ def audit_verify(case: str | None) -> None:
         click.echo(
             f"{label}\t{'OK' if check.ok else 'FAILED'}\t{check.events} events\thead {check.head}"
         )
+        chain = "系统事件链" if check.case_id is None else f"案件 {label}"
         for problem in check.problems:
-            click.echo(f"\t{problem}")
+            click.echo(f"\t{chain}：{problem}")
     click.echo(f"{len(checks)} chains verified, {failed} failed")
     if failed:
         sys.exit(1)
