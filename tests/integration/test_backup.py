@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from server.backup import pg_dump_command, pg_restore_command, shown
 from server.extensions import db
 from server.models import Case, User
 from server.operations import start_case, today_shanghai
+from tests.support.db_rows import all_rows
 from tests.support.major_hazard import sample
 
 sqlite_only = pytest.mark.skipif(
@@ -34,19 +35,9 @@ def db_file(app: Flask) -> Path:
 
 
 def snapshot(app: Flask) -> dict[str, list[tuple]]:
-    """Every row of every table (and the migration version), in primary-key order."""
+    """Every row of every table (and the migration version)."""
     with app.app_context():
-        rows = {}
-        for table in db.metadata.sorted_tables:
-            order = list(table.primary_key.columns) or list(table.columns)
-            rows[table.name] = [
-                tuple(r) for r in db.session.execute(table.select().order_by(*order))
-            ]
-        rows["alembic_version"] = list(
-            db.session.scalars(text("SELECT version_num FROM alembic_version"))
-        )
-        db.session.remove()
-        return rows
+        return all_rows()
 
 
 def open_case(app: Flask, unit: str = "常德市武陵区星光KTV") -> int:
