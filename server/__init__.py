@@ -25,8 +25,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
     if app.config["DUBAN_ENV"] == "production" and app.config["SECRET_KEY"] == DEFAULT_SECRET:
         raise RuntimeError("SECRET_KEY must be set in production (DUBAN_ENV=production)")
-    if app.config["DUBAN_ENV"] == "production":
+    if (
+        app.config["DUBAN_ENV"] == "production"
+        or app.config.get("DUBAN_HTTPS")
+        or app.config.get("PREFERRED_URL_SCHEME") == "https"
+    ):
+        # Served over HTTPS: the session (and a remember-me) cookie never travels in clear.
         app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
 
     from server import database
     from server.engine import init_engine
@@ -38,6 +44,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     database.init_app(app)
     init_engine(app)
+
+    from server import audit
+
+    audit.init_app(app)
 
     from server import auth, cli, security, web
 

@@ -9,6 +9,7 @@ anything outside that scope answers 404. Every error is ``{"error", "message", "
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -19,9 +20,8 @@ from sqlalchemy.orm import contains_eager
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, default_exceptions
 
 from server import operations
-from server.audit import append_event
 from server.auth import (
-    authenticate,
+    attempt_login,
     bearer_token,
     issue_token,
     load_user_from_bearer,
@@ -58,6 +58,7 @@ ERROR_CODES = {
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid",
+    429: "too_many_attempts",
     500: "server_error",
 }
 ERROR_MESSAGES = {
@@ -70,6 +71,7 @@ ERROR_MESSAGES = {
     413: "请求内容过大",
     415: "不支持的请求格式",
     422: "提交的数据有误",
+    429: "尝试次数过多，请稍后再试",
     500: "服务器内部错误",
 }
 
@@ -529,12 +531,15 @@ def create_token() -> Any:
     fields = {k: "应为文字" for k in ("username", "password") if not isinstance(body[k], str)}
     if fields:
         raise ApiError(422, "请求内容有误", fields)
-    user = authenticate(username.strip(), password)
-    if user is None:
-        append_event(None, "login_failed", data={"username": username[:80], "via": "api"})
-        db.session.commit()
-        raise ApiError(401, "用户名或密码错误")
-    token, expires = issue_token(user)
+    outcome = attempt_login(username, password, via="api")
+    if outcome.locked_until is not None:
+        response = error_response(429, outcome.message)
+        wait = (outcome.locked_until - datetime.now(UTC)).total_seconds()
+        response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
+    if outcome.user is None:
+        raise ApiError(401, outcome.message)
+    token, expires = issue_token(outcome.user)
     return jsonify({"token": token, "expires_at": iso(expires)}), 201
 
 

@@ -2,7 +2,10 @@
 
 Each event's hash covers the previous event's hash and the event's own content, so changing,
 removing or reordering a stored event breaks the chain from that point on. The application
-has no path that updates or deletes events.
+has no path that updates or deletes events, and :func:`init_app` makes sure none appears: any
+flush that would update or delete an ``Event`` row, and any ORM ``update(Event)`` /
+``delete(Event)`` statement, raises :class:`AppendOnlyViolation` (the transaction is then
+rolled back by the caller). Only raw SQL gets past it — and ``audit verify`` detects that.
 """
 
 from __future__ import annotations
@@ -13,12 +16,63 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import Flask
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
+from sqlalchemy.orm import Mapper, ORMExecuteState, Session
 
 from server.extensions import db
 from server.models import Event, User
 
 GENESIS = "0" * 64
+
+
+class AppendOnlyViolation(RuntimeError):
+    """Something tried to change or delete a stored audit event."""
+
+    def __init__(self, action: str) -> None:
+        """:param action: what was attempted (update, delete, bulk update, bulk delete)."""
+        super().__init__(f"审计事件只能追加，不能修改或删除（{action}）")
+        self.action = action
+
+
+def _refuse_update(mapper: Mapper, connection: object, target: object) -> None:
+    raise AppendOnlyViolation("update")
+
+
+def _refuse_delete(mapper: Mapper, connection: object, target: object) -> None:
+    raise AppendOnlyViolation("delete")
+
+
+def _refuse_dirty_events(session: Session, flush_context: object, instances: object) -> None:
+    # Caught before the flush starts, so that nothing of the flush reaches the database.
+    for obj in session.deleted:
+        if isinstance(obj, Event):
+            raise AppendOnlyViolation("delete")
+    for obj in session.dirty:
+        if isinstance(obj, Event) and session.is_modified(obj, include_collections=False):
+            raise AppendOnlyViolation("update")
+
+
+def _refuse_bulk(state: ORMExecuteState) -> None:
+    if not (state.is_update or state.is_delete):
+        return
+    mapper = state.bind_mapper
+    if mapper is not None and issubclass(mapper.class_, Event):
+        raise AppendOnlyViolation("bulk update" if state.is_update else "bulk delete")
+
+
+def init_app(app: Flask) -> None:
+    """Install the append-only guard on ``Event`` (once per process)."""
+    listeners = (
+        (Event, "before_update", _refuse_update),
+        (Event, "before_delete", _refuse_delete),
+        (Session, "before_flush", _refuse_dirty_events),
+        (Session, "do_orm_execute", _refuse_bulk),
+    )
+    for target, name, listener in listeners:
+        if not sa_event.contains(target, name, listener):
+            sa_event.listen(target, name, listener)
 
 
 def _digest(event: Event) -> str:

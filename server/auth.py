@@ -3,6 +3,13 @@
 A session id carries the user's session token, rotated on logout, so a logged-out session
 cookie no longer authenticates. API tokens are random, stored as SHA-256, expire and can be
 revoked.
+
+Password logins (the login form and ``POST /api/v1/tokens``) are throttled per account:
+``LOGIN_MAX_FAILURES`` consecutive failures lock the account for ``LOGIN_LOCK_MINUTES``. Every
+failure, lock and success is an event on the system audit chain. An unknown username answers
+like a wrong password (same message, a password hash checked all the same); only the lock
+message, shown once an account is locked, tells that the account exists — unavoidable when the
+user must be told why a correct password is refused.
 """
 
 from __future__ import annotations
@@ -10,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any, TypeVar
 
 from flask import (
@@ -26,12 +34,13 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from server.audit import append_event
 from server.extensions import db, login_manager
 from server.models import ApiToken, User
+from workflows.calendar import SHANGHAI
 
 bp = Blueprint("auth", __name__)
 TOKEN_LIFETIME = timedelta(days=30)
@@ -55,11 +64,114 @@ def _token_hash(token: str) -> str:
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """Return the active user with these credentials, or None."""
+    """Return the active user with these credentials, or None (no throttling, no audit)."""
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None or not user.active or not check_password_hash(user.password_hash, password):
         return None
     return user
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    # Checked against when the username is unknown, so that it costs as much as a wrong password.
+    return generate_password_hash(secrets.token_hex(16), method=method)
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    """The result of a password login: the user, or why not.
+
+    ``locked_until`` is set when the account is locked (now or by this very failure).
+    """
+
+    user: User | None
+    locked_until: datetime | None = None
+
+    @property
+    def message(self) -> str:
+        """The Chinese message for the login page or the API error."""
+        if self.locked_until is not None:
+            return lock_message(self.locked_until)
+        return "用户名或密码错误"
+
+
+def lock_message(until: datetime, now: datetime | None = None) -> str:
+    """The message shown while an account is locked, with the end of the lock (Shanghai time)."""
+    local = until.astimezone(SHANGHAI)
+    today = (now or datetime.now(UTC)).astimezone(SHANGHAI).date()
+    when = (
+        local.strftime("%H:%M")
+        if local.date() == today
+        else (f"{local.month}月{local.day}日 {local:%H:%M}")
+    )
+    return f"登录失败次数过多，账户已临时锁定，请于 {when} 后再试"
+
+
+def attempt_login(username: str, password: str, *, via: str = "web") -> LoginOutcome:
+    """Check a password login with throttling and audit it; commits.
+
+    Unknown user or wrong password: ``login_failed`` (the account's counter goes up, and at
+    ``LOGIN_MAX_FAILURES`` the account is locked: ``account_locked``). A locked account is
+    refused even with the right password (``login_failed`` with reason ``locked``), without
+    counting or extending the lock. A success resets the counter; the caller records the login.
+
+    :param via: ``web`` or ``api``, recorded with the events.
+    """
+    config = current_app.config
+    max_failures = int(config.get("LOGIN_MAX_FAILURES", 5))
+    lock_for = timedelta(minutes=float(config.get("LOGIN_LOCK_MINUTES", 15)))
+    now = datetime.now(UTC)
+    username = username.strip()
+    who = {"username": username[:80], "via": via}
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        check_password_hash(_dummy_hash(config.get("PASSWORD_HASH_METHOD", "scrypt")), password)
+        append_event(None, "login_failed", data={**who, "reason": "credentials"}, at=now)
+        db.session.commit()
+        return LoginOutcome(None)
+    if user.locked_until is not None and user.locked_until > now:
+        append_event(
+            None,
+            "login_failed",
+            data={**who, "reason": "locked", "locked_until": user.locked_until.isoformat()},
+            at=now,
+        )
+        db.session.commit()
+        return LoginOutcome(None, user.locked_until)
+    if user.active and check_password_hash(user.password_hash, password):
+        if user.failed_logins or user.locked_until is not None:
+            user.failed_logins, user.locked_until = 0, None
+        return LoginOutcome(user)
+    # Counted in the database, so that parallel guesses cannot overwrite each other's count.
+    expired = user.locked_until is not None  # a past lock: this failure starts a new count
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(
+            failed_logins=1 if expired else User.failed_logins + 1,
+            locked_until=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(user)
+    append_event(
+        None,
+        "login_failed",
+        data={**who, "reason": "credentials", "failures": user.failed_logins},
+        at=now,
+    )
+    locked = None
+    if user.failed_logins >= max_failures:
+        locked = now + lock_for
+        user.locked_until = locked
+        append_event(
+            None,
+            "account_locked",
+            data={**who, "failures": user.failed_logins, "locked_until": locked.isoformat()},
+            at=now,
+        )
+    db.session.commit()
+    return LoginOutcome(None, locked)
 
 
 def issue_token(user: User) -> tuple[str, datetime]:
@@ -152,15 +264,15 @@ def login() -> Any:
         return redirect(landing_url(current_user))
     error = None
     if request.method == "POST":
-        username = request.form.get("username", "").strip()
-        user = authenticate(username, request.form.get("password", ""))
+        outcome = attempt_login(
+            request.form.get("username", ""), request.form.get("password", ""), via="web"
+        )
+        user = outcome.user
         if user is None:
-            error = "用户名或密码错误"
-            append_event(None, "login_failed", data={"username": username[:80]})
-            db.session.commit()
+            error = outcome.message
         else:
             login_user(user)
-            append_event(None, "login", actor=user)
+            append_event(None, "login", actor=user, data={"via": "web"})
             db.session.commit()
             target = request.args.get("next", "")
             if not target.startswith("/") or target.startswith("//"):

@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from server.extensions import db
 from server.models import User
@@ -178,7 +178,7 @@ def init_app(app: Flask) -> None:
     for command in (init_db, seed_demo, users, deadline, judge_hazard, sweep_command):
         app.cli.add_command(command)
     app.cli.add_command(calendar_group)
-    for command in (dossier_command, audit_group):
+    for command in (dossier_command, audit_group, backup_command, restore_command):
         app.cli.add_command(command)
 
 
@@ -277,8 +277,109 @@ def audit_verify(case: str | None) -> None:
         click.echo(
             f"{label}\t{'OK' if check.ok else 'FAILED'}\t{check.events} events\thead {check.head}"
         )
+        chain = "系统事件链" if check.case_id is None else f"案件 {label}"
         for problem in check.problems:
-            click.echo(f"\t{problem}")
+            click.echo(f"\t{chain}：{problem}")
     click.echo(f"{len(checks)} chains verified, {failed} failed")
     if failed:
         sys.exit(1)
+
+
+# --- backups ------------------------------------------------------------------------------------
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("file", type=click.Path(dir_okay=False))
+def backup_command(file: str) -> None:
+    """Back the database up into FILE while the app may be running.
+
+    SQLite: an online copy (SQLite's backup API). PostgreSQL: ``pg_dump -Fc`` into FILE when
+    pg_dump is installed, else the exact command is printed (exit 1).
+    """
+    from pathlib import Path
+
+    from server import backup
+
+    url = backup.database_url()
+    target = Path(file)
+    try:
+        if url.get_backend_name() == "sqlite":
+            backup.backup_sqlite(backup.sqlite_path(url), target)
+            check = backup.check_sqlite_backup(target, backup.migration_heads())
+            click.echo(
+                f"已备份到 {target}（{target.stat().st_size} 字节，迁移版本 {check.revision}，"
+                f"{check.cases} 个案件，{check.events} 个审计事件）"
+            )
+            return
+        if url.get_backend_name() != "postgresql":
+            raise click.ClickException(f"不支持备份 {url.get_backend_name()} 数据库")
+        command = backup.pg_dump_command(url, target)
+        if not backup.run_tool(command):
+            click.echo("未找到 pg_dump。请在装有 PostgreSQL 客户端的机器上运行：", err=True)
+            click.echo(backup.shown(command, url))
+            sys.exit(1)
+        click.echo(f"已用 pg_dump 备份到 {target}（{target.stat().st_size} 字节）")
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="overwrite the current database")
+def restore_command(file: str, yes: bool) -> None:
+    """Restore the database from FILE (made by ``backup``), then verify the audit chains.
+
+    Refuses to overwrite a database that holds tables unless --yes is given. SQLite: FILE must
+    be a sound Duban database at the current migration head. PostgreSQL: ``pg_restore`` (or the
+    exact command printed when it is missing). Exits 1 when an audit chain fails afterwards.
+    """
+    from pathlib import Path
+
+    from server import backup
+
+    url = backup.database_url()
+    source = Path(file)
+    try:
+        heads = backup.migration_heads()
+        if url.get_backend_name() == "sqlite":
+            target = backup.sqlite_path(url)
+            check = backup.check_sqlite_backup(source, heads)
+            if backup.sqlite_has_data(target) and not yes:
+                raise click.ClickException(
+                    f"当前数据库 {target} 已有数据，恢复会覆盖它。确认覆盖请加 --yes"
+                )
+            backup.restore_sqlite(source, target)
+            click.echo(
+                f"已从 {source} 恢复到 {target}（迁移版本 {check.revision}，{check.cases} 个案件，"
+                f"{check.events} 个审计事件）"
+            )
+        elif url.get_backend_name() == "postgresql":
+            if not source.is_file():
+                raise backup.BackupError(f"备份文件不存在：{source}")
+            if not yes:
+                raise click.ClickException(
+                    "恢复会覆盖当前 PostgreSQL 数据库中的全部数据。确认覆盖请加 --yes"
+                )
+            db.session.remove()
+            db.engine.dispose()
+            command = backup.pg_restore_command(url, source)
+            if not backup.run_tool(command):
+                click.echo("未找到 pg_restore。请在装有 PostgreSQL 客户端的机器上运行：", err=True)
+                click.echo(backup.shown(command, url))
+                sys.exit(1)
+            revisions = set(db.session.scalars(text("SELECT version_num FROM alembic_version")))
+            if revisions != heads:
+                raise backup.BackupError(
+                    f"恢复后的数据库版本（{', '.join(sorted(revisions))}）与当前程序的迁移版本"
+                    f"（{', '.join(sorted(heads))}）不一致：请运行 flask --app server init-db"
+                )
+            click.echo(f"已用 pg_restore 从 {source} 恢复")
+        else:
+            raise click.ClickException(f"不支持恢复 {url.get_backend_name()} 数据库")
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("校验审计链：")
+    ctx = click.get_current_context()
+    ctx.invoke(audit_verify, case=None)

@@ -16,7 +16,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     ``SECRET_KEY``, ``DUBAN_ENV`` (development or production), ``DEMO_PASSWORD``,
     ``SWEEP_SECONDS`` (scheduler interval; 0 switches the scheduler off), ``UPLOAD_DIR``,
     ``MAX_UPLOAD_MB``, ``DOSSIER_FONT`` (the dossier's CJK TrueType font), ``EXPORT_DIR`` (batch
-    exports of dossiers), ``EXPORT_SYNC=1`` (build exports within the request).
+    exports of dossiers), ``EXPORT_SYNC=1`` (build exports within the request),
+    ``LOGIN_MAX_FAILURES`` and ``LOGIN_LOCK_MINUTES`` (login throttling, default 5 and 15),
+    ``DUBAN_HTTPS=1`` or ``PREFERRED_URL_SCHEME=https`` (served over HTTPS: cookies are sent
+    with ``Secure``; production implies it).
     """
     instance = Path(instance_path)
     default_db = f"sqlite:///{instance / 'duban.sqlite3'}"
@@ -32,8 +35,14 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "EXPORT_DIR": os.environ.get("EXPORT_DIR", str(instance / "exports")),
         "EXPORT_SYNC": os.environ.get("EXPORT_SYNC", "0") == "1",
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_LOCK_MINUTES": float(os.environ.get("LOGIN_LOCK_MINUTES", "15")),
+        "DUBAN_HTTPS": os.environ.get("DUBAN_HTTPS", "0") == "1",
+        "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "PAGE_SIZE": 20,
         "SCHEDULER_ENABLED": os.environ.get("SCHEDULER_ENABLED", "0") == "1",

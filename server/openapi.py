@@ -289,6 +289,7 @@ ERROR_RESPONSES = {
     "409": ("Conflict", "任务已办结、已由他人认领，或案件已被他人更新"),
     "413": ("TooLarge", "请求内容过大"),
     "422": ("Invalid", "字段有误：见 fields"),
+    "429": ("TooManyAttempts", "登录失败次数过多，账户已临时锁定；Retry-After 为剩余秒数"),
     "default": ("Error", "其他错误（如 405、500），格式相同"),
 }
 
@@ -387,7 +388,7 @@ def _paths() -> dict[str, Any]:
                 "createToken",
                 "用用户名和密码换取访问令牌",
                 {"201": _json("Token", "新的访问令牌（30天有效）")},
-                errors=("401", *body_errors),
+                errors=("401", "429", *body_errors),
                 body="TokenRequest",
                 public=True,
                 description="之后的请求带上请求头 Authorization: Bearer <token>。",

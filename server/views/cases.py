@@ -12,6 +12,7 @@ from flask import (
     Response,
     abort,
     flash,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -20,7 +21,8 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from server import operations
 from server.attachments import AttachmentRejected, add_attachment, content_disposition, stored_path
@@ -54,7 +56,7 @@ from workflows.forms import resolve_form
 log = logging.getLogger(__name__)
 _VIEWBOX = re.compile(r'^<svg [^>]*?viewBox="([-0-9. ]+)"')
 bp = Blueprint("cases", __name__, url_prefix="/cases")
-FILTERS = ("status", "district", "process", "overdue", "q")
+FILTERS = ("status", "district", "process", "overdue", "attention", "q")
 STATUS_CHOICES = (("open", "办理中"), ("closed", "已办结"))
 DEFAULT_PROCESS = "major_hazard"
 
@@ -69,7 +71,7 @@ def _overdue_clause(now: datetime) -> Any:
 
 def filtered_cases(user: Any, args: Any, now: datetime) -> Select[Any]:
     """The cases ``user`` may see (:func:`server.scoping.case_filter`), narrowed by the list's
-    filters in ``args`` (status, district, process, overdue, q); not ordered."""
+    filters in ``args`` (status, district, process, overdue, attention, q); not ordered."""
     query = select(Case).where(case_filter(user))
     if args.get("status"):
         query = query.where(Case.status == args["status"])
@@ -79,6 +81,8 @@ def filtered_cases(user: Any, args: Any, now: datetime) -> Select[Any]:
         query = query.where(Case.process_id == args["process"])
     if args.get("overdue"):
         query = query.where(_overdue_clause(now))
+    if args.get("attention"):
+        query = query.where(Case.needs_attention.is_not(None))
     text = args.get("q", "").strip()[:100]
     if text:
         query = query.where(
@@ -89,6 +93,30 @@ def filtered_cases(user: Any, args: Any, now: datetime) -> Select[Any]:
             )
         )
     return query
+
+
+def attention_count(user: Any) -> int:
+    """How many cases ``user`` may see need an administrator (their workflow cannot load)."""
+    query = select(func.count(Case.id)).where(case_filter(user), Case.needs_attention.is_not(None))
+    return db.session.scalar(query) or 0
+
+
+@bp.app_context_processor
+def attention_banner_context() -> dict[str, Any]:
+    """``attention_cases`` for administrators (one count query), 0 for everyone else."""
+    if (
+        not has_request_context()
+        or not current_user.is_authenticated
+        or not current_user.has_role("admin")
+    ):
+        return {"attention_cases": 0}
+    try:
+        return {"attention_cases": attention_count(current_user)}
+    except SQLAlchemyError:
+        # The 500 page after a failed transaction must still render.
+        log.warning("attention banner unavailable", exc_info=True)
+        db.session.rollback()
+        return {"attention_cases": 0}
 
 
 @bp.route("")

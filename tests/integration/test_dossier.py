@@ -130,8 +130,11 @@ def tamper(app: Flask, case_id: int) -> None:
         event = next(e for e in events_of(case_id) if e.kind == "task_completed")
         data = json.loads(json.dumps(event.data))
         data["form"]["unit_name"] = "篡改后的单位名称"
-        db.session.execute(update(Event).where(Event.id == event.id).values(data=data))
         db.session.commit()
+        # The ORM refuses to change events (server.audit's guard): raw SQL on a connection.
+        with db.engine.begin() as connection:
+            table = Event.__table__
+            connection.execute(update(table).where(table.c.id == event.id).values(data=data))
 
 
 # --------------------------------------------------------------------------- the dossier

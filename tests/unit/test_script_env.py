@@ -6,6 +6,8 @@ import time_machine
 from workflows.calendar import WorkingCalendar
 from workflows.script_env import (
     HELPER_NAMES,
+    SAFE_BUILTINS,
+    DubanScriptEngine,
     Helpers,
     RestrictedEnvironment,
     UnsafeExpression,
@@ -101,3 +103,42 @@ def test_form_data_is_never_code(env):
 def test_helper_names_cannot_be_shadowed_by_data(env):
     with pytest.raises(ValueError, match="overwrites"):
         env.execute("x = 1", {"today": "2026-01-01"})
+
+
+def _unlisted_builtins() -> list[str]:
+    import builtins
+
+    return sorted(n for n in dir(builtins) if not n.startswith("_") and n not in SAFE_BUILTINS)
+
+
+def test_no_builtin_outside_the_whitelist_is_reachable(env):
+    unlisted = _unlisted_builtins()
+    assert {"open", "eval", "exec", "compile", "getattr", "type", "vars", "print"} <= set(unlisted)
+    for name in unlisted:
+        with pytest.raises(NameError):
+            env.evaluate(name, {})
+        with pytest.raises(NameError):
+            env.execute(f"x = {name}", {})
+
+
+def test_task_data_cannot_bring_the_builtins_back(env):
+    import builtins
+
+    # A key named __builtins__ in task data (never from a form, but still) changes nothing.
+    for data in ({"__builtins__": builtins.__dict__}, {"__builtins__": builtins}):
+        with pytest.raises(NameError):
+            env.evaluate("open", dict(data))
+        with pytest.raises((NameError, ValueError), match=r"open|overwrites"):
+            env.execute("x = open", dict(data))
+
+
+def test_timer_expressions_run_in_the_restricted_environment():
+    engine = DubanScriptEngine()
+    assert engine.environment is engine.restricted
+    assert engine.restricted.evaluate('working_days_after("2026-09-24", 5)', {}).startswith(
+        "2026-10-09"
+    )
+    with pytest.raises(NameError):
+        engine.restricted.evaluate('open("/etc/passwd")', {})
+    with pytest.raises(UnsafeExpression):
+        engine.restricted.evaluate("(1).__class__", {})

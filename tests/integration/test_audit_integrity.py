@@ -1,0 +1,183 @@
+"""The audit log is append-only: the ORM refuses to change or delete events, and
+``flask --app server audit verify`` detects what raw SQL does behind the application's back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import delete, select, text, update
+
+from server.audit import AppendOnlyViolation, verify_chain
+from server.extensions import db
+from server.models import Case, Event, Task, User
+from server.operations import claim_task, release_task, start_case, today_shanghai
+from tests.support.major_hazard import sample
+
+
+def user(username: str) -> User:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def case_with_events(app: Flask) -> tuple[int, str]:
+    """A case whose chain has four events: opened, registered, claimed, released."""
+    with app.app_context():
+        officer = user("wuling.nanping")
+        found = today_shanghai() - timedelta(days=1)
+        case = start_case(officer, "major_hazard", sample("register_hazard", found))
+        task = db.session.scalar(select(Task).where(Task.case_id == case.id, Task.state == "ready"))
+        claim_task(officer, task)
+        release_task(officer, task)
+        kinds = db.session.scalars(
+            select(Event.kind).where(Event.case_id == case.id).order_by(Event.seq)
+        ).all()
+        assert kinds == ["case_opened", "task_completed", "task_claimed", "task_released"]
+        return case.id, case.number
+
+
+def raw_sql(app: Flask, *statements: tuple[str, dict]) -> None:
+    """Statements straight on a connection, past the ORM (what an intruder with DB access does)."""
+    with app.app_context(), db.engine.begin() as connection:
+        for statement, params in statements:
+            connection.execute(text(statement), params)
+
+
+def event_of(case_id: int, seq: int) -> Event:
+    return db.session.scalar(select(Event).where(Event.case_id == case_id, Event.seq == seq))
+
+
+# --- the ORM guard ------------------------------------------------------------------------------
+
+
+def test_changing_an_event_through_the_orm_raises(app: Flask):
+    case_id, _ = case_with_events(app)
+    with app.app_context():
+        event = event_of(case_id, 2)
+        event.data = {**event.data, "label": "改过的"}
+        with pytest.raises(AppendOnlyViolation, match="审计事件只能追加"):
+            db.session.commit()
+        db.session.rollback()
+        event = event_of(case_id, 3)
+        event.kind = "something_else"
+        with pytest.raises(AppendOnlyViolation):
+            db.session.flush()
+        db.session.rollback()
+        assert verify_chain(case_id).ok
+
+
+def test_deleting_an_event_through_the_orm_raises(app: Flask):
+    case_id, _ = case_with_events(app)
+    with app.app_context():
+        db.session.delete(event_of(case_id, 2))
+        with pytest.raises(AppendOnlyViolation):
+            db.session.commit()
+        db.session.rollback()
+        assert event_of(case_id, 2) is not None
+        assert verify_chain(case_id).ok
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        lambda case_id: update(Event).where(Event.case_id == case_id).values(kind="x"),
+        lambda case_id: delete(Event).where(Event.case_id == case_id),
+    ],
+    ids=["update", "delete"],
+)
+def test_bulk_statements_on_events_raise(app: Flask, statement):
+    case_id, _ = case_with_events(app)
+    with app.app_context():
+        with pytest.raises(AppendOnlyViolation):
+            db.session.execute(statement(case_id))
+        db.session.rollback()
+        with pytest.raises(AppendOnlyViolation):
+            db.session.query(Event).filter(Event.case_id == case_id).delete()
+        db.session.rollback()
+        assert len(db.session.scalars(select(Event).where(Event.case_id == case_id)).all()) == 4
+        assert verify_chain(case_id).ok
+
+
+def test_appending_and_other_updates_still_work(app: Flask):
+    case_id, _ = case_with_events(app)
+    with app.app_context():
+        case = db.session.get(Case, case_id)
+        case.stage = "测试"  # other rows of the same transaction are not affected
+        from server.audit import append_event
+
+        append_event(case_id, "follow_up", data={"note": "追加"})
+        db.session.commit()
+        assert event_of(case_id, 5).kind == "follow_up"
+        assert verify_chain(case_id).ok
+
+
+# --- audit verify against raw-SQL tampering ------------------------------------------------------
+
+
+def verify(runner, *args: str):
+    return runner.invoke(args=["audit", "verify", *args])
+
+
+def test_verify_passes_an_untouched_database(app: Flask, runner):
+    case_with_events(app)
+    result = verify(runner)
+    assert result.exit_code == 0, result.output
+    assert "0 failed" in result.output
+
+
+def test_verify_detects_a_changed_event(app: Flask, runner):
+    case_id, number = case_with_events(app)
+    raw_sql(
+        app,
+        (
+            "UPDATE event SET kind = 'task_released_x' WHERE case_id = :c AND seq = 3",
+            {"c": case_id},
+        ),
+    )
+    result = verify(runner)
+    assert result.exit_code == 1
+    assert f"{number}\tFAILED" in result.output
+    assert f"案件 {number}：第3号事件内容已被改动（哈希不符）" in result.output
+    assert "第2号事件" not in result.output  # the events before are intact
+    assert verify(runner, number).exit_code == 1
+
+
+def test_verify_detects_a_removed_event(app: Flask, runner):
+    case_id, number = case_with_events(app)
+    raw_sql(app, ("DELETE FROM event WHERE case_id = :c AND seq = 2", {"c": case_id}))
+    result = verify(runner, number)
+    assert result.exit_code == 1
+    assert f"案件 {number}：第2号事件缺失或顺序被改动（实际序号 3）" in result.output
+    assert f"案件 {number}：第3号事件的前序哈希与链不符" in result.output
+
+
+def test_verify_detects_two_reordered_events(app: Flask, runner):
+    case_id, number = case_with_events(app)
+    swap = "UPDATE event SET seq = :new WHERE case_id = :c AND seq = :old"
+    raw_sql(
+        app,
+        (swap, {"c": case_id, "old": 2, "new": 99}),
+        (swap, {"c": case_id, "old": 3, "new": 2}),
+        (swap, {"c": case_id, "old": 99, "new": 3}),
+    )
+    result = verify(runner)
+    assert result.exit_code == 1
+    assert f"{number}\tFAILED" in result.output
+    assert f"案件 {number}：第2号事件的前序哈希与链不符" in result.output
+    assert f"案件 {number}：第2号事件内容已被改动（哈希不符）" in result.output
+    assert f"案件 {number}：第3号事件" in result.output
+
+
+def test_verify_detects_tampering_of_the_system_chain(app: Flask, runner, auth):
+    auth.login("wuling.nanping", "wrong")
+    auth.login("wuling.nanping")
+    raw_sql(
+        app,
+        (
+            "UPDATE event SET data = :d WHERE case_id IS NULL AND kind = 'login_failed'",
+            {"d": '{"username": "someone-else"}'},
+        ),
+    )
+    result = verify(runner)
+    assert result.exit_code == 1
+    assert "系统\tFAILED" in result.output and "系统事件链：第" in result.output
