@@ -126,7 +126,7 @@ def test_city_dashboard_matches_the_deadline_table(seeded: Flask):
     assert f'<span class="stat-value">{len(expected)}</span>' in page.text
     first = overdue_rows[0]
     assert re.fullmatch(r"DB\d{4}-\d{6}", first[0])
-    assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日 星期.", first[5])  # due date in Chinese
+    assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日（星期.）", first[5])  # due date in Chinese
     assert re.fullmatch(r"逾期\d+个工作日|已逾期", first[6])
     late = [int(re.sub(r"\D", "", r[6]) or 0) for r in overdue_rows]
     assert late == sorted(late, reverse=True)  # worst first
