@@ -149,6 +149,9 @@ def browser() -> Iterator[Any]:
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--headless=new", "--lang=zh-CN", "--disable-gpu",
                   "--disable-dev-shm-usage"],
+            # With Debian's chromium-l10n, native controls (date fields, file pickers) speak
+            # Chinese, as on the officers' computers; without it they stay in English.
+            env={**os.environ, "LANGUAGE": "zh_CN:zh", "LANG": "zh_CN.UTF-8"},
         )  # fmt: skip
         yield chromium
         chromium.close()

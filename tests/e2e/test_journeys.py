@@ -253,6 +253,7 @@ def test_journey_2_supervisor_follows_up_overdue_referral(officer_factory) -> No
     number = first.get_by_role("link").inner_text()
     first.get_by_role("link").click()
     expect(page.locator("h1")).to_have_text("鼎城区金色年华KTV")
+    expect(page.locator(".case-reminders")).to_be_visible()
     form = page.locator("#follow-up")
     form.get_by_role("button", name="记录督办措施").click()  # nothing chosen: visible errors
     expect(page.locator("#follow-up .error-summary")).to_be_visible()
@@ -266,19 +267,25 @@ def test_journey_2_supervisor_follows_up_overdue_referral(officer_factory) -> No
     expect(page.locator(".timeline").first).to_contain_text("电话督促玉霞街道")
     supervisor.shot("follow-up-recorded")
 
-    page.get_by_role("navigation", name="主导航").get_by_role(
-        "link", name=re.compile("消息")
-    ).click()
-    expect(page.locator("h1")).to_have_text("消息")
-    item = page.locator(".notification-unread", has_text=number).first
-    expect(item).to_be_visible()
-    supervisor.shot("notifications")
-    item.get_by_role("button", name=re.compile("标为已读")).click()
-    if unread > 1:
-        expect(page.locator(".nav-count")).to_contain_text(str(unread - 1))
+    # The reminders about this case are shown on it; reading them lowers the header's count.
+    reminders = page.locator(".case-reminders")
+    expect(reminders).to_contain_text(f"{number} 函告逾期")
+    mine = reminders.locator("li").count()
+    reminders.get_by_role("button", name=re.compile("标为已读")).click()
+    expect(page.locator(".flash-info")).to_contain_text("标为已读")
+    expect(page.locator(".case-reminders")).to_have_count(0)
+    left = unread - mine
+    if left:
+        expect(page.locator(".nav-count")).to_have_text(re.compile(f"^{left}"))
     else:
         expect(page.locator(".nav-count")).to_have_count(0)
-    supervisor.shot("notification-read")
+    supervisor.shot("reminders-read")
+
+    nav = page.get_by_role("navigation", name="主导航")
+    nav.get_by_role("link", name=re.compile("消息")).click()
+    expect(page.locator("h1")).to_have_text("消息")
+    expect(page.locator(".lead")).to_contain_text(f"您有 {left} 条未读消息" if left else "没有未读")
+    supervisor.shot("notifications")
 
 
 # --------------------------------------------------------------------------------- journey 3
