@@ -44,25 +44,36 @@ class Officer:
         self.page.get_by_label("密码").press("Enter")
         self.page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
 
+    def artifact(self, name: str) -> Path:
+        """The path of this journey's next numbered artefact ``name`` (with its suffix)."""
+        self.steps += 1
+        return ARTIFACTS / f"{self.journey}-{self.steps:02d}-{name}"
+
     def shot(self, name: str, readme: str | None = None, *, full_page: bool = False) -> Path:
         """Save a screenshot of this step; ``readme`` also saves it as a README illustration."""
-        self.steps += 1
-        path = ARTIFACTS / f"{self.journey}-{self.steps:02d}-{name}.png"
+        path = self.artifact(f"{name}.png")
         self.page.screenshot(path=path, full_page=full_page)
-        target = os.environ.get("DUBAN_README_SCREENSHOTS")
-        if readme and target:
-            Path(target).mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=Path(target) / f"{readme}.png")
+        if readme:
+            readme_copy(path, readme)
         return path
 
 
-def pdf_first_page_png(pdf: Path, out_stem: Path) -> Path | None:
-    """Render the first page of ``pdf`` with poppler's pdftoppm (None when not installed)."""
+def readme_copy(path: Path, name: str) -> None:
+    """Copy ``path`` to ``$DUBAN_README_SCREENSHOTS/name.png`` when that variable is set."""
+    target = os.environ.get("DUBAN_README_SCREENSHOTS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, Path(target) / f"{name}.png")
+
+
+def pdf_first_page_png(pdf: Path, png: Path) -> Path | None:
+    """Render the first page of ``pdf`` to ``png`` with poppler's pdftoppm (None without it)."""
     tool = shutil.which("pdftoppm")
     if tool is None:
         return None
+    stem = png.with_suffix("")
     subprocess.run(
-        [tool, "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(out_stem)],
+        [tool, "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(stem)],
         check=True, timeout=60,
     )  # fmt: skip
-    return out_stem.with_suffix(".png")
+    return png

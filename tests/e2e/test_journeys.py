@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pypdf import PdfReader
 
-from tests.e2e.helpers import ARTIFACTS, TABLET, Officer, pdf_first_page_png
+from tests.e2e.helpers import TABLET, Officer, pdf_first_page_png, readme_copy
 
 pytestmark = pytest.mark.e2e
 
@@ -85,7 +85,10 @@ def choose(page: Any, group: str, option: str) -> None:
 
 def test_journey_1_hazard_to_listed_supervision(officer_factory, live_server) -> None:
     """Register (GB 35181 verdict), refer, file, deliberate, serve, report, agree, list."""
-    street = officer_factory("wuling.nanping", "1-street")
+    street = officer_factory(None, "1-street")
+    street.goto("/login")
+    street.shot("login", readme="login")
+    street.login("wuling.nanping")
     page = street.page
     expect(page.locator("h1")).to_have_text("待办任务")
     street.shot("inbox")
@@ -221,10 +224,10 @@ def test_journey_1_hazard_to_listed_supervision(officer_factory, live_server) ->
     expect(page.locator(".timeline")).to_contain_text("挂牌督办")
     diagram = page.locator(".diagram svg")
     expect(diagram).to_be_visible()
-    page.locator("#h-diagram").scroll_into_view_if_needed()
-    government.shot("listed")
     page.evaluate("window.scrollTo(0, 0)")
-    government.shot("case-page", readme="case")
+    government.shot("listed")
+    page.evaluate("document.getElementById('h-diagram').closest('section').scrollIntoView()")
+    government.shot("case-diagram", readme="case")
     for text in page.locator(".timeline-time").all_inner_texts()[:3]:
         assert CN_DATE.search(text), text
 
@@ -311,13 +314,13 @@ def test_journey_3_auditor_prints_and_exports(officer_factory) -> None:
     assert response.headers["content-type"].startswith("application/pdf")
     body = response.body()
     assert body.startswith(b"%PDF-")
-    pdf = ARTIFACTS / f"3-dossier-{number}.pdf"
+    pdf = auditor.artifact(f"dossier-{number}.pdf")
     pdf.write_bytes(body)
     text = "".join(p.extract_text() or "" for p in PdfReader(BytesIO(body)).pages[:2])
     assert number in text
-    cover = pdf_first_page_png(pdf, ARTIFACTS / "3-auditor-dossier-cover")
-    if cover is not None:
-        auditor.steps += 1
+    cover = pdf_first_page_png(pdf, auditor.artifact("dossier-cover.png"))
+    if cover is not None:  # poppler-utils installed: the first page as a picture
+        readme_copy(cover, "dossier-cover")
 
     page.locator("#exp-district").select_option(label="鼎城区")
     page.get_by_role("button", name="导出案卷 (ZIP)").click()

@@ -258,6 +258,39 @@ def test_notifications_list_and_mark_read(app: Flask):
     token = csrf_token(other.get("/notifications").text)
     response = other.post(f"/notifications/{note_ids[1]}/read", data={"csrf_token": token})
     assert response.status_code == 404
+
+
+def test_case_page_shows_and_reads_its_reminders(app: Flask):
+    with app.app_context():
+        found = today_shanghai() - timedelta(days=20)
+        first, second = (
+            start_case(user("wuling.nanping"), "major_hazard", sample("register_hazard", found)).id
+            for _ in range(2)
+        )
+    client = login(app, "wuling.supervisor")
+    page = client.get(f"/cases/{first}")
+    assert unread_in_header(page.text) == 2
+    box = re.search(
+        r'<section class="notice notice-warning case-reminders".*?</section>', page.text, re.S
+    )
+    assert box and "本案有1条督办提醒" in text_of(box.group(0)) and "函告逾期" in box.group(0)
+
+    token = csrf_token(page.text)
+    response = client.post(f"/notifications/case/{first}/read", data={"csrf_token": token})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/cases/{first}")
+    page = client.get(f"/cases/{first}")
+    assert "case-reminders" not in page.text and "已将本案1条督办提醒标为已读" in page.text
+    assert unread_in_header(page.text) == 1  # the other case's reminder stays unread
+    assert "case-reminders" in client.get(f"/cases/{second}").text
+
+    # a case the user may not see answers 404, and nothing is marked
+    other = login(app, "dingcheng.supervisor")
+    token = csrf_token(other.get("/notifications").text)
+    assert (
+        other.post(f"/notifications/case/{second}/read", data={"csrf_token": token}).status_code
+        == 404
+    )
+    assert "case-reminders" in client.get(f"/cases/{second}").text
     assert "您还没有收到消息" in other.get("/notifications").text
 
 
