@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup lint test run bench clean fonts
+.PHONY: setup lint test run bench clean fonts screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,9 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# The whole suite on SQLite; with DUBAN_TEST_POSTGRES (a server URL, e.g. from
+# The whole suite on SQLite, the browser journeys of tests/e2e included (Debian's chromium:
+# `apt-get install chromium`; skipped with a message without it, screenshots in
+# test-artifacts/e2e/); with DUBAN_TEST_POSTGRES (a server URL, e.g. from
 # `scripts/test-postgres start`) the integration suite runs on PostgreSQL as well.
 test: lint
 	$(BIN)/python -m pytest
@@ -52,8 +54,12 @@ run: setup fonts
 	SCHEDULER_ENABLED=0 $(BIN)/flask --app server seed-demo --if-empty
 	SCHEDULER_ENABLED=1 $(BIN)/flask --app server run --host 127.0.0.1 --port 5000 --no-reload
 
+# Regenerate docs/screenshots/ from the browser journeys (needs chromium and poppler-utils).
+screenshots: setup
+	DUBAN_README_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/e2e -k journey
+
 bench: setup
 	$(BIN)/python bench/engine_step.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -62,19 +62,19 @@ def to_shanghai(value: Any) -> datetime | date | None:
 
 
 def cn_date(value: Any) -> str:
-    """``2026年10月9日 星期五``; the input itself (as text) when it is not a date."""
+    """``2026年10月9日（星期五）``; the input itself (as text) when it is not a date."""
     moment = to_shanghai(value)
     if moment is None:
         return "" if value is None else str(value)
-    return f"{moment.year}年{moment.month}月{moment.day}日 {WEEKDAYS[moment.weekday()]}"
+    return f"{moment.year}年{moment.month}月{moment.day}日（{WEEKDAYS[moment.weekday()]}）"
 
 
 def cn_datetime(value: Any) -> str:
-    """``2026年10月9日 星期五 14:05`` (Asia/Shanghai)."""
+    """``2026年10月9日（星期五）14:05`` (Asia/Shanghai)."""
     moment = to_shanghai(value)
     if not isinstance(moment, datetime):
         return cn_date(value)
-    return f"{cn_date(moment)} {moment:%H:%M}"
+    return f"{cn_date(moment)}{moment:%H:%M}"
 
 
 @dataclass(frozen=True)

@@ -65,13 +65,35 @@ def unread_count(user: User) -> int:
     )
 
 
-def mark_read(user: User, notification_id: int | None = None) -> int:
-    """Mark one (or all) of ``user``'s notifications read; returns how many changed."""
+def unread_for_case(user: User, case_id: int) -> list[Notification]:
+    """``user``'s unread notifications about one case, newest first."""
+    return list(
+        db.session.scalars(
+            select(Notification)
+            .where(
+                Notification.user_id == user.id,
+                Notification.case_id == case_id,
+                Notification.read_at.is_(None),
+            )
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+        )
+    )
+
+
+def mark_read(user: User, notification_id: int | None = None, *, case_id: int | None = None) -> int:
+    """Mark one, all, or all about ``case_id`` of ``user``'s notifications read.
+
+    :param notification_id: only this notification.
+    :param case_id: only the notifications about this case.
+    :return: how many changed.
+    """
     statement = update(Notification).where(
         Notification.user_id == user.id, Notification.read_at.is_(None)
     )
     if notification_id is not None:
         statement = statement.where(Notification.id == notification_id)
+    if case_id is not None:
+        statement = statement.where(Notification.case_id == case_id)
     result = db.session.execute(statement.values(read_at=datetime.now(UTC)))
     db.session.commit()
     return result.rowcount or 0

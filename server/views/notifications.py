@@ -16,8 +16,9 @@ from sqlalchemy.orm import selectinload
 
 from server.extensions import db
 from server.models import Notification
-from server.notifications import mark_read, unread_count
-from server.views.common import here, page_number, paginate, safe_next
+from server.notifications import mark_read, unread_count, unread_for_case
+from server.scoping import visible_case
+from server.views.common import case_url, here, page_number, paginate, safe_next
 
 log = logging.getLogger(__name__)
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -36,6 +37,18 @@ def unread_context() -> dict[str, Any]:
         log.warning("unread count unavailable", exc_info=True)
         db.session.rollback()
         return {"unread_notifications": None}
+
+
+@bp.app_context_processor
+def case_notifications_context() -> dict[str, Any]:
+    """Templates call ``case_notifications(case)``: the user's unread reminders about it."""
+
+    def case_notifications(case: Any) -> list[Notification]:
+        if not has_request_context() or not current_user.is_authenticated:
+            return []
+        return unread_for_case(current_user, case.id)
+
+    return {"case_notifications": case_notifications}
 
 
 @bp.route("")
@@ -74,3 +87,14 @@ def read_all() -> Any:
     changed = mark_read(current_user)
     flash(f"已将{changed}条消息标为已读" if changed else "没有未读消息", "info")
     return redirect(safe_next(url_for("notifications.index")), code=303)
+
+
+@bp.route("/case/<int:case_id>/read", methods=["POST"])
+@login_required
+def read_case(case_id: int) -> Any:
+    """Mark the user's notifications about one case read (from the case page)."""
+    visible_case(current_user, case_id)  # 404 for a case the user may not see
+    changed = mark_read(current_user, case_id=case_id)
+    if changed:
+        flash(f"已将本案{changed}条督办提醒标为已读", "info")
+    return redirect(case_url(case_id), code=303)

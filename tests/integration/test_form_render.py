@@ -212,7 +212,7 @@ def test_describe_uses_labels_and_titles():
     schema = resolve_form("file_case", OPTIONS)
     shown = {s.label: s.values for s in describe(schema, sample("file_case", ON))}
     assert shown["是否需要专家论证"] == ["否"]
-    assert shown["立案日期"] == ["2026年10月9日 星期五"]
+    assert shown["立案日期"] == ["2026年10月9日（星期五）"]
     assert shown["核查人员"] == ["李强，HN0736001", "刘洋，HN0736002"]
     register = resolve_form("register_hazard", OPTIONS)
     shown = {s.label: s.values for s in describe(register, sample("register_hazard", ON))}

@@ -126,7 +126,7 @@ def test_city_dashboard_matches_the_deadline_table(seeded: Flask):
     assert f'<span class="stat-value">{len(expected)}</span>' in page.text
     first = overdue_rows[0]
     assert re.fullmatch(r"DB\d{4}-\d{6}", first[0])
-    assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日 星期.", first[5])  # due date in Chinese
+    assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日（星期.）", first[5])  # due date in Chinese
     assert re.fullmatch(r"逾期\d+个工作日|已逾期", first[6])
     late = [int(re.sub(r"\D", "", r[6]) or 0) for r in overdue_rows]
     assert late == sorted(late, reverse=True)  # worst first
@@ -258,6 +258,39 @@ def test_notifications_list_and_mark_read(app: Flask):
     token = csrf_token(other.get("/notifications").text)
     response = other.post(f"/notifications/{note_ids[1]}/read", data={"csrf_token": token})
     assert response.status_code == 404
+
+
+def test_case_page_shows_and_reads_its_reminders(app: Flask):
+    with app.app_context():
+        found = today_shanghai() - timedelta(days=20)
+        first, second = (
+            start_case(user("wuling.nanping"), "major_hazard", sample("register_hazard", found)).id
+            for _ in range(2)
+        )
+    client = login(app, "wuling.supervisor")
+    page = client.get(f"/cases/{first}")
+    assert unread_in_header(page.text) == 2
+    box = re.search(
+        r'<section class="notice notice-warning case-reminders".*?</section>', page.text, re.S
+    )
+    assert box and "本案有1条督办提醒" in text_of(box.group(0)) and "函告逾期" in box.group(0)
+
+    token = csrf_token(page.text)
+    response = client.post(f"/notifications/case/{first}/read", data={"csrf_token": token})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/cases/{first}")
+    page = client.get(f"/cases/{first}")
+    assert "case-reminders" not in page.text and "已将本案1条督办提醒标为已读" in page.text
+    assert unread_in_header(page.text) == 1  # the other case's reminder stays unread
+    assert "case-reminders" in client.get(f"/cases/{second}").text
+
+    # a case the user may not see answers 404, and nothing is marked
+    other = login(app, "dingcheng.supervisor")
+    token = csrf_token(other.get("/notifications").text)
+    assert (
+        other.post(f"/notifications/case/{second}/read", data={"csrf_token": token}).status_code
+        == 404
+    )
+    assert "case-reminders" in client.get(f"/cases/{second}").text
     assert "您还没有收到消息" in other.get("/notifications").text
 
 
