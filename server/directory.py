@@ -96,6 +96,7 @@ def demo_users() -> list[tuple[str, str, str, str]]:
         ("admin", "系统管理员", "fire_detachment:city", "admin"),
         ("city.supervisor", "市消安委办督办员", "safety_office:city", "supervisor"),
         ("city.auditor", "市消安委办督查员", "safety_office:city", "auditor"),
+        ("city.office.officer", "市消安委办承办人", "safety_office:city", "officer"),
         ("detachment.officer", "支队承办人", "fire_detachment:city", "officer"),
         ("city.gov.officer", "市政府承办人", "government:city", "officer"),
     ]
