@@ -18,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from server import create_app
+from tests.support.api import Api
 
 PASSWORD = "test-password"
 TEST_CONFIG = {
@@ -190,3 +191,9 @@ class Auth:
 def auth(app: Flask, client: FlaskClient) -> Auth:
     """The :class:`Auth` helper."""
     return Auth(app, client)
+
+
+@pytest.fixture
+def api(client: FlaskClient, auth: Auth) -> Api:
+    """Calls to /api/v1 with a token per user (:class:`tests.support.api.Api`)."""
+    return Api(client, auth)

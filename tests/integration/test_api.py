@@ -5,11 +5,9 @@ description."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from itertools import pairwise
-from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
@@ -17,11 +15,10 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import Event, User
-from tests.support import fire_accountability
+from tests.support.api import Api, assert_error, today
 from tests.support.major_hazard import sample
-from workflows.calendar import SHANGHAI
 
-from .conftest import PASSWORD, Auth
+from .conftest import PASSWORD
 
 STREET = "wuling.nanping"  # 武陵区南坪街道
 BRIGADE = "wuling.fire"  # 武陵区消防救援大队
@@ -29,88 +26,6 @@ GOVERNMENT = "wuling.gov"  # 武陵区人民政府
 OTHER_BRIGADE = "dingcheng.fire"  # 鼎城区消防救援大队
 SUPERVISOR = "city.supervisor"
 ADMIN = "admin"
-
-
-def today():
-    """Today in Asia/Shanghai (form dates may not lie after it)."""
-    return datetime.now(SHANGHAI).date()
-
-
-class Api:
-    """Calls to /api/v1 with a token per user (fetched once)."""
-
-    def __init__(self, client: FlaskClient, auth: Auth) -> None:
-        self.client = client
-        self.auth = auth
-        self.tokens: dict[str, dict[str, str]] = {}
-
-    def headers(self, user: str) -> dict[str, str]:
-        if user not in self.tokens:
-            self.tokens[user] = self.auth.token(user)
-        return self.tokens[user]
-
-    def call(self, user: str | None, method: str, path: str, **kwargs: Any):
-        headers = self.headers(user) if user else {}
-        return self.client.open(f"/api/v1{path}", method=method, headers=headers, **kwargs)
-
-    def get(self, user: str, path: str, **kwargs: Any):
-        return self.call(user, "GET", path, **kwargs)
-
-    def post(self, user: str, path: str, **kwargs: Any):
-        return self.call(user, "POST", path, **kwargs)
-
-    def register(self, user: str = STREET, days_ago: int = 3, **overrides: Any) -> dict:
-        """Open a major-hazard case found ``days_ago`` days ago; return the case."""
-        found = today() - timedelta(days=days_ago)
-        data = sample("register_hazard", found, **overrides)
-        response = self.post(user, "/cases", json={"process": "major_hazard", "data": data})
-        assert response.status_code == 201, response.json
-        return response.json
-
-    def register_fire(self, user: str, days_ago: int = 3, **overrides: Any) -> dict:
-        """Open a fire-accountability case for an alarm ``days_ago`` days ago; return it."""
-        data = fire_accountability.sample("register_fire", today() - timedelta(days=days_ago))
-        data.update(overrides)
-        response = self.post(user, "/cases", json={"process": "fire_accountability", "data": data})
-        assert response.status_code == 201, response.json
-        return response.json
-
-    def task_id(self, user: str, case_id: int, name: str) -> str:
-        """The id of the open task ``name`` of a case, as ``user`` sees the case."""
-        case = self.get(user, f"/cases/{case_id}").json
-        ids = [t["id"] for t in case["tasks"] if t["name"] == name]
-        assert ids, f"{name} is not open; open: {[t['name'] for t in case['tasks']]}"
-        return ids[0]
-
-    def complete(self, user: str, case_id: int, name: str, **overrides: Any) -> dict:
-        """Complete the open task ``name`` today with valid sample data; return the case."""
-        task_id = self.task_id(user, case_id, name)
-        try:
-            data = sample(name, today(), **overrides)
-        except KeyError:
-            data = fire_accountability.sample(name, today(), **overrides)
-        response = self.post(user, f"/tasks/{task_id}/complete", json={"data": data})
-        assert response.status_code == 200, response.json
-        return response.json
-
-
-@pytest.fixture
-def api(client: FlaskClient, auth: Auth) -> Api:
-    """The :class:`Api` helper."""
-    return Api(client, auth)
-
-
-def assert_error(response, status: int, error: str, fields: set[str] | None = None) -> dict:
-    """Check a JSON error answer; return its body."""
-    assert response.status_code == status, response.data
-    assert response.is_json, response.data
-    body = response.json
-    assert body["error"] == error
-    assert isinstance(body["message"], str) and body["message"]
-    assert isinstance(body["fields"], dict)
-    if fields is not None:
-        assert set(body["fields"]) == fields, body["fields"]
-    return body
 
 
 ISO_WITH_OFFSET = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+08:00")

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from tests.integration.test_api import Api, api, assert_error, today  # noqa: F401 - fixture
 from tests.support import fire_accountability
+from tests.support.api import Api, assert_error, today
 
 BRIGADE = "dingcheng.fire"
 DETACHMENT = "detachment.officer"
