@@ -47,9 +47,26 @@ ALLOWED_TEXT = "PDF、JPG、PNG、Word（doc/docx）、Excel（xls/xlsx）"
 
 
 class AttachmentRejected(OperationError):
-    """The file is not accepted (type, content, name or size)."""
+    """The file is not accepted: no file, an empty one or a name with a path (422, on the
+    ``file`` field); see the subclasses for size and type."""
 
-    status = 400
+    status = 422
+
+    def __init__(self, message: str) -> None:
+        """:param message: the Chinese reason, shown next to the file field."""
+        super().__init__(message, {"file": message})
+
+
+class AttachmentTooLarge(AttachmentRejected):
+    """The file is larger than the upload limit (413)."""
+
+    status = 413
+
+
+class AttachmentWrongType(AttachmentRejected):
+    """A file type that is not allowed, or content that is not what its extension says (415)."""
+
+    status = 415
 
 
 def clean_filename(name: str) -> str:
@@ -150,15 +167,15 @@ def add_attachment(user: User, case: Case, file_storage: FileStorage | None) -> 
     name = clean_filename(file_storage.filename)
     ext = _extension(name)
     if ext not in MIME:
-        raise AttachmentRejected(f"不支持该文件类型，只能上传{ALLOWED_TEXT}文件")
+        raise AttachmentWrongType(f"不支持该文件类型，只能上传{ALLOWED_TEXT}文件")
     limit = int(current_app.config.get("MAX_CONTENT_LENGTH") or 20 * 1024 * 1024)
     content = file_storage.stream.read(limit + 1)
     if not content:
         raise AttachmentRejected("文件是空的")
     if len(content) > limit:
-        raise AttachmentRejected(f"文件过大，不能超过{limit // (1024 * 1024)}MB")
+        raise AttachmentTooLarge(f"文件过大，不能超过{limit // (1024 * 1024)}MB")
     if not content_matches(ext, content):
-        raise AttachmentRejected(f"文件内容与扩展名（.{ext}）不符，请上传真实的{ext.upper()}文件")
+        raise AttachmentWrongType(f"文件内容与扩展名（.{ext}）不符，请上传真实的{ext.upper()}文件")
     if len(name) <= len(ext) + 1:  # only an extension was left of the name
         name = f"附件.{ext}"
     sha256 = hashlib.sha256(content).hexdigest()

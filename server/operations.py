@@ -26,7 +26,7 @@ from server.notifications import notify_escalation
 from server.public_warnings import record_warning
 from workflows.calendar import SHANGHAI
 from workflows.engine import Instance, StepResult, TaskNotReady
-from workflows.forms import validate_form
+from workflows.forms import has_forbidden_chars, validate_form
 from workflows.jurisdiction import CITY
 from workflows.lanes import LaneResolutionError, escalation_targets, may_start, resolve_lane
 from workflows.state import StateError
@@ -444,6 +444,8 @@ def claim_task(user: User, task: Task) -> None:
         raise Conflict("该任务已办结")
     if task.claimed_by_id not in (None, user.id):
         raise Conflict(f"该任务已由{task.claimed_by.name if task.claimed_by else '他人'}认领")
+    if task.claimed_by_id == user.id:
+        return  # already the user's: claiming again (a double click, a retry) changes nothing
     with _transaction():
         task.claimed_by_id, task.claimed_at = user.id, datetime.now(UTC)
         append_event(task.case_id, "task_claimed", actor=user, task_name=task.name)
@@ -529,6 +531,8 @@ def record_follow_up(user: User, case: Case, action: Any, note: Any) -> None:
         fields["note"] = "请填写督办情况"
     elif len(note) > 2000:
         fields["note"] = "督办情况不能超过2000字"
+    elif has_forbidden_chars(note, multiline=True):
+        fields["note"] = "督办情况含有不允许的控制字符"
     if fields:
         raise FormInvalid("表单有误，请按提示修改", fields)
     with _transaction():

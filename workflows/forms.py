@@ -79,6 +79,9 @@ SUPPORTED_FORMATS = frozenset({"date"})
 
 _TASK_ID = re.compile(r"[a-z][a-z0-9_]{0,99}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+#: Years a form date may lie in: far-off dates (year 9999) are valid ISO dates, but a deadline
+#: counted to them walks millions of calendar days and has no meaning in a case.
+DATE_MIN_YEAR, DATE_MAX_YEAR = 2000, 2100
 _FORMAT_CHECKER = FormatChecker(formats=sorted(SUPPORTED_FORMATS))
 _MAX_KEY_IN_MESSAGE = 64
 _MAX_REPORTED_EXTRAS = 20
@@ -614,6 +617,8 @@ def _check_values(schema: Mapping[str, Any], data: Any) -> Iterator[tuple[JsonPa
             multiline = node.get("x-widget") == "textarea"
             if _has_forbidden_chars(value, multiline):
                 yield path, f"{label}含有不允许的控制字符"
+            elif node.get("format") == "date" and not _date_in_range(value):
+                yield path, f"{label}应在{DATE_MIN_YEAR}年至{DATE_MAX_YEAR}年之间"
             elif value and not value.strip() and node.get("minLength", 0) >= 1:
                 yield path, f"{label}不能为空"
 
@@ -635,6 +640,22 @@ def _leaves(
                 yield from _leaves(items, item, (*path, index))
     else:
         yield path, node, value
+
+
+def has_forbidden_chars(text: str, *, multiline: bool) -> bool:
+    """Whether free text holds control characters, as form fields refuse them (``multiline``:
+    newlines and tabs are allowed, as in a textarea)."""
+    return _has_forbidden_chars(text, multiline)
+
+
+def _date_in_range(text: str) -> bool:
+    """False for an ISO date outside DATE_MIN_YEAR..DATE_MAX_YEAR (other text: the format
+    check's business)."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return True
+    return DATE_MIN_YEAR <= day.year <= DATE_MAX_YEAR
 
 
 def _has_forbidden_chars(text: str, multiline: bool) -> bool:

@@ -307,11 +307,13 @@ def upload(case_id: int) -> Any:
     try:
         attachment = add_attachment(current_user, case, request.files.get("file"))
     except AttachmentRejected as exc:
+        # The case page again, with the reason and a 4xx (413 too large, 415 wrong type,
+        # 422 otherwise): nothing was stored.
         flash(f"附件未上传：{exc.message}", "error")
-        return redirect(url_for("cases.show", case_id=case.id, _anchor="attachments"), code=303)
+        return show(case.id), exc.status
     except operations.OperationError as exc:
         flash(exc.message, "error")
-        return redirect(url_for("cases.show", case_id=case.id, _anchor="attachments"), code=303)
+        return show(case.id), exc.status
     flash(f"附件已上传：{attachment.filename}", "success")
     return redirect(url_for("cases.show", case_id=case.id, _anchor="attachments"), code=303)
 

@@ -458,15 +458,17 @@ def test_attachments(app: Flask, client: FlaskClient, auth: Auth):
     stored = [p for p in Path(app.config["UPLOAD_DIR"]).rglob("*") if p.is_file()]
     assert [p.name for p in stored] == [hashlib.sha256(PDF_BYTES).hexdigest()]
 
-    for name, content, message in [
-        ("setup.exe", b"MZ\x90\x00", "不支持该文件类型"),
-        ("整改方案.pdf", b"MZ\x90\x00 not a pdf", "文件内容与扩展名（.pdf）不符"),
-        ("../../etc/evil.pdf", PDF_BYTES + b"x", "文件名不合法"),
-        ("fake.docx", b"PK\x03\x04 not really a zip", "文件内容与扩展名（.docx）不符"),
+    for name, content, status, message in [
+        ("setup.exe", b"MZ\x90\x00", 415, "不支持该文件类型"),
+        ("整改方案.pdf", b"MZ\x90\x00 not a pdf", 415, "文件内容与扩展名（.pdf）不符"),
+        ("../../etc/evil.pdf", PDF_BYTES + b"x", 422, "文件名不合法"),
+        ("fake.docx", b"PK\x03\x04 not really a zip", 415, "文件内容与扩展名（.docx）不符"),
+        ("empty.pdf", b"", 422, "文件是空的"),
     ]:
         response = upload(client, case_id, name, content)
-        assert response.status_code == 303
-        assert message in text_of(client.get(response.headers["Location"]).text), name
+        assert response.status_code == status, name
+        assert message in text_of(response.text), name
+        assert "现场照片说明.pdf" in response.text  # the case page, with its attachments
     with app.app_context():
         assert db.session.scalar(select(func.count(Attachment.id))) == 1
 
