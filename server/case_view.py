@@ -8,6 +8,7 @@ diagram. Both read them from here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from server.engine import get_engine
 from server.extensions import db
 from server.form_render import Shown, describe
 from server.models import Attachment, Case, Deadline, Event, Task
+from workflows.fire_grading import FIRE_LEVELS, INVESTIGATING_LEVELS, WARNING_SCOPES
 from workflows.forms import resolve_form
 
 
@@ -274,3 +276,40 @@ def bpmn_source(case: Case) -> str:
     :raises KeyError: when the version is unknown.
     """
     return get_engine().catalog.get(case.process_id, case.process_version).bpmn_source
+
+
+@dataclass(frozen=True)
+class VerdictLine:
+    """One decision a process took at registration: what was decided, and on what basis."""
+
+    label: str
+    value: str
+    basis: str
+
+    def sentence(self) -> str:
+        """``label：value（basis）`` for a line of text."""
+        return f"{self.label}：{self.value}" + (f"（{self.basis}）" if self.basis else "")
+
+
+_MAJOR = {True: "初步判定为重大火灾隐患", False: "初步判定不构成重大火灾隐患（按一般火灾隐患处理）"}
+_INVESTIGATION = {True: "逐起调查、追究责任", False: "简易程序认定"}
+# (output, label, Chinese value of the output, output holding the basis)
+_DECISIONS: tuple[tuple[str, str, Mapping[Any, str], str], ...] = (
+    ("judgement_major", "GB 35181", _MAJOR, "judgement_basis"),
+    ("fire_level", "火灾等级", FIRE_LEVELS, "fire_level_basis"),
+    ("investigation_mandatory", "调查处理", _INVESTIGATION, "investigation_basis"),
+    ("investigating_level", "调查层级", INVESTIGATING_LEVELS, "investigating_level_basis"),
+    ("warning_scope", "预警范围", WARNING_SCOPES, "warning_scope_basis"),
+)
+
+
+def verdict_lines(verdict: Mapping[str, Any] | None) -> list[VerdictLine]:
+    """The decisions recorded with a registration, in Chinese (the GB 35181 judgement of a
+    hazard; the fire level, investigation, investigating level and warning scope of a fire)."""
+    return [
+        VerdictLine(
+            label, names.get(verdict[key], str(verdict[key])), str(verdict.get(basis) or "")
+        )
+        for key, label, names, basis in _DECISIONS
+        if verdict and key in verdict
+    ]

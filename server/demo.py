@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from server.demo_fires import seed_fires
 from server.directory import ensure_agencies, ensure_demo_users
 from server.extensions import db
 from server.models import Case, Task, User
@@ -38,6 +39,9 @@ LOGINS: list[tuple[str, str]] = [
     ("dingcheng.supervisor", "县级督办人（鼎城区消安委办）：本区期限与逾期"),
     ("city.supervisor", "市级督办人（市消安委办）：全市期限、逾期与升级"),
     ("city.auditor", "审计/督查（市消安委办）：查阅、打印案卷"),
+    ("detachment.officer", "市消防救援支队承办人：市级火灾调查、延期审批、复核"),
+    ("city.office.officer", "市消安委办承办人：火灾分级预警发布、上报省级、通报评估"),
+    ("fagai.officer", "市发展改革委承办人：信用联合惩戒回复"),
     ("admin", "管理员（市消防救援支队）：机构、用户、工作日历"),
 ]
 
@@ -952,4 +956,10 @@ def seed(password: str) -> dict[str, Any]:
     seeder = _Seeder(today_shanghai())
     for index, spec in enumerate(CASES, start=1):
         seeder.run(index, spec)
-    return {"agencies": agencies, "users": users, "cases": len(CASES), "logins": list(LOGINS)}
+    fires = seed_fires(today_shanghai())
+    return {
+        "agencies": agencies,
+        "users": users,
+        "cases": len(CASES) + fires,
+        "logins": list(LOGINS),
+    }

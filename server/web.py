@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from server import display
 from server.auth import landing_url
+from server.case_view import verdict_lines
 from server.models import ROLE_LABELS
 from server.operations import startable_processes
 
@@ -114,6 +115,8 @@ def init_app(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     display.init_app(app)
-    app.jinja_env.globals.update(nav_items=nav_items, role_labels=role_labels, home_url=home_url)
+    app.jinja_env.globals.update(
+        nav_items=nav_items, role_labels=role_labels, home_url=home_url, verdict_lines=verdict_lines
+    )
     for code in ERROR_PAGES:
         app.register_error_handler(code, _error_page)

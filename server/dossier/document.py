@@ -40,7 +40,7 @@ from reportlab.platypus import (
 )
 
 from server.audit import ChainCheck
-from server.case_view import DeadlineRow, DiagramStates, TimelineEntry
+from server.case_view import DeadlineRow, DiagramStates, TimelineEntry, verdict_lines
 from server.display import cn_datetime, to_shanghai
 from server.dossier.diagram import MARGIN, DiagramPainter, draw_legend, legend_width
 from server.dossier.fonts import DossierFont
@@ -594,17 +594,13 @@ def deadline_result(d: DeadlineRow) -> str:
 def summary(data: DossierData, st: Styles, width: float) -> list[Flowable]:
     """Stages passed with dates, what waits now, every deadline met or missed."""
     story: list[Flowable] = [PageBreak(), Heading("一、办理摘要", st.h1, "summary")]
-    if data.verdict:
-        major = data.verdict.get("judgement_major")
-        verdict = (
-            "初步判定为重大火灾隐患"
-            if major
-            else "初步判定不构成重大火灾隐患（按一般火灾隐患处理）"
-        )
-        basis = data.verdict.get("judgement_basis")
+    for line in verdict_lines(data.verdict):
         story.append(
             Paragraph(
-                text(f"GB 35181 {verdict}" + (f"；判定依据：{basis}" if basis else "")), st.body
+                text(
+                    f"{line.label}：{line.value}" + (f"；依据：{line.basis}" if line.basis else "")
+                ),
+                st.body,
             )
         )
     story.append(Heading("已办结环节", st.h2, "summary-stages", 1))
@@ -745,15 +741,11 @@ def timeline_section(data: DossierData, st: Styles, width: float) -> list[Flowab
         ]
         for line in entry.lines:
             head.append(Paragraph(text(line), st.cell))
-        if entry.verdict:
-            major = entry.verdict.get("judgement_major")
-            basis = entry.verdict.get("judgement_basis")
+        for line in verdict_lines(entry.verdict):
             head.append(
                 Paragraph(
                     text(
-                        "初步判定："
-                        + ("重大火灾隐患" if major else "不构成重大火灾隐患")
-                        + (f"（{basis}）" if basis else "")
+                        f"{line.label}：{line.value}" + (f"（{line.basis}）" if line.basis else "")
                     ),
                     st.cell,
                 )

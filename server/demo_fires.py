@@ -1,0 +1,299 @@
+"""Demo fires for the accountability process (失火即追责), seeded like the hazard demo cases.
+
+Each fire is registered by its division's fire rescue brigade and advanced only through
+:mod:`server.operations`, each task by an officer of the agency it belongs to. Dates are days
+before today; a deadline already past fires in the step that creates it, so the demo shows an
+overdue determination and a department that has not answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models import Case, Task, User
+from server.operations import FormInvalid, complete_task, start_case
+
+PROCESS = "fire_accountability"
+CREDIT_TASKS = (
+    "credit_development_reform",
+    "credit_housing",
+    "credit_finance",
+    "credit_market_regulation",
+)
+
+
+@dataclass(frozen=True)
+class Fire:
+    """A fire and what was done about it (steps: task, days ago, field overrides)."""
+
+    unit: str
+    address: str
+    district: str
+    site_type: str
+    alarm: int  # days ago
+    summary: str
+    cause: str
+    deaths: int = 0
+    injuries: int = 0
+    loss: int = 0
+    households: int = 0
+    impact: str = ""  # a major social impact, described
+    steps: tuple[tuple[str, int, Mapping[str, Any]], ...] = ()
+
+
+def _t(task: str, ago: int, **fields: Any) -> tuple[str, int, Mapping[str, Any]]:
+    return (task, ago, fields)
+
+
+FIRES: tuple[Fire, ...] = (
+    Fire(
+        "武陵区丹阳街道某小区5栋302室",
+        "常德市武陵区丹阳街道朗州路某小区5栋302室",
+        "wuling",
+        "residence",
+        21,
+        "厨房油锅起火，过火面积约8平方米，住户自行扑灭后报警，无人员伤亡。",
+        "厨房灶具使用不慎，油锅过热起火。",
+        loss=18_000,
+        households=1,
+        steps=(_t("simplified_determination", 19), _t("publish_warning", 16)),
+    ),
+    Fire(
+        "常德市鼎城区某纺织有限公司",
+        "常德市鼎城区玉霞街道工业大道8号",
+        "dingcheng",
+        "industrial_mining",
+        24,
+        "厂房二楼仓库起火，过火面积约600平方米，1名仓管员经抢救无效死亡。",
+        "二楼仓库电气线路短路引燃周围棉纱等可燃物。",
+        deaths=1,
+        injuries=2,
+        loss=3_600_000,
+        steps=(
+            _t("responsibility_investigation", 12),
+            _t("cause_investigation", 5),
+            _t("serve_determination", 3),
+        ),
+    ),
+    Fire(
+        "常德经开区某KTV",
+        "常德市经济技术开发区德山街道桃林路66号",
+        "jingkai",
+        "crowded_place",
+        36,
+        "KTV二楼包厢起火，疏散及时，3人轻微吸入烟气，无人员死亡。",
+        "",
+        loss=420_000,
+        steps=(_t("responsibility_investigation", 20),),
+    ),
+    Fire(
+        "桃源县某物流仓储有限公司",
+        "常德市桃源县漳江街道物流园3号库",
+        "taoyuan",
+        "production_business",
+        28,
+        "仓库起火并蔓延至相邻库房，3名员工死亡，过火面积约3000平方米。",
+        "叉车充电区违规私拉电线，线路过载发热引燃包装材料。",
+        deaths=3,
+        injuries=4,
+        loss=12_500_000,
+        households=0,
+        steps=(
+            _t("cause_investigation", 20, outcome="request_extension"),
+            _t("approve_extension", 18),
+            _t("responsibility_investigation", 8),
+        ),
+    ),
+    Fire(
+        "汉寿县某农贸市场",
+        "常德市汉寿县龙阳街道沧浪路18号",
+        "hanshou",
+        "crowded_place",
+        60,
+        "农贸市场东侧商铺起火，烧毁摊位12个，无人员伤亡。",
+        "商铺内电动自行车违规充电，电池热失控起火。",
+        loss=860_000,
+        households=12,
+        steps=(
+            _t("responsibility_investigation", 45),
+            _t("cause_investigation", 40),
+            _t("serve_determination", 38),  # the 15-day review window closed unused
+            _t("publish_warning", 17),
+            _t("credit_development_reform", 10),
+            _t("credit_housing", 9),
+            _t("credit_finance", 8),
+        ),
+    ),
+    Fire(
+        "澧县某小区地下车库",
+        "常德市澧县澧阳街道兰江路某小区地下车库",
+        "lixian",
+        "residence",
+        30,
+        "地下车库电动汽车起火，烧毁车辆6辆，浓烟进入楼道，引起市民广泛关注。",
+        "电动汽车动力电池故障起火。",
+        loss=1_500_000,
+        households=40,
+        impact="视频在网络广泛传播，多家媒体报道。",
+        steps=(
+            _t("simplified_determination", 14),
+            _t("publish_warning", 10),
+            _t("report_warning_to_province", 9),
+        ),
+    ),
+)
+
+
+class FireSeeder:
+    """Registers the :data:`FIRES` and completes their steps as the right officers."""
+
+    def __init__(self, today: date) -> None:
+        self.today = today
+        self.officers: dict[int, User] = {}
+        for user in db.session.scalars(select(User).order_by(User.id)):
+            if user.has_role("officer"):
+                self.officers.setdefault(user.agency_id, user)
+        self.serial = 0
+
+    def iso(self, ago: int) -> str:
+        """The date ``ago`` days before today."""
+        return (self.today - timedelta(days=ago)).isoformat()
+
+    def run(self, fire: Fire) -> Case:
+        """Register one fire and complete its steps."""
+        registrar = next(
+            u for u in self.officers.values() if u.agency.code == f"fire_brigade:{fire.district}"
+        )
+        try:
+            case = start_case(registrar, PROCESS, self.registration(fire))
+        except FormInvalid as exc:
+            raise RuntimeError(f"演示火灾“{fire.unit}”的登记表单有误：{exc.fields}") from exc
+        for task_name, ago, fields in fire.steps:
+            task = db.session.scalar(
+                select(Task).where(
+                    Task.case_id == case.id, Task.state == "ready", Task.name == task_name
+                )
+            )
+            if task is None:
+                raise RuntimeError(f"演示火灾“{fire.unit}”：{task_name} 不在待办中")
+            if fields.get("outcome") == "request_extension":
+                data = {
+                    "outcome": "request_extension",
+                    "requested_on": self.iso(ago),
+                    "extension_reason": "需对起火部位残留物和电气线路进行检验鉴定。",
+                }
+            else:
+                data = {**self.form(task_name, ago, fire), **fields}
+            try:
+                case = complete_task(self.officers[task.agency_id], task, data)
+            except FormInvalid as exc:
+                raise RuntimeError(
+                    f"演示火灾“{fire.unit}”的 {task_name} 有误：{exc.fields}"
+                ) from exc
+        return case
+
+    def registration(self, fire: Fire) -> dict[str, Any]:
+        """The brigade's registration of the fire."""
+        data: dict[str, Any] = {
+            "unit_name": fire.unit,
+            "address": fire.address,
+            "district": fire.district,
+            "alarm_on": self.iso(fire.alarm),
+            "alarm_time": f"{(fire.alarm * 7) % 24:02d}:{(fire.alarm * 13) % 60:02d}",
+            "site_type": fire.site_type,
+            "deaths": fire.deaths,
+            "serious_injuries": fire.injuries,
+            "direct_loss": fire.loss,
+            "households_affected": fire.households,
+            "major_social_impact": bool(fire.impact),
+            "summary": fire.summary,
+        }
+        if fire.impact:
+            data["impact_note"] = fire.impact
+        return data
+
+    def form(self, task: str, ago: int, fire: Fire) -> dict[str, Any]:
+        """Realistic form data for ``task`` done ``ago`` days ago."""
+        on = self.iso(ago)
+        year = on[:4]
+        self.serial += 1
+        n = self.serial
+        determination = {
+            "determined_on": on,
+            "document_no": f"常消火认字〔{year}〕第{n}号",
+            "cause": fire.cause or "起火原因正在调查。",
+        }
+        if task == "simplified_determination":
+            return {**determination, "served_on": on}
+        if task == "cause_investigation":
+            return {"outcome": "determined", **determination}
+        if task == "approve_extension":
+            return {"approved": True, "decided_on": on, "approver": "刘强（支队长）",
+                    "opinion": "情况复杂，同意延长30日。"}  # fmt: skip
+        if task == "serve_determination":
+            return {"served_on": on, "method": "direct", "recipients": fire.unit}
+        if task == "review_request":
+            return {
+                "received_on": on,
+                "applicant": "张某（相邻商户）",
+                "grounds": "对起火部位有异议。",
+            }
+        if task == "review_acceptance":
+            return {"decided_on": on, "accepted": True}
+        if task == "responsibility_investigation":
+            return {
+                "completed_on": on,
+                "parties": [
+                    {
+                        "name": fire.unit,
+                        "party_type": "unit",
+                        "responsibility": "principal",
+                        "facts": "未落实消防安全主体责任，隐患长期未整改。",
+                        "handling": "依法罚款，纳入消防安全失信名单",
+                    },
+                    {
+                        "name": "属地行业主管部门",
+                        "party_type": "department",
+                        "responsibility": "supervisory",
+                        "facts": "日常检查流于形式。",
+                        "handling": "约谈并责令整改",
+                    },
+                ],
+                "report": "单位主体责任不落实，行业部门监管不到位。",
+            }
+        if task == "publish_warning":
+            return {
+                "published_on": on,
+                "title": f"关于{fire.unit}火灾的警示通报",
+                "text": f"{fire.summary}\n经调查，{fire.cause}\n请各单位举一反三，开展自查自纠。",
+                "channels": ["government_site", "wechat"],
+            }
+        if task == "report_warning_to_province":
+            return {
+                "reported_on": on,
+                "report_no": f"常消安办〔{year}〕{n}号",
+                "recipient": "湖南省消防安全委员会办公室",
+                "contents": fire.summary,
+            }
+        if task in CREDIT_TASKS:
+            return {
+                "acknowledged_on": on,
+                "subjects": fire.unit,
+                "measures": ["credit_rating", "fiscal_subsidy"],
+                "measure_taken": "已记入企业信用档案，一年内暂停财政奖补资格。",
+            }
+        raise KeyError(task)
+
+
+def seed_fires(today: date) -> int:
+    """Create the demo fires; returns how many."""
+    seeder = FireSeeder(today)
+    for fire in FIRES:
+        seeder.run(fire)
+    return len(FIRES)
