@@ -19,8 +19,9 @@ from sqlalchemy import func, select
 from server import create_app
 from server.audit import verify_all
 from server.demo import CASES, LOGINS
+from server.demo_fires import FIRES
 from server.extensions import db
-from server.models import Agency, Case, Deadline, Event, Task, User
+from server.models import Agency, Case, Deadline, Event, PublicWarning, Task, User
 from server.operations import today_shanghai
 
 from .conftest import TEST_CONFIG, Databases
@@ -93,7 +94,7 @@ def _forms(case_id: int) -> list[tuple[str, dict[str, Any]]]:
 
 
 def test_the_output_lists_one_login_per_role(seeded: Seeded) -> None:
-    assert f"{len(CASES)} 个演示案件" in seeded.output
+    assert f"{len(CASES) + len(FIRES)} 个演示案件" in seeded.output
     for username, _ in LOGINS:
         assert username in seeded.output
     with seeded.app.app_context():
@@ -135,9 +136,23 @@ def test_cases_spread_over_districts_mostly_wuling_and_dingcheng(seeded: Seeded)
         assert by_district["wuling"] >= 8 and by_district["dingcheng"] >= 8
         assert len(by_district) >= 6
         registrars = {
-            c.discoverer_agency.kind for c in db.session.scalars(select(Case)).unique().all()
+            (c.process_id, c.discoverer_agency.kind)
+            for c in db.session.scalars(select(Case)).unique().all()
         }
-        assert registrars == {"street", "industry"}
+        assert registrars == {
+            ("major_hazard", "street"),
+            ("major_hazard", "industry"),
+            ("fire_accountability", "fire_brigade"),
+        }
+
+
+def test_demo_fires_cover_the_accountability_process(seeded: Seeded) -> None:
+    with seeded.app.app_context():
+        ready = set(db.session.scalars(select(Task.name).where(Task.state == "ready")))
+        assert {"review_request", "cause_investigation", "leadership_investigation",
+                "cause_determination_extended", "credit_market_regulation"} <= ready  # fmt: skip
+        scopes = set(db.session.scalars(select(PublicWarning.scope)))
+        assert scopes == {"county", "city", "province"}
 
 
 def test_dingcheng_brigade_has_overdue_work(seeded: Seeded) -> None:

@@ -138,6 +138,11 @@ ROUTES: dict[tuple[str, str], Route] = {
         "/notifications/{notification}/read", scope="foreign", body={}
     ),
     ("notifications.read_all", "POST"): R("/notifications/read-all", ok=303, body={}),
+    ("notifications.read_case", "POST"): R(
+        "/notifications/case/{case}/read", scope="case", ok=303, body={}
+    ),
+    # --- the warning board: public in its scope, never a case (no warning in this world)
+    ("warnings.index", "GET"): R("/warnings", "/warnings?scope=county&year=2026", lists="hidden"),
     # --- audit: exports are scoped by case_filter; another auditor's job is never found
     ("audit.create_export", "POST"): R(
         "/audit/exports",
@@ -178,6 +183,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("api.case_events", "GET"): R("/api/v1/cases/{case}/events", scope="case"),
     ("api.case_dossier", "GET"): R("/api/v1/cases/{case}/dossier.pdf", roles=DOSSIER, scope="case"),
     ("api.inbox", "GET"): R("/api/v1/inbox", "/api/v1/inbox?district=dingcheng", lists="tasks"),
+    ("api.warnings", "GET"): R("/api/v1/warnings", "/api/v1/warnings?scope=city"),
     ("api.deadlines", "GET"): R(
         "/api/v1/deadlines",
         "/api/v1/deadlines?district=dingcheng",
