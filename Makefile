@@ -22,9 +22,10 @@ lint: setup
 # The whole suite on SQLite, the browser journeys of tests/e2e included (Debian's chromium:
 # `apt-get install chromium`; skipped with a message without it, screenshots in
 # test-artifacts/e2e/); with DUBAN_TEST_POSTGRES (a server URL, e.g. from
-# `scripts/test-postgres start`) the integration suite runs on PostgreSQL as well.
+# `scripts/test-postgres start`) every test that touches the database (tests/integration)
+# runs again on PostgreSQL (the unit tests never open a database).
 test: lint
-	$(BIN)/python -m pytest
+	DUBAN_TEST_POSTGRES= $(BIN)/python -m pytest
 	@if [ -n "$$DUBAN_TEST_POSTGRES" ]; then \
 	  echo "== integration suite on PostgreSQL ($$DUBAN_TEST_POSTGRES) =="; \
 	  $(BIN)/python -m pytest tests/integration; \

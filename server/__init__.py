@@ -7,6 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` in URLs: at most the largest database integer (PostgreSQL's ``integer``
+    overflows above 2**31 - 1; a larger id in a URL is simply not found)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -16,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ``SQLALCHEMY_DATABASE_URI``, ``TESTING`` and the like).
     """
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = RowIdConverter
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from server.config import DEFAULT_SECRET, from_environment

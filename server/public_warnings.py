@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from server.audit import append_event
+from server.display import cn_date
 from server.extensions import db
 from server.models import Case, PublicWarning, Task
 
@@ -49,7 +50,7 @@ def record_warning(
         warning = db.session.scalar(select(PublicWarning).where(PublicWarning.case_id == case.id))
         if warning is not None:
             warning.province_report = (
-                f"{form['reported_on']} 报{form['recipient']}（{form['report_no']}）"
+                f"{cn_date(form['reported_on'])}报{form['recipient']}（{form['report_no']}）"
             )
 
 

@@ -44,7 +44,8 @@ def nav_items() -> list[NavItem]:
     if current_user.has_role("officer"):
         items.append(("待办任务", "inbox.index", ("inbox.", "tasks.")))
         new = request.endpoint == "cases.new"
-        for process_id in startable_processes(current_user):
+        startable = startable_processes(current_user)
+        for process_id in sorted(startable, key=list(display.START_LABELS).index):
             label = display.START_LABELS.get(process_id, "登记")
             current = new and request.args.get("process", process_id) == process_id
             starts.append(NavItem(label, url_for("cases.new", process=process_id), current))

@@ -558,3 +558,9 @@ def test_openapi_document_is_valid_and_complete(app: Flask, client: FlaskClient)
                 if "$ref" in p
             }
             assert set(re.findall(r"{(\w+)}", path)) <= declared, (path, method)
+
+
+def test_an_id_beyond_the_database_integer_is_not_found(api: Api) -> None:
+    # PostgreSQL's integer overflows above 2**31 - 1: such an id must be a 404, not a 500.
+    for path in ("/cases/2147483648", "/cases/2147483648/events", "/cases/99999999999999999999"):
+        assert_error(api.get(SUPERVISOR, path), 404, "not_found")
