@@ -18,13 +18,15 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Mapper, ORMExecuteState, Session
 
 from server.extensions import db
 from server.models import Event, User
 
 GENESIS = "0" * 64
+#: PostgreSQL advisory lock key serialising appends to the system chain (any fixed bigint).
+SYSTEM_CHAIN_LOCK = 0x6475_6261_6E00  # "duban"
 
 
 class AppendOnlyViolation(RuntimeError):
@@ -104,7 +106,15 @@ def append_event(
 
     :param case_id: the case, or None for the system chain (logins and the like).
     :param kind: e.g. ``case_opened``, ``task_completed``, ``deadline_missed``.
+
+    Two transactions must never both extend a chain from the same head. A case's chain is
+    guarded by the case's row version (every writer of a case bumps it) and the unique
+    (case_id, seq); the system chain, which no row guards, by a unique index on its seq and,
+    on PostgreSQL, by a transaction-level advisory lock taken before its head is read, so
+    concurrent logins queue instead of failing.
     """
+    if case_id is None and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SYSTEM_CHAIN_LOCK})
     last = db.session.execute(
         select(Event.seq, Event.hash)
         .where(Event.case_id.is_(None) if case_id is None else Event.case_id == case_id)

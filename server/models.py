@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -243,7 +244,17 @@ class Event(db.Model):  # type: ignore[name-defined]
 
     actor: Mapped[User | None] = relationship()
     agency: Mapped[Agency | None] = relationship()
-    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq"),
+        # NULLs are distinct in a unique constraint: the system chain needs its own index.
+        Index(
+            "ux_event_system_seq",
+            "seq",
+            unique=True,
+            sqlite_where=text("case_id IS NULL"),
+            postgresql_where=text("case_id IS NULL"),
+        ),
+    )
 
 
 class Attachment(db.Model):  # type: ignore[name-defined]

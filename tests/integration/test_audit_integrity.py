@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from flask import Flask
 from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import IntegrityError
 
-from server.audit import AppendOnlyViolation, verify_chain
+from server.audit import AppendOnlyViolation, append_event, verify_chain
 from server.extensions import db
 from server.models import Case, Event, Task, User
 from server.operations import claim_task, release_task, start_case, today_shanghai
@@ -181,3 +183,53 @@ def test_verify_detects_tampering_of_the_system_chain(app: Flask, runner, auth):
     result = verify(runner)
     assert result.exit_code == 1
     assert "系统\tFAILED" in result.output and "系统事件链：第" in result.output
+
+
+# --- the system chain never forks ------------------------------------------------------------
+
+
+def test_a_second_event_with_the_same_system_seq_is_refused(app: Flask):
+    with app.app_context():
+        append_event(None, "login", actor=user("admin"))
+        db.session.commit()
+        head = db.session.scalar(select(Event).where(Event.case_id.is_(None)).order_by(
+            Event.seq.desc()))  # fmt: skip
+        twin = Event(case_id=None, seq=head.seq, kind="login", at=head.at, data={},
+                     prev_hash=head.prev_hash, hash=head.hash)  # fmt: skip
+        db.session.add(twin)
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+
+
+def test_concurrent_logins_extend_the_system_chain_one_after_the_other(app: Flask):
+    """Eight threads append to the system chain at once: on PostgreSQL the advisory lock
+    queues them; on SQLite the database serialises writers or the unique index refuses a
+    fork. Either way every stored event has its own seq and the chain verifies."""
+    barrier = threading.Barrier(8)
+    failures: list[BaseException] = []
+
+    def login(n: int) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                append_event(None, "login", actor=user("admin"), data={"n": n})
+                db.session.commit()
+            except IntegrityError as exc:  # only SQLite can get here: a refused fork
+                db.session.rollback()
+                failures.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=login, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with app.app_context():
+        seqs = db.session.scalars(select(Event.seq).where(Event.case_id.is_(None))).all()
+        assert len(seqs) == len(set(seqs))
+        assert len(seqs) >= 8 - len(failures)
+        assert verify_chain(None).ok
+        if db.engine.dialect.name == "postgresql":
+            assert failures == []
