@@ -547,3 +547,25 @@ def test_lists_are_paged(app: Flask, client: FlaskClient, auth: Auth):
     assert "第 2 / 2 页，共 3 条" in text_of(inbox.text)
     assert 'href="/?page=1&amp;district=wuling"' in inbox.text
     assert client.get("/cases?page=999").status_code == 200  # clamped to the last page
+
+
+def test_every_state_changing_html_route_requires_the_csrf_token(
+    app: Flask, client: FlaskClient, auth: Auth
+):
+    """Generated from the URL map: any POST/PUT/PATCH/DELETE outside /api/v1 (bearer tokens
+    only, no cookies) answers 400 without a CSRF token, before the view runs."""
+    login(client, auth, "admin")
+    checked = []
+    for rule in app.url_map.iter_rules():
+        methods = (rule.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"}
+        if not methods or rule.endpoint.startswith("api."):
+            continue
+        url = rule.rule
+        for arg in rule.arguments:
+            url = re.sub(rf"<(?:[^:<>]+:)?{arg}>", "1", url)
+        for method in sorted(methods):
+            response = client.open(url, method=method, data={})
+            assert response.status_code == 400, (method, url, response.status_code)
+            assert "页面已过期" in text_of(response.text), (method, url)
+            checked.append((method, rule.rule))
+    assert len(checked) >= 13
