@@ -48,6 +48,8 @@ from server.scoping import case_filter
 
 #: Roles that print dossiers from the case page and the API (administrators may use the CLI).
 DOSSIER_ROLES = ("auditor", "supervisor")
+#: The dossier's title by process.
+TITLES = {"major_hazard": "火灾隐患督办案卷", "fire_accountability": "火灾事故调查处理案卷"}
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ def gather(case: Case, user: User, check: ChainCheck, now: datetime) -> DossierD
         address=case.address,
         district=district_name(case.district),
         process_name=process_name,
+        title=TITLES.get(case.process_id, "督办案卷"),
         process_version=case.process_version,
         status=CASE_STATUS_LABELS.get(case.status, case.status),
         stage=case.stage,

@@ -127,6 +127,8 @@ class DossierData:
     printed_at: datetime
     check: ChainCheck
     needs_attention: str | None = None
+    title: str = "火灾隐患督办案卷"
+    """What the dossier is called: by process (see :data:`server.dossier.TITLES`)."""
     verdict: dict[str, Any] | None = None
     stages: list[StageRow] = field(default_factory=list)
     open_tasks: list[OpenTaskRow] = field(default_factory=list)
@@ -361,7 +363,7 @@ class DossierDoc(BaseDocTemplate):
             rightMargin=SIDE,
             topMargin=TOP,
             bottomMargin=BOTTOM,
-            title=f"火灾隐患督办案卷 {data.number} {data.unit_name}",
+            title=f"{data.title} {data.number} {data.unit_name}",
             author=data.printed_by,
             subject=f"常德市消防安全隐患督办系统 案卷 {data.number}",
             creator="督办 Duban",
@@ -396,7 +398,7 @@ class DossierDoc(BaseDocTemplate):
         canvas.setFont(self.font.name, 9)
         canvas.setFillColor(MUTED)
         number = data.number + (f"（{data.case_no}）" if data.case_no else "")
-        canvas.drawString(left, height - 34, f"火灾隐患督办案卷  {number}")
+        canvas.drawString(left, height - 34, f"{data.title}  {number}")
         unit = data.unit_name if len(data.unit_name) <= 24 else data.unit_name[:23] + "…"
         if not data.check.ok:
             canvas.setFillColor(RED)
@@ -506,7 +508,7 @@ def cover(data: DossierData, font: DossierFont, st: Styles, width: float) -> lis
     """The cover: what the case is, who printed it when, and whether its record is intact."""
     story: list[Flowable] = [
         Spacer(1, 18),
-        Heading("火灾隐患督办案卷", st.title, "cover"),
+        Heading(data.title, st.title, "cover"),
         Paragraph("常德市消防安全隐患督办系统", st.subtitle),
     ]
     if not data.check.ok:

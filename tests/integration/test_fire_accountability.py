@@ -9,7 +9,10 @@ escalation of a department that never answers.
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta
+
+from pypdf import PdfReader
 
 from tests.support import fire_accountability
 from tests.support.api import Api, assert_error, today
@@ -153,3 +156,19 @@ def test_a_department_that_never_answers_escalates_once(api: Api, app, runner, t
     assert escalations[0]["data"]["targets"] == ["industry:city:shijian", "safety_office:city"]
     missed = [d for d in case["deadlines"] if d["state"] == "missed"]
     assert [d["timer"] for d in missed] == ["credit_market_regulation_deadline"]
+
+
+def test_the_dossier_of_a_fire_names_the_process_and_its_decisions(api: Api) -> None:
+    case = api.register_fire(BRIGADE, deaths=3, site_type="production_business")
+    response = api.get("city.auditor", f"/cases/{case['id']}/dossier.pdf")
+    assert response.status_code == 200
+    reader = PdfReader(io.BytesIO(response.data))
+    assert (reader.metadata or {}).get("/Title", "").startswith("火灾事故调查处理案卷")
+    text = "".join(page.extract_text() for page in reader.pages[:3])
+    for words in (
+        "火灾事故调查处理案卷",
+        "火灾等级：较大火灾",
+        "调查层级：市级",
+        "预警范围：上报省级",
+    ):
+        assert words in text.replace(" ", ""), words
