@@ -22,13 +22,13 @@ lint: setup
 # The whole suite on SQLite, the browser journeys of tests/e2e included (Debian's chromium:
 # `apt-get install chromium`; skipped with a message without it, screenshots in
 # test-artifacts/e2e/); with DUBAN_TEST_POSTGRES (a server URL, e.g. from
-# `scripts/test-postgres start`) every test that touches the database (tests/integration)
-# runs again on PostgreSQL (the unit tests never open a database).
+# `scripts/test-postgres start`) every test that touches a database (tests/integration and
+# the browser journeys of tests/e2e) runs again on PostgreSQL (tests/unit never opens one).
 test: lint
 	DUBAN_TEST_POSTGRES= $(BIN)/python -m pytest
 	@if [ -n "$$DUBAN_TEST_POSTGRES" ]; then \
-	  echo "== integration suite on PostgreSQL ($$DUBAN_TEST_POSTGRES) =="; \
-	  $(BIN)/python -m pytest tests/integration; \
+	  echo "== database tests on PostgreSQL ($$DUBAN_TEST_POSTGRES) =="; \
+	  $(BIN)/python -m pytest tests/integration tests/e2e; \
 	fi
 
 # PDF dossiers embed a CJK TrueType font: Debian's fonts-wqy-microhei (or DOSSIER_FONT=path).

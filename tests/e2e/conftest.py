@@ -97,6 +97,35 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
     raise RuntimeError(f"the server did not answer within 60 s:\n{log.read_text()}")
 
 
+def _database(work: Path) -> str:
+    """The server's database: a SQLite file, or with ``DUBAN_TEST_POSTGRES`` (a server URL) a
+    fresh PostgreSQL database, so that the journeys run on both like the rest of the suite."""
+    server = os.environ.get("DUBAN_TEST_POSTGRES", "")
+    if not server:
+        return f"sqlite:///{work / 'duban.sqlite3'}"
+    from sqlalchemy import create_engine, text
+
+    name = f"duban_e2e_{os.getpid()}"
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return server.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop(database: str) -> None:
+    server = os.environ.get("DUBAN_TEST_POSTGRES", "")
+    if not server or not database.startswith("postgresql"):
+        return
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {database.rsplit('/', 1)[1]}"))
+    engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A migrated, demo-seeded server on a free port, stopped at the end of the session."""
@@ -104,9 +133,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = ARTIFACTS / "server.log"
     log.write_text("")
+    database = _database(work)
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{work / 'duban.sqlite3'}",
+        "DATABASE_URL": database,
         "UPLOAD_DIR": str(work / "attachments"),
         "EXPORT_DIR": str(work / "exports"),
         "DEMO_PASSWORD": PASSWORD,
@@ -137,6 +167,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        _drop(database)
 
 
 @pytest.fixture(scope="session")
