@@ -290,6 +290,15 @@ def test_journey_2_supervisor_follows_up_overdue_referral(officer_factory) -> No
     expect(page.locator(".lead")).to_contain_text(f"您有 {left} 条未读消息" if left else "没有未读")
     supervisor.shot("notifications")
 
+    # The warning board: the demo fires' warnings public in 鼎城区 — the city-wide ones and the
+    # province report, not 武陵区's county-wide one.
+    nav.get_by_role("link", name="预警公告").click()
+    expect(page.locator("h1")).to_have_text("预警公告")
+    expect(page.locator(".warning-item")).to_have_count(2)
+    expect(page.locator(".warning-item").first).to_contain_text("已上报省级")
+    expect(page.get_by_text("武陵区丹阳街道")).to_have_count(0)
+    supervisor.shot("warnings", readme="warnings")
+
 
 # --------------------------------------------------------------------------------- journey 3
 
