@@ -129,10 +129,11 @@ def write(engine: Engine, rows: Rows) -> dict[str, list[str]]:
             columns = [c for c in table_rows[0] if c in table.c]
             connection.execute(insert(table), [{c: row[c] for c in columns} for row in table_rows])
             written[name] = columns
-            if engine.dialect.name == "postgresql" and "id" in table.c:
+            ids = [row["id"] for row in table_rows if isinstance(row.get("id"), int)]
+            if engine.dialect.name == "postgresql" and ids:
                 connection.execute(
                     text("SELECT setval(pg_get_serial_sequence(:table, 'id'), :last)"),
-                    {"table": f'"{name}"', "last": max(row["id"] for row in table_rows)},
+                    {"table": f'"{name}"', "last": max(ids)},
                 )
     return written
 
