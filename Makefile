@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup lint test run bench clean fonts screenshots
+.PHONY: setup lint test run serve bench clean fonts screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,15 @@ run: setup fonts
 	SCHEDULER_ENABLED=0 $(BIN)/flask --app server init-db
 	SCHEDULER_ENABLED=0 $(BIN)/flask --app server seed-demo --if-empty
 	SCHEDULER_ENABLED=1 $(BIN)/flask --app server run --host 127.0.0.1 --port 5000 --no-reload
+
+# Production: migrate the database, then serve with gunicorn (gunicorn.conf.py): DUBAN_WORKERS
+# worker processes (default 4) on DUBAN_BIND (default 127.0.0.1:8000), the timer sweep on
+# (SCHEDULER_ENABLED=0 turns it off on this server). DUBAN_ENV defaults to production here, so
+# the app refuses the default SECRET_KEY and SQLite (unless DUBAN_ALLOW_SQLITE=1); no demo data.
+serve: setup fonts
+	DUBAN_ENV=$${DUBAN_ENV:-production} SCHEDULER_ENABLED=0 $(BIN)/flask --app server init-db
+	DUBAN_ENV=$${DUBAN_ENV:-production} SCHEDULER_ENABLED=$${SCHEDULER_ENABLED:-1} \
+	  exec $(BIN)/gunicorn --config gunicorn.conf.py
 
 # Regenerate docs/screenshots/ from the browser journeys (needs chromium and poppler-utils).
 screenshots: setup

@@ -29,13 +29,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = RowIdConverter
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from server.config import DEFAULT_SECRET, from_environment
+    from server.config import from_environment, production_problems
 
     app.config.from_mapping(from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)
-    if app.config["DUBAN_ENV"] == "production" and app.config["SECRET_KEY"] == DEFAULT_SECRET:
-        raise RuntimeError("SECRET_KEY must be set in production (DUBAN_ENV=production)")
+    problems = production_problems(app.config)
+    if problems:
+        raise RuntimeError("; ".join(problems))
     if (
         app.config["DUBAN_ENV"] == "production"
         or app.config.get("DUBAN_HTTPS")

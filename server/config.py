@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     exports of dossiers), ``EXPORT_SYNC=1`` (build exports within the request),
     ``LOGIN_MAX_FAILURES`` and ``LOGIN_LOCK_MINUTES`` (login throttling, default 5 and 15),
     ``DUBAN_HTTPS=1`` or ``PREFERRED_URL_SCHEME=https`` (served over HTTPS: cookies are sent
-    with ``Secure``; production implies it).
+    with ``Secure``; production implies it), ``DUBAN_ALLOW_SQLITE=1`` (production on SQLite:
+    one server only, see :func:`production_problems`).
     """
     instance = Path(instance_path)
     default_db = f"sqlite:///{instance / 'duban.sqlite3'}"
@@ -46,4 +48,26 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "PAGE_SIZE": 20,
         "SCHEDULER_ENABLED": os.environ.get("SCHEDULER_ENABLED", "0") == "1",
+        "DUBAN_ALLOW_SQLITE": os.environ.get("DUBAN_ALLOW_SQLITE", "0") == "1",
     }
+
+
+def production_problems(config: Mapping[str, Any]) -> list[str]:
+    """What forbids serving ``config`` in production (``DUBAN_ENV=production``); empty if fine.
+
+    Production needs its own ``SECRET_KEY`` (the default one is public, in this file) and a
+    database server: SQLite serialises every writer and cannot be shared by several servers,
+    so it is refused unless ``DUBAN_ALLOW_SQLITE=1`` says that one small server is meant.
+    """
+    if config.get("DUBAN_ENV") != "production":
+        return []
+    problems = []
+    if config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET):
+        problems.append("SECRET_KEY must be set in production (DUBAN_ENV=production)")
+    url = str(config.get("SQLALCHEMY_DATABASE_URI", ""))
+    if url.startswith("sqlite") and not config.get("DUBAN_ALLOW_SQLITE"):
+        problems.append(
+            "DATABASE_URL must name a PostgreSQL database in production "
+            "(postgresql+psycopg://…); DUBAN_ALLOW_SQLITE=1 allows SQLite for a single server"
+        )
+    return problems

@@ -1,4 +1,10 @@
-"""The timer sweep on an APScheduler interval (``SWEEP_SECONDS``; 0 or TESTING: off)."""
+"""The timer sweep on an APScheduler interval (``SWEEP_SECONDS``; 0 or TESTING: off).
+
+Every app process with ``SCHEDULER_ENABLED=1`` — each gunicorn worker of each server — runs
+this timer; at each tick :func:`server.sweep.scheduled_sweep` sweeps only if no other process
+is sweeping (one database lock for all of them), so the sweeps take turns instead of racing
+over the same due cases, and a worker or server that stops leaves the others sweeping.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +24,11 @@ def init_app(app: Flask) -> None:
     scheduler = BackgroundScheduler(timezone="Asia/Shanghai")
 
     def job() -> None:
-        from server.sweep import sweep
+        from server.sweep import scheduled_sweep
 
         with app.app_context():
-            summary = sweep()
-            if summary["cases"]:
+            summary = scheduled_sweep()
+            if summary and summary["cases"]:
                 log.info("sweep: %s", summary)
 
     scheduler.add_job(job, "interval", seconds=seconds, id="duban-sweep", max_instances=1,

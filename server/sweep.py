@@ -6,17 +6,26 @@ is worked on — ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, a lease (`
 ``sweep_owner``) on SQLite — and the case's row version makes a second writer fail rather than
 fire a timer twice. A case that fails is logged, recorded on the case and retried after a delay;
 it never stops the sweep of the others.
+
+The scheduler of every app process (every gunicorn worker of every server) ticks, but only the
+holder of :func:`sweeper_lock` sweeps at a time: a PostgreSQL advisory lock, a file lock beside
+a SQLite database. The lock saves work, correctness does not depend on it: two sweeps that do
+run at once (``flask --app server sweep`` by hand, a lock-less database) still fire each timer
+once, through the claims above.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import socket
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, text, update
 
 from server.extensions import db
 from server.models import Case
@@ -31,6 +40,8 @@ RETRY_DELAYS = (
     timedelta(hours=2),
 )
 BATCH = 200
+# pg_try_advisory_lock's key for "one sweeper at a time" (any constant unique in the database).
+SWEEPER_LOCK_KEY = 0x44554241  # "DUBA"
 
 
 def sweeper_id() -> str:
@@ -142,3 +153,58 @@ def sweep(now: datetime | None = None, owner: str | None = None) -> dict[str, in
             _record_failure(case_id, repr(exc), now)
             failed += 1
     return {"cases": cases, "fired": fired, "failed": failed, "skipped": skipped}
+
+
+@contextmanager
+def sweeper_lock() -> Iterator[bool]:
+    """Hold the one-sweeper-at-a-time lock for the block if it is free; yields whether it is.
+
+    Never waits: a scheduler tick that finds the lock taken simply skips (another process is
+    sweeping). PostgreSQL: a session advisory lock on a connection of its own, so the sweep's
+    per-case commits keep it; it goes with the connection if the process dies. SQLite: ``flock``
+    on ``<database>.sweep-lock`` (one machine: SQLite is not shared between servers). An
+    in-memory database has a single process: always held.
+    """
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        connection = engine.connect()
+        held = False
+        try:
+            held = bool(connection.scalar(text("SELECT pg_try_advisory_lock(:key)"),
+                                          {"key": SWEEPER_LOCK_KEY}))  # fmt: skip
+            connection.commit()  # a session lock: no transaction is kept open meanwhile
+            yield held
+        finally:
+            try:
+                if held:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"),
+                                       {"key": SWEEPER_LOCK_KEY})  # fmt: skip
+                    connection.commit()
+            except Exception:
+                connection.invalidate()  # closing the session releases the lock
+                raise
+            finally:
+                connection.close()
+        return
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield True
+        return
+    with open(f"{database}.sweep-lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def scheduled_sweep(now: datetime | None = None) -> dict[str, int] | None:
+    """One scheduler tick: sweep if no other process is sweeping; None when one is."""
+    with sweeper_lock() as held:
+        if not held:
+            return None
+        return sweep(now)

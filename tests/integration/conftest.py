@@ -91,6 +91,14 @@ class Databases:
         shutil.copy(self.template.removeprefix("sqlite:///"), path)
         return f"sqlite:///{path}"
 
+    def empty(self) -> str:
+        """The URL of a new database without any table (for the migration tests)."""
+        name = f"{self.prefix}_{uuid.uuid4().hex[:12]}"
+        if self.server:
+            self._execute(f"CREATE DATABASE {name}")
+            return self._url(name)
+        return f"sqlite:///{self.workdir / f'{name}.sqlite3'}"
+
     def drop(self, url: str) -> None:
         """Remove a database made by :meth:`new`."""
         if self.server:

@@ -240,6 +240,7 @@ def test_seeding_refuses_production(seeded: Seeded) -> None:
             **TEST_CONFIG,
             "SQLALCHEMY_DATABASE_URI": seeded.uri,
             "DUBAN_ENV": "production",
+            "DUBAN_ALLOW_SQLITE": True,
             "SECRET_KEY": "x" * 32,
         }
     )

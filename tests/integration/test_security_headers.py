@@ -49,7 +49,11 @@ def test_session_cookie_is_httponly_and_samesite_lax_over_http(client, auth):
 
 @pytest.mark.parametrize(
     "setting",
-    [{"DUBAN_HTTPS": True}, {"PREFERRED_URL_SCHEME": "https"}, {"DUBAN_ENV": "production"}],
+    [
+        {"DUBAN_HTTPS": True},
+        {"PREFERRED_URL_SCHEME": "https"},
+        {"DUBAN_ENV": "production", "DUBAN_ALLOW_SQLITE": True},
+    ],
 )
 def test_cookies_are_secure_when_served_over_https(app, setting):
     from server import create_app
