@@ -111,6 +111,27 @@ def _transaction() -> Iterator[None]:
         raise
 
 
+def _lock_case(case_id: int) -> Case:
+    """The case, read again and locked until the commit (PostgreSQL: ``FOR UPDATE``).
+
+    Completions of different tasks of one case then queue instead of failing on the row
+    version: the second loads the workflow as the first left it. Its tasks are read again too,
+    so a task completed meanwhile is seen as such. SQLite runs one writer at a time; there
+    the row version alone catches an overlap.
+    """
+    query = select(Case).where(Case.id == case_id).execution_options(populate_existing=True)
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Case)
+    case = db.session.scalar(query)
+    if case is None:
+        raise Conflict("案件已不存在")
+    # Refreshes the task rows already in the session (the one being completed among them).
+    db.session.scalars(
+        select(Task).where(Task.case_id == case_id).execution_options(populate_existing=True)
+    ).all()
+    return case
+
+
 def load_instance(case: Case) -> Instance:
     """Load a case's workflow; a state that cannot be read marks the case for attention.
 
@@ -478,7 +499,9 @@ def complete_task(user: User, task: Task, data: Any) -> Case:
     if errors:
         raise FormInvalid("表单有误，请按提示修改", errors)
     with _transaction():
-        case = task.case
+        case = _lock_case(task.case_id)
+        if task.state != "ready":  # completed by a request that held the lock before us
+            raise Conflict("该任务已办结")
         instance = load_instance(case)
         now = datetime.now(UTC)
         try:
