@@ -6,8 +6,8 @@ each with its own test client and thread, submit those tasks together (a barrier
 them at once) — several clients on each task, as a double click or two colleagues would — and
 submit again, round after round, until none is open. Every answer is 200, 409 or 422, never a
 500; each task is completed exactly once, all of them in the first round (different tasks queue
-on the case's row lock); the duplicates are refused; and the case ends exactly as a fresh case driven
-serially through the accepted completions, in their commit order, does. The audit chains
+on the case's row lock); the duplicates are refused; and the case ends exactly as a fresh case
+driven serially through the accepted completions, in their commit order, does. The audit chains
 verify.
 """
 
