@@ -59,10 +59,10 @@ run: setup fonts
 screenshots: setup
 	DUBAN_README_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/e2e -k journey
 
-# The benchmarks of bench/ (figures printed; bench/RESULTS.md records them). Small by default, a
-# few minutes; the full size: make bench BENCH_CASES=100000 BENCH_SWEEP=100000 BENCH_REQUESTS=200
+# The benchmarks of bench/ (figures printed; bench/RESULTS.md records them). Small by default,
+# a minute or two; the full size: make bench BENCH_CASES=100000 BENCH_SWEEP=100000 BENCH_REQUESTS=200
 # On PostgreSQL: BENCH_DATABASE_URL=postgresql+psycopg://USER@HOST:PORT/DB — that database is
-# emptied and seeded; the sweep makes DB_sweep_1000 and DB_sweep_N beside it on the server.
+# emptied (created if missing) and seeded; the sweep makes DB_sweep_1000 and DB_sweep_N beside it on the server.
 BENCH_CASES ?= 5000
 BENCH_SWEEP ?= 10000
 BENCH_REQUESTS ?= 50

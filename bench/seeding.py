@@ -31,6 +31,7 @@ import zstandard
 from flask import Flask
 from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -95,17 +96,21 @@ def default_url(name: str = "bench") -> str:
 
 
 def reset_database(url: str) -> None:
-    """Empty a database: remove the SQLite file, or drop and recreate PostgreSQL's schema."""
+    """Empty a database: remove the SQLite file, or recreate PostgreSQL's schema (or database)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         for suffix in ("", "-wal", "-shm"):
             Path(f"{parsed.database}{suffix}").unlink(missing_ok=True)
         return
     engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    except OperationalError:  # no such database yet
+        scratch_url(url, str(parsed.database))
+    finally:
+        engine.dispose()
 
 
 def scratch_url(url: str | None, name: str) -> str:
