@@ -47,6 +47,7 @@ PASSWORD = "bench-password"
 HEX = re.compile(r"[0-9a-f]{32}")
 BRIGADE_SHARE = 40  # one case in 40 waits at the 武陵区 brigade: 2,500 of 100,000
 BATCH = 2000  # cases per bulk insert and commit
+START_LOAD = os.getloadavg()  # the machine is shared: print the load before and after
 
 # Supervision notes of realistic length for the padding events (督办 follow-ups).
 NOTES = [
@@ -71,7 +72,8 @@ def machine() -> str:
         ram = f", {int(mem.group(1)) / 1024 / 1024:.0f} GB RAM" if mem else ""
     except OSError:
         pass
-    load = ", load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    load = ", load average {:.2f} {:.2f} {:.2f} at the start, ".format(*START_LOAD)
+    load += "{:.2f} {:.2f} {:.2f} now".format(*os.getloadavg())
     return (
         f"{cpu}, {os.cpu_count()} cores{ram}, {platform.python_implementation()} "
         f"{platform.python_version()}{load}"
