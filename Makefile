@@ -68,8 +68,21 @@ serve: setup fonts
 screenshots: setup
 	DUBAN_README_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/e2e -k journey
 
+# The benchmarks of bench/ (figures printed; bench/RESULTS.md records them). Small by default,
+# a minute or two; the full size: make bench BENCH_CASES=100000 BENCH_SWEEP=100000 BENCH_REQUESTS=200
+# On PostgreSQL: BENCH_DATABASE_URL=postgresql+psycopg://USER@HOST:PORT/DB — that database is
+# emptied (created if missing) and seeded; the sweep makes DB_sweep_1000 and DB_sweep_N beside it on the server.
+BENCH_CASES ?= 5000
+BENCH_SWEEP ?= 10000
+BENCH_REQUESTS ?= 50
+BENCH_DATABASE_URL ?= sqlite:///$(CURDIR)/instance/bench/bench.sqlite3
 bench: setup
+	mkdir -p instance/bench
 	$(BIN)/python bench/engine_step.py
+	$(BIN)/python bench/inbox.py --reset --cases $(BENCH_CASES) --database-url '$(BENCH_DATABASE_URL)'
+	$(BIN)/python bench/load.py --cases $(BENCH_CASES) --requests $(BENCH_REQUESTS) \
+	  --database-url '$(BENCH_DATABASE_URL)'
+	$(BIN)/python bench/sweep.py --large $(BENCH_SWEEP) --database-url '$(BENCH_DATABASE_URL)'
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -5,32 +5,41 @@ timers, not the waiting cases. For each size the database holds that many cases 
 future deadline; each round adds 10 cases whose referral deadline has passed and times one
 ``sweep()`` (which fires exactly those 10). Prints the median per size and the ratio.
 
+Each size gets a fresh database: SQLite files in a temporary folder, or with
+``--database-url postgresql+psycopg://…/NAME`` the databases ``NAME_sweep_1000`` and
+``NAME_sweep_100000`` on that server (dropped and recreated).
+
     .venv/bin/python bench/sweep.py [--small 1000] [--large 100000] [--rounds 5]
+        [--database-url postgresql+psycopg://…]
 """
 
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import time_machine
-from sqlalchemy import func, insert, select
+from sqlalchemy.engine import make_url
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from inbox import PASSWORD, Cloner, checkpoint, progress, user
+from seeding import (
+    Cloner,
+    add_clones,
+    checkpoint,
+    default_url,
+    ensure_directory,
+    header,
+    make_app,
+    scratch_url,
+    user,
+)
 
-from server import create_app
-from server.directory import ensure_agencies, ensure_demo_users
 from server.extensions import db
-from server.models import Case, Deadline, Event, Task
 from server.operations import start_case, today_shanghai
 from server.sweep import sweep
 from tests.support.major_hazard import sample
@@ -58,42 +67,18 @@ def due_template() -> Cloner:
     return cloner
 
 
-def add_clones(cloner: Cloner, count: int, show: bool = False) -> None:
-    """Bulk-insert ``count`` clones of a template case."""
-    next_id = (db.session.scalar(select(func.max(Case.id))) or 0) + 1
-    started = time.perf_counter()
-    batch: tuple[list, list, list, list] = ([], [], [], [])
-    for n in range(count):
-        for rows, new in zip(batch, cloner.rows(next_id + n), strict=True):
-            rows.extend(new if isinstance(new, list) else [new])
-        if len(batch[0]) == 2000 or n == count - 1:
-            for model, rows in zip((Case, Task, Deadline, Event), batch, strict=True):
-                if rows:
-                    db.session.execute(insert(model), rows)
-            db.session.commit()
-            batch = ([], [], [], [])
-            if show:
-                progress(n + 1, count, started)
-
-
-def measure(waiting: int, rounds: int, workdir: Path) -> tuple[float, int]:
+def measure(waiting: int, rounds: int, url: str) -> tuple[float, int]:
     """Median sweep time (ms) with ``waiting`` waiting cases, and the timers fired per sweep."""
-    url = f"sqlite:///{workdir / f'sweep-{waiting}.sqlite3'}"
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-         "SWEEP_SECONDS": 0}
-    )  # fmt: skip
-    assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+    app = make_app(url)
     timings, fired = [], 0
     with app.app_context():
-        ensure_agencies()
-        ensure_demo_users(PASSWORD)
+        ensure_directory()
         waiting_case, due_case = waiting_template(), due_template()
-        sys.stderr.write(f"seeding {waiting:,} waiting cases\n")
-        add_clones(waiting_case, waiting - 1, show=True)
+        sys.stderr.write(f"seeding {waiting:,} waiting cases into {make_url(url).database}\n")
+        add_clones(lambda n: waiting_case, waiting - 1, show=True)
         checkpoint()
         for _ in range(rounds):
-            add_clones(due_case, DUE_PER_ROUND)
+            add_clones(lambda n: due_case, DUE_PER_ROUND)
             started = time.perf_counter()
             result = sweep()
             timings.append((time.perf_counter() - started) * 1000)
@@ -108,12 +93,14 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=1_000)
     parser.add_argument("--large", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="duban-sweep-"))
-    small, fired_small = measure(args.small, args.rounds, workdir)
-    large, fired_large = measure(args.large, args.rounds, workdir)
-    machine = f"{platform.machine()} {platform.python_implementation()} {platform.python_version()}"
-    print(f"machine: {machine}, {datetime.now(UTC):%Y-%m-%d}, database sqlite")
+    base = args.database_url or default_url("sweep")
+    parsed = make_url(base)
+    name = "sweep" if parsed.get_backend_name() == "sqlite" else f"{parsed.database}_sweep"
+    small, fired_small = measure(args.small, args.rounds, scratch_url(base, f"{name}_{args.small}"))
+    large, fired_large = measure(args.large, args.rounds, scratch_url(base, f"{name}_{args.large}"))
+    print(header(base))
     print(f"sweep, {fired_small} due among {args.small:>7,} waiting: median {small:7.1f} ms")
     print(f"sweep, {fired_large} due among {args.large:>7,} waiting: median {large:7.1f} ms")
     print(f"ratio: {large / small:.2f} (goal ≤ 1.5)")
