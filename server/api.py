@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, selectinload
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, default_exceptions
 
 from server import operations
@@ -658,12 +658,15 @@ def inbox() -> Any:
     user = caller()
     args = query_args(process=_process, district=_district, stage=_task_name, overdue=_boolean)
     now = datetime.now(UTC)
+    # The case is loaded per page (selectinload), joined only to filter: the count and the
+    # page then read the task index alone.
     query = (
         select(Task)
-        .join(Task.case)
-        .options(contains_eager(Task.case))
+        .options(selectinload(Task.case))
         .where(task_filter(user), Task.state == "ready")
     )
+    if args["process"] or args["district"]:
+        query = query.join(Task.case)
     if args["process"]:
         query = query.where(Case.process_id == args["process"])
     if args["district"]:

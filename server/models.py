@@ -202,7 +202,10 @@ class Task(db.Model):  # type: ignore[name-defined]
     case: Mapped[Case] = relationship(lazy="joined")
     agency: Mapped[Agency] = relationship(lazy="joined")
     claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])
-    __table_args__ = (Index("ix_task_inbox", "agency_id", "state", "due_at"),)
+    # The inbox: an agency's ready tasks in due order, read from the index without sorting.
+    __table_args__ = (
+        Index("ix_task_inbox_order", "agency_id", "state", "due_at", "created_at", "id"),
+    )
 
 
 class Deadline(db.Model):  # type: ignore[name-defined]

@@ -53,7 +53,7 @@ def index() -> Any:
         query = query.where(Task.name == args["stage"])
     if args.get("overdue"):
         query = query.where(Task.due_at < now)
-    query = query.order_by(Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
+    query = query.order_by(Task.due_at.asc().nulls_last(), Task.created_at, Task.id)
     page = paginate(query, page_number())
     return render_template(
         "inbox/index.html",
