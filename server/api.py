@@ -31,7 +31,14 @@ from server.engine import get_engine
 from server.extensions import csrf, db
 from server.models import Agency, Case, Deadline, Event, PublicWarning, Task, User
 from server.public_warnings import SCOPE_LABELS, board_query
-from server.scoping import case_filter, task_filter, visible_case, warning_filter, workable_task
+from server.scoping import (
+    case_filter,
+    task_filter,
+    visible_case,
+    visible_case_ids,
+    warning_filter,
+    workable_task,
+)
 from workflows.calendar import SHANGHAI, CalendarError, parse_year_entry
 from workflows.forms import all_task_ids, resolve_form
 from workflows.jurisdiction import DIVISIONS_BY_CODE, division_name
@@ -780,10 +787,7 @@ def warnings() -> Any:
     query = board_query(args["scope"], args["year"]).where(warning_filter(user))
 
     def rows(found: list[PublicWarning]) -> list[dict[str, Any]]:
-        ids = [w.case_id for w in found]
-        visible = set(
-            db.session.scalars(select(Case.id).where(Case.id.in_(ids), case_filter(user)))
-        )
+        visible = visible_case_ids(user, (w.case_id for w in found))
         return [
             {
                 "id": w.id,

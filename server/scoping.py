@@ -10,6 +10,8 @@ A case or task outside this scope answers 404, never 403, so its existence does 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import abort
 from sqlalchemy import ColumnElement, false, or_, select, true
 
@@ -30,6 +32,15 @@ def case_filter(user: User) -> ColumnElement[bool]:
         clauses.append(Case.discoverer_agency_id == user.agency_id)
         clauses.append(Case.id.in_(select(Task.case_id).where(Task.agency_id == user.agency_id)))
     return or_(*clauses) if clauses else false()
+
+
+def visible_case_ids(user: User, case_ids: Iterable[int]) -> set[int]:
+    """Those of ``case_ids`` that ``user`` may see (for links on lists that show more than
+    cases, such as the warning board)."""
+    ids = list(case_ids)
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(Case.id).where(Case.id.in_(ids), case_filter(user))))
 
 
 def task_filter(user: User) -> ColumnElement[bool]:

@@ -10,12 +10,9 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from server.extensions import db
-from server.models import Case
 from server.public_warnings import SCOPE_LABELS, board_query
-from server.scoping import case_filter, warning_filter
+from server.scoping import visible_case_ids, warning_filter
 from server.views.common import filter_args, page_number, paginate
 
 bp = Blueprint("warnings", __name__, url_prefix="/warnings")
@@ -33,10 +30,7 @@ def index() -> Any:
     scope = request.args.get("scope") if request.args.get("scope") in SCOPE_LABELS else None
     query = board_query(scope, _year(request.args.get("year"))).where(warning_filter(current_user))
     page = paginate(query, page_number())
-    case_ids = [w.case_id for w in page.items]
-    visible = set(
-        db.session.scalars(select(Case.id).where(Case.id.in_(case_ids), case_filter(current_user)))
-    )
+    visible = visible_case_ids(current_user, (w.case_id for w in page.items))
     return render_template(
         "warnings/index.html",
         page=page,
