@@ -194,14 +194,12 @@ def resolve_lane(lane: str, district: str, data: Data) -> str:
 
 
 def may_start(lane: str, agency: str, district: str, data: Data) -> bool:
-    """Whether ``agency`` may open a case whose first task is in ``lane``.
+    """Whether ``agency`` may open a case whose first task is in ``lane``: the agency the lane
+    resolves to, or the city-level agency named in :data:`CITY_LEVEL_STARTERS`.
 
-    The ``discoverer`` lane is open to every agency that discovers hazards (the caller checks
-    that flag); any other lane to the agency the lane resolves to, or to the city-level agency
-    named in :data:`CITY_LEVEL_STARTERS`.
+    The ``discoverer`` lane is open to every agency that discovers hazards: a property of the
+    agency the caller checks (it resolves to no agency before a case exists).
     """
-    if lane == "discoverer":
-        return True
     if CITY_LEVEL_STARTERS.get(lane) == agency:
         return True
     try:
