@@ -30,7 +30,7 @@ from server.auth import (
 from server.engine import get_engine
 from server.extensions import csrf, db
 from server.models import Agency, Case, Deadline, Event, PublicWarning, Task, User
-from server.public_warnings import SCOPE_LABELS, board_query
+from server.public_warnings import SCOPE_LABELS, board_query, parse_year
 from server.scoping import (
     case_filter,
     task_filter,
@@ -773,16 +773,10 @@ def deadlines() -> Any:
 # --- calendar ------------------------------------------------------------------------------------
 
 
-def _warning_year(value: str) -> int:
-    if not value.isdigit() or not 2000 <= int(value) <= 2100:
-        raise ValueError("应为2000至2100之间的年份")
-    return int(value)
-
-
 @bp.get("/warnings")
 def warnings() -> Any:
     """Published warnings the caller may read (server.scoping.warning_filter), newest first."""
-    args = query_args(scope=_one_of(SCOPE_LABELS), year=_warning_year)
+    args = query_args(scope=_one_of(SCOPE_LABELS), year=parse_year)
     user = caller()
     query = board_query(args["scope"], args["year"]).where(warning_filter(user))
 

@@ -54,6 +54,16 @@ def record_warning(
             )
 
 
+def parse_year(value: str) -> int:
+    """A board filter's year (2000–2100).
+
+    :raises ValueError: with a Chinese message otherwise.
+    """
+    if not value.isdigit() or not 2000 <= int(value) <= 2100:
+        raise ValueError("应为2000至2100之间的年份")
+    return int(value)
+
+
 def board_query(scope: str | None = None, year: int | None = None) -> Select[Any]:
     """Published warnings, newest first, optionally of one scope or year (not yet scoped)."""
     query = select(PublicWarning)

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
-from server.public_warnings import SCOPE_LABELS, board_query
+from server.public_warnings import SCOPE_LABELS, board_query, parse_year
 from server.scoping import visible_case_ids, warning_filter
 from server.views.common import filter_args, page_number, paginate
 
@@ -20,7 +20,10 @@ FILTERS = ("scope", "year")
 
 
 def _year(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and 2000 <= int(value) <= 2100 else None
+    try:
+        return parse_year(value or "")
+    except ValueError:
+        return None  # an unusable filter is ignored on the page
 
 
 @bp.route("")
