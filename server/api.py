@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, lazyload, selectinload
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, default_exceptions
 
 from server import operations
@@ -493,21 +493,31 @@ def case_detail(user: User, case: Case) -> dict[str, Any]:
     tasks = db.session.scalars(
         select(Task)
         .where(Task.case_id == case.id, Task.state == "ready")
+        .options(lazyload(Task.case))  # the case is at hand
         .order_by(Task.created_at, Task.id)
     ).all()
     workable = set(
         db.session.scalars(select(Task.id).where(Task.case_id == case.id, task_filter(user)))
     )
-    deadlines = db.session.scalars(
-        select(Deadline).where(Deadline.case_id == case.id).order_by(Deadline.due_at, Deadline.id)
-    ).all()
+    deadlines = [
+        deadline_json(d, now)
+        for d in db.session.scalars(
+            select(Deadline)
+            .where(Deadline.case_id == case.id)
+            .options(joinedload(Deadline.agency))
+            .order_by(Deadline.due_at, Deadline.id)
+        )
+    ]
     events = db.session.scalars(
-        select(Event).where(Event.case_id == case.id).order_by(Event.seq)
+        select(Event)
+        .where(Event.case_id == case.id)
+        .options(joinedload(Event.actor), joinedload(Event.agency))
+        .order_by(Event.seq)
     ).all()
     return {
-        **case_summary(case),
+        **case_summary(case, overdue=any(d["overdue"] for d in deadlines)),
         "tasks": [{**task_json(t, now), "workable": t.id in workable} for t in tasks],
-        "deadlines": [deadline_json(d, now) for d in deadlines],
+        "deadlines": deadlines,
         "timeline": [timeline_json(e) for e in events],
     }
 

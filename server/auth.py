@@ -35,6 +35,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from server.audit import append_event
@@ -221,7 +222,11 @@ def load_user_from_bearer(req) -> User | None:
     token = bearer_token(req.headers)
     if token is None:
         return None
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    row = db.session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == _token_hash(token))
+        .options(joinedload(ApiToken.user))
+    )
     if row is None or row.revoked_at is not None:
         return None
     if row.expires_at <= datetime.now(UTC) or not row.user.active:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from server.audit import append_event
@@ -74,23 +75,55 @@ def agency_options() -> list[tuple[str, str]]:
     return [(a.code, a.name) for a in db.session.scalars(select(Agency).order_by(Agency.id))]
 
 
-def form_options() -> dict[str, list[tuple[str, str]]]:
+class FormOptions(Mapping[str, list[tuple[str, str]]]):
+    """Dynamic option lists of the forms that depend on the database, each read only when a
+    form names it (most forms name none) and then once."""
+
+    _LOADERS: ClassVar[dict[str, Callable[[], list[tuple[str, str]]]]] = {
+        "agencies": agency_options
+    }
+
+    def __init__(self) -> None:
+        self._lists: dict[str, list[tuple[str, str]]] = {}
+
+    def __getitem__(self, name: str) -> list[tuple[str, str]]:
+        if name not in self._lists:
+            self._lists[name] = self._LOADERS[name]()
+        return self._lists[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._LOADERS)
+
+    def __len__(self) -> int:
+        return len(self._LOADERS)
+
+
+def form_options() -> FormOptions:
     """Dynamic option lists of the forms that depend on the database."""
-    return {"agencies": agency_options()}
+    return FormOptions()
 
 
-def _agency_by_code(code: str) -> Agency:
-    agency = db.session.scalar(select(Agency).where(Agency.code == code))
-    if agency is None:
-        raise Conflict(f"无法确定承办单位：系统中没有机构 {code}")
-    return agency
+class _Agencies:
+    """Agency ids by code, each read once per mutation (a step often routes several tasks to
+    the same agency). Reads do not flush the session: nothing pending changes an agency."""
 
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
 
-def _lane_agency(case: Case, lane: str, data: Mapping[str, Any]) -> Agency:
-    try:
-        return _agency_by_code(resolve_lane(lane, case.district, data))
-    except LaneResolutionError as exc:
-        raise Conflict(f"无法确定“{lane}”泳道的承办单位") from exc
+    def id_of(self, code: str) -> int:
+        if code not in self._ids:
+            with db.session.no_autoflush:
+                found = db.session.scalar(select(Agency.id).where(Agency.code == code))
+            if found is None:
+                raise Conflict(f"无法确定承办单位：系统中没有机构 {code}")
+            self._ids[code] = found
+        return self._ids[code]
+
+    def of_lane(self, case: Case, lane: str, data: Mapping[str, Any]) -> int:
+        try:
+            return self.id_of(resolve_lane(lane, case.district, data))
+        except LaneResolutionError as exc:
+            raise Conflict(f"无法确定“{lane}”泳道的承办单位") from exc
 
 
 @contextmanager
@@ -111,13 +144,14 @@ def _transaction() -> Iterator[None]:
         raise
 
 
-def _lock_case(case_id: int) -> Case:
-    """The case, read again and locked until the commit (PostgreSQL: ``FOR UPDATE``).
+def _lock_case(case_id: int) -> tuple[Case, list[Task]]:
+    """The case, read again and locked until the commit (PostgreSQL: ``FOR UPDATE``), and
+    its task rows, read again too.
 
     Completions of different tasks of one case then queue instead of failing on the row
-    version: the second loads the workflow as the first left it. Its tasks are read again too,
-    so a task completed meanwhile is seen as such. SQLite runs one writer at a time; there
-    the row version alone catches an overlap.
+    version: the second loads the workflow as the first left it, and sees a task completed
+    meanwhile as such (the rows already in the session are refreshed). SQLite runs one writer
+    at a time; there the row version alone catches an overlap.
     """
     query = select(Case).where(Case.id == case_id).execution_options(populate_existing=True)
     if db.session.get_bind().dialect.name == "postgresql":
@@ -125,11 +159,15 @@ def _lock_case(case_id: int) -> Case:
     case = db.session.scalar(query)
     if case is None:
         raise Conflict("案件已不存在")
-    # Refreshes the task rows already in the session (the one being completed among them).
-    db.session.scalars(
-        select(Task).where(Task.case_id == case_id).execution_options(populate_existing=True)
-    ).all()
-    return case
+    return case, _case_tasks(case_id, refresh=True)
+
+
+def _case_tasks(case_id: int, *, refresh: bool = False) -> list[Task]:
+    """Every task row of a case (the case itself is already in the session: not joined)."""
+    query = select(Task).where(Task.case_id == case_id).options(lazyload(Task.case))
+    if refresh:
+        query = query.execution_options(populate_existing=True)
+    return list(db.session.scalars(query))
 
 
 def load_instance(case: Case) -> Instance:
@@ -167,28 +205,35 @@ def sync_case(
     *,
     actor: User | None,
     completed: Task | None = None,
+    tasks: list[Task] | None = None,
     now: datetime | None = None,
 ) -> None:
     """Write the workflow state and everything derived from it into the session.
 
+    The case's task and deadline rows are each read once and worked on in memory; the
+    session is flushed once, at the commit.
+
     :param completed: the task row the user just completed (its data is in the events).
+    :param tasks: the case's task rows, when the caller has just read them.
     """
     now = now or datetime.now(UTC)
     data = instance.data
+    agencies = _Agencies()
     case.state = instance.dumps()
     # Stored in UTC: SQLite drops the offset, so Shanghai wall-clock digits would be misread.
     next_timer = instance.next_timer_at()
     case.next_timer_at = next_timer.astimezone(UTC) if next_timer is not None else None
 
+    with db.session.no_autoflush:
+        task_rows = tasks if tasks is not None else _case_tasks(case.id)
+        deadline_rows = list(
+            db.session.scalars(select(Deadline).where(Deadline.case_id == case.id))
+        )
+
     # Tasks: the inbox rows follow the ready user tasks.
     ready = instance.ready_tasks()
     ready_ids = {t.id for t in ready}
-    open_rows = {
-        row.id: row
-        for row in db.session.scalars(
-            select(Task).where(Task.case_id == case.id, Task.state == "ready")
-        )
-    }
+    open_rows = {row.id: row for row in task_rows if row.state == "ready"}
     if completed is not None:
         completed.state = "completed"
         completed.completed_at = now
@@ -208,7 +253,7 @@ def sync_case(
                 name=human.name,
                 label=human.label,
                 lane=human.lane,
-                agency_id=_lane_agency(case, human.lane, data).id,
+                agency_id=agencies.of_lane(case, human.lane, data),
                 state="ready",
                 created_at=now,
             )
@@ -216,12 +261,7 @@ def sync_case(
         rows_by_name[human.name] = row
 
     # Deadlines: pending while the timer waits, missed when it fired, met when it went away.
-    pending = {
-        row.timer_task_id: row
-        for row in db.session.scalars(
-            select(Deadline).where(Deadline.case_id == case.id, Deadline.state == "pending")
-        )
-    }
+    pending = {row.timer_task_id: row for row in deadline_rows if row.state == "pending"}
     # Windows (an interrupting timer closing e.g. the review period) are not deadlines.
     timers = [t for t in instance.waiting_timers() if not t.window]
     fired = [t for t in result.fired_timers if not t.window]
@@ -236,10 +276,11 @@ def sync_case(
                 label=timer.label,
                 guards=timer.guards,
                 task_id=timer.guarded_task_id,
-                agency_id=_responsible_agency(case, instance, timer.guards, rows_by_name),
+                agency_id=_responsible_agency(case, instance, timer.guards, rows_by_name, agencies),
                 state="pending",
             )
             db.session.add(row)
+            deadline_rows.append(row)
             pending[timer.task_id] = row
         row.due_at = timer.due.astimezone(UTC)
         row.provisional = timer.provisional
@@ -259,19 +300,14 @@ def sync_case(
 
     # A deadline missed earlier is met (late) once the step it guards has finished: a user
     # task, or a sub-process such as the rectification.
-    for row in db.session.scalars(
-        select(Deadline).where(
-            Deadline.case_id == case.id, Deadline.state == "missed", Deadline.met_at.is_(None)
-        )
-    ):
-        if row.task_id is not None and instance.step_finished(row.task_id):
+    for row in deadline_rows:
+        unmet = row.state == "missed" and row.met_at is None and row.task_id is not None
+        if unmet and instance.step_finished(row.task_id):
             row.met_at = now
 
     # A task is due when the earliest deadline guarding it (met or not) is.
     for row in rows_by_name.values():
-        dues = [
-            d.due_at for d in db.session.scalars(select(Deadline).where(Deadline.task_id == row.id))
-        ]
+        dues = [d.due_at for d in deadline_rows if d.task_id == row.id]
         row.due_at = min(dues) if dues else None
 
     # Case facts shown in lists.
@@ -281,7 +317,11 @@ def sync_case(
 
     # After the stage is known: the notification names it.
     for escalation in result.escalations:
-        agency = _escalating_agency(case, escalation.timer_task_id)
+        agency_id = next(
+            (d.agency_id for d in deadline_rows if d.timer_task_id == escalation.timer_task_id),
+            None,
+        )
+        agency = db.session.get(Agency, agency_id) if agency_id is not None else None
         targets = escalation_targets(agency.code, case.district) if agency else []
         append_event(
             case.id,
@@ -300,7 +340,11 @@ def sync_case(
 
 
 def _responsible_agency(
-    case: Case, instance: Instance, guards: str | None, rows: Mapping[str, Task]
+    case: Case,
+    instance: Instance,
+    guards: str | None,
+    rows: Mapping[str, Task],
+    agencies: _Agencies,
 ) -> int | None:
     """The agency answerable for a deadline: the one working the task it guards."""
     if guards is None:
@@ -308,17 +352,7 @@ def _responsible_agency(
     if guards in rows:
         return rows[guards].agency_id
     lane = instance.process.lanes.get(guards)
-    return _lane_agency(case, lane, instance.data).id if lane else None
-
-
-def _escalating_agency(case: Case, timer_task_id: str | None) -> Agency | None:
-    """The agency answerable for the deadline whose timer threw an escalation."""
-    if timer_task_id is None:
-        return None
-    row = db.session.scalar(
-        select(Deadline).where(Deadline.case_id == case.id, Deadline.timer_task_id == timer_task_id)
-    )
-    return db.session.get(Agency, row.agency_id) if row is not None and row.agency_id else None
+    return agencies.of_lane(case, lane, instance.data) if lane else None
 
 
 # --- operations ---------------------------------------------------------------------------
@@ -499,7 +533,7 @@ def complete_task(user: User, task: Task, data: Any) -> Case:
     if errors:
         raise FormInvalid("表单有误，请按提示修改", errors)
     with _transaction():
-        case = _lock_case(task.case_id)
+        case, tasks = _lock_case(task.case_id)
         if task.state != "ready":  # completed by a request that held the lock before us
             raise Conflict("该任务已办结")
         instance = load_instance(case)
@@ -512,7 +546,7 @@ def complete_task(user: User, task: Task, data: Any) -> Case:
         append_event(
             case.id, "task_completed", actor=user, task_name=task.name, data=details, at=now
         )
-        sync_case(case, instance, result, actor=user, completed=task, now=now)
+        sync_case(case, instance, result, actor=user, completed=task, tasks=tasks, now=now)
         record_warning(case, task, dict(data), instance.data, now)
     return case
 

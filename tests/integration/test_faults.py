@@ -86,7 +86,7 @@ def fault_in_lane_resolution(monkeypatch) -> None:
         db.session.flush()
         raise Injected("in lane resolution")
 
-    monkeypatch.setattr(operations, "_lane_agency", failing)
+    monkeypatch.setattr(operations._Agencies, "of_lane", failing)
 
 
 def fault_in_commit(monkeypatch) -> None:
