@@ -82,6 +82,8 @@ bench: setup
 	$(BIN)/python bench/inbox.py --reset --cases $(BENCH_CASES) --database-url '$(BENCH_DATABASE_URL)'
 	$(BIN)/python bench/load.py --cases $(BENCH_CASES) --requests $(BENCH_REQUESTS) \
 	  --database-url '$(BENCH_DATABASE_URL)'
+	$(BIN)/python bench/completion.py --cases $(BENCH_CASES) --requests $(BENCH_REQUESTS) \
+	  --database-url '$(BENCH_DATABASE_URL)'
 	$(BIN)/python bench/sweep.py --large $(BENCH_SWEEP) --database-url '$(BENCH_DATABASE_URL)'
 
 clean:

@@ -41,7 +41,7 @@ class StatementLog:
     """Counts the SQL statements a block runs and the time they take in the database."""
 
     def __init__(self, engine) -> None:
-        self.count, self.seconds, self.kinds = 0, 0.0, Counter()
+        self.reset()
         event.listen(engine, "before_cursor_execute", self._before)
         event.listen(engine, "after_cursor_execute", self._after)
 
@@ -49,12 +49,17 @@ class StatementLog:
         conn.info["bench_started"] = time.perf_counter()
 
     def _after(self, conn, cursor, statement, params, context, executemany) -> None:
+        elapsed = time.perf_counter() - conn.info.pop("bench_started")
         self.count += 1
-        self.seconds += time.perf_counter() - conn.info.pop("bench_started")
-        self.kinds[" ".join(statement.split()[:4])[:60]] += 1
+        self.seconds += elapsed
+        kind = " ".join(statement.split()[:4])[:60]
+        self.kinds[kind] += 1
+        self.kind_seconds[kind] += elapsed
 
     def reset(self) -> None:
-        self.count, self.seconds, self.kinds = 0, 0.0, Counter()
+        self.count, self.seconds = 0, 0.0
+        self.kinds: Counter[str] = Counter()
+        self.kind_seconds: Counter[str] = Counter()
 
 
 def main() -> None:
@@ -119,7 +124,7 @@ def main() -> None:
     print(f"per completion: {log.count / n:.1f} SQL statements, "
           f"{log.seconds / n * 1000:.2f} ms executing them")  # fmt: skip
     for statement, count in log.kinds.most_common():
-        print(f"  {count / n:4.1f} × {statement}")
+        print(f"  {count / n:4.1f} × {statement}  {log.kind_seconds[statement] / n * 1000:.2f} ms")
 
     if args.profile:
         profile = cProfile.Profile()

@@ -1,10 +1,19 @@
-"""Database set-up details: SQLite pragmas (WAL, foreign keys)."""
+"""Database set-up details: SQLite pragmas (WAL, foreign keys), and on PostgreSQL the end of a
+read-only request's transaction with COMMIT, which keeps the connection's prepared statements
+(psycopg forgets them all on every ROLLBACK)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+
+from server.extensions import db
+
+#: ``Connection.info`` key: a statement other than a SELECT ran in the current transaction.
+WROTE = "duban_wrote"
 
 
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
@@ -19,7 +28,47 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.close()
 
 
+def _note_write(conn: Connection, cursor, statement: str, *args: Any) -> None:
+    if statement.lstrip()[:6].upper() != "SELECT":
+        conn.info[WROTE] = True
+
+
+def _transaction_ended(conn: Connection) -> None:
+    conn.info.pop(WROTE, None)
+
+
+def end_read_only_transaction(exc: BaseException | None = None) -> bool:
+    """At the end of a request, COMMIT a PostgreSQL transaction that only read.
+
+    Flask-SQLAlchemy then ends the request with a ROLLBACK, after which psycopg deallocates
+    every prepared statement of the connection, so each request parsed and planned all its
+    statements anew (about 40 % of a completion's time in the database). COMMIT and ROLLBACK
+    are the same for a transaction that wrote nothing; anything else (pending objects, a
+    statement that was not a SELECT, an error) is left to the rollback as before.
+
+    :returns: whether it committed.
+    """
+    session = db.session()  # this request's session (the scoped proxy lacks in_transaction)
+    if exc is not None or not session.in_transaction():
+        return False
+    if session.new or session.dirty or session.deleted:
+        return False
+    connection = session.connection()
+    if connection.dialect.name != "postgresql" or connection.info.get(WROTE):
+        return False
+    try:
+        session.commit()
+    except Exception:
+        session.rollback()
+        return False
+    return True
+
+
 def init_app(app: Flask) -> None:
-    """Register the connection listener once."""
+    """Register the connection listeners once, and the end of read-only requests."""
     if not event.contains(Engine, "connect", _sqlite_pragmas):
         event.listen(Engine, "connect", _sqlite_pragmas)
+        event.listen(Engine, "before_cursor_execute", _note_write)
+        event.listen(Engine, "commit", _transaction_ended)
+        event.listen(Engine, "rollback", _transaction_ended)
+    app.teardown_request(end_read_only_transaction)

@@ -127,14 +127,20 @@ class _Agencies:
 
 
 @contextmanager
-def _transaction() -> Iterator[None]:
+def _transaction(*, keep_loaded: bool = False) -> Iterator[None]:
     """Run a mutation and commit it; a concurrent change anywhere in it becomes a Conflict.
 
     Flushes happen before the commit too (queries autoflush), so the whole block is guarded.
     Any other error rolls back and propagates.
+
+    :param keep_loaded: the session's objects keep the values just committed instead of being
+        read again on their next use: for callers that answer with the changed case at once.
     """
+    session = db.session()  # this request's session: its expire_on_commit is set per commit
+    expire = session.expire_on_commit
     try:
         yield
+        session.expire_on_commit = expire and not keep_loaded
         db.session.commit()
     except (StaleDataError, IntegrityError) as exc:
         db.session.rollback()
@@ -142,6 +148,8 @@ def _transaction() -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
+    finally:
+        session.expire_on_commit = expire
 
 
 def _lock_case(case_id: int) -> tuple[Case, list[Task]]:
@@ -415,7 +423,7 @@ def start_case(user: User, process_id: str, data: Mapping[str, Any]) -> Case:
         errors["district"] = "只能登记本辖区内的案件"
     if errors:
         raise FormInvalid("表单有误，请按提示修改", errors)
-    with _transaction():
+    with _transaction(keep_loaded=True):
         now = datetime.now(UTC)
         instance = engine.start(
             process_id, {"discoverer_agency": user.agency.code, "district": district}
@@ -532,7 +540,7 @@ def complete_task(user: User, task: Task, data: Any) -> Case:
     errors = validate_form(task.name, data, today=today_shanghai(), options=form_options())
     if errors:
         raise FormInvalid("表单有误，请按提示修改", errors)
-    with _transaction():
+    with _transaction(keep_loaded=True):
         case, tasks = _lock_case(task.case_id)
         if task.state != "ready":  # completed by a request that held the lock before us
             raise Conflict("该任务已办结")
