@@ -49,6 +49,7 @@ PREFIX = "/api/v1"
 #: Endpoints that answer without a bearer token.
 PUBLIC_ENDPOINTS = frozenset({"api.create_token", "api.openapi"})
 MAX_PER_PAGE = 100
+MAX_PAGE = 100_000  # bounds the OFFSET (a page far beyond the last is empty anyway)
 CASE_STATUSES = ("open", "closed")
 DEADLINE_STATES = ("pending", "overdue", "met", "missed")
 #: Years the calendar endpoints accept.
@@ -215,8 +216,8 @@ def json_body(allowed: Iterable[str], required: Iterable[str] = ()) -> dict[str,
 
 
 def _page(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError("应为大于等于1的整数")
+    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE:
+        raise ValueError(f"应为1至{MAX_PAGE}之间的整数")
     return int(value)
 
 

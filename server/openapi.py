@@ -14,6 +14,7 @@ from server.api import (
     CASE_STATUSES,
     DEADLINE_STATES,
     ERROR_CODES,
+    MAX_PAGE,
     MAX_PER_PAGE,
     MAX_YEAR,
     MIN_YEAR,
@@ -56,7 +57,7 @@ def _page_of(items: dict[str, Any], description: str) -> dict[str, Any]:
     return _object(
         {
             "items": {"type": "array", "items": items},
-            "page": {"type": "integer", "minimum": 1},
+            "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
             "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
             "total": {"type": "integer", "minimum": 0},
         },
@@ -306,7 +307,9 @@ def _parameters() -> dict[str, Any]:
         return {"name": name, "in": "query", "schema": schema, "description": description}
 
     return {
-        "page": query("page", {"type": "integer", "minimum": 1, "default": 1}, "页码"),
+        "page": query(
+            "page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}, "页码"
+        ),
         "per_page": query(
             "per_page",
             {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20},
