@@ -343,7 +343,10 @@ class Cloner:
             }
             for d in self.deadlines
         ]
-        return case_row, tasks, deadlines, self.chain(case_id)
+        events = self.chain(case_id)
+        case_row["event_seq"] = events[-1]["seq"] if events else 0
+        case_row["event_head"] = events[-1]["hash"] if events else GENESIS
+        return case_row, tasks, deadlines, events
 
 
 def add_clones(pick: Any, count: int, show: bool = False, what: str = "cases") -> None:

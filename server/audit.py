@@ -1,7 +1,9 @@
 """The audit log: append-only events, hash-chained per case.
 
 Each event's hash covers the previous event's hash and the event's own content, so changing,
-removing or reordering a stored event breaks the chain from that point on. The application
+removing or reordering a stored event breaks the chain from that point on. Removing the last
+events breaks nothing, so each case row also records its chain's head (``Case.event_seq`` and
+``Case.event_head``, written with every append) and verification compares the two. The application
 has no path that updates or deletes events, and :func:`init_app` makes sure none appears: any
 flush that would update or delete an ``Event`` row, and any ORM ``update(Event)`` /
 ``delete(Event)`` statement, raises :class:`AppendOnlyViolation` (the transaction is then
@@ -22,9 +24,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Mapper, ORMExecuteState, Session
 
 from server.extensions import db
-from server.models import Event, User
+from server.models import GENESIS, Case, Event, User
 
-GENESIS = "0" * 64
 #: PostgreSQL advisory lock key serialising appends to the system chain (any fixed bigint).
 SYSTEM_CHAIN_LOCK = 0x6475_6261_6E00  # "duban"
 
@@ -108,28 +109,17 @@ def append_event(
     :param kind: e.g. ``case_opened``, ``task_completed``, ``deadline_missed``.
 
     Two transactions must never both extend a chain from the same head. A case's chain is
-    guarded by the case's row version (every writer of a case bumps it) and the unique
-    (case_id, seq); the system chain, which no row guards, by a unique index on its seq and,
-    on PostgreSQL, by a transaction-level advisory lock taken before its head is read, so
-    concurrent logins queue instead of failing.
+    guarded by the case's row version (appending writes the new head to the case row, so every
+    appender bumps it) and the unique (case_id, seq); the system chain, which no row guards, by
+    a unique index on its seq and, on PostgreSQL, by a transaction-level advisory lock taken
+    before its head is read, so concurrent logins queue instead of failing.
     """
-    if case_id is None and db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SYSTEM_CHAIN_LOCK})
-    last = db.session.execute(
-        select(Event.seq, Event.hash)
-        .where(Event.case_id.is_(None) if case_id is None else Event.case_id == case_id)
-        .order_by(Event.seq.desc())
-        .limit(1)
-    ).first()
-    pending = [
-        e for e in db.session.new if isinstance(e, Event) and e.case_id == case_id
-    ]  # events of this transaction not flushed yet
-    if pending:
-        prev_seq, prev_hash = max((e.seq, e.hash) for e in pending)
-    elif last is not None:
-        prev_seq, prev_hash = last
+    case = db.session.get(Case, case_id) if case_id is not None else None
+    if case is not None:
+        # The case row carries its chain's head (written below, in the same transaction).
+        prev_seq, prev_hash = case.event_seq, case.event_head
     else:
-        prev_seq, prev_hash = 0, GENESIS
+        prev_seq, prev_hash = _system_head(case_id)
     event = Event(
         case_id=case_id,
         seq=prev_seq + 1,
@@ -143,7 +133,28 @@ def append_event(
     )
     event.hash = _digest(event)
     db.session.add(event)
+    if case is not None:
+        case.event_seq, case.event_head = event.seq, event.hash
     return event
+
+
+def _system_head(case_id: int | None) -> tuple[int, str]:
+    """(seq, hash) of the last event of the system chain (or of a chain without its case row),
+    counting the events of this transaction not flushed yet."""
+    if case_id is None and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SYSTEM_CHAIN_LOCK})
+    last = db.session.execute(
+        select(Event.seq, Event.hash)
+        .where(Event.case_id.is_(None) if case_id is None else Event.case_id == case_id)
+        .order_by(Event.seq.desc())
+        .limit(1)
+    ).first()
+    pending = [e for e in db.session.new if isinstance(e, Event) and e.case_id == case_id]
+    if pending:
+        return max((e.seq, e.hash) for e in pending)
+    if last is not None:
+        return last.seq, last.hash
+    return 0, GENESIS
 
 
 @dataclass(frozen=True)
@@ -158,7 +169,8 @@ class ChainCheck:
 
 
 def verify_chain(case_id: int | None) -> ChainCheck:
-    """Recompute a case's chain and report changed, removed or reordered events."""
+    """Recompute a chain and report changed, removed or reordered events; a case's chain must
+    also end where its case row says it does (a removed last event leaves no gap)."""
     events = db.session.scalars(
         select(Event)
         .where(Event.case_id.is_(None) if case_id is None else Event.case_id == case_id)
@@ -178,6 +190,13 @@ def verify_chain(case_id: int | None) -> ChainCheck:
         if _digest(event) != event.hash:
             problems.append(f"第{event.seq}号事件内容已被改动（哈希不符）")
         prev = event.hash
+    case = db.session.get(Case, case_id) if case_id is not None else None
+    last_seq = events[-1].seq if events else 0
+    if case is not None and (case.event_seq, case.event_head) != (last_seq, prev):
+        problems.append(
+            f"事件链止于第{last_seq}号事件，而案件记录的链尾是第{case.event_seq}号事件"
+            f"（哈希 {case.event_head[:12]}…）：链尾的事件被删除或改动"
+        )
     return ChainCheck(case_id, len(events), not problems, prev, problems)
 
 

@@ -54,6 +54,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+#: The ``prev_hash`` of every chain's first event.
+GENESIS = "0" * 64
+
 ROLES = ("officer", "supervisor", "auditor", "admin")
 ROLE_LABELS = {
     "officer": "承办人",
@@ -175,6 +178,10 @@ class Case(db.Model):  # type: ignore[name-defined]
     sweep_owner: Mapped[str | None] = mapped_column(String(64))
     sweep_error: Mapped[str | None] = mapped_column(Text)
     sweep_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # The head of the case's audit chain (server.audit), written with every event: a removed
+    # last event leaves no gap in the chain, but disagrees with this.
+    event_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    event_head: Mapped[str] = mapped_column(String(64), default=GENESIS, server_default=GENESIS)
 
     discoverer_agency: Mapped[Agency] = relationship(lazy="joined")
     __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - SQLAlchemy reads it

@@ -153,6 +153,33 @@ def test_verify_detects_a_removed_event(app: Flask, runner):
     assert f"案件 {number}：第3号事件的前序哈希与链不符" in result.output
 
 
+@pytest.mark.parametrize("removed", [1, 2])
+def test_verify_detects_the_removal_of_the_last_events(app: Flask, runner, removed: int):
+    # Removing the tail leaves an unbroken chain: only the case row's head gives it away.
+    case_id, number = case_with_events(app)
+    with app.app_context():
+        last = verify_chain(case_id).events
+    raw_sql(app, ("DELETE FROM event WHERE case_id = :c AND seq > :keep",
+                  {"c": case_id, "keep": last - removed}))  # fmt: skip
+    result = verify(runner, number)
+    assert result.exit_code == 1
+    assert (
+        f"案件 {number}：事件链止于第{last - removed}号事件，而案件记录的链尾是第{last}号事件"
+        in result.output
+    )
+
+
+def test_the_case_row_follows_its_chain(app: Flask):
+    case_id, _number = case_with_events(app)
+    with app.app_context():
+        events = db.session.scalars(
+            select(Event).where(Event.case_id == case_id).order_by(Event.seq)
+        ).all()
+        case = db.session.get(Case, case_id)
+        assert (case.event_seq, case.event_head) == (events[-1].seq, events[-1].hash)
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+
+
 def test_verify_detects_two_reordered_events(app: Flask, runner):
     case_id, number = case_with_events(app)
     swap = "UPDATE event SET seq = :new WHERE case_id = :c AND seq = :old"
