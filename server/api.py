@@ -833,6 +833,10 @@ def put_calendar(year: int) -> Any:
         raise ApiError(404)
     _check_year(year)
     body = json_body(("holidays", "workdays", "year"))
+    for name in ("holidays", "workdays"):
+        if name in body and not isinstance(body[name], list):  # null too: the schema says array
+            message = "日历数据有误：应为由日期（YYYY-MM-DD）组成的列表"
+            raise ApiError(422, message, {name: message})
     try:
         parse_year_entry(body, year=year)  # checked here to name the field in the 422
     except CalendarError as exc:

@@ -19,12 +19,13 @@ from urllib.parse import quote
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
 from server.audit import append_event
 from server.extensions import db
 from server.models import Attachment, Case, User
-from server.operations import Conflict, OperationError
+from server.operations import Conflict, OperationError, lock_case
 
 MAX_NAME = 200
 
@@ -190,6 +191,7 @@ def add_attachment(user: User, case: Case, file_storage: FileStorage | None) -> 
         uploaded_by_id=user.id,
         uploaded_at=now,
     )
+    lock_case(case.id)  # the audit chain's head as stored now (the upload took a while)
     db.session.add(attachment)
     db.session.flush()
     append_event(
@@ -206,7 +208,7 @@ def add_attachment(user: User, case: Case, file_storage: FileStorage | None) -> 
     )
     try:
         db.session.commit()
-    except IntegrityError as exc:
+    except (IntegrityError, StaleDataError) as exc:
         db.session.rollback()
         raise Conflict("案件已被他人更新，请刷新后重试") from exc
     return attachment

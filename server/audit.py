@@ -201,9 +201,11 @@ def verify_chain(case_id: int | None) -> ChainCheck:
 
 
 def verify_all() -> list[ChainCheck]:
-    """Verify every case chain and the system chain."""
-    case_ids = db.session.scalars(select(Event.case_id).group_by(Event.case_id)).all()
-    return [verify_chain(case_id) for case_id in case_ids]
+    """Verify every case's chain (a case whose events are all gone too) and the system chain."""
+    case_ids: list[int | None] = list(db.session.scalars(select(Case.id).order_by(Case.id)))
+    orphans = select(Event.case_id).where(Event.case_id.not_in(select(Case.id)))
+    case_ids += db.session.scalars(orphans.group_by(Event.case_id)).all()
+    return [verify_chain(case_id) for case_id in [*case_ids, None]]
 
 
 def event_count() -> int:

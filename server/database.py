@@ -49,14 +49,15 @@ def end_read_only_transaction(exc: BaseException | None = None) -> bool:
     :returns: whether it committed.
     """
     session = db.session()  # this request's session (the scoped proxy lacks in_transaction)
-    if exc is not None or not session.in_transaction():
-        return False
+    transaction = session.get_transaction()
+    if exc is not None or transaction is None or not transaction.is_active:
+        return False  # nothing begun, or a failed flush awaiting its rollback
     if session.new or session.dirty or session.deleted:
         return False
-    connection = session.connection()
-    if connection.dialect.name != "postgresql" or connection.info.get(WROTE):
-        return False
     try:
+        connection = session.connection()
+        if connection.dialect.name != "postgresql" or connection.info.get(WROTE):
+            return False
         session.commit()
     except Exception:
         session.rollback()

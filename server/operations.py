@@ -152,14 +152,15 @@ def _transaction(*, keep_loaded: bool = False) -> Iterator[None]:
         session.expire_on_commit = expire
 
 
-def _lock_case(case_id: int) -> tuple[Case, list[Task]]:
-    """The case, read again and locked until the commit (PostgreSQL: ``FOR UPDATE``), and
-    its task rows, read again too.
+def lock_case(case_id: int) -> Case:
+    """The case, read again and locked until the commit (PostgreSQL: ``FOR UPDATE``).
 
-    Completions of different tasks of one case then queue instead of failing on the row
-    version: the second loads the workflow as the first left it, and sees a task completed
-    meanwhile as such (the rows already in the session are refreshed). SQLite runs one writer
-    at a time; there the row version alone catches an overlap.
+    Every mutation of a case takes it before writing: completions of different tasks then
+    queue instead of failing on the row version (the second loads the workflow as the first
+    left it), and an append to the case's audit chain starts from its current head (kept on the
+    case row). SQLite runs one writer at a time; there the row version alone catches an overlap.
+
+    :raises Conflict: when the case is gone.
     """
     query = select(Case).where(Case.id == case_id).execution_options(populate_existing=True)
     if db.session.get_bind().dialect.name == "postgresql":
@@ -167,15 +168,14 @@ def _lock_case(case_id: int) -> tuple[Case, list[Task]]:
     case = db.session.scalar(query)
     if case is None:
         raise Conflict("案件已不存在")
-    return case, _case_tasks(case_id, refresh=True)
+    return case
 
 
-def _case_tasks(case_id: int, *, refresh: bool = False) -> list[Task]:
-    """Every task row of a case (the case itself is already in the session: not joined)."""
+def _case_tasks(case_id: int) -> list[Task]:
+    """Every task row of a case as stored (rows already in the session are read again; the
+    case itself is at hand, so not joined)."""
     query = select(Task).where(Task.case_id == case_id).options(lazyload(Task.case))
-    if refresh:
-        query = query.execution_options(populate_existing=True)
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(query.execution_options(populate_existing=True)))
 
 
 def load_instance(case: Case) -> Instance:
@@ -235,7 +235,11 @@ def sync_case(
     with db.session.no_autoflush:
         task_rows = tasks if tasks is not None else _case_tasks(case.id)
         deadline_rows = list(
-            db.session.scalars(select(Deadline).where(Deadline.case_id == case.id))
+            db.session.scalars(
+                select(Deadline)
+                .where(Deadline.case_id == case.id)
+                .execution_options(populate_existing=True)  # as stored, not as once loaded
+            )
         )
 
     # Tasks: the inbox rows follow the ready user tasks.
@@ -500,6 +504,18 @@ def _check_officer_of(user: User, task: Task) -> None:
         raise Forbidden("该任务不属于本单位")
 
 
+def _lock_ready_task(task: Task) -> None:
+    """Lock the task's case and read the task again: a request ahead of us may have completed
+    or claimed it meanwhile.
+
+    :raises Conflict: when it is no longer ready.
+    """
+    lock_case(task.case_id)
+    db.session.refresh(task)
+    if task.state != "ready":
+        raise Conflict("该任务已办结")
+
+
 def claim_task(user: User, task: Task) -> None:
     """Take a ready task so that colleagues see who works on it."""
     _check_officer_of(user, task)
@@ -510,6 +526,9 @@ def claim_task(user: User, task: Task) -> None:
     if task.claimed_by_id == user.id:
         return  # already the user's: claiming again (a double click, a retry) changes nothing
     with _transaction():
+        _lock_ready_task(task)
+        if task.claimed_by_id is not None:  # a colleague was quicker
+            raise Conflict(f"该任务已由{task.claimed_by.name if task.claimed_by else '他人'}认领")
         task.claimed_by_id, task.claimed_at = user.id, datetime.now(UTC)
         append_event(task.case_id, "task_claimed", actor=user, task_name=task.name)
 
@@ -522,6 +541,9 @@ def release_task(user: User, task: Task) -> None:
     if task.claimed_by_id != user.id:
         raise Conflict("只能退回本人认领的任务")
     with _transaction():
+        _lock_ready_task(task)
+        if task.claimed_by_id != user.id:
+            raise Conflict("只能退回本人认领的任务")
         task.claimed_by_id, task.claimed_at = None, None
         append_event(task.case_id, "task_released", actor=user, task_name=task.name)
 
@@ -541,7 +563,8 @@ def complete_task(user: User, task: Task, data: Any) -> Case:
     if errors:
         raise FormInvalid("表单有误，请按提示修改", errors)
     with _transaction(keep_loaded=True):
-        case, tasks = _lock_case(task.case_id)
+        case = lock_case(task.case_id)
+        tasks = _case_tasks(case.id)  # the task completed by a request ahead of us is seen so
         if task.state != "ready":  # completed by a request that held the lock before us
             raise Conflict("该任务已办结")
         instance = load_instance(case)
@@ -601,6 +624,7 @@ def record_follow_up(user: User, case: Case, action: Any, note: Any) -> None:
     if fields:
         raise FormInvalid("表单有误，请按提示修改", fields)
     with _transaction():
+        lock_case(case.id)
         append_event(
             case.id,
             "follow_up",

@@ -506,6 +506,8 @@ def test_calendar_read_by_all_changed_by_administrators(app: Flask, api: Api) ->
         ({"holidays": ["2031-01-01"]}, {"holidays"}),  # another year
         ({"holidays": ["2030-02-30"]}, {"holidays"}),
         ({"holidays": "2030-01-01"}, {"holidays"}),
+        ({"holidays": None}, {"holidays"}),  # the schema says array (found by the fuzzing)
+        ({"workdays": None, "holidays": []}, {"workdays"}),
         ({"holiday": ["2030-01-01"]}, {"holiday"}),
     ]
     for body, fields in bad:

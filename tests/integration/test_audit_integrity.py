@@ -169,6 +169,15 @@ def test_verify_detects_the_removal_of_the_last_events(app: Flask, runner, remov
     )
 
 
+def test_verify_checks_a_case_whose_events_are_all_gone(app: Flask, runner):
+    case_id, number = case_with_events(app)
+    raw_sql(app, ("DELETE FROM event WHERE case_id = :c", {"c": case_id}))
+    result = verify(runner)
+    assert result.exit_code == 1
+    assert f"{number}\tFAILED" in result.output
+    assert f"案件 {number}：事件链止于第0号事件" in result.output
+
+
 def test_the_case_row_follows_its_chain(app: Flask):
     case_id, _number = case_with_events(app)
     with app.app_context():

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
 
+from server.attachments import add_attachment
 from server.audit import verify_chain
 from server.extensions import db
 from server.models import Case, Deadline, Event, Task, User
@@ -17,6 +20,7 @@ from server.operations import (
     FormInvalid,
     claim_task,
     complete_task,
+    mark_attention,
     release_task,
     start_case,
     today_shanghai,
@@ -180,3 +184,87 @@ def test_a_case_whose_state_cannot_load_is_marked_and_does_not_stop_the_sweep(ap
         broken, healthy = (db.session.get(Case, i) for i in ids)
         assert broken.needs_attention
         assert healthy.needs_attention is None
+
+
+# --- writers that meet in one case ----------------------------------------------------------
+
+
+def test_a_completion_sees_the_deadlines_as_stored_not_as_once_loaded(app, time_machine):
+    """One session for two operations (a script, the demo seeding) holds the case's deadlines;
+    the sweep (another process) marks the referral missed meanwhile; the completion must not
+    take the stale 'pending' row for the truth and call the missed deadline met."""
+    with app.app_context():
+        case = open_case(days_ago=1)
+        case_id, task = case.id, ready(case)
+        held = db.session.scalars(select(Deadline).where(Deadline.case_id == case_id)).all()
+        assert [d.state for d in held] == ["pending"]
+        time_machine.move_to(case.next_timer_at + timedelta(hours=1), tick=False)
+
+        def sweeper() -> None:
+            with app.app_context():
+                assert sweep()["fired"] == 1
+                db.session.remove()
+
+        thread = threading.Thread(target=sweeper)
+        thread.start()
+        thread.join()
+        complete_task(
+            user("wuling.nanping"), task, sample("refer_to_fire_rescue", today_shanghai())
+        )
+    with app.app_context():
+        referral = db.session.scalar(select(Deadline).where(Deadline.case_id == case_id))
+        assert referral.state == "missed"  # late, and so it stays on the record
+        assert referral.missed_at is not None and referral.met_at is not None
+        assert verify_chain(case_id).ok
+
+
+def test_an_upload_after_another_writer_changed_the_case_is_attached(app):
+    """The upload's case was read before another writer changed the case row (here: marked
+    for an administrator); the upload reads the case again before it appends to the chain."""
+    with app.app_context():
+        case_id = open_case().id
+    with app.test_request_context():
+        case = db.session.get(Case, case_id)  # as the view loaded it
+
+        def other_writer() -> None:
+            with app.app_context():
+                mark_attention(case_id, "工作流状态无法读取：测试")
+                db.session.remove()
+
+        thread = threading.Thread(target=other_writer)
+        thread.start()
+        thread.join()
+        pdf = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+        upload = FileStorage(stream=io.BytesIO(pdf), filename="现场照片说明.pdf")
+        attachment = add_attachment(user("wuling.nanping"), case, upload)
+        assert attachment.id is not None
+    with app.app_context():
+        assert verify_chain(case_id).ok
+        kinds = db.session.scalars(select(Event.kind).where(Event.case_id == case_id)).all()
+        assert kinds[-1] == "attachment_added"
+
+
+def test_a_claim_of_a_task_completed_meanwhile_is_refused(app):
+    with app.app_context():
+        case_id = open_case().id
+    with app.test_request_context():
+        task = ready(db.session.get(Case, case_id))  # as the view found it: ready
+        task_id = task.id
+
+        def colleague() -> None:
+            with app.app_context():
+                done = db.session.get(Task, task_id)
+                data = sample("refer_to_fire_rescue", today_shanghai())
+                complete_task(user("wuling.nanping"), done, data)
+                db.session.remove()
+
+        thread = threading.Thread(target=colleague)
+        thread.start()
+        thread.join()
+        with pytest.raises(Conflict, match="已办结"):
+            claim_task(user("wuling.nanping"), task)
+    with app.app_context():
+        kinds = db.session.scalars(select(Event.kind).where(Event.case_id == case_id)).all()
+        assert "task_claimed" not in kinds
+        assert db.session.get(Task, task_id).claimed_by_id is None
+        assert verify_chain(case_id).ok

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from server.database import end_read_only_transaction
 from server.extensions import db
@@ -66,6 +67,17 @@ def test_written_but_uncommitted_changes_are_not_committed(app: Flask, api: Api,
         db.session.remove()
     with app.app_context():
         assert db.session.get(Case, case_id).unit_name == before
+
+
+def test_a_failed_flush_left_without_its_rollback_is_left_alone(app: Flask) -> None:
+    # A view that swallowed a failed flush and answered: the session waits for its rollback.
+    with app.test_request_context():
+        taken = db.session.scalar(select(Agency).limit(1))
+        db.session.add(Agency(code=taken.code, name="重复", kind=taken.kind, division="city"))
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+        assert end_read_only_transaction(None) is False
+        db.session.rollback()
 
 
 def test_a_failed_request_is_not_committed(app: Flask) -> None:
