@@ -624,7 +624,8 @@ def record_follow_up(user: User, case: Case, action: Any, note: Any) -> None:
     if fields:
         raise FormInvalid("表单有误，请按提示修改", fields)
     with _transaction():
-        lock_case(case.id)
+        if lock_case(case.id).status != "open":  # closed meanwhile
+            raise Conflict("案件已办结，不能再记录督办措施")
         append_event(
             case.id,
             "follow_up",
