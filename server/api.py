@@ -40,7 +40,7 @@ from server.scoping import (
     workable_task,
 )
 from workflows.calendar import SHANGHAI, CalendarError, parse_year_entry
-from workflows.forms import all_task_ids, resolve_form
+from workflows.forms import all_task_ids, has_forbidden_chars, resolve_form
 from workflows.jurisdiction import DIVISIONS_BY_CODE, division_name
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -195,6 +195,17 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _holds_nul(value: Any) -> bool:
+    """Whether a JSON value has a NUL character in any of its strings (keys included)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
 def json_body(allowed: Iterable[str], required: Iterable[str] = ()) -> dict[str, Any]:
     """The request body as a JSON object with only ``allowed`` keys and every ``required`` one.
 
@@ -207,6 +218,10 @@ def json_body(allowed: Iterable[str], required: Iterable[str] = ()) -> dict[str,
         raise ApiError(400, "请求内容不是有效的 JSON") from None
     if not isinstance(body, dict):
         raise ApiError(400, "请求内容必须是 JSON 对象")
+    with_nul = {str(key)[:64]: "含有不允许的控制字符（NUL）" for key, value in body.items()
+                if _holds_nul(key) or _holds_nul(value)}  # fmt: skip
+    if with_nul:
+        raise ApiError(422, "请求内容有误", with_nul)
     allowed = set(allowed)
     fields = {str(key)[:64]: "不支持的字段" for key in body if key not in allowed}
     fields.update({key: "必填" for key in required if key not in body})
@@ -285,6 +300,8 @@ def query_args(**parsers: Callable[[str], Any]) -> dict[str, Any]:
         given = request.args.getlist(name)
         if len(given) > 1:
             fields[name] = "该参数只能出现一次"
+        elif given and has_forbidden_chars(given[0], multiline=False):  # NUL breaks PostgreSQL
+            fields[name] = "含有不允许的控制字符"
         elif given:
             try:
                 values[name] = parse(given[0])
