@@ -22,13 +22,13 @@ lint: setup
 # The whole suite on SQLite, the browser journeys of tests/e2e included (Debian's chromium:
 # `apt-get install chromium`; skipped with a message without it, screenshots in
 # test-artifacts/e2e/); with DUBAN_TEST_POSTGRES (a server URL, e.g. from
-# `scripts/test-postgres start`) every test that touches a database (tests/integration and
-# the browser journeys of tests/e2e) runs again on PostgreSQL (tests/unit never opens one).
+# `scripts/test-postgres start`) the whole suite runs again on PostgreSQL (tests/unit never
+# opens a database: it runs twice for the sake of "the whole suite", about 20 s).
 test: lint
 	DUBAN_TEST_POSTGRES= $(BIN)/python -m pytest
 	@if [ -n "$$DUBAN_TEST_POSTGRES" ]; then \
-	  echo "== database tests on PostgreSQL ($$DUBAN_TEST_POSTGRES) =="; \
-	  $(BIN)/python -m pytest tests/integration tests/e2e; \
+	  echo "== the whole suite again, on PostgreSQL ($$DUBAN_TEST_POSTGRES) =="; \
+	  $(BIN)/python -m pytest; \
 	fi
 
 # PDF dossiers embed a CJK TrueType font: Debian's fonts-wqy-microhei (or DOSSIER_FONT=path).
