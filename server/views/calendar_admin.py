@@ -18,7 +18,6 @@ from flask import (
     Blueprint,
     abort,
     flash,
-    has_request_context,
     redirect,
     render_template,
     request,
@@ -26,7 +25,6 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from server import operations
 from server.auth import roles_required
@@ -34,6 +32,7 @@ from server.display import WEEKDAYS
 from server.engine import get_engine
 from server.extensions import db
 from server.models import CalendarYear, Case, Deadline, User
+from server.views.common import admin_banner
 from workflows.calendar import SHANGHAI
 
 log = logging.getLogger(__name__)
@@ -93,20 +92,13 @@ def missing_calendar_year(today: date | None = None) -> CalendarWarning | None:
 @bp.app_context_processor
 def calendar_banner_context() -> dict[str, Any]:
     """``calendar_warning`` for administrators (one count query), None for everyone else."""
-    if (
-        not has_request_context()
-        or not current_user.is_authenticated
-        or not current_user.has_role("admin")
-        or request.endpoint == "calendar_admin.show"  # the page says it itself
-    ):
-        return {"calendar_warning": None}
-    try:
-        return {"calendar_warning": missing_calendar_year()}
-    except SQLAlchemyError:
-        # The 500 page after a failed transaction must still render.
-        log.warning("calendar banner unavailable", exc_info=True)
-        db.session.rollback()
-        return {"calendar_warning": None}
+
+    def warning() -> CalendarWarning | None:
+        if request.endpoint == "calendar_admin.show":  # the page says it itself
+            return None
+        return missing_calendar_year()
+
+    return admin_banner("calendar_warning", None, warning)
 
 
 # --------------------------------------------------------------------------- the month grid

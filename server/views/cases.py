@@ -12,7 +12,6 @@ from flask import (
     Response,
     abort,
     flash,
-    has_request_context,
     redirect,
     render_template,
     request,
@@ -22,7 +21,6 @@ from flask import (
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import Select, and_, exists, func, or_, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from server import operations
 from server.attachments import AttachmentRejected, add_attachment, content_disposition, stored_path
@@ -44,6 +42,7 @@ from server.form_render import build_form, parse_form
 from server.models import Attachment, Case, Deadline, Event, Task
 from server.scoping import case_filter, task_filter, visible_case
 from server.views.common import (
+    admin_banner,
     case_url,
     district_choices,
     filter_args,
@@ -104,19 +103,7 @@ def attention_count(user: Any) -> int:
 @bp.app_context_processor
 def attention_banner_context() -> dict[str, Any]:
     """``attention_cases`` for administrators (one count query), 0 for everyone else."""
-    if (
-        not has_request_context()
-        or not current_user.is_authenticated
-        or not current_user.has_role("admin")
-    ):
-        return {"attention_cases": 0}
-    try:
-        return {"attention_cases": attention_count(current_user)}
-    except SQLAlchemyError:
-        # The 500 page after a failed transaction must still render.
-        log.warning("attention banner unavailable", exc_info=True)
-        db.session.rollback()
-        return {"attention_cases": 0}
+    return admin_banner("attention_cases", 0, lambda: attention_count(current_user))
 
 
 @bp.route("")

@@ -1,17 +1,24 @@
-"""Small helpers shared by the HTML views: paging, safe redirects, form option lists."""
+"""Small helpers shared by the HTML views: paging, safe redirects, form option lists, the
+administrators' banners."""
 
 from __future__ import annotations
 
+import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, request, url_for
+from flask import current_app, has_request_context, request, url_for
+from flask_login import current_user
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from server.engine import get_engine
 from server.extensions import db
 from workflows.jurisdiction import DIVISIONS
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -91,3 +98,21 @@ def here() -> str:
 def case_url(case_id: int) -> str:
     """The case page."""
     return url_for("cases.show", case_id=case_id)
+
+
+def admin_banner(name: str, empty: Any, compute: Callable[[], Any]) -> dict[str, Any]:
+    """A template context value shown to administrators only: ``{name: compute()}`` on their
+    pages, ``{name: empty}`` for everyone else, and also when the database fails (the 500 page
+    after a failed transaction must still render)."""
+    if (
+        not has_request_context()
+        or not current_user.is_authenticated
+        or not current_user.has_role("admin")
+    ):
+        return {name: empty}
+    try:
+        return {name: compute()}
+    except SQLAlchemyError:
+        log.warning("%s unavailable", name, exc_info=True)
+        db.session.rollback()
+        return {name: empty}

@@ -20,12 +20,12 @@ from sqlalchemy import MetaData, Table, select
 from werkzeug.datastructures import FileStorage
 
 from server import create_app
+from server.models import ROLES
 from tests.support.major_hazard import sample
 from workflows.calendar import SHANGHAI
 
 from .conftest import PASSWORD, TEST_CONFIG, Databases
 
-ROLES = ("officer", "supervisor", "auditor", "admin")
 RELATIONS = ("same", "same_district", "other_district", "city")
 #: The agency of the matrix users of each relation to the target case (a 武陵区 case discovered
 #: by 南坪街道): the same agency, another agency of 武陵区, an agency of 鼎城区, a city agency.
