@@ -8,7 +8,6 @@ provisional deadlines of open cases.
 from __future__ import annotations
 
 import calendar as month_calendar
-import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -35,7 +34,6 @@ from server.models import CalendarYear, Case, Deadline, User
 from server.views.common import admin_banner
 from workflows.calendar import SHANGHAI
 
-log = logging.getLogger(__name__)
 bp = Blueprint("calendar_admin", __name__, url_prefix="/admin/calendar")
 MIN_YEAR, MAX_YEAR = 2000, 2100  # as the calendar API
 SOURCE_LABELS = {
