@@ -20,6 +20,7 @@ from sqlalchemy.orm import contains_eager, joinedload, lazyload, selectinload
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, default_exceptions
 
 from server import operations
+from server.admin.legal_settings import save_setting, setting_states
 from server.auth import (
     attempt_login,
     bearer_token,
@@ -864,6 +865,26 @@ def put_calendar(year: int) -> Any:
         user, year, {"holidays": body.get("holidays", []), "workdays": body.get("workdays", [])}
     )
     return jsonify({**get_engine().calendar.year_summary(year), "recomputed": recomputed})
+
+
+# --- legal settings ------------------------------------------------------------------------------
+
+
+@bp.get("/settings")
+def list_settings() -> Any:
+    """The legal settings (administrator data with documented defaults) and their values."""
+    return jsonify({"items": [state.as_json() for state in setting_states()]})
+
+
+@bp.put("/settings/<key>")
+def put_setting(key: str) -> Any:
+    """Set one legal setting, or back to its default with ``null`` (administrators only;
+    others get 404)."""
+    user = caller()
+    if not user.has_role("admin"):
+        raise ApiError(404)
+    body = json_body(("value",), required=("value",))
+    return jsonify(save_setting(user, key, body["value"]).as_json())
 
 
 # --- the description -----------------------------------------------------------------------------

@@ -152,6 +152,18 @@ class CalendarYear(db.Model):  # type: ignore[name-defined]
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
 
+class LegalSetting(db.Model):  # type: ignore[name-defined]
+    """An administrator's value for one legal setting (``bpmn/legal_settings.json``).
+
+    Only changed settings have a row; the others take their documented default.
+    """
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
 class Case(db.Model):  # type: ignore[name-defined]
     """One case: a running (or finished) workflow and the facts lists are filtered by."""
 

@@ -258,6 +258,31 @@ def _schemas() -> dict[str, Any]:
                 "workdays": {"type": "array", "items": {"type": "string", "format": "date"}},
             }
         ),
+        "LegalSetting": _object(
+            {
+                "key": {"type": "string"},
+                "label": {"type": "string"},
+                "type": {"type": "string", "enum": ["integer", "number", "boolean", "string"]},
+                "unit": {"type": "string"},
+                "value": {"description": "现行取值"},
+                "default": {"description": "默认值"},
+                "changed": {"type": "boolean", "description": "管理员已改为非默认值"},
+                "min": {"type": ["number", "null"]},
+                "max": {"type": ["number", "null"]},
+                "basis": {"type": "string", "description": "法律依据，或为何作为管理员数据"},
+                "used_by": {"type": "string"},
+                "updated_at": {"type": ["string", "null"], "format": "date-time"},
+                "updated_by": {"type": ["string", "null"]},
+            },
+            "由省级规定或尚未查到条文原文的法定数字：管理员数据，附默认值和依据",
+        ),
+        "LegalSettingList": _list(_ref("LegalSetting")),
+        "LegalSettingValue": {
+            "type": "object",
+            "properties": {"value": {"description": "新的取值；null 表示恢复默认值"}},
+            "required": ["value"],
+            "additionalProperties": False,
+        },
         "ProcessList": _list(_ref("Process")),
         "EventList": _list(_ref("Event")),
         "CasePage": _page_of(_ref("CaseSummary"), "一页案件"),
@@ -331,6 +356,12 @@ def _parameters() -> dict[str, Any]:
             "in": "path",
             "required": True,
             "schema": {"type": "string"},
+        },
+        "setting_key": {
+            "name": "key",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "pattern": "^[a-z0-9_]+$"},
         },
         "year": {
             "name": "year",
@@ -603,6 +634,23 @@ def _paths() -> dict[str, Any]:
                 parameters=[_param("year")],
                 body="CalendarEntry",
                 description="已有案件的暂定期限不在此重新计算。",
+            ),
+        },
+        "/settings": {
+            "get": _operation(
+                "listLegalSettings",
+                "法定参数（管理员数据）及其现行取值",
+                {"200": _json("LegalSettingList", "全部法定参数")},
+            ),
+        },
+        "/settings/{key}": {
+            "put": _operation(
+                "putLegalSetting",
+                "修改一项法定参数（仅管理员；其他用户答 404）；此后新登记的案件按新值办理",
+                {"200": _json("LegalSetting", "保存后的参数")},
+                errors=("404", *body_errors),
+                parameters=[_param("setting_key")],
+                body="LegalSettingValue",
             ),
         },
         "/openapi.json": {

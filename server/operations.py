@@ -65,6 +65,12 @@ class Forbidden(OperationError):
     status = 403
 
 
+class NotFound(OperationError):
+    """The object does not exist, or the caller may not see it (404)."""
+
+    status = 404
+
+
 def today_shanghai() -> date:
     """Today's date in Asia/Shanghai."""
     return datetime.now(SHANGHAI).date()
@@ -415,6 +421,8 @@ def start_case(user: User, process_id: str, data: Mapping[str, Any]) -> Case:
     :raises Forbidden: when the user's agency may not open cases of the process.
     :raises FormInvalid: with field errors.
     """
+    from server.admin.legal_settings import effective_settings  # it imports this module
+
     engine = get_engine()
     if process_id not in engine.catalog.process_ids():
         raise FormInvalid("未知的流程", {"process": "未知的流程"})
@@ -429,8 +437,9 @@ def start_case(user: User, process_id: str, data: Mapping[str, Any]) -> Case:
         raise FormInvalid("表单有误，请按提示修改", errors)
     with _transaction(keep_loaded=True):
         now = datetime.now(UTC)
+        settings = effective_settings()
         instance = engine.start(
-            process_id, {"discoverer_agency": user.agency.code, "district": district}
+            process_id, {"discoverer_agency": user.agency.code, "district": district}, settings
         )
         first = instance.ready_tasks()[0]
         case = Case(
@@ -450,7 +459,8 @@ def start_case(user: User, process_id: str, data: Mapping[str, Any]) -> Case:
         db.session.flush()
         case.number = f"DB{now.astimezone(SHANGHAI).year}-{case.id:06d}"
         append_event(case.id, "case_opened", actor=user, data={"process": process_id,
-                     "version": instance.version, "number": case.number}, at=now)  # fmt: skip
+                     "version": instance.version, "number": case.number,
+                     "settings": settings}, at=now)  # fmt: skip
         registration = Task(
             id=first.id,
             case_id=case.id,

@@ -57,6 +57,7 @@ def nav_items() -> list[NavItem]:
     items.append(("预警公告", "warnings.index", ("warnings.",)))
     if current_user.has_role("admin"):
         items.append(("节假日", "calendar_admin.index", ("calendar_admin.",)))
+        items.append(("法定参数", "settings_admin.index", ("settings_admin.",)))
     endpoint = request.endpoint or ""
     nav = [
         NavItem(label, url_for(target), any(endpoint.startswith(p) for p in prefixes))
@@ -105,6 +106,7 @@ def init_app(app: Flask) -> None:
     from server.views import audit
 
     app.register_blueprint(audit.bp)
+    from server.admin import settings_views
     from server.views import calendar_admin, follow_up, notifications, supervision, warnings
 
     for blueprint in (
@@ -113,6 +115,7 @@ def init_app(app: Flask) -> None:
         follow_up.bp,
         calendar_admin.bp,
         warnings.bp,
+        settings_views.bp,
     ):
         app.register_blueprint(blueprint)
     display.init_app(app)

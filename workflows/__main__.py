@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from workflows import gb35181
+from workflows import gb35181, legal_settings
 from workflows.catalog import BPMN_DIR, ProcessCatalog, ProcessLoadError
 from workflows.deadlines import compute_deadline
 from workflows.forms import FormDefinitionError, check_all_forms
@@ -25,7 +25,9 @@ def _check(directory: Path) -> int:
     try:
         catalog = ProcessCatalog(directory=directory)
         forms = check_all_forms()
-    except (ProcessLoadError, FormDefinitionError) as exc:
+        settings_file = directory / "legal_settings.json"
+        settings = legal_settings.catalogue(settings_file) if settings_file.is_file() else ()
+    except (ProcessLoadError, FormDefinitionError, ValueError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1
     missing = [
@@ -42,6 +44,7 @@ def _check(directory: Path) -> int:
         files = ", ".join(sorted(process.files))
         sys.stdout.write(f"{process_id} ({process.name}) version {process.version}: {files}\n")
     sys.stdout.write(f"{len(forms)} forms ok\n")
+    sys.stdout.write(f"{len(settings)} legal settings ok\n")
     return 0
 
 

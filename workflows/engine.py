@@ -18,6 +18,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from workflows import legal_settings
 from workflows.calendar import WorkingCalendar
 from workflows.catalog import ProcessCatalog, ProcessVersion
 from workflows.script_env import DubanScriptEngine
@@ -232,17 +233,27 @@ class Engine:
         """Count deadlines computed from now on in ``calendar``."""
         self.script_engine.set_calendar(calendar)
 
-    def start(self, process_id: str, case: Mapping[str, Any]) -> Instance:
+    def start(
+        self,
+        process_id: str,
+        case: Mapping[str, Any],
+        settings: Mapping[str, Any] | None = None,
+    ) -> Instance:
         """Start a case on the current version of a process and run to the first wait.
 
         :param case: facts about the case every expression may read as ``case`` (e.g. the
             discovering agency and the district).
+        :param settings: the effective legal settings (``workflows.legal_settings``), kept by
+            the case as ``settings`` for its whole life; the documented defaults when None.
         """
         process = self.catalog.latest(process_id)
         workflow = BpmnWorkflow(
             process.spec, process.subprocess_specs, script_engine=self.script_engine
         )
         workflow.task_tree.data["case"] = dict(case)
+        workflow.task_tree.data["settings"] = dict(
+            legal_settings.defaults() if settings is None else settings
+        )
         instance = Instance(self, process, workflow)
         instance._advance(StepResult())
         return instance

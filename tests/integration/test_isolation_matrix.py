@@ -161,6 +161,13 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("calendar_admin.show", "POST"): R(
         "/admin/calendar/2027", roles=ADMIN, ok=422, body={"holidays": "不是日期"}
     ),
+    ("settings_admin.index", "GET"): R("/admin/settings", roles=ADMIN),
+    ("settings_admin.update", "POST"): R(
+        "/admin/settings/fire_property_only_city_min_loss",
+        roles=ADMIN,
+        ok=422,
+        body={"value": "不是数字"},
+    ),
     # --- the JSON API (bearer tokens)
     ("api.openapi", "GET"): R("/api/v1/openapi.json", anonymous=200),
     ("api.create_token", "POST"): R(
@@ -201,6 +208,13 @@ ROUTES: dict[tuple[str, str], Route] = {
         "/api/v1/tasks/{task}/complete", roles=OFFICER, scope="task", ok=409, body={"data": {}}
     ),
     ("api.get_calendar", "GET"): R("/api/v1/calendar/2027"),
+    ("api.list_settings", "GET"): R("/api/v1/settings"),
+    ("api.put_setting", "PUT"): R(
+        "/api/v1/settings/fire_property_only_city_min_loss",
+        roles=ADMIN,
+        ok=422,
+        body={"value": "不是数字"},
+    ),
     ("api.put_calendar", "PUT"): R(
         "/api/v1/calendar/2027", roles=ADMIN, ok=422, body={"holidays": "不是日期"}
     ),

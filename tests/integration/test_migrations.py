@@ -31,6 +31,7 @@ from sqlalchemy import Engine, MetaData, insert, inspect, select, text
 from werkzeug.datastructures import FileStorage
 
 from server import create_app
+from server.admin.legal_settings import save_setting
 from server.attachments import add_attachment
 from server.exports import start_export
 from server.extensions import db
@@ -179,6 +180,7 @@ def world(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Ite
                 complete_task(user(officer), ready_task(fire.id, name),
                               fire_accountability.sample(name, today))  # fmt: skip
             save_calendar_year(user("admin"), 2027, {"holidays": ["2027-01-01"], "workdays": []})
+            save_setting(user("admin"), "fire_property_only_city_min_loss", 2000000)
             start_export(user("city.auditor"), {})
             rows = dump(db.engine)
     databases.drop(url)

@@ -1,0 +1,1 @@
+"""Administration in the browser and the API: things administrators maintain as data."""
