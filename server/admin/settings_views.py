@@ -67,6 +67,8 @@ def update(key: str) -> Any:
         return _render({key: exc.message}, {key: request.form.get("value", "")[:500]})
     unit = saved.setting.unit
     shown = {True: "是", False: "否"}.get(saved.value, saved.value)
+    if saved.setting.type in ("integer", "number"):
+        shown = f"{saved.value:,}"
     flash(f"已保存“{saved.setting.label}”：{shown}{unit}。此后新登记的案件按此值办理。", "success")
     return redirect(url_for("settings_admin.index") + f"#setting-{key}", code=303)
 

@@ -85,7 +85,7 @@ def test_the_administrators_page_saves_and_restores(client: FlaskClient, auth: A
         f"/admin/settings/{KEY}", data={"value": "3,000,000", "csrf_token": token},
         follow_redirects=True,
     )  # fmt: skip
-    assert "已保存" in done.text and "管理员设定" in done.text and "3000000" in done.text
+    assert "已保存" in done.text and "管理员设定" in done.text and "3,000,000元" in done.text
     restored = client.post(
         f"/admin/settings/{KEY}", data={"reset": "1", "csrf_token": token}, follow_redirects=True
     )
