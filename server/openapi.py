@@ -102,8 +102,8 @@ def _schemas() -> dict[str, Any]:
         "due_at": DATE_TIME,
         "provisional": {
             "type": "boolean",
-            "description": "暂定期限：所涉年度尚无国务院办公厅放假安排（节假日按放假办法推算，调休未知），"
-            "录入该年度安排或日历数据包升级后重新计算",
+            "description": "暂定期限：所涉年度尚无国务院办公厅放假安排"
+            "（节假日按放假办法推算，调休未知），录入该年度安排或日历数据包升级后重新计算",
         },
         "state": {"type": "string", "enum": ["pending", "met", "missed"]},
         "overdue": {"type": "boolean", "description": "已错过，或尚未完成且已过期"},
@@ -297,7 +297,8 @@ def _schemas() -> dict[str, Any]:
                             "makeup": {
                                 "type": "array",
                                 "items": {"type": "string", "format": "date"},
-                                "description": "第六条补假日期（节日适逢周六、周日或与其他节日同日）",
+                                "description": "第六条补假日期"
+                                "（节日适逢周六、周日或与其他节日同日）",
                             },
                             "basis": {"type": "string"},
                         }

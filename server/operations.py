@@ -688,9 +688,7 @@ def recompute_provisional_deadlines(
 
     :param due_before: only the cases with such a deadline due before this moment.
     """
-    case_ids = db.session.scalars(
-        _pending_provisional(due_before).group_by(Deadline.case_id)
-    ).all()
+    case_ids = db.session.scalars(_pending_provisional(due_before).group_by(Deadline.case_id)).all()
     cases = changed = failed = 0
     for case_id in case_ids:
         case = db.session.get(Case, case_id)

@@ -282,9 +282,7 @@ class WorkingCalendar:
             if entry is not None:
                 data = _build_year(year, "admin", entry.holidays, entry.workdays)
             else:
-                data = (
-                    _statutory_year(year) or _computed_year(year) or _weekends_only_year(year)
-                )
+                data = _statutory_year(year) or _computed_year(year) or _weekends_only_year(year)
             self._years[year] = data
         return data
 

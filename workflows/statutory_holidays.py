@@ -106,9 +106,10 @@ def festivals(year: int) -> tuple[Festival, ...]:
     _check(year)
     new_year = _solar(Lunar.fromYmd(year, 1, 1))  # 正月初一 always falls in January/February
     eve = new_year - _ONE_DAY  # 除夕: the last day of the twelfth month, 29th or 30th
+    spring = tuple(eve + k * _ONE_DAY for k in range(4))  # 除夕, 正月初一至初三
     spec = (
         ("new_year", "元旦", (date(year, 1, 1),), "第二条第（一）项"),
-        ("spring_festival", "春节", tuple(eve + k * _ONE_DAY for k in range(4)), "第二条第（二）项"),
+        ("spring_festival", "春节", spring, "第二条第（二）项"),
         ("qingming", "清明节", (_qingming(year),), "第二条第（三）项"),
         ("labour_day", "劳动节", (date(year, 5, 1), date(year, 5, 2)), "第二条第（四）项"),
         ("dragon_boat", "端午节", (_solar(Lunar.fromYmd(year, 5, 5)),), "第二条第（五）项"),

@@ -8,6 +8,7 @@ published 2025/2026 State Council schedules and the almanac (2027: 除夕 Fri 2/
 from __future__ import annotations
 
 from datetime import date, timedelta
+from itertools import pairwise
 
 import chinese_calendar
 import pytest
@@ -45,8 +46,10 @@ def test_2027_holidays_and_section_6_makeup_days() -> None:
         "元旦": (["2027-01-01"], []),  # Friday
         # 除夕 is 腊月廿九 (the twelfth month has 29 days); 初一 Sat and 初二 Sun are made up on
         # the first working days after the period: Tue 2/9 and Wed 2/10.
-        "春节": (["2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08"],
-                 ["2027-02-09", "2027-02-10"]),  # fmt: skip
+        "春节": (
+            ["2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08"],
+            ["2027-02-09", "2027-02-10"],
+        ),
         "清明节": (["2027-04-05"], []),  # Monday
         "劳动节": (["2027-05-01", "2027-05-02"], ["2027-05-03", "2027-05-04"]),  # Sat, Sun
         "端午节": (["2027-06-09"], []),  # Wednesday
@@ -83,7 +86,8 @@ def test_2031_mid_autumn_on_national_day_is_made_up() -> None:
 
 def test_basis_cites_the_articles() -> None:
     by_name = {f.name: f for f in festivals(2027)}
-    assert by_name["元旦"].basis == "《全国年节及纪念日放假办法》（2024年11月10日修订）第二条第（一）项"
+    assert by_name["元旦"].basis == f"{statutory_holidays.BASIS}第二条第（一）项"
+    assert statutory_holidays.BASIS == "《全国年节及纪念日放假办法》（2024年11月10日修订）"
     assert by_name["国庆节"].basis.endswith("第二条第（七）项、第六条")
     assert by_name["端午节"].as_json() == {
         "key": "dragon_boat",
@@ -110,7 +114,7 @@ def test_every_year_grants_thirteen_weekdays_off(year: int) -> None:
         assert all(day.weekday() < 5 for day in festival.makeup)
         assert all(day > festival.days[-1] for day in festival.makeup)
     spring = found[1].days
-    assert [b - a for a, b in zip(spring, spring[1:], strict=False)] == [timedelta(1)] * 3
+    assert [b - a for a, b in pairwise(spring)] == [timedelta(1)] * 3
     assert sum(1 for day in rest_days(year) if day.weekday() < 5) == 13
 
 
