@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
-from sqlalchemy import select, text
+from sqlalchemy import inspect, make_url, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from server.extensions import db
 from server.models import User
@@ -19,6 +23,48 @@ from workflows.deadlines import compute_deadline
 
 def _echo_json(value: object) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+INIT_DB = "flask --app server init-db"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def database_problem() -> str | None:
+    """Why the commands cannot use the database (not reachable, not initialised, an older
+    schema), or None when its schema is at the migrations' head."""
+    from server.backup import migration_heads
+
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    shown = url.render_as_string(hide_password=True)
+    try:
+        with db.engine.connect() as connection:
+            current: set[str] = set()
+            if inspect(connection).has_table("alembic_version"):
+                current = set(connection.scalars(text("SELECT version_num FROM alembic_version")))
+    except SQLAlchemyError as exc:
+        return f"无法连接数据库 {shown}：{type(exc).__name__}: {str(exc).splitlines()[0]}"
+    if not current:
+        return f"数据库 {shown} 尚未初始化。请先运行 {INIT_DB} 建立数据库结构。"
+    if current != migration_heads():
+        return (
+            f"数据库 {shown} 的结构版本（{', '.join(sorted(current))}）不是当前程序的版本。"
+            f"请先运行 {INIT_DB} 升级数据库结构。"
+        )
+    return None
+
+
+def needs_database(command: F) -> F:
+    """Refuse to run ``command`` (exit 1, a message naming ``init-db``) when
+    :func:`database_problem` finds one, instead of failing with a traceback halfway."""
+
+    @functools.wraps(command)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        problem = database_problem()
+        if problem:
+            raise click.ClickException(problem)
+        return command(*args, **kwargs)
+
+    return checked  # type: ignore[return-value]
 
 
 @click.command("init-db")
@@ -32,6 +78,7 @@ def init_db() -> None:
 @click.command("seed-demo")
 @with_appcontext
 @click.option("--if-empty", is_flag=True, help="do nothing when users already exist")
+@needs_database
 def seed_demo(if_empty: bool) -> None:
     """Create Changde's agencies, demo users of every role and demo cases."""
     if current_app.config["DUBAN_ENV"] == "production":
@@ -56,6 +103,7 @@ users = AppGroup("users", help="List and create users.")
 
 @users.command("list")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
+@needs_database
 def users_list(as_json: bool) -> None:
     """List users with agency, kind, district and roles."""
     rows = [
@@ -86,6 +134,7 @@ def users_list(as_json: bool) -> None:
 )
 @click.option("--roles", required=True, help="comma-separated: officer,supervisor,auditor,admin")
 @click.password_option()
+@needs_database
 def users_create(username: str, name: str, agency_code: str, roles: str, password: str) -> None:
     """Create a user."""
     from server.directory import create_user
@@ -103,6 +152,7 @@ def users_create(username: str, name: str, agency_code: str, roles: str, passwor
 @click.argument("start")
 @click.argument("n", type=int)
 @click.option("--calendar-days", is_flag=True, help="count calendar days instead of working days")
+@needs_database
 def deadline(start: str, n: int, calendar_days: bool) -> None:
     """Print the due datetime N working (or calendar) days after START."""
     from server.engine import get_engine
@@ -126,6 +176,7 @@ def judge_hazard(args: tuple[str, ...]) -> None:
 
 @click.command("sweep")
 @with_appcontext
+@needs_database
 def sweep_command() -> None:
     """Fire every due timer once (what the scheduler does every minute)."""
     from server.sweep import sweep
@@ -139,6 +190,7 @@ calendar_group = AppGroup("calendar", help="Holiday calendar years.")
 @calendar_group.command("import")
 @click.argument("year", type=int)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@needs_database
 def calendar_import(year: int, file: str) -> None:
     """Enter YEAR's holidays and make-up working days from FILE and recompute the provisional
     deadlines. FILE is JSON: {"holidays": ["2027-01-01", ...], "workdays": [...]}."""
@@ -218,6 +270,7 @@ def _printing_user(username: str | None) -> User:
 @click.argument("case")
 @click.option("-o", "--output", required=True, help="the PDF file to write (- for stdout)")
 @click.option("--user", "username", help="print as this user (default: first admin/auditor)")
+@needs_database
 def dossier_command(case: str, output: str, username: str | None) -> None:
     """Print the dossier of CASE (DB2026-000017, a 立案编号 or the numeric id) to a PDF.
 
@@ -258,6 +311,7 @@ audit_group = AppGroup("audit", help="Verify the audit chains.")
 
 @audit_group.command("verify")
 @click.argument("case", required=False)
+@needs_database
 def audit_verify(case: str | None) -> None:
     """Verify the hash chain of CASE, or of every case and the system events.
 

@@ -100,7 +100,11 @@ def _schemas() -> dict[str, Any]:
         "task_id": _nullable({"type": "string"}),
         "agency": _nullable(_ref("Agency")),
         "due_at": DATE_TIME,
-        "provisional": {"type": "boolean", "description": "该年尚无节假日数据，期限为暂定"},
+        "provisional": {
+            "type": "boolean",
+            "description": "暂定期限：所涉年度尚无国务院办公厅放假安排"
+            "（节假日按放假办法推算，调休未知），录入该年度安排或日历数据包升级后重新计算",
+        },
         "state": {"type": "string", "enum": ["pending", "met", "missed"]},
         "overdue": {"type": "boolean", "description": "已错过，或尚未完成且已过期"},
         "met_at": _nullable(DATE_TIME),
@@ -253,9 +257,53 @@ def _schemas() -> dict[str, Any]:
         "CalendarYear": _object(
             {
                 "year": {"type": "integer"},
-                "source": {"type": "string", "enum": ["statutory", "admin", "none"]},
+                "source": {
+                    "type": "string",
+                    "enum": ["statutory", "admin", "computed", "none"],
+                    "description": "数据来源：statutory 系统内置的国务院办公厅放假安排"
+                    "（chinese-calendar）；admin 管理员录入；computed 尚无放假安排，按《全国年节及"
+                    "纪念日放假办法》（2024年修订）第二条推算节日、第六条补假，调休未知（暂定）；"
+                    "none 无数据，仅按周末计算（暂定）",
+                },
+                "provisional": {
+                    "type": "boolean",
+                    "description": "落在该年度的期限是否为暂定（source 为 computed 或 none）",
+                },
                 "holidays": {"type": "array", "items": {"type": "string", "format": "date"}},
                 "workdays": {"type": "array", "items": {"type": "string", "format": "date"}},
+                "computed_holidays": {
+                    "type": "array",
+                    "description": "source 为 computed 时，按放假办法推算的各节日；其他来源为空",
+                    "items": _object(
+                        {
+                            "key": {
+                                "type": "string",
+                                "enum": [
+                                    "new_year",
+                                    "spring_festival",
+                                    "qingming",
+                                    "labour_day",
+                                    "dragon_boat",
+                                    "mid_autumn",
+                                    "national_day",
+                                ],
+                            },
+                            "name": {"type": "string", "examples": ["春节"]},
+                            "days": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "date"},
+                                "description": "第二条规定的放假日期",
+                            },
+                            "makeup": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "date"},
+                                "description": "第六条补假日期"
+                                "（节日适逢周六、周日或与其他节日同日）",
+                            },
+                            "basis": {"type": "string"},
+                        }
+                    ),
+                },
             }
         ),
         "LegalSetting": _object(
@@ -282,6 +330,23 @@ def _schemas() -> dict[str, Any]:
             "properties": {"value": {"description": "新的取值；null 表示恢复默认值"}},
             "required": ["value"],
             "additionalProperties": False,
+        },
+        "CalendarYearSaved": {
+            "allOf": [
+                _ref("CalendarYear"),
+                _object(
+                    {
+                        "recomputed": _object(
+                            {
+                                "cases": {"type": "integer"},
+                                "deadlines": {"type": "integer"},
+                                "failed": {"type": "integer"},
+                            },
+                            "重新计算的案件数、期限数和失败的案件数",
+                        )
+                    }
+                ),
+            ]
         },
         "ProcessList": _list(_ref("Process")),
         "EventList": _list(_ref("Event")),
@@ -629,11 +694,12 @@ def _paths() -> dict[str, Any]:
             "put": _operation(
                 "putCalendarYear",
                 "录入某年的节假日安排（仅管理员；其他用户答 404）",
-                {"200": _json("CalendarYear", "该年日历")},
+                {"200": _json("CalendarYearSaved", "该年日历及重新计算的结果")},
                 errors=("404", "409", *body_errors),
                 parameters=[_param("year")],
                 body="CalendarEntry",
-                description="已有案件的暂定期限不在此重新计算。",
+                description="录入的安排取代该年度系统内置或按放假办法推算的数据；保存后重新计算"
+                "办理中案件的暂定期限（recomputed）。",
             ),
         },
         "/settings": {

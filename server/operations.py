@@ -682,14 +682,23 @@ def save_calendar_year(user: User, year: int, entry_data: Mapping[str, Any]) -> 
     return recompute_provisional_deadlines(user)
 
 
-def recompute_provisional_deadlines(user: User | None = None) -> dict[str, int]:
-    """Recount the pending provisional deadlines of open cases with the current calendar."""
-    case_ids = db.session.scalars(
+def _pending_provisional(due_before: datetime | None = None) -> Any:
+    query = (
         select(Deadline.case_id)
         .join(Case, Deadline.case_id == Case.id)
         .where(Deadline.state == "pending", Deadline.provisional.is_(True), Case.status == "open")
-        .group_by(Deadline.case_id)
-    ).all()
+    )
+    return query if due_before is None else query.where(Deadline.due_at < due_before)
+
+
+def recompute_provisional_deadlines(
+    user: User | None = None, due_before: datetime | None = None
+) -> dict[str, int]:
+    """Recount the pending provisional deadlines of open cases with the current calendar.
+
+    :param due_before: only the cases with such a deadline due before this moment.
+    """
+    case_ids = db.session.scalars(_pending_provisional(due_before).group_by(Deadline.case_id)).all()
     cases = changed = failed = 0
     for case_id in case_ids:
         case = db.session.get(Case, case_id)
@@ -703,6 +712,28 @@ def recompute_provisional_deadlines(user: User | None = None) -> dict[str, int]:
         cases += 1 if changes else 0
         changed += changes
     return {"cases": cases, "deadlines": changed, "failed": failed}
+
+
+def recompute_outdated_provisional_deadlines() -> dict[str, int] | None:
+    """Recount the provisional deadlines whose years have got the State Council's schedule
+    other than through :func:`save_calendar_year` — an upgrade of the ``chinese-calendar``
+    package that brings the year (or an entry made by another server meanwhile).
+
+    A provisional deadline examined a year without a schedule, and the days it examined all
+    precede its due date. So once every year up to the due date has a schedule the deadline is
+    outdated: one indexed query finds those, due before the first year still without one from
+    last year on. None when there are none (the usual case: the sweep calls this every tick).
+    """
+    calendar = get_engine().calendar
+    year = today_shanghai().year - 1
+    while year < 9999 and calendar.has_data(year):
+        year += 1
+    first_unscheduled = datetime(year, 1, 1, tzinfo=SHANGHAI)
+    if db.session.scalar(_pending_provisional(first_unscheduled).limit(1)) is None:
+        return None
+    result = recompute_provisional_deadlines(None, due_before=first_unscheduled)
+    log.info("provisional deadlines due before %s recomputed: %s", year, result)
+    return result
 
 
 def _recompute_case(case: Case, user: User | None) -> int:

@@ -12,6 +12,11 @@ holder of :func:`sweeper_lock` sweeps at a time: a PostgreSQL advisory lock, a f
 a SQLite database. The lock saves work, correctness does not depend on it: two sweeps that do
 run at once (``flask --app server sweep`` by hand, a lock-less database) still fire each timer
 once, through the claims above.
+
+Each sweep first recounts the provisional deadlines whose years have got the State Council's
+schedule since they were computed (after an upgrade of ``chinese-calendar``):
+:func:`server.operations.recompute_outdated_provisional_deadlines`, one indexed query when there
+is nothing to do.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from sqlalchemy import or_, select, text, update
 
 from server.extensions import db
 from server.models import Case
-from server.operations import Conflict, fire_due_timers
+from server.operations import Conflict, fire_due_timers, recompute_outdated_provisional_deadlines
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
@@ -128,6 +133,12 @@ def sweep(now: datetime | None = None, owner: str | None = None) -> dict[str, in
     now = now or datetime.now(UTC)
     owner = owner or sweeper_id()
     cases = fired = failed = skipped = 0
+    # First, so that no timer fires on a provisional date its year's schedule has changed.
+    try:
+        recompute_outdated_provisional_deadlines()
+    except Exception:  # the timers must fire all the same
+        db.session.rollback()
+        log.exception("sweep: recomputing outdated provisional deadlines failed")
     due = due_case_ids(now)
     # SQLite has no row locks: lease the batch at once (one commit instead of one per case).
     leased = lease(due, owner, now) if db.engine.dialect.name != "postgresql" else None

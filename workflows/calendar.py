@@ -2,12 +2,20 @@
 
 Counting rules (DOMAIN.md §2, §6): the start day is not counted, a period ends at 23:59:59
 Asia/Shanghai of its last day, and working days (工作日) skip weekends and statutory holidays but
-include make-up working days (调休上班) that fall on weekends.
+include make-up working days (调休上班) that fall on weekends. docs/calendar.md has the details.
 
-Statutory data comes from ``chinese-calendar`` (2004-2026 in version 1.11.0). An administrator
-can enter a year's official schedule as a :class:`YearEntry`; it replaces the statutory data for
-that year. A year with neither is counted on weekends only and every deadline that touches it is
-flagged *provisional*, so that it can be recomputed once the State Council schedule is entered.
+Where a year's days off come from (``year_summary(year)["source"]``), first match wins:
+
+- ``"admin"``: an administrator entered the year's official schedule (:class:`YearEntry`);
+- ``"statutory"``: the State Council schedules in ``chinese-calendar`` (2004-2026 in 1.11.0);
+- ``"computed"``: 2025-2100 without a schedule: the holidays of 《全国年节及纪念日放假办法》 §2
+  and the §6 make-up days off, computed by :mod:`workflows.statutory_holidays`; the 调休 of the
+  annual notice are unknown, so every deadline that examines such a year is *provisional*;
+- ``"none"``: any other year: weekends only, provisional too.
+
+A provisional deadline is recomputed once the year gets an official schedule: when an
+administrator enters it (``server.operations.save_calendar_year``) or, after an upgrade of
+``chinese-calendar`` that brings the year, at the next timer sweep.
 
 Pure Python: no Flask, no I/O. :class:`WorkingCalendar` is immutable; ``with_year`` returns a new
 calendar, which lets a running engine swap calendars atomically.
@@ -29,6 +37,8 @@ from typing import Literal, TypeAlias
 import chinese_calendar
 import chinese_calendar.constants
 
+from workflows import statutory_holidays
+
 __all__ = [
     "SHANGHAI",
     "CalendarError",
@@ -49,7 +59,9 @@ END_OF_DAY = time(23, 59, 59)
 Moment: TypeAlias = date | datetime | str
 """Anything :func:`parse_moment` accepts (``datetime`` is listed for readability)."""
 
-Source = Literal["statutory", "admin", "none"]
+Source = Literal["statutory", "admin", "computed", "none"]
+# Sources without the State Council's schedule: a deadline that examines their days is provisional.
+PROVISIONAL_SOURCES: frozenset[str] = frozenset({"computed", "none"})
 
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -112,9 +124,9 @@ class YearEntry:
 class Deadline:
     """A computed deadline.
 
-    ``provisional`` is True when a day used in the computation lies in a year without holiday
-    data (counted on weekends only); such a deadline should be recomputed once the year is
-    entered.
+    ``provisional`` is True when a day used in the computation lies in a year without the State
+    Council's schedule (holidays computed from the 放假办法, 调休 unknown; or weekends only);
+    such a deadline should be recomputed once the year's schedule is entered.
     """
 
     due: datetime
@@ -135,6 +147,11 @@ class _YearData:
     workdays: frozenset[date]
     working: tuple[int, ...]  # ordinals of the working days, ascending
     last_ordinal: int  # ordinal of 31 December
+
+    @property
+    def provisional(self) -> bool:
+        """Whether deadlines that examine this year's days are provisional."""
+        return self.source in PROVISIONAL_SOURCES
 
     def is_working(self, day: date) -> bool:
         """Apply the 工作日 rule: make-up day, or a weekday that is not a holiday."""
@@ -179,6 +196,14 @@ def _statutory_year(year: int) -> _YearData | None:
             (holidays if is_rest else workdays).append(day)
         day += one
     return _build_year(year, "statutory", holidays, workdays)
+
+
+@functools.cache
+def _computed_year(year: int) -> _YearData | None:
+    """Holidays of the 放假办法 (2024 revision) for ``year``, or None outside 2025-2100."""
+    if not statutory_holidays.FIRST_YEAR <= year <= statutory_holidays.LAST_YEAR:
+        return None
+    return _build_year(year, "computed", statutory_holidays.rest_days(year), ())
 
 
 @functools.cache
@@ -257,18 +282,24 @@ class WorkingCalendar:
             if entry is not None:
                 data = _build_year(year, "admin", entry.holidays, entry.workdays)
             else:
-                data = _statutory_year(year) or _weekends_only_year(year)
+                data = _statutory_year(year) or _computed_year(year) or _weekends_only_year(year)
             self._years[year] = data
         return data
 
     def has_data(self, year: int) -> bool:
-        """Tell whether ``year`` has statutory (chinese-calendar) or administrator holiday data."""
-        return self._year(_check_year(year)).source != "none"
+        """Tell whether ``year`` has the State Council's schedule (chinese-calendar or entered by
+        an administrator); a year whose holidays are only computed has not."""
+        return not self._year(_check_year(year)).provisional
+
+    def source(self, year: int) -> Source:
+        """Where ``year``'s days off come from: "admin", "statutory", "computed" or "none"."""
+        return self._year(_check_year(year)).source
 
     def is_working_day(self, d: Moment) -> bool:
         """Tell whether the (Asia/Shanghai) day ``d`` is a working day.
 
-        A year without data counts Monday to Friday as working days.
+        A year without the State Council's schedule counts Monday to Friday as working days
+        except the holidays computed from the 放假办法 (2025-2100).
         """
         day = d if type(d) is date else parse_moment(d).date()
         return self._year(day.year).is_working(day)
@@ -284,7 +315,7 @@ class WorkingCalendar:
             data = self._year(year)
             # When counting starts on 31 December no day of this year is examined, so its lack
             # of data must not taint the result.
-            if data.source == "none" and ordinal < data.last_ordinal:
+            if data.provisional and ordinal < data.last_ordinal:
                 provisional = True
             idx = bisect.bisect_right(data.working, ordinal)
             available = len(data.working) - idx
@@ -315,9 +346,9 @@ class WorkingCalendar:
             raise CalendarError(f"deadline lies beyond the year {MAXYEAR}") from None
         data = self._year(last.year)
         if data.is_working(last):
-            return Deadline(_end_of_day(last.toordinal()), data.source == "none")
+            return Deadline(_end_of_day(last.toordinal()), data.provisional)
         due, provisional = self._nth_working_after(last.toordinal(), 1)
-        return Deadline(_end_of_day(due), provisional or data.source == "none")
+        return Deadline(_end_of_day(due), provisional or data.provisional)
 
     def hours_after(self, start: Moment, n: float) -> Deadline:
         """Exactly ``n`` hours (n > 0) after the start moment; never provisional."""
@@ -348,15 +379,21 @@ class WorkingCalendar:
     def year_summary(self, year: int) -> dict[str, object]:
         """Return the data behind a year's month grid on the administrator page.
 
-        Returns ``{"year", "source": "statutory"|"admin"|"none", "holidays": [iso dates],
-        "workdays": [iso dates]}`` with sorted ``YYYY-MM-DD`` strings.
+        Returns ``{"year", "source": "admin"|"statutory"|"computed"|"none", "provisional",
+        "holidays": [iso dates], "workdays": [iso dates], "computed_holidays": [...]}`` with
+        sorted ``YYYY-MM-DD`` strings. ``computed_holidays`` lists, for a "computed" year, each
+        holiday of the 放假办法 (:meth:`statutory_holidays.Festival.as_json`: key, Chinese name,
+        days, §6 make-up days, basis); it is empty for every other source.
         """
         data = self._year(_check_year(year))
+        computed = statutory_holidays.festivals(year) if data.source == "computed" else ()
         return {
             "year": year,
             "source": data.source,
+            "provisional": data.provisional,
             "holidays": sorted(d.isoformat() for d in data.holidays),
             "workdays": sorted(d.isoformat() for d in data.workdays),
+            "computed_holidays": [f.as_json() for f in computed],
         }
 
 

@@ -630,7 +630,7 @@ def summary(data: DossierData, st: Styles, width: float) -> list[Flowable]:
     if data.deadlines:
         rows = [["期限", "责任单位", "截止时间", "完成时间", "结果", "逾期工作日"]]
         for d in data.deadlines:
-            label = d.label + ("（暂定：该年度节假日未录入）" if d.provisional else "")
+            label = d.label + ("（暂定：该年度放假安排尚未录入）" if d.provisional else "")
             rows.append([label, d.agency or "—", short(d.due), short(d.finished),
                          deadline_result(d), str(d.late) if d.late else "—"])  # fmt: skip
         story.append(_table(rows, [116, 100, 82, 82, 56, width - 436], st))

@@ -1,6 +1,10 @@
 """Holiday calendar administration: a year as a month grid, entering a year's schedule, and the
 administrators' banner when a coming year has no schedule but deadlines already fall in it.
 
+A year without the State Council's schedule shows the holidays computed from 《全国年节及纪念日
+放假办法》 (``workflows.statutory_holidays``), so the administrator sees what the provisional
+deadlines assume (docs/calendar.md).
+
 Saving goes through :func:`server.operations.save_calendar_year`, which recomputes the
 provisional deadlines of open cases.
 """
@@ -27,7 +31,7 @@ from sqlalchemy import and_, func, or_, select
 
 from server import operations
 from server.auth import roles_required
-from server.display import WEEKDAYS
+from server.display import WEEKDAYS, cn_date
 from server.engine import get_engine
 from server.extensions import db
 from server.models import CalendarYear, Case, Deadline, User
@@ -39,7 +43,8 @@ MIN_YEAR, MAX_YEAR = 2000, 2100  # as the calendar API
 SOURCE_LABELS = {
     "statutory": "法定安排（系统内置）",
     "admin": "管理员录入",
-    "none": "尚无数据",
+    "computed": "按放假办法推算（暂定，调休未知）",
+    "none": "尚无数据（仅按周末计算）",
 }
 _SEPARATORS = re.compile(r"[\s,，、;；]+")
 _DAY = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
@@ -58,8 +63,9 @@ class CalendarWarning:
 
 
 def missing_calendar_year(today: date | None = None) -> CalendarWarning | None:
-    """This or next year (Asia/Shanghai) if it has no holiday data while pending deadlines of
-    open cases fall in it (or are provisional); None when all is well.
+    """This or next year (Asia/Shanghai) if it has no State Council schedule (its holidays are
+    at most computed from the 放假办法) while pending deadlines of open cases fall in it (or are
+    provisional); None when all is well.
 
     This year counts too: on 1 January an unentered year must not drop out of sight.
     """
@@ -233,11 +239,21 @@ def _render(
     if values is None:
         values = {"holidays": "\n".join(sorted(holidays)), "workdays": "\n".join(sorted(workdays))}
     entered = db.session.scalars(select(CalendarYear.year).order_by(CalendarYear.year)).all()
+    computed = [
+        {
+            "name": f["name"],
+            "days": "、".join(cn_date(d) for d in f["days"]),
+            "makeup": "、".join(cn_date(d) for d in f["makeup"]),
+            "basis": f["basis"],
+        }
+        for f in summary["computed_holidays"]  # type: ignore[attr-defined]
+    ]
     return render_template(
         "calendar/show.html",
         year=year,
         source=summary["source"],
         source_label=SOURCE_LABELS[str(summary["source"])],
+        computed_holidays=computed,
         row=row,
         editor=editor,
         months=month_grid(year, holidays, workdays),

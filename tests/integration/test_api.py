@@ -482,7 +482,12 @@ def test_calendar_read_by_all_changed_by_administrators(app: Flask, api: Api) ->
     year = api.get(STREET, "/calendar/2026").json
     assert year["year"] == 2026 and year["source"] == "statutory"
     assert "2026-10-01" in year["holidays"]
-    assert api.get(STREET, "/calendar/2030").json["source"] == "none"
+    computed = api.get(STREET, "/calendar/2030").json
+    assert computed["source"] == "computed" and computed["provisional"] is True
+    assert [h["name"] for h in computed["computed_holidays"]] == [
+        "元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节"
+    ]  # fmt: skip
+    assert "2030-10-01" in computed["holidays"] and computed["workdays"] == []
 
     entry = {"holidays": ["2030-01-01", "2030-10-01", "2030-10-02"], "workdays": ["2030-09-29"]}
     assert_error(api.call(STREET, "PUT", "/calendar/2030", json=entry), 404, "not_found")
@@ -493,8 +498,10 @@ def test_calendar_read_by_all_changed_by_administrators(app: Flask, api: Api) ->
     assert saved.json == {
         "year": 2030,
         "source": "admin",
+        "provisional": False,
         "holidays": ["2030-01-01", "2030-10-01", "2030-10-02"],
         "workdays": ["2030-09-29"],
+        "computed_holidays": [],
         "recomputed": {"cases": 0, "deadlines": 0, "failed": 0},
     }
     assert api.get(STREET, "/calendar/2030").json == {

@@ -362,7 +362,7 @@ def test_calendar_page_shows_the_year(app: Flask):
         r'<td class="cal-day cal-weekend"[^>]*><time datetime="2026-10-17">', page.text
     )
     assert "法定安排（系统内置）" in page.text
-    assert "尚无数据" in client.get("/admin/calendar/2031").text
+    assert "按放假办法推算（暂定，调休未知）" in client.get("/admin/calendar/2031").text
     assert client.get("/admin/calendar/1999").status_code == 404
     assert login(app, "city.supervisor").get("/admin/calendar/2026").status_code == 404
     assert login(app, "wuling.fire").get("/admin/calendar").status_code == 404
@@ -380,13 +380,13 @@ def test_saving_a_year_recomputes_and_clears_the_banner(app: Flask, time_machine
     client = login(app, "admin")
     banner = re.compile(r'<p class="notice notice-warning calendar-banner".*?</p>', re.S)
     match = banner.search(client.get("/cases").text)
-    assert match and "2027年尚无节假日数据" in text_of(match.group(0))
+    assert match and "2027年尚未录入国务院办公厅放假安排" in text_of(match.group(0))
     assert 'href="/admin/calendar/2027"' in match.group(0)
     assert not banner.search(login(app, "city.supervisor").get("/supervision").text)
 
     client = login(app, "admin")
     page = client.get("/admin/calendar/2027")
-    assert "尚无数据" in page.text
+    assert "按放假办法推算（暂定，调休未知）" in page.text
     token = csrf_token(page.text)
     bad = client.post(
         "/admin/calendar/2027",

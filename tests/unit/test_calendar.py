@@ -303,14 +303,18 @@ def test_has_data() -> None:
     assert not CAL.has_data(2003)
     assert CAL.has_data(2004)
     assert CAL.has_data(2026)
-    assert not CAL.has_data(2027)
+    assert not CAL.has_data(2027)  # holidays computed from the 放假办法, no State Council schedule
     assert CAL.with_year(2027, ENTRY_2027).has_data(2027)
+    sources = {y: CAL.source(y) for y in (2003, 2004, 2026, 2027, 2100, 2101)}
+    assert sources == {2003: "none", 2004: "statutory", 2026: "statutory", 2027: "computed",
+                       2100: "computed", 2101: "none"}  # fmt: skip
+    assert CAL.with_year(2027, ENTRY_2027).source(2027) == "admin"
 
 
 def test_year_end_into_2027_provisional_then_recomputed() -> None:
     provisional = CAL.working_days_after("2026-12-28", 5)
-    # Weekends only in 2027: 12/29, 12/30, 12/31, Fri 1/1, Mon 1/4.
-    assert provisional == Deadline(eod("2027-01-04"), True)
+    # 2027 computed from the 放假办法: 12/29, 12/30, 12/31, (Fri 1/1 元旦), Mon 1/4, Tue 1/5.
+    assert provisional == Deadline(eod("2027-01-05"), True)
 
     cal_2027 = CAL.with_year(2027, ENTRY_2027)
     recomputed = cal_2027.working_days_after("2026-12-28", 5)
@@ -323,7 +327,7 @@ def test_year_end_into_2027_provisional_then_recomputed() -> None:
 
 def test_provisional_only_when_a_day_without_data_is_examined() -> None:
     assert CAL.working_days_after("2026-12-28", 3) == Deadline(eod("2026-12-31"), False)
-    assert CAL.working_days_after("2026-12-31", 1) == Deadline(eod("2027-01-01"), True)
+    assert CAL.working_days_after("2026-12-31", 1) == Deadline(eod("2027-01-04"), True)
     assert CAL.working_days_after("2027-03-01", 1) == Deadline(eod("2027-03-02"), True)
     # Started on the last day of a year without data: that day is not examined.
     assert CAL.working_days_after("2003-12-31", 1) == Deadline(eod("2004-01-02"), False)
@@ -335,8 +339,8 @@ def test_provisional_only_when_a_day_without_data_is_examined() -> None:
 def test_calendar_days_into_2027() -> None:
     cal_2027 = CAL.with_year(2027, ENTRY_2027)
     assert CAL.calendar_days_after("2026-12-01", 30) == Deadline(eod("2026-12-31"), False)
-    # Ends Fri 2027-01-01: a working day when only weekends are known.
-    assert CAL.calendar_days_after("2026-12-01", 31) == Deadline(eod("2027-01-01"), True)
+    # Ends Fri 2027-01-01 (元旦, computed): moved to Mon 1/4, provisional.
+    assert CAL.calendar_days_after("2026-12-01", 31) == Deadline(eod("2027-01-04"), True)
     assert cal_2027.calendar_days_after("2026-12-01", 31) == Deadline(eod("2027-01-04"), False)
     assert CAL.calendar_days_after("2026-12-01", 32) == Deadline(eod("2027-01-04"), True)
     # Ends on the hypothetical make-up Saturday 2027-02-20.
@@ -346,24 +350,26 @@ def test_calendar_days_into_2027() -> None:
 
 def test_2027_entry_changes_working_days_and_overdue_counts() -> None:
     cal_2027 = CAL.with_year(2027, ENTRY_2027)
-    assert CAL.is_working_day(date(2027, 1, 1))
+    assert not CAL.is_working_day(date(2027, 1, 1))  # 元旦 (computed)
     assert not cal_2027.is_working_day(date(2027, 1, 1))
+    assert CAL.is_working_day(date(2027, 1, 4))
     assert not CAL.is_working_day(date(2027, 2, 20))
     assert cal_2027.is_working_day(date(2027, 2, 20))
-    # Spring Festival 2027 (hypothetical 2/6-14): Fri 2/5 + 1 -> Mon 2/15.
-    assert CAL.working_days_after("2027-02-05", 1) == Deadline(eod("2027-02-08"), True)
+    # Spring Festival 2027 computed: 2/5-2/8 and the §6 days 2/9, 2/10, so Fri 2/5 + 1 -> Thu
+    # 2/11; with the (hypothetical) entry 2/6-14 off: Mon 2/15.
+    assert CAL.working_days_after("2027-02-05", 1) == Deadline(eod("2027-02-11"), True)
     assert cal_2027.working_days_after("2027-02-05", 1) == Deadline(eod("2027-02-15"), False)
     due, now = eod("2026-12-31"), datetime(2027, 1, 4, 9, tzinfo=SHANGHAI)
-    assert CAL.working_days_between(due, now) == 2
+    assert CAL.working_days_between(due, now) == 1  # 1/1 is 元旦 in the computed year too
     assert cal_2027.working_days_between(due, now) == 1
-    assert CAL.year_summary(2027) == {
-        "year": 2027,
-        "source": "none",
-        "holidays": [],
-        "workdays": [],
-    }
+    computed = CAL.year_summary(2027)
+    assert computed["source"] == "computed" and computed["provisional"] is True
+    assert computed["workdays"] == []  # the 调休 are unknown
+    assert "2027-01-01" in computed["holidays"]  # type: ignore[operator]
+    assert len(computed["computed_holidays"]) == 7  # type: ignore[arg-type]
     summary = cal_2027.year_summary(2027)
-    assert summary["source"] == "admin"
+    assert summary["source"] == "admin" and summary["provisional"] is False
+    assert summary["computed_holidays"] == []
     assert summary["workdays"] == ["2027-02-20"]
     assert summary["holidays"][:3] == ["2027-01-01", "2027-01-02", "2027-01-03"]  # type: ignore[index]
 
@@ -504,8 +510,9 @@ def test_utc_evening_maps_to_next_shanghai_date() -> None:
     assert CAL.working_days_after("2026-09-29T17:00:00Z", 1).iso() == "2026-10-08T23:59:59+08:00"
     assert CAL.working_days_after("2026-09-29T15:59:59Z", 1).iso() == "2026-09-30T23:59:59+08:00"
     new_year = datetime(2026, 12, 31, 16, 30, tzinfo=UTC)  # 2027-01-01 00:30 Shanghai
-    assert CAL.is_working_day(new_year)  # a Friday; 2027 has no data yet
+    assert not CAL.is_working_day(new_year)  # 元旦, computed for 2027
     assert not CAL.with_year(2027, ENTRY_2027).is_working_day(new_year)
+    assert CAL.is_working_day(datetime(2027, 1, 3, 16, 30, tzinfo=UTC))  # Mon 1/4 in Shanghai
     assert CAL.working_days_after(new_year, 1) == Deadline(eod("2027-01-04"), True)
 
 
@@ -524,8 +531,10 @@ def test_is_working_day_inputs() -> None:
     assert CAL.is_working_day("2026-10-10")  # make-up Saturday
     assert not CAL.is_working_day(date(2026, 10, 11))
     assert not CAL.is_working_day("2026-10-01T09:00:00+08:00")
-    assert CAL.is_working_day(date(2027, 1, 1))  # no data: Mon-Fri
+    assert not CAL.is_working_day(date(2027, 1, 1))  # 元旦, computed
+    assert CAL.is_working_day(date(2027, 1, 4))  # no schedule: Mon-Fri except the holidays
     assert not CAL.is_working_day(date(2027, 1, 2))
+    assert CAL.is_working_day(date(2101, 1, 3))  # beyond 2100: weekends only
 
 
 # --- hours and argument checking -------------------------------------------------------------
@@ -570,3 +579,51 @@ def test_bad_start_values_raise_value_error() -> None:
         CAL.year_summary(0)
     with pytest.raises(ValueError):
         CAL.has_data(True)
+
+
+# --- years without a schedule: holidays computed from the 放假办法 (2024) -----------------------
+
+
+def test_2027_new_years_day_is_not_a_working_day_and_the_deadline_is_provisional() -> None:
+    assert not CAL.is_working_day("2027-01-01")  # Friday; 放假办法 §2(一)
+    # Thu 2026-12-31 + 1 working day: Fri 1/1 is 元旦, the weekend follows: Mon 1/4.
+    assert CAL.working_days_after("2026-12-31", 1) == Deadline(eod("2027-01-04"), True)
+
+
+@pytest.mark.parametrize(
+    ("start", "n", "expected"),
+    [
+        # 春节: 2/5-2/8 and the §6 days 2/9, 2/10 (for Sat 2/6, Sun 2/7) are off.
+        ("2027-02-04", 1, "2027-02-11"),
+        ("2027-02-03", 3, "2027-02-12"),
+        # 清明 Mon 4/5.
+        ("2027-04-02", 1, "2027-04-06"),
+        # 劳动节 Sat 5/1, Sun 5/2, made up Mon 5/3 and Tue 5/4.
+        ("2027-04-30", 3, "2027-05-07"),
+        # 端午 Wed 6/9, 中秋 Wed 9/15.
+        ("2027-06-08", 1, "2027-06-10"),
+        ("2027-09-14", 2, "2027-09-17"),
+        # 国庆 Fri 10/1-Sun 10/3, made up Mon 10/4 and Tue 10/5.
+        ("2027-09-28", 5, "2027-10-08"),
+        # The referral limit (5 working days) across 国庆 2030 (Tue-Thu, no make-up day).
+        ("2030-09-27", 5, "2030-10-09"),
+        # 2031: 中秋 on 国庆 (Wed 10/1), made up Mon 10/6.
+        ("2031-09-30", 1, "2031-10-07"),
+    ],
+)
+def test_working_days_across_computed_holidays(start: str, n: int, expected: str) -> None:
+    assert CAL.working_days_after(start, n) == Deadline(eod(expected), True)
+
+
+def test_calendar_days_ending_in_a_computed_holiday_roll_over_it() -> None:
+    # 30 days after 2027-09-01 is Fri 10/1 (国庆): moved past 10/1-10/5 to Wed 10/6.
+    assert CAL.calendar_days_after("2027-09-01", 30) == Deadline(eod("2027-10-06"), True)
+
+
+def test_admin_entry_replaces_the_computed_days() -> None:
+    # Computed: Mon 5/3 is a §6 make-up day off. The (hypothetical) entry does not give it.
+    assert not CAL.is_working_day("2027-05-03")
+    cal_2027 = CAL.with_year(2027, ENTRY_2027)
+    assert cal_2027.is_working_day("2027-05-03")
+    assert cal_2027.working_days_after("2027-04-30", 3) == Deadline(eod("2027-05-05"), False)
+    assert CAL.working_days_after("2027-04-30", 3) == Deadline(eod("2027-05-07"), True)

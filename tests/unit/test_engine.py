@@ -121,9 +121,10 @@ def test_year_end_deadline_is_provisional_then_recomputed(clock, tmp_path: Path)
     case = CaseDriver(engine, clock, found)
     case.do("register_hazard", found)
     (timer,) = case.instance.waiting_timers()
-    # 12-29, 12-30, 12-31, then 2027 has no data: weekends only → Fri 1-1 and Mon 1-4.
+    # 12-29, 12-30, 12-31, then 2027 has no schedule: Fri 1-1 is 元旦 (computed from the 放假办法
+    # §2), so Mon 1-4 and Tue 1-5; provisional because the 调休 are unknown.
     assert timer.provisional
-    assert timer.due.isoformat() == "2027-01-04T23:59:59+08:00"
+    assert timer.due.isoformat() == "2027-01-05T23:59:59+08:00"
     assert case.instance.next_timer_at() == timer.due
 
     # The administrator enters 2027 (hypothetical: 1/1–1/3 and 1/4 off).
