@@ -304,7 +304,9 @@ _DECISIONS: tuple[tuple[str, str, Mapping[Any, str], str], ...] = (
 )
 # Fires registered on process versions before the procedure decision existed: their process
 # took the simplified path exactly when the fire was not investigated along the whole chain.
-_LEGACY_PROCEDURE_BASIS = "本案登记时的流程版本：逐起调查追责的火灾适用一般程序，其余火灾适用简易程序"
+_LEGACY_PROCEDURE_BASIS = (
+    "本案登记时的流程版本：逐起调查追责的火灾适用一般程序，其余火灾适用简易程序"
+)
 
 
 def _with_legacy_procedure(verdict: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -66,7 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     deadline.add_argument("--calendar-days", action="store_true", help="count calendar days")
     commands.add_parser("judge-hazard", help="GB 35181 verdict as JSON", add_help=False)
     commands.add_parser(
-        "grade-fire", help="fire level, procedure, investigating level, warning as JSON",
+        "grade-fire",
+        help="fire level, procedure, investigating level, warning as JSON",
         add_help=False,
     )
     args, rest = parser.parse_known_args(argv)

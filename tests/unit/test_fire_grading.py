@@ -261,7 +261,9 @@ def test_an_unknown_site_type_is_refused():
         grade(site_type="castle")
 
 
-def test_the_process_takes_the_general_procedure_for_5_deaths_and_15_serious_injuries(engine, clock):
+def test_the_process_takes_the_general_procedure_for_5_deaths_and_15_serious_injuries(
+    engine, clock
+):
     from tests.support.driver import CaseDriver
 
     facts = {"deaths": 5, "serious_injuries": 15, "site_type": "residence"}
