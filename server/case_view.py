@@ -22,7 +22,7 @@ from server.engine import get_engine
 from server.extensions import db
 from server.form_render import Shown, describe
 from server.models import Attachment, Case, Deadline, Event, Task
-from workflows.fire_grading import FIRE_LEVELS, INVESTIGATING_LEVELS, WARNING_SCOPES
+from workflows.fire_grading import FIRE_LEVELS, INVESTIGATING_LEVELS, PROCEDURES, WARNING_SCOPES
 from workflows.forms import resolve_form
 
 
@@ -292,24 +292,41 @@ class VerdictLine:
 
 
 _MAJOR = {True: "初步判定为重大火灾隐患", False: "初步判定不构成重大火灾隐患（按一般火灾隐患处理）"}
-_INVESTIGATION = {True: "逐起调查、追究责任", False: "简易程序认定"}
+_INVESTIGATION = {True: "逐起调查、追究责任", False: "不在逐起调查追责范围"}
 # (output, label, Chinese value of the output, output holding the basis)
 _DECISIONS: tuple[tuple[str, str, Mapping[Any, str], str], ...] = (
     ("judgement_major", "GB 35181", _MAJOR, "judgement_basis"),
     ("fire_level", "火灾等级", FIRE_LEVELS, "fire_level_basis"),
     ("investigation_mandatory", "调查处理", _INVESTIGATION, "investigation_basis"),
+    ("procedure", "调查程序", PROCEDURES, "procedure_basis"),
     ("investigating_level", "调查层级", INVESTIGATING_LEVELS, "investigating_level_basis"),
     ("warning_scope", "预警范围", WARNING_SCOPES, "warning_scope_basis"),
 )
+# Fires registered on process versions before the procedure decision existed: their process
+# took the simplified path exactly when the fire was not investigated along the whole chain.
+_LEGACY_PROCEDURE_BASIS = (
+    "本案登记时的流程版本：逐起调查追责的火灾适用一般程序，其余火灾适用简易程序"
+)
+
+
+def _with_legacy_procedure(verdict: Mapping[str, Any]) -> Mapping[str, Any]:
+    if "procedure" in verdict or "investigation_mandatory" not in verdict:
+        return verdict
+    procedure = "general" if verdict["investigation_mandatory"] else "simplified"
+    return {**verdict, "procedure": procedure, "procedure_basis": _LEGACY_PROCEDURE_BASIS}
 
 
 def verdict_lines(verdict: Mapping[str, Any] | None) -> list[VerdictLine]:
     """The decisions recorded with a registration, in Chinese (the GB 35181 judgement of a
-    hazard; the fire level, investigation, investigating level and warning scope of a fire)."""
+    hazard; the fire level, investigation, procedure (简易/一般), investigating level and warning
+    scope of a fire)."""
+    if not verdict:
+        return []
+    verdict = _with_legacy_procedure(verdict)
     return [
         VerdictLine(
             label, names.get(verdict[key], str(verdict[key])), str(verdict.get(basis) or "")
         )
         for key, label, names, basis in _DECISIONS
-        if verdict and key in verdict
+        if key in verdict
     ]

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from server.extensions import db
 from server.models import User
-from workflows import gb35181
+from workflows import fire_grading, gb35181
 from workflows.deadlines import compute_deadline
 
 
@@ -174,6 +174,25 @@ def judge_hazard(args: tuple[str, ...]) -> None:
     sys.exit(gb35181.main(list(args)))
 
 
+@click.command("grade-fire", context_settings={"ignore_unknown_options": True})
+@with_appcontext
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def grade_fire(args: tuple[str, ...]) -> None:
+    """Print the fire decisions as JSON: --deaths N --serious-injuries N --minor-injuries N
+    --direct-loss YUAN --households N --site SITE [--disputed] [--arson-suspected]
+    [--major-social-impact] [--on DATE].
+
+    Applies the legal settings in force (the administrator's values over the defaults) and the
+    working-day calendar with the administrator's years, as a case registered now would.
+    """
+    from server.admin.legal_settings import effective_settings
+    from server.engine import get_engine
+
+    sys.exit(
+        fire_grading.main(list(args), settings=effective_settings(), calendar=get_engine().calendar)
+    )
+
+
 @click.command("sweep")
 @with_appcontext
 @needs_database
@@ -227,7 +246,7 @@ def calendar_import(year: int, file: str) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (init_db, seed_demo, users, deadline, judge_hazard, sweep_command):
+    for command in (init_db, seed_demo, users, deadline, judge_hazard, grade_fire, sweep_command):
         app.cli.add_command(command)
     app.cli.add_command(calendar_group)
     for command in (dossier_command, audit_group, backup_command, restore_command):

@@ -495,6 +495,8 @@ DECISION_OUTPUTS = (
     "fire_level_basis",
     "investigation_mandatory",
     "investigation_basis",
+    "procedure",
+    "procedure_basis",
     "investigating_level",
     "investigating_level_basis",
     "warning_scope",

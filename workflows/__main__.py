@@ -3,6 +3,7 @@
     python -m workflows check                      # load and validate bpmn/ and forms/
     python -m workflows deadline 2026-09-24 5 [--calendar-days]
     python -m workflows judge-hazard --category crowded --elements 6.5,7.3.1 [--exclusion b]
+    python -m workflows grade-fire --deaths 5 --serious-injuries 15 --site residence [--on DATE]
 
 The web app exposes the same functions as ``flask --app server …`` commands.
 """
@@ -15,9 +16,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from workflows import gb35181, legal_settings
+from workflows import fire_grading, gb35181, legal_settings
 from workflows.catalog import BPMN_DIR, ProcessCatalog, ProcessLoadError
 from workflows.deadlines import compute_deadline
+from workflows.dmn_check import check_directory as check_dmn_files
 from workflows.forms import FormDefinitionError, check_all_forms
 
 
@@ -29,6 +31,10 @@ def _check(directory: Path) -> int:
         settings = legal_settings.catalogue(settings_file) if settings_file.is_file() else ()
     except (ProcessLoadError, FormDefinitionError, ValueError) as exc:
         sys.stderr.write(f"error: {exc}\n")
+        return 1
+    dmn_problems = check_dmn_files(directory)
+    if dmn_problems:
+        sys.stderr.write("".join(f"error: {line}\n" for line in dmn_problems))
         return 1
     missing = [
         f"{process_id}: user task {spec.name} has no form in forms/"
@@ -59,9 +65,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     deadline.add_argument("n", type=int, help="number of days")
     deadline.add_argument("--calendar-days", action="store_true", help="count calendar days")
     commands.add_parser("judge-hazard", help="GB 35181 verdict as JSON", add_help=False)
+    commands.add_parser(
+        "grade-fire",
+        help="fire level, procedure, investigating level, warning as JSON",
+        add_help=False,
+    )
     args, rest = parser.parse_known_args(argv)
     if args.command == "judge-hazard":
         return gb35181.main(rest)
+    if args.command == "grade-fire":
+        # The documented defaults of bpmn/legal_settings.json; the web app's command applies
+        # the administrator's values.
+        return fire_grading.main(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "check":

@@ -215,7 +215,7 @@ def test_code_in_every_form_field_is_stored_as_text(
         do(app, client, auth, poisoner, fire, name)
     check_stored_and_shown(app, client, auth, fire, poisoner)
     simple = do(app, client, auth, poisoner, None, "register_fire", district="wuling",
-                site_type="residence")  # fmt: skip
+                site_type="residence", direct_loss=30000)  # fmt: skip
     do(app, client, auth, poisoner, simple, "simplified_determination")
     do(app, client, auth, poisoner, simple, "publish_warning")
     check_stored_and_shown(app, client, auth, simple, poisoner)

@@ -111,7 +111,9 @@ def test_only_fire_agencies_register_fires_in_their_division(api: Api) -> None:
     ]
     assert api.get("fagai.officer", "/me").json["can_register"] is True  # hazards only
     # The city detachment registers anywhere; the case's brigade lanes follow the district.
-    case = api.register_fire(DETACHMENT, site_type="residence", district="wuling")
+    case = api.register_fire(
+        DETACHMENT, site_type="residence", district="wuling", direct_loss=30000
+    )
     assert open_tasks(case) == [("simplified_determination", "fire_brigade:wuling")]
 
 

@@ -39,9 +39,12 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
             "site_type": "industrial_mining",
             "deaths": 0,
             "serious_injuries": 0,
+            "minor_injuries": 0,
             "direct_loss": 850000,
             "households_affected": 0,
             "major_social_impact": False,
+            "facts_disputed": False,
+            "arson_suspected": False,
             "summary": "厂房二楼仓库起火，过火面积约300平方米，无人员伤亡。",
         }
     elif task in ("simplified_determination", "re_determination"):

@@ -52,3 +52,81 @@ def test_judge_hazard_prints_the_verdict(capsys):
     argv = ["judge-hazard", "--category", "crowded", "--elements", "6.5", "--exclusion", "b"]
     assert main(argv) == 0
     assert json.loads(capsys.readouterr().out)["major"] is False
+
+
+def _grade(capsys, *argv: str) -> dict:
+    assert main(["grade-fire", *argv]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_grade_fire_prints_every_decision_with_its_basis(capsys):
+    out = _grade(capsys, "--deaths", "5", "--serious-injuries", "15", "--site", "residence",
+                 "--on", "2026-09-01")  # fmt: skip
+    assert out["fire_level"] == "larger" and out["fire_level_name"] == "较大火灾"
+    assert out["investigating_level"] == "province"  # 5 + 15 ≥ 20 (§6 ¶1 (一))
+    assert out["procedure"] == "general" and out["warning_scope"] == "province"
+    assert "第六条" in out["basis"]["investigating_level"]
+    assert "简易程序" in out["basis"]["procedure"]
+    assert out["dates"] == {
+        "fire_on": "2026-09-01",
+        "determination_due": "2026-10-08T23:59:59+08:00",
+        "determination_due_provisional": False,
+        "casualty_amendment_until": "2026-09-08T23:59:59+08:00",
+    }
+
+
+def test_grade_fire_simplified_only_when_the_four_conditions_hold(capsys):
+    base = ["--site", "residence", "--direct-loss", "30000", "--on", "2026-09-01"]
+    assert _grade(capsys, *base)["procedure"] == "simplified"
+    assert _grade(capsys, *base, "--minor-injuries", "1")["procedure"] == "general"
+    assert _grade(capsys, *base, "--disputed")["procedure"] == "general"
+    assert _grade(capsys, *base, "--arson-suspected")["procedure"] == "general"
+    # The documented default of the loss limit (5万元, not included).
+    assert _grade(capsys, "--site", "residence", "--direct-loss", "50000")["procedure"] == "general"
+    out = _grade(capsys, *base, "--major-social-impact", "--households", "30")
+    assert (out["warning_scope"], out["investigating_level"]) == ("province", "city")
+
+
+def test_grade_fire_counts_from_today_in_shanghai_by_default(capsys, time_machine):
+    # 2026-09-30 17:00 UTC is already 1 October in Shanghai.
+    time_machine.move_to("2026-09-30T17:00:00+00:00", tick=False)
+    out = _grade(capsys, "--site", "residence")
+    assert out["dates"]["fire_on"] == "2026-10-01"
+    assert out["dates"]["casualty_amendment_until"] == "2026-10-08T23:59:59+08:00"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--site", "castle"],
+        ["--deaths", "3"],  # no --site
+        ["--site", "residence", "--deaths", "-1"],
+        ["--site", "residence", "--direct-loss", "1.5"],
+        ["--site", "residence", "--on", "2026-02-30"],
+        ["--site", "residence", "--on", "2999-01-01"],  # after today
+    ],
+)
+def test_grade_fire_rejects_bad_options(capsys, argv):
+    with pytest.raises(SystemExit) as info:
+        main(["grade-fire", *argv])
+    assert info.value.code == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_check_fails_naming_a_dmn_without_its_expression_language(capsys, tmp_path: Path):
+    shutil.copytree(BPMN_DIR, tmp_path / "bpmn")
+    path = tmp_path / "bpmn" / "fire_level.dmn"
+    path.write_text(path.read_text("utf-8").replace(' expressionLanguage="python"', ""))
+    assert main(["check", "--bpmn", str(tmp_path / "bpmn")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: fire_level.dmn")
+    assert "expressionLanguage" in err
+
+
+def test_check_fails_naming_a_dmn_without_dmndi(capsys, tmp_path: Path):
+    shutil.copytree(BPMN_DIR, tmp_path / "bpmn")
+    path = tmp_path / "bpmn" / "fire_warning_scope.dmn"
+    text = path.read_text("utf-8")
+    path.write_text(text[: text.index("  <dmndi:DMNDI>")] + "</definitions>\n")
+    assert main(["check", "--bpmn", str(tmp_path / "bpmn")]) == 1
+    assert capsys.readouterr().err.startswith("error: fire_warning_scope.dmn: no DMNDI")
