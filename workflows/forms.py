@@ -556,7 +556,8 @@ def validate_form(
             from workflows.gb35181 import registration_errors
 
             for key, message in registration_errors(data).items():
-                errors.setdefault(key, message)
+                if not any(k == key or k.startswith(f"{key}.") for k in errors):
+                    errors[key] = message
             continue
         rule_message = _check_rule(rule, data, today, context or {})
         if rule_message is not None:

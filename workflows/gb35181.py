@@ -464,12 +464,15 @@ def _option_label(catalogue: Catalogue, ident: str, text: str, with_edition: boo
 
 
 def _as_tuple(values: Iterable[str] | str | None) -> tuple[str, ...]:
-    """Normalise a list-like form value: None → (), a lone string → (string,)."""
+    """Normalise a list-like form value: None → (), a lone string → (string,); anything
+    that is not a list of values (a number, a boolean from bad input) → ()."""
     if values is None:
         return ()
     if isinstance(values, str):
         return (values,)
-    return tuple(values)
+    if not isinstance(values, Iterable) or isinstance(values, Mapping):
+        return ()
+    return tuple(v for v in values if isinstance(v, str))
 
 
 def count_elements(
@@ -495,7 +498,7 @@ def list_elements(
     catalogue = load_catalogue(edition)
     members = catalogue.group_members(group)
     matching = [e for e in _as_tuple(elements) if e in members]
-    return ELEMENT_SEPARATOR.join(catalogue.sort_ids(matching))
+    return ELEMENT_SEPARATOR.join(catalogue.clause(i) for i in catalogue.sort_ids(matching))
 
 
 def has_any(values: Iterable[Any] | None, *wanted: Any) -> bool:
@@ -554,8 +557,10 @@ def evaluate_decision(data: dict[str, Any], edition: str = DEFAULT_EDITION) -> d
 
 def _element_exclusion_pairs(values: Any) -> list[tuple[str, str]]:
     """``[{"element": id, "exclusion": id}, ...]`` as pairs (malformed entries dropped)."""
-    pairs = []
-    for item in values or ():
+    pairs: list[tuple[str, str]] = []
+    if not isinstance(values, list):
+        return pairs
+    for item in values:
         if isinstance(item, Mapping):
             element, exclusion = item.get("element"), item.get("exclusion")
             if isinstance(element, str) and isinstance(exclusion, str):
