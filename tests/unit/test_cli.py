@@ -1,8 +1,8 @@
 """`python -m workflows`: check, deadline, judge-hazard."""
 
 import json
-from datetime import UTC, datetime
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest

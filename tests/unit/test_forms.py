@@ -296,6 +296,12 @@ def check(
     return validate_form(task_id, data, today=today, options=OPTIONS, context=context)
 
 
+NOT_MAJOR_AFTER_REVIEW = (
+    "专家论证结论为不构成重大火灾隐患（含未达到规定比例的专家同意），集体讨论只能认定为不构成"
+)
+CLAIMED_C = "发现单位主张了排除情形 c)，请确认或不予确认"
+EDITION_RULE = "判定要素、场所类别或排除情形须属于发现日期适用的 GB 35181 版本"
+
 #: The case data of a hazard judged under GB 35181-2017 (its 4.2/4.3 minimums).
 CASE_2017 = {
     "hazard_procedure": {
@@ -907,11 +913,11 @@ def test_deliberation_follows_a_not_major_expert_review_and_answers_exclusion_c(
     after_review = {**CASE_2017, "expert_review": {"conclusion": "not_major"}}
     data = example("collective_deliberation")
     assert check("collective_deliberation", data, context=after_review) == {
-        "outcome": "专家论证结论为不构成重大火灾隐患（含未达到规定比例的专家同意），集体讨论只能认定为不构成"
+        "outcome": NOT_MAJOR_AFTER_REVIEW
     }
     claimed_c = {**CASE_2017, "register_hazard": {"exclusions": ["c"]}}
     assert check("collective_deliberation", data, context=claimed_c) == {
-        "exclusion_c_review": "发现单位主张了排除情形 c)，请确认或不予确认"
+        "exclusion_c_review": CLAIMED_C
     }
     rejected = example("collective_deliberation", exclusion_c_review="rejected")
     assert check("collective_deliberation", rejected, context=claimed_c) == {}
@@ -1121,21 +1127,21 @@ def test_every_x_rule_is_exercised() -> None:
         (
             "collective_deliberation",
             "outcome",
-            "专家论证结论为不构成重大火灾隐患（含未达到规定比例的专家同意），集体讨论只能认定为不构成",
+            NOT_MAJOR_AFTER_REVIEW,
         )
     )
     covered.add(
         (
             "collective_deliberation",
             "exclusion_c_review",
-            "发现单位主张了排除情形 c)，请确认或不予确认",
+            CLAIMED_C,
         )
     )
     covered.add(
         (
             "register_hazard",
             "elements",
-            "判定要素、场所类别或排除情形须属于发现日期适用的 GB 35181 版本",
+            EDITION_RULE,
         )
     )
     for task_id in sorted(PROCESS_TASKS):

@@ -15,6 +15,12 @@ from workflows.legal_settings import defaults
 
 FOUND = date(2026, 9, 24)
 FOUND_2017 = date(2025, 9, 24)  # while GB 35181-2017 was in force
+NOT_MAJOR_AFTER_REVIEW = (
+    "专家论证结论为不构成重大火灾隐患（含未达到规定比例的专家同意），集体讨论只能认定为不构成"
+)
+STREET = {"discoverer_agency": "street:wuling:nanping", "district": "wuling"}
+CLAIMED_C = "发现单位主张了排除情形 c)，请确认或不予确认"
+EDITION_RULE = "判定要素、场所类别或排除情形须属于发现日期适用的 GB 35181 版本"
 
 
 def start(engine, clock, **registration):
@@ -144,9 +150,11 @@ def test_exclusion_c_needs_the_fire_agency_which_confirms_it(engine, clock):
     assert case.ready() == ["refer_to_fire_rescue"]
     case.do("refer_to_fire_rescue", date(2025, 9, 26))
     case.do("file_case", date(2025, 9, 26))
-    errors = validate_form("collective_deliberation", sample("collective_deliberation",
-                           date(2025, 9, 29)), today=date(2025, 9, 29), context=case.instance.data)  # fmt: skip
-    assert errors == {"exclusion_c_review": "发现单位主张了排除情形 c)，请确认或不予确认"}
+    plain = sample("collective_deliberation", date(2025, 9, 29))
+    errors = validate_form(
+        "collective_deliberation", plain, today=date(2025, 9, 29), context=case.instance.data
+    )
+    assert errors == {"exclusion_c_review": CLAIMED_C}
     confirmed_but_major = validate_form(
         "collective_deliberation",
         sample("collective_deliberation", date(2025, 9, 29), exclusion_c_review="confirmed"),
@@ -184,9 +192,7 @@ def test_an_expert_panel_short_of_two_thirds_is_recorded_and_means_not_major(eng
     major = sample("collective_deliberation", date(2026, 9, 30))
     errors = validate_form("collective_deliberation", major, today=date(2026, 9, 30),
                            context=case.instance.data)  # fmt: skip
-    assert errors == {
-        "outcome": "专家论证结论为不构成重大火灾隐患（含未达到规定比例的专家同意），集体讨论只能认定为不构成"
-    }
+    assert errors == {"outcome": NOT_MAJOR_AFTER_REVIEW}
     case.do("collective_deliberation", date(2026, 9, 30), outcome="not_major", override=True,
             override_reason="专家论证未达到三分之二以上同意。")  # fmt: skip
     assert case.ready() == ["order_correction"]
@@ -195,9 +201,9 @@ def test_an_expert_panel_short_of_two_thirds_is_recorded_and_means_not_major(eng
 def test_procedure_minimums_are_the_settings_in_force_for_the_case(engine, clock):
     # After 2025-11-01 the numbers are legal settings (the case's snapshot), not GB 35181-2017.
     case = CaseDriver(engine, clock, FOUND)
-    case.instance = engine.start("major_hazard", {"discoverer_agency": "street:wuling:nanping",
-        "district": "wuling"}, {**defaults(), "major_hazard_deliberation_min_participants": 5,
-        "major_hazard_expert_panel_min": 9})  # fmt: skip
+    settings = {**defaults(), "major_hazard_deliberation_min_participants": 5,
+                "major_hazard_expert_panel_min": 9}  # fmt: skip
+    case.instance = engine.start("major_hazard", STREET, settings)
     case.do("register_hazard", FOUND)
     assert case.instance.data["hazard_procedure"]["deliberation_min_participants"] == 5
     case.do("refer_to_fire_rescue", date(2026, 9, 28))
@@ -208,15 +214,17 @@ def test_procedure_minimums_are_the_settings_in_force_for_the_case(engine, clock
                            context=case.instance.data)  # fmt: skip
     assert errors == {"experts": "专家论证的专家组不得少于9人"}
     three = sample("collective_deliberation", date(2026, 9, 30))
-    errors = validate_form("collective_deliberation", three, today=date(2026, 9, 30),
-                           context={**case.instance.data, "expert_review": {"conclusion": "major"}})  # fmt: skip
+    reviewed = {**case.instance.data, "expert_review": {"conclusion": "major"}}
+    errors = validate_form(
+        "collective_deliberation", three, today=date(2026, 9, 30), context=reviewed
+    )
     assert errors == {"participants": "集体讨论的参加人员不得少于5人"}
 
 
 def test_a_hazard_judged_under_2017_keeps_the_2017_procedure_whatever_the_settings(engine, clock):
     case = CaseDriver(engine, clock, FOUND_2017)
-    case.instance = engine.start("major_hazard", {"discoverer_agency": "street:wuling:nanping",
-        "district": "wuling"}, {**defaults(), "major_hazard_deliberation_min_participants": 5})  # fmt: skip
+    settings = {**defaults(), "major_hazard_deliberation_min_participants": 5}
+    case.instance = engine.start("major_hazard", STREET, settings)
     case.do("register_hazard", FOUND_2017)
     procedure = case.instance.data["hazard_procedure"]
     assert procedure["deliberation_min_participants"] == 3
