@@ -774,8 +774,8 @@ def _check_case_rule(
                 source.get("expert_agreement_numerator"),
                 source.get("expert_agreement_denominator"),
             )
-            if _is_int(n) and _is_int(d) and n > 0 and d > 0:
-                num, den = n, d
+            if isinstance(n, int) and isinstance(d, int) and _is_int(n) and _is_int(d):
+                num, den = (n, d) if n > 0 and d > 0 else (num, den)
         votes, total = _as_number(data.get(rule["votes"])), _as_count(data.get(rule["of"]))
         conclusion = data.get(rule["field"])
         if votes is None or total is None or not isinstance(conclusion, str):
