@@ -28,6 +28,7 @@ from server.auth import (
     load_user_from_bearer,
     revoke_token,
 )
+from server.case_view import verdict_lines
 from server.engine import get_engine
 from server.extensions import csrf, db
 from server.models import Agency, Case, Deadline, Event, PublicWarning, Task, User
@@ -533,8 +534,30 @@ def case_detail(user: User, case: Case) -> dict[str, Any]:
         .options(joinedload(Event.actor), joinedload(Event.agency))
         .order_by(Event.seq)
     ).all()
+    verdict = next(
+        (
+            e.data["result"]
+            for e in events
+            if e.kind == "task_completed"
+            and isinstance(e.data, dict)
+            and isinstance(e.data.get("result"), dict)
+            and e.data["result"]
+        ),
+        None,
+    )
     return {
         **case_summary(case, overdue=any(d["overdue"] for d in deadlines)),
+        # the decisions taken at registration (GB 35181: judgement_edition names the edition
+        # used, judgement_applicable_edition the one in force), with the lines the page shows
+        "verdict": None
+        if verdict is None
+        else {
+            **verdict,
+            "lines": [
+                {"label": v.label, "value": v.value, "basis": v.basis}
+                for v in verdict_lines(verdict)
+            ],
+        },
         "tasks": [{**task_json(t, now), "workable": t.id in workable} for t in tasks],
         "deadlines": deadlines,
         "timeline": [timeline_json(e) for e in events],

@@ -316,15 +316,36 @@ def _with_legacy_procedure(verdict: Mapping[str, Any]) -> Mapping[str, Any]:
     return {**verdict, "procedure": procedure, "procedure_basis": _LEGACY_PROCEDURE_BASIS}
 
 
+_MAJOR_AID = {
+    True: "按已被代替的标准初判为重大火灾隐患（仅供参考），函告消防救援机构判定",
+    False: "按已被代替的标准初判未达到判定条件（仅供参考），函告消防救援机构判定",
+}
+
+
+def _judgement_line(verdict: Mapping[str, Any]) -> VerdictLine:
+    """The GB 35181 line, naming the edition used (and the one in force when it differs)."""
+    edition = str(verdict.get("judgement_edition") or "GB 35181")
+    major = verdict["judgement_major"]
+    basis = str(verdict.get("judgement_basis") or "")
+    if verdict.get("judgement_superseded"):
+        applicable = verdict.get("judgement_applicable_edition") or "后续版本"
+        return VerdictLine(
+            f"{edition}（已被 {applicable} 代替）", _MAJOR_AID.get(major, str(major)), basis
+        )
+    return VerdictLine(edition, _MAJOR.get(major, str(major)), basis)
+
+
 def verdict_lines(verdict: Mapping[str, Any] | None) -> list[VerdictLine]:
     """The decisions recorded with a registration, in Chinese (the GB 35181 judgement of a
-    hazard; the fire level, investigation, procedure (简易/一般), investigating level and warning
-    scope of a fire)."""
+    hazard, labelled with the edition used; the fire level, investigation, procedure (简易/一般),
+    investigating level and warning scope of a fire)."""
     if not verdict:
         return []
     verdict = _with_legacy_procedure(verdict)
     return [
-        VerdictLine(
+        _judgement_line(verdict)
+        if key == "judgement_major"
+        else VerdictLine(
             label, names.get(verdict[key], str(verdict[key])), str(verdict.get(basis) or "")
         )
         for key, label, names, basis in _DECISIONS

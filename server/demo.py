@@ -127,6 +127,11 @@ class DemoCase:
     steps: tuple[Step, ...] = ()
     stage: str = ""  # what the case shows, for the reader of this table
     claim: bool = False  # the officer holding the next task claims it
+    # A fixed day the hazard was found, for hazards found while GB 35181-2017 was in force
+    # (up to 2025-10-31): the street's own "not major" verdict then stands. Cases without it
+    # are found ``found`` days ago, judged by the 2017 elements as an aid only (GB 35181-2025
+    # is in force but not installed) and referred to the fire rescue agency.
+    found_on: str | None = None
 
 
 DATE_FIELDS = {"rectify_by", "new_rectify_by", "correct_by", "new_correct_by", "inspected_on"}
@@ -623,6 +628,7 @@ CASES: tuple[DemoCase, ...] = (
              "后厨液化气钢瓶与灶具连接软管老化，未设燃气泄漏报警装置。",
              "更换燃气软管，加装燃气泄漏报警装置。", "傅老板"),
         stage="责令改正",
+        found_on="2025-10-28",  # GB 35181-2017 in force
     ),
     DemoCase(
         "dingcheng.wulingzhen", 15,
@@ -646,6 +652,7 @@ CASES: tuple[DemoCase, ...] = (
              "加装燃气紧急切断阀，更换疏散指示标志。", "萧老板"),
         (s("order_correction", 20, correct_by=10),),
         stage="复查（一般隐患，逾期）",
+        found_on="2025-10-15",  # GB 35181-2017 in force
     ),
     DemoCase(
         "gaoxin.guanxi", 4,
@@ -655,6 +662,7 @@ CASES: tuple[DemoCase, ...] = (
              "程厂长"),
         (s("order_correction", 3, correct_by=-7),),
         stage="复查（一般隐患）",
+        found_on="2025-10-30",  # GB 35181-2017 in force
     ),
     DemoCase(
         "wuling.nanping", 14,
@@ -664,6 +672,7 @@ CASES: tuple[DemoCase, ...] = (
              can_correct=True),
         (s("order_correction", 12, correct_by=2), s("ordinary_reinspection", 1)),
         stage="已结案（一般隐患）",
+        found_on="2025-10-22",  # GB 35181-2017 in force
     ),
     DemoCase(
         "xihu.xizhou", 30,
@@ -679,6 +688,7 @@ CASES: tuple[DemoCase, ...] = (
             s("ordinary_reinspection", 2, findings="复查合格：消防水泵专用供电回路已敷设。"),
         ),
         stage="已结案（一般隐患，复查不合格一次）",
+        found_on="2025-10-09",  # GB 35181-2017 in force
     ),
 )  # fmt: skip
 
@@ -768,7 +778,7 @@ class _Seeder:
             "street": unit.street,
             "industry": unit.industry,
             "site_categories": list(unit.categories),
-            "found_on": self.iso(spec.found),
+            "found_on": spec.found_on or self.iso(spec.found),
             "description": unit.hazard,
             "elements": list(unit.elements),
             "exclusions": [],

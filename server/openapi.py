@@ -237,6 +237,13 @@ def _schemas() -> dict[str, Any]:
                         "tasks": {"type": "array", "items": _ref("CaseTask")},
                         "deadlines": {"type": "array", "items": _ref("Deadline")},
                         "timeline": {"type": "array", "items": _ref("TimelineEntry")},
+                        "verdict": {
+                            "type": ["object", "null"],
+                            "description": "登记时作出的决定（重大火灾隐患：judgement_major、"
+                            "judgement_basis、judgement_edition 所用标准版本、"
+                            "judgement_applicable_edition 发现之日施行的版本、"
+                            "judgement_superseded 是否仅供参考；lines 为页面显示的中文行）",
+                        },
                     }
                 ),
             ]

@@ -490,6 +490,8 @@ DECISION_OUTPUTS = (
     "judgement_major",
     "judgement_basis",
     "judgement_edition",
+    "judgement_applicable_edition",
+    "judgement_superseded",
     "fire_level",
     "fire_level_name",
     "fire_level_basis",
@@ -580,6 +582,13 @@ def complete_task(user: User, task: Task, data: Any) -> Case:
         if task.state != "ready":  # completed by a request that held the lock before us
             raise Conflict("该任务已办结")
         instance = load_instance(case)
+        # Rules that read the case (the minimum numbers in force for it, an expert review's
+        # conclusion): checked against the case's own data; raising rolls everything back.
+        errors = validate_form(
+            task.name, data, today=today_shanghai(), options=form_options(), context=instance.data
+        )
+        if errors:
+            raise FormInvalid("表单有误，请按提示修改", errors)
         now = datetime.now(UTC)
         try:
             result = instance.complete(task.id, dict(data))

@@ -3,6 +3,7 @@
     python -m workflows check                      # load and validate bpmn/ and forms/
     python -m workflows deadline 2026-09-24 5 [--calendar-days]
     python -m workflows judge-hazard --category crowded --elements 6.5,7.3.1 [--exclusion b]
+                                     [--on 2026-12-07]
     python -m workflows grade-fire --deaths 5 --serious-injuries 15 --site residence [--on DATE]
 
 The web app exposes the same functions as ``flask --app server …`` commands.
@@ -29,6 +30,7 @@ def _check(directory: Path) -> int:
         forms = check_all_forms()
         settings_file = directory / "legal_settings.json"
         settings = legal_settings.catalogue(settings_file) if settings_file.is_file() else ()
+        editions = gb35181.check_editions()
     except (ProcessLoadError, FormDefinitionError, ValueError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1
@@ -51,6 +53,8 @@ def _check(directory: Path) -> int:
         sys.stdout.write(f"{process_id} ({process.name}) version {process.version}: {files}\n")
     sys.stdout.write(f"{len(forms)} forms ok\n")
     sys.stdout.write(f"{len(settings)} legal settings ok\n")
+    for line in editions:
+        sys.stdout.write(f"{line}\n")
     return 0
 
 

@@ -72,7 +72,27 @@ RULE_KINDS: dict[str, tuple[str, ...]] = {
     "date_not_before": ("field", "other"),
     # date field > other
     "date_after": ("field", "other"),
+    # a GB 35181 registration against the edition its found_on selects (elements, exclusions,
+    # element exclusions, site categories): workflows.gb35181.registration_errors
+    "gb35181_registration": ("field",),
+    # --- rules reading the case data (``context``; skipped when validating without a case) ---
+    # array field has at least the number at dotted path ``source`` of the case data
+    # (``fallback`` when the case has none: cases started before the number was case data)
+    "min_items_in_case": ("field", "source", "fallback"),
+    # ``field`` may equal ``major_value`` only when ``votes`` ≥ numerator/denominator × count
+    # of ``of``, and must when so; the fraction is read from the case data at ``source``
+    # (keys expert_agreement_numerator / _denominator), else ``fallback`` [num, den]
+    "majority_conclusion": ("field", "votes", "of", "major_value", "source", "fallback"),
+    # field is required when the list at dotted path ``when`` of the case data holds ``contains``
+    "required_when_case": ("field", "when", "contains"),
+    # field must equal ``value`` when the case data at dotted path ``when`` equals ``equals``
+    "equals_when_case": ("field", "value", "when", "equals"),
 }
+
+#: Rule kinds that read the case data: checked only when ``validate_form`` gets a context.
+CASE_RULES = frozenset(
+    {"min_items_in_case", "majority_conclusion", "required_when_case", "equals_when_case"}
+)
 
 WIDGETS = frozenset({"textarea", "checkboxes", "radio", "select"})
 SUPPORTED_FORMATS = frozenset({"date"})
@@ -323,6 +343,23 @@ def _lint_rule(rule: Any, props: Mapping[str, Any]) -> list[str]:
         return "date" if prop.get("format") == "date" else prop.get("type")
 
     field_type = prop_type(rule["field"])
+    if field_type is None:
+        problems.append(f"{kind}: field {rule['field']!r} is not a property")
+        return problems
+    if kind in CASE_RULES or kind == "gb35181_registration":
+        if kind == "min_items_in_case" and (field_type != "array" or not _is_int(rule["fallback"])):
+            problems.append("min_items_in_case: needs an array field and an integer fallback")
+        if kind == "majority_conclusion":
+            fallback = rule["fallback"]
+            if not (
+                isinstance(fallback, list) and len(fallback) == 2 and all(map(_is_int, fallback))
+            ):
+                problems.append("majority_conclusion: fallback must be [numerator, denominator]")
+            if prop_type(rule["votes"]) not in ("integer", "number"):
+                problems.append(f"majority_conclusion: votes {rule['votes']!r} is not a number")
+            if prop_type(rule["of"]) != "array":
+                problems.append(f"majority_conclusion: of {rule['of']!r} is not an array")
+        return problems
     if kind.startswith("date_"):
         if field_type != "date":
             problems.append(f"{kind}: field {rule['field']!r} is not a date property")
@@ -362,13 +399,35 @@ def _district_options() -> list[tuple[str, str]]:
 
 
 def _gb35181_element_options() -> list[tuple[str, str]]:
-    """GB 35181 judgement elements as (id, "id text")."""
-    return [(e.id, _labelled(e.id, e.text)) for e in _load_gb35181().elements]
+    """Judgement elements of every installed GB 35181 edition as (id, "clause text")."""
+    from workflows.gb35181 import all_element_options
+
+    return all_element_options()
 
 
 def _gb35181_exclusion_options() -> list[tuple[str, str]]:
-    """GB 35181 5.1.3 exclusions as (id, "id text")."""
-    return [(x.id, _labelled(x.id, x.text)) for x in _load_gb35181().exclusions]
+    """Whole-hazard exclusions of every installed GB 35181 edition as (id, "id text")."""
+    from workflows.gb35181 import all_exclusion_options
+
+    return all_exclusion_options()
+
+
+def _gb35181_element_exclusion_options() -> list[tuple[str, str]]:
+    """Reasons an element is not counted, of the editions that have them (none for 2017)."""
+    from workflows.gb35181 import all_exclusion_options
+
+    return all_exclusion_options(per_element=True)
+
+
+def _gb35181_site_category_options() -> list[tuple[str, str]]:
+    """Site categories of every installed edition (first label of each id)."""
+    from workflows.gb35181 import installed_editions
+
+    seen: dict[str, str] = {}
+    for catalogue in installed_editions():
+        for category in catalogue.site_categories:
+            seen.setdefault(category.id, category.name)
+    return list(seen.items())
 
 
 #: Option lists every caller gets; a caller's ``options`` of the same name take precedence.
@@ -376,6 +435,8 @@ BUILTIN_OPTIONS: dict[str, Callable[[], list[tuple[str, str]]]] = {
     "districts": _district_options,
     "gb35181_elements": _gb35181_element_options,
     "gb35181_exclusions": _gb35181_exclusion_options,
+    "gb35181_element_exclusions": _gb35181_element_exclusion_options,
+    "gb35181_site_categories": _gb35181_site_category_options,
 }
 
 
@@ -444,6 +505,7 @@ def validate_form(
     *,
     today: date,
     options: Options | None = None,
+    context: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
     """Validate a task's form data; return ``{}`` or ``{field_path: Chinese message}``.
 
@@ -455,6 +517,8 @@ def validate_form(
     :param data: the submitted form data (normally a dict parsed from JSON).
     :param today: the caller's date (Asia/Shanghai) for "not later than today" rules.
     :param options: caller-supplied option lists, as for :func:`resolve_form`.
+    :param context: the case's workflow data, for the rules that read it (:data:`CASE_RULES`,
+        e.g. the minimum numbers in force for the case); those rules are skipped without it.
     :raises KeyError: no form exists for that task id (a programming error, not bad data).
     """
     if isinstance(today, datetime):
@@ -486,7 +550,16 @@ def validate_form(
             isinstance(rule.get(op), str) and rule[op] in errors for op in ("other", "of")
         ):
             continue
-        rule_message = _check_rule(rule, data, today)
+        if rule["rule"] in CASE_RULES and context is None:
+            continue
+        if rule["rule"] == "gb35181_registration":
+            from workflows.gb35181 import registration_errors
+
+            for key, message in registration_errors(data).items():
+                if not any(k == key or k.startswith(f"{key}.") for k in errors):
+                    errors[key] = message
+            continue
+        rule_message = _check_rule(rule, data, today, context or {})
         if rule_message is not None:
             errors.setdefault(rule["field"], rule_message)
     return errors
@@ -670,13 +743,83 @@ def _has_forbidden_chars(text: str, multiline: bool) -> bool:
     return False
 
 
-def _check_rule(rule: Mapping[str, Any], data: Mapping[str, Any], today: date) -> str | None:
+def _case_value(context: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path of the case data (None when any step is missing)."""
+    value: Any = context
+    for step in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(step)
+    return value
+
+
+def _check_case_rule(
+    rule: Mapping[str, Any], data: Mapping[str, Any], context: Mapping[str, Any]
+) -> str | None:
+    """The rules of :data:`CASE_RULES` (see :data:`RULE_KINDS`)."""
+    kind, message = rule["rule"], str(rule["message"])
+    if kind == "min_items_in_case":
+        minimum = _case_value(context, rule["source"])
+        if not _is_int(minimum):
+            minimum = rule["fallback"]
+        items = data.get(rule["field"])
+        if not isinstance(items, list) or len(items) >= minimum:
+            return None
+        return message.replace("{min}", str(minimum))
+    if kind == "majority_conclusion":
+        source = _case_value(context, rule["source"])
+        num, den = rule["fallback"]
+        if isinstance(source, Mapping):
+            n, d = (
+                source.get("expert_agreement_numerator"),
+                source.get("expert_agreement_denominator"),
+            )
+            if isinstance(n, int) and isinstance(d, int) and _is_int(n) and _is_int(d):
+                num, den = (n, d) if n > 0 and d > 0 else (num, den)
+        votes, total = _as_number(data.get(rule["votes"])), _as_count(data.get(rule["of"]))
+        conclusion = data.get(rule["field"])
+        if votes is None or total is None or not isinstance(conclusion, str):
+            return None
+        reached = votes * den >= total * num
+        if reached == (conclusion == rule["major_value"]):
+            return None
+        minimum = -(-int(total) * num // den)
+        return (
+            message.replace("{total}", _number(total))
+            .replace("{min}", str(minimum))
+            .replace("{votes}", _number(votes))
+        )
+    if kind == "required_when_case":
+        listed = _case_value(context, rule["when"])
+        if isinstance(listed, list) and rule["contains"] in listed:
+            value = data.get(rule["field"])
+            if value is None or value == "":
+                return message
+        return None
+    # equals_when_case
+    broken = rule["field"] in data and data.get(rule["field"]) != rule["value"]
+    return message if broken and _case_value(context, rule["when"]) == rule["equals"] else None
+
+
+def _check_rule(
+    rule: Mapping[str, Any],
+    data: Mapping[str, Any],
+    today: date,
+    context: Mapping[str, Any] | None = None,
+) -> str | None:
     """Return the rule's message when the data break it; None when kept or not applicable.
 
     A rule whose operands are missing or of the wrong kind does not apply: the schema reports
     those problems itself.
     """
     kind = rule["rule"]
+    if kind in CASE_RULES:
+        return _check_case_rule(rule, data, context or {})
+    if kind == "gb35181_registration":
+        from workflows.gb35181 import registration_errors
+
+        problems = registration_errors(data)
+        return "；".join(problems.values()) if problems else None
     if kind.startswith("date_"):
         left = _as_date(data.get(rule["field"]))
         right = today if rule["other"] == TODAY else _as_date(data.get(rule["other"]))

@@ -173,6 +173,7 @@ class Helpers:
             "has_any": self.has_any,
             "count_elements": gb35181.count_elements,
             "list_elements": gb35181.list_elements,
+            "judge_hazard": gb35181.judge_registration,
         }
 
 

@@ -157,7 +157,7 @@ def test_major_hazard_from_registration_to_closure(app: Flask, client: FlaskClie
     page = client.get(f"/cases/{case_id}")
     assert page.status_code == 200
     text = text_of(page.text)
-    assert "初步判定为重大火灾隐患" in text
+    assert "按已被代替的标准初判为重大火灾隐患（仅供参考）" in text  # found in 2026: 2017 as an aid
     assert "直接判定" in text and "6.5" in text
     assert "已登记，督办编号 DB" in text
     # the registration under the form's Chinese labels, choices by their titles

@@ -64,7 +64,7 @@ class CaseDriver:
         """Complete the ready task ``task`` on ``day`` with valid sample data."""
         self.clock.move_to(at(day))
         data = SAMPLES[self.process](task, day, **overrides)
-        errors = validate_form(task, data, today=day)
+        errors = validate_form(task, data, today=day, context=self.instance.data)
         assert errors == {}, errors
         matches = [t for t in self.instance.ready_tasks() if t.name == task]
         assert matches, f"{task} is not ready; ready: {self.ready()}"

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -43,12 +44,36 @@ def test_deadline_rejects_a_bad_date(capsys):
 
 
 def test_judge_hazard_prints_the_verdict(capsys):
-    assert main(["judge-hazard", "--category", "crowded", "--elements", "6.5,7.3.1"]) == 0
+    argv = ["judge-hazard", "--category", "crowded", "--elements", "6.5,7.3.1"]
+    assert main([*argv, "--on", "2025-10-31"]) == 0
     assert json.loads(capsys.readouterr().out) == {
         "major": True,
         "basis": "直接判定 6.5",
         "edition": "GB 35181-2017",
+        "applicable_edition": "GB 35181-2017",
+        "superseded": False,
     }
+
+
+def test_judge_hazard_after_2025_11_01_uses_2017_as_an_aid_only(capsys):
+    argv = ["judge-hazard", "--category", "crowded", "--elements", "7.3.1", "--on", "2026-12-07"]
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["major"] is False
+    assert result["edition"] == "GB 35181-2017"
+    assert result["applicable_edition"] == "GB 35181-2025"
+    assert result["superseded"] is True
+    assert result["basis"].startswith("按已被代替的 GB 35181-2017 要素初判，仅供参考")
+
+
+def test_judge_hazard_on_defaults_to_today_in_shanghai(capsys, time_machine):
+    # 2025-10-31 16:30 UTC is already 2025-11-01 in Shanghai: GB 35181-2025 is in force.
+    time_machine.move_to(datetime(2025, 10, 31, 16, 30, tzinfo=UTC))
+    assert main(["judge-hazard", "--category", "crowded", "--elements", "6.5"]) == 0
+    assert json.loads(capsys.readouterr().out)["applicable_edition"] == "GB 35181-2025"
+    time_machine.move_to(datetime(2025, 10, 31, 15, 30, tzinfo=UTC))
+    assert main(["judge-hazard", "--category", "crowded", "--elements", "6.5"]) == 0
+    assert json.loads(capsys.readouterr().out)["superseded"] is False
     argv = ["judge-hazard", "--category", "crowded", "--elements", "6.5", "--exclusion", "b"]
     assert main(argv) == 0
     assert json.loads(capsys.readouterr().out)["major"] is False

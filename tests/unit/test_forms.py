@@ -289,9 +289,28 @@ def example(task_id: str, **changes: Any) -> dict[str, Any]:
     return data
 
 
-def check(task_id: str, data: Any, today: date = TODAY) -> dict[str, str]:
-    """Validate with the test's today and agency options."""
-    return validate_form(task_id, data, today=today, options=OPTIONS)
+def check(
+    task_id: str, data: Any, today: date = TODAY, context: dict[str, Any] | None = None
+) -> dict[str, str]:
+    """Validate with the test's today and agency options (and the case data, if given)."""
+    return validate_form(task_id, data, today=today, options=OPTIONS, context=context)
+
+
+NOT_MAJOR_AFTER_REVIEW = (
+    "专家论证结论为不构成重大火灾隐患（含未达到规定比例的专家同意），集体讨论只能认定为不构成"
+)
+CLAIMED_C = "发现单位主张了排除情形 c)，请确认或不予确认"
+EDITION_RULE = "判定要素、场所类别或排除情形须属于发现日期适用的 GB 35181 版本"
+
+#: The case data of a hazard judged under GB 35181-2017 (its 4.2/4.3 minimums).
+CASE_2017 = {
+    "hazard_procedure": {
+        "deliberation_min_participants": 3,
+        "expert_panel_min": 7,
+        "expert_agreement_numerator": 2,
+        "expert_agreement_denominator": 3,
+    }
+}
 
 
 def iter_properties(schema: dict[str, Any], where: str = "") -> list[tuple[str, dict[str, Any]]]:
@@ -383,7 +402,11 @@ def test_choice_values_match_the_process_contract() -> None:
 def test_site_categories_match_the_gb35181_catalogue() -> None:
     from workflows.gb35181 import load_catalogue
 
-    prop = load_form("register_hazard")["properties"]["site_categories"]
+    prop = resolve_form("register_hazard")["properties"]["site_categories"]
+    assert (
+        load_form("register_hazard")["properties"]["site_categories"]["items"]["x-options"]
+        == "gb35181_site_categories"
+    )
     ours = [(c["const"], c["title"]) for c in prop["items"]["oneOf"]]
     assert ours == [(c.id, c.name) for c in load_catalogue().site_categories]
 
@@ -675,9 +698,9 @@ def test_empty_choice_list_rejected_where_one_is_needed() -> None:
 @pytest.mark.parametrize(
     ("task_id", "field", "value", "message"),
     [
-        ("expert_review", "agreeing", "6", "“同意结论的人数”应为整数"),
-        ("expert_review", "agreeing", True, "“同意结论的人数”应为整数"),
-        ("expert_review", "agreeing", 5.5, "“同意结论的人数”应为整数"),
+        ("expert_review", "agreeing", "6", "“认为构成重大火灾隐患的专家人数”应为整数"),
+        ("expert_review", "agreeing", True, "“认为构成重大火灾隐患的专家人数”应为整数"),
+        ("expert_review", "agreeing", 5.5, "“认为构成重大火灾隐患的专家人数”应为整数"),
         ("file_case", "technically_complex", "true", "“是否需要专家论证”应为“是”或“否”"),
         ("file_case", "technically_complex", 1, "“是否需要专家论证”应为“是”或“否”"),
         ("register_hazard", "elements", "6.5", "“判定要素”应为列表"),
@@ -814,24 +837,39 @@ def test_deeply_nested_junk_never_raises() -> None:
 
 
 @pytest.mark.parametrize(("count", "ok"), [(6, False), (7, True), (12, True)])
-def test_at_least_seven_experts(count: int, ok: bool) -> None:
-    errors = check(
-        "expert_review", example("expert_review", experts=experts(count), agreeing=count)
-    )
+@pytest.mark.parametrize("context", [CASE_2017, {}])  # {}: a case older than hazard_procedure
+def test_at_least_seven_experts(count: int, ok: bool, context: dict[str, Any]) -> None:
+    data = example("expert_review", experts=experts(count), agreeing=count)
+    errors = check("expert_review", data, context=context)
     if ok:
         assert errors == {}
     else:
         assert errors == {"experts": "专家论证的专家组不得少于7人"}
+    assert check("expert_review", data) == {}  # without the case: checked when completing
+
+
+def test_the_expert_minimum_is_the_cases_setting() -> None:
+    context = {"hazard_procedure": {**CASE_2017["hazard_procedure"], "expert_panel_min": 9}}
+    data = example("expert_review", experts=experts(8), agreeing=8)
+    assert check("expert_review", data, context=context) == {
+        "experts": "专家论证的专家组不得少于9人"
+    }
 
 
 def test_agreeing_may_not_exceed_experts() -> None:
     errors = check("expert_review", example("expert_review", experts=experts(7), agreeing=8))
-    assert errors == {"agreeing": "“同意结论的人数”不能多于专家人数"}
+    assert errors == {"agreeing": "“认为构成重大火灾隐患的专家人数”不能多于专家人数"}
     assert check("expert_review", example("expert_review", experts=experts(7), agreeing=7)) == {}
 
 
+MAJORITY_MESSAGE = (
+    "结论须与表决相符：{total}名专家中至少{min}人认为构成时结论为“构成重大火灾隐患”，"
+    "否则为“不构成”（本次{votes}人认为构成）"
+)
+
+
 @pytest.mark.parametrize(
-    ("total", "agreeing", "ok"),
+    ("total", "agreeing", "reached"),
     [
         (7, 5, True),
         (7, 4, False),
@@ -845,17 +883,20 @@ def test_agreeing_may_not_exceed_experts() -> None:
         (12, 7, False),
     ],
 )
-def test_two_thirds_of_experts_must_agree(total: int, agreeing: int, ok: bool) -> None:
-    errors = check(
-        "expert_review", example("expert_review", experts=experts(total), agreeing=agreeing)
+def test_two_thirds_of_experts_decide_and_a_short_panel_is_recorded_as_not_major(
+    total: int, agreeing: int, reached: bool
+) -> None:
+    major = example("expert_review", experts=experts(total), agreeing=agreeing)
+    not_major = example(
+        "expert_review", experts=experts(total), agreeing=agreeing, conclusion="not_major"
     )
-    if ok:
-        assert errors == {}
+    message = MAJORITY_MESSAGE.format(total=total, min=math.ceil(2 * total / 3), votes=agreeing)
+    if reached:
+        assert check("expert_review", major, context=CASE_2017) == {}
+        assert check("expert_review", not_major, context=CASE_2017) == {"conclusion": message}
     else:
-        minimum = math.ceil(2 * total / 3)
-        assert errors == {
-            "agreeing": f"论证结论须经三分之二以上专家同意：{total}名专家至少需要{minimum}人同意"
-        }
+        assert check("expert_review", major, context=CASE_2017) == {"conclusion": message}
+        assert check("expert_review", not_major, context=CASE_2017) == {}
 
 
 @pytest.mark.parametrize(("count", "ok"), [(2, False), (3, True), (5, True)])
@@ -863,8 +904,23 @@ def test_at_least_three_deliberation_participants(count: int, ok: bool) -> None:
     errors = check(
         "collective_deliberation",
         example("collective_deliberation", participants=participants(count)),
+        context=CASE_2017,
     )
     assert errors == ({} if ok else {"participants": "集体讨论的参加人员不得少于3人"})
+
+
+def test_deliberation_follows_a_not_major_expert_review_and_answers_exclusion_c() -> None:
+    after_review = {**CASE_2017, "expert_review": {"conclusion": "not_major"}}
+    data = example("collective_deliberation")
+    assert check("collective_deliberation", data, context=after_review) == {
+        "outcome": NOT_MAJOR_AFTER_REVIEW
+    }
+    claimed_c = {**CASE_2017, "register_hazard": {"exclusions": ["c"]}}
+    assert check("collective_deliberation", data, context=claimed_c) == {
+        "exclusion_c_review": CLAIMED_C
+    }
+    rejected = example("collective_deliberation", exclusion_c_review="rejected")
+    assert check("collective_deliberation", rejected, context=claimed_c) == {}
 
 
 def test_at_least_two_inspectors() -> None:
@@ -1063,12 +1119,29 @@ def test_date_rule_triggers(
 
 def test_every_x_rule_is_exercised() -> None:
     covered = {(task, field, message) for task, _, field, message in DATE_RULE_CASES}
-    covered.add(("expert_review", "agreeing", "“同意结论的人数”不能多于专家人数"))
+    covered.add(("expert_review", "agreeing", "“认为构成重大火灾隐患的专家人数”不能多于专家人数"))
+    covered.add(("expert_review", "conclusion", MAJORITY_MESSAGE))
+    covered.add(("expert_review", "experts", "专家论证的专家组不得少于{min}人"))
+    covered.add(("collective_deliberation", "participants", "集体讨论的参加人员不得少于{min}人"))
     covered.add(
         (
-            "expert_review",
-            "agreeing",
-            "论证结论须经三分之二以上专家同意：{total}名专家至少需要{min}人同意",
+            "collective_deliberation",
+            "outcome",
+            NOT_MAJOR_AFTER_REVIEW,
+        )
+    )
+    covered.add(
+        (
+            "collective_deliberation",
+            "exclusion_c_review",
+            CLAIMED_C,
+        )
+    )
+    covered.add(
+        (
+            "register_hazard",
+            "elements",
+            EDITION_RULE,
         )
     )
     for task_id in sorted(PROCESS_TASKS):
@@ -1099,8 +1172,13 @@ def test_rules_skip_fields_that_already_have_errors() -> None:
         "decided_on": "“部署日期”不是有效日期",
         "rectify_by": "“整改期限”不是有效日期",
     }
-    errors = check("expert_review", example("expert_review", experts=experts(6), agreeing=9))
-    assert errors == {"experts": "专家论证的专家组不得少于7人"}
+    errors = check(
+        "expert_review", example("expert_review", experts=experts(6), agreeing=9), context=CASE_2017
+    )
+    assert errors == {
+        "agreeing": "“认为构成重大火灾隐患的专家人数”不能多于专家人数",
+        "experts": "专家论证的专家组不得少于7人",
+    }
 
 
 def test_forms_are_json_round_trippable() -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from workflows.gb35181 import (
 from workflows.script_env import SAFE_BUILTINS, DubanScriptEngine
 
 EDITION = "GB 35181-2017"
+IN_FORCE = date(2025, 10, 31)  # the last day GB 35181-2017 was in force
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 DMN_FILE = BPMN_DIR / "gb35181_2017.dmn"
 CATALOGUE_FILE = BPMN_DIR / "gb35181_2017_elements.json"
@@ -152,16 +155,18 @@ def test_has_any() -> None:
 
 
 def _basis(categories: Any, elements: list[str], **kwargs: Any) -> tuple[bool, str]:
-    result = judge(categories, elements, **kwargs)
+    result = judge(categories, elements, on=IN_FORCE, **kwargs)
     assert result["edition"] == EDITION
     return result["major"], result["basis"]
 
 
 def test_result_shape() -> None:
-    assert judge(["crowded"], ["6.5", "7.3.1"]) == {
+    assert judge(["crowded"], ["6.5", "7.3.1"], on=IN_FORCE) == {
         "major": True,
         "basis": "直接判定 6.5",
         "edition": EDITION,
+        "applicable_edition": EDITION,
+        "superseded": False,
     }
 
 
@@ -439,12 +444,14 @@ def test_business_rule_task_in_a_process_agrees_with_judge(
     workflow.do_engine_steps()
     assert workflow.completed
     data = workflow.data
-    expected = judge(categories, elements, exclusions, can_correct_immediately=can_correct)
+    expected = judge(
+        categories, elements, exclusions, can_correct_immediately=can_correct, on=IN_FORCE
+    )
     assert {
         "major": data["judgement_major"],
         "basis": data["judgement_basis"],
         "edition": data["judgement_edition"],
-    } == expected
+    } == {k: expected[k] for k in ("major", "basis", "edition")}
 
 
 # --------------------------------------------------------------------------- CLI parsing
@@ -486,13 +493,16 @@ def test_parse_cli_args_requires_a_category() -> None:
 
 
 def test_main_prints_the_judgement(capsys: pytest.CaptureFixture[str]) -> None:
-    assert gb35181.main(["--category", "crowded", "--elements", "6.5,7.3.1"]) == 0
+    on = ["--on", IN_FORCE.isoformat()]
+    assert gb35181.main(["--category", "crowded", "--elements", "6.5,7.3.1", *on]) == 0
     assert json.loads(capsys.readouterr().out) == {
         "major": True,
         "basis": "直接判定 6.5",
         "edition": EDITION,
+        "applicable_edition": EDITION,
+        "superseded": False,
     }
-    gb35181.main(["--category", "crowded", "--elements", "6.5", "--exclusion", "b"])
+    gb35181.main(["--category", "crowded", "--elements", "6.5", "--exclusion", "b", *on])
     assert json.loads(capsys.readouterr().out)["basis"] == "排除情形 5.1.3 b)"
 
 
@@ -501,3 +511,131 @@ def test_main_rejects_bad_values(capsys: pytest.CaptureFixture[str]) -> None:
         gb35181.main(["--category", "crowded", "--elements", "7.3.13"])
     assert exc.value.code == 2
     assert "7.3.13" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- editions as data
+
+FIXTURE_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "gb35181"
+
+
+@pytest.fixture
+def fixture_edition(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Install the test-only edition GB 35181-2099 next to bpmn/ (two files, no code)."""
+    monkeypatch.setenv(gb35181.PATH_ENV, f"{BPMN_DIR}{os.pathsep}{FIXTURE_DIR}")
+
+
+def test_the_2017_catalogue_declares_its_validity_and_successor() -> None:
+    catalogue = load_catalogue()
+    assert catalogue.valid_to == date(2025, 10, 31)
+    assert catalogue.superseded_by == "GB 35181-2025"
+    assert catalogue.element_exclusions == ()
+    assert [x.id for x in catalogue.exclusions if x.fire_agency_confirms] == ["c"]
+
+
+@pytest.mark.parametrize(
+    ("on", "edition", "applicable", "superseded"),
+    [
+        (date(2024, 5, 1), "GB 35181-2017", "GB 35181-2017", False),
+        (date(2025, 10, 31), "GB 35181-2017", "GB 35181-2017", False),
+        (date(2025, 11, 1), "GB 35181-2017", "GB 35181-2025", True),
+        (date(2026, 12, 7), "GB 35181-2017", "GB 35181-2025", True),
+    ],
+)
+def test_edition_by_date_without_the_2025_text(
+    on: date, edition: str, applicable: str, superseded: bool
+) -> None:
+    result = judge(["crowded"], ["6.5"], on=on)
+    assert (result["edition"], result["applicable_edition"], result["superseded"]) == (
+        edition,
+        applicable,
+        superseded,
+    )
+    assert result["major"] is True
+    aid = "按已被代替的 GB 35181-2017 要素初判，仅供参考"
+    assert result["basis"].startswith(aid) == superseded
+
+
+def test_a_fixture_edition_is_chosen_by_date_and_named(fixture_edition: None) -> None:
+    assert [c.edition for c in gb35181.installed_editions()] == ["GB 35181-2017", "GB 35181-2099"]
+    before = judge(["other"], ["7.4.1"], on=date(2098, 12, 31))
+    assert (before["edition"], before["applicable_edition"], before["superseded"]) == (
+        "GB 35181-2017", "GB 35181-2025", True,
+    )  # fmt: skip
+    after = judge(["other"], ["2099:6.1", "2099:6.2"], on=date(2099, 1, 1))
+    assert after == {
+        "major": True,
+        "basis": "综合判定 6.1、6.2",
+        "edition": "GB 35181-2099",
+        "applicable_edition": "GB 35181-2099",
+        "superseded": False,
+    }
+
+
+def test_a_fixture_edition_removes_excluded_elements_before_counting(
+    fixture_edition: None,
+) -> None:
+    pair = [{"element": "2099:6.2", "exclusion": "2099:x"}]
+    result = judge(
+        ["other"], ["2099:6.1", "2099:6.2"], on=date(2099, 1, 1), element_exclusions=pair
+    )
+    assert result["major"] is False
+    assert result["basis"] == "未达到判定条件；不作为判定要素：6.2（x）"
+    kept = judge(
+        ["other"],
+        ["2099:6.1", "2099:6.2", "2099:6.3"],
+        on=date(2099, 1, 1),
+        element_exclusions=pair,
+    )
+    assert kept["major"] is True
+    assert kept["basis"].startswith("综合判定 6.1、6.3")
+    # GB 35181-2017 declares no element exclusions: the pair is refused at registration.
+    errors = gb35181.registration_errors(
+        {"found_on": "2025-01-01", "elements": ["6.5"], "element_exclusions": pair}
+    )
+    assert "element_exclusions" in errors
+
+
+def test_registration_elements_must_belong_to_the_edition_of_the_date(
+    fixture_edition: None,
+) -> None:
+    assert gb35181.registration_errors({"found_on": "2099-02-01", "elements": ["2099:5.1"]}) == {}
+    errors = gb35181.registration_errors({"found_on": "2099-02-01", "elements": ["6.5"]})
+    assert errors == {"elements": "发现日期适用 GB 35181-2099，以下判定要素不属于该版本：6.5"}
+    errors = gb35181.registration_errors(
+        {"found_on": "2026-02-01", "elements": ["2099:5.1"], "site_categories": ["important"]}
+    )
+    assert set(errors) == {"elements"}
+    judged = gb35181.judge_registration(
+        {"found_on": "2099-02-01", "site_categories": ["other"], "elements": [],
+         "exclusions": ["2099:c"]}
+    )  # fmt: skip
+    assert judged["confirm_exclusions"] == ["2099:c"]
+    assert judged["procedure"]["basis"].startswith("法定设置")
+
+
+def test_element_ids_carry_their_edition() -> None:
+    assert gb35181.qualified("6.5") == "GB 35181-2017 6.5"
+    assert gb35181.qualified("2025:5.1") == "GB 35181-2025 5.1"
+    assert gb35181.edition_of("2099:x") == "GB 35181-2099"
+
+
+def test_an_edition_with_unprefixed_ids_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = json.loads((FIXTURE_DIR / "gb35181_2099_elements.json").read_text(encoding="utf-8"))
+    raw["elements"][0]["id"] = "5.1"
+    (tmp_path / "gb35181_2099_elements.json").write_text(json.dumps(raw), encoding="utf-8")
+    (tmp_path / "gb35181_2099.dmn").write_bytes((FIXTURE_DIR / "gb35181_2099.dmn").read_bytes())
+    monkeypatch.setenv(gb35181.PATH_ENV, f"{BPMN_DIR}{os.pathsep}{tmp_path}")
+    with pytest.raises(ValueError, match="prefixed '2099:'"):
+        gb35181.installed_editions()
+
+
+def test_overlapping_editions_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = json.loads((FIXTURE_DIR / "gb35181_2099_elements.json").read_text(encoding="utf-8"))
+    raw["valid_from"] = "2025-10-01"
+    (tmp_path / "gb35181_2099_elements.json").write_text(json.dumps(raw), encoding="utf-8")
+    (tmp_path / "gb35181_2099.dmn").write_bytes((FIXTURE_DIR / "gb35181_2099.dmn").read_bytes())
+    monkeypatch.setenv(gb35181.PATH_ENV, f"{BPMN_DIR}{os.pathsep}{tmp_path}")
+    with pytest.raises(ValueError, match="overlap"):
+        gb35181.installed_editions()

@@ -9,8 +9,18 @@ from datetime import date
 import pytest
 
 from tests.support.driver import CaseDriver
+from tests.support.major_hazard import sample
+from workflows.forms import validate_form
+from workflows.legal_settings import defaults
 
 FOUND = date(2026, 9, 24)
+FOUND_2017 = date(2025, 9, 24)  # while GB 35181-2017 was in force
+NOT_MAJOR_AFTER_REVIEW = (
+    "专家论证结论为不构成重大火灾隐患（含未达到规定比例的专家同意），集体讨论只能认定为不构成"
+)
+STREET = {"discoverer_agency": "street:wuling:nanping", "district": "wuling"}
+CLAIMED_C = "发现单位主张了排除情形 c)，请确认或不予确认"
+EDITION_RULE = "判定要素、场所类别或排除情形须属于发现日期适用的 GB 35181 版本"
 
 
 def start(engine, clock, **registration):
@@ -64,7 +74,10 @@ def to_rectification(case):
 def test_major_hazards_are_referred_to_fire_rescue(engine, clock, categories, elements, basis):
     case = start(engine, clock, site_categories=categories, elements=elements)
     assert case.instance.data["judgement_major"] is True
-    assert case.instance.data["judgement_basis"].startswith(basis)
+    assert (
+        case.instance.data["judgement_basis"].endswith(basis)
+        or basis in case.instance.data["judgement_basis"]
+    )
     assert case.instance.data["judgement_edition"] == "GB 35181-2017"
     assert case.ready() == ["refer_to_fire_rescue"]
     assert case.timers() == {"referral_deadline": "2026-10-09T23:59:59+08:00"}
@@ -79,17 +92,143 @@ def test_major_hazards_are_referred_to_fire_rescue(engine, clock, categories, el
     ],
 )
 def test_not_major_goes_to_the_ordinary_branch_and_closes(engine, clock, registration, basis):
-    case = start(engine, clock, **registration)
+    # Found while GB 35181-2017 was in force: its "not major" verdict lets the street order
+    # the correction itself.
+    case = CaseDriver(engine, clock, FOUND_2017)
+    case.do("register_hazard", FOUND_2017, **registration)
     assert case.instance.data["judgement_major"] is False
+    assert case.instance.data["judgement_superseded"] is False
     assert case.instance.data["judgement_basis"].startswith(basis)
     assert case.ready() == ["order_correction"]
-    case.do("order_correction", date(2026, 9, 28))  # correct by 10-13
-    case.do("ordinary_reinspection", date(2026, 10, 14), result="fail", new_correct_by="2026-10-30")
+    case.do("order_correction", date(2025, 9, 28))  # correct by 10-13
+    case.do("ordinary_reinspection", date(2025, 10, 14), result="fail", new_correct_by="2025-10-30")
     assert case.ready() == ["order_correction"]
-    case.do("order_correction", date(2026, 10, 14), correct_by="2026-10-30")
-    case.do("ordinary_reinspection", date(2026, 10, 31))
+    case.do("order_correction", date(2025, 10, 14), correct_by="2025-10-30")
+    case.do("ordinary_reinspection", date(2025, 10, 31))
     assert case.instance.completed
     assert case.codes() == []
+
+
+@pytest.mark.parametrize(
+    "registration",
+    [
+        {"site_categories": ["other"], "elements": ["7.4.1"]},
+        {"elements": ["6.5"], "exclusions": ["b"]},
+        {"elements": ["6.5"], "can_correct_immediately": True},
+    ],
+)
+def test_after_2025_11_01_a_not_major_aid_verdict_goes_to_the_fire_agency(
+    engine, clock, registration
+):
+    # GB 35181-2025 is in force but not installed: the 2017 verdict is an aid only, and only
+    # the fire rescue agency may conclude that the hazard is not major.
+    case = start(engine, clock, **registration)
+    data = case.instance.data
+    assert data["judgement_major"] is False
+    assert data["judgement_edition"] == "GB 35181-2017"
+    assert data["judgement_applicable_edition"] == "GB 35181-2025"
+    assert data["judgement_superseded"] is True
+    assert data["judgement_basis"].startswith("按已被代替的 GB 35181-2017 要素初判，仅供参考")
+    assert case.ready() == ["refer_to_fire_rescue"]
+    case.do("refer_to_fire_rescue", date(2026, 9, 28))
+    assert case.ready() == ["file_case"]
+
+
+def test_the_street_can_always_refer_a_hazard_to_the_fire_agency(engine, clock):
+    case = CaseDriver(engine, clock, FOUND_2017)
+    case.do("register_hazard", FOUND_2017, site_categories=["other"], elements=["7.4.1"],
+            refer_to_fire_agency=True)  # fmt: skip
+    assert case.instance.data["judgement_major"] is False
+    assert case.ready() == ["refer_to_fire_rescue"]
+
+
+def test_exclusion_c_needs_the_fire_agency_which_confirms_it(engine, clock):
+    case = CaseDriver(engine, clock, FOUND_2017)
+    case.do("register_hazard", FOUND_2017, elements=["6.5"], exclusions=["c"])
+    assert case.instance.data["judgement_major"] is False
+    assert case.instance.data["judgement_confirm_exclusions"] == ["c"]
+    assert case.ready() == ["refer_to_fire_rescue"]
+    case.do("refer_to_fire_rescue", date(2025, 9, 26))
+    case.do("file_case", date(2025, 9, 26))
+    plain = sample("collective_deliberation", date(2025, 9, 29))
+    errors = validate_form(
+        "collective_deliberation", plain, today=date(2025, 9, 29), context=case.instance.data
+    )
+    assert errors == {"exclusion_c_review": CLAIMED_C}
+    confirmed_but_major = validate_form(
+        "collective_deliberation",
+        sample("collective_deliberation", date(2025, 9, 29), exclusion_c_review="confirmed"),
+        today=date(2025, 9, 29),
+        context=case.instance.data,
+    )
+    assert "outcome" in confirmed_but_major
+    case.do("collective_deliberation", date(2025, 9, 29), exclusion_c_review="confirmed",
+            outcome="not_major", override=False)  # fmt: skip
+    assert case.ready() == ["order_correction"]
+
+
+def test_exclusion_c_rejected_by_the_fire_agency_leads_to_the_major_path(engine, clock):
+    case = CaseDriver(engine, clock, FOUND_2017)
+    case.do("register_hazard", FOUND_2017, elements=["6.5"], exclusions=["c"])
+    case.do("refer_to_fire_rescue", date(2025, 9, 26))
+    case.do("file_case", date(2025, 9, 26))
+    case.do("collective_deliberation", date(2025, 9, 29), exclusion_c_review="rejected",
+            outcome="major", override=True, override_reason="不予确认排除情形c)。")  # fmt: skip
+    assert case.ready() == ["serve_rectification_notice"]
+
+
+def test_an_expert_panel_short_of_two_thirds_is_recorded_and_means_not_major(engine, clock):
+    case = start(engine, clock)
+    case.do("refer_to_fire_rescue", date(2026, 9, 28))
+    case.do("file_case", date(2026, 9, 29), technically_complex=True)
+    # 4 of 7 experts think it major: short of 2/3, so the panel's conclusion is "not major".
+    short = sample("expert_review", date(2026, 9, 30), agreeing=4, conclusion="major")
+    errors = validate_form("expert_review", short, today=date(2026, 9, 30),
+                           context=case.instance.data)  # fmt: skip
+    assert "7名专家中至少5人" in errors["conclusion"]
+    case.do("expert_review", date(2026, 9, 30), agreeing=4, conclusion="not_major",
+            opinion="7名专家中4人认为构成，未达到三分之二，不构成重大火灾隐患。")  # fmt: skip
+    assert case.ready() == ["collective_deliberation"]
+    major = sample("collective_deliberation", date(2026, 9, 30))
+    errors = validate_form("collective_deliberation", major, today=date(2026, 9, 30),
+                           context=case.instance.data)  # fmt: skip
+    assert errors == {"outcome": NOT_MAJOR_AFTER_REVIEW}
+    case.do("collective_deliberation", date(2026, 9, 30), outcome="not_major", override=True,
+            override_reason="专家论证未达到三分之二以上同意。")  # fmt: skip
+    assert case.ready() == ["order_correction"]
+
+
+def test_procedure_minimums_are_the_settings_in_force_for_the_case(engine, clock):
+    # After 2025-11-01 the numbers are legal settings (the case's snapshot), not GB 35181-2017.
+    case = CaseDriver(engine, clock, FOUND)
+    settings = {**defaults(), "major_hazard_deliberation_min_participants": 5,
+                "major_hazard_expert_panel_min": 9}  # fmt: skip
+    case.instance = engine.start("major_hazard", STREET, settings)
+    case.do("register_hazard", FOUND)
+    assert case.instance.data["hazard_procedure"]["deliberation_min_participants"] == 5
+    case.do("refer_to_fire_rescue", date(2026, 9, 28))
+    case.do("file_case", date(2026, 9, 29), technically_complex=True)
+    eight = sample("expert_review", date(2026, 9, 30))
+    eight["experts"] = eight["experts"] + eight["experts"][:1]
+    errors = validate_form("expert_review", eight, today=date(2026, 9, 30),
+                           context=case.instance.data)  # fmt: skip
+    assert errors == {"experts": "专家论证的专家组不得少于9人"}
+    three = sample("collective_deliberation", date(2026, 9, 30))
+    reviewed = {**case.instance.data, "expert_review": {"conclusion": "major"}}
+    errors = validate_form(
+        "collective_deliberation", three, today=date(2026, 9, 30), context=reviewed
+    )
+    assert errors == {"participants": "集体讨论的参加人员不得少于5人"}
+
+
+def test_a_hazard_judged_under_2017_keeps_the_2017_procedure_whatever_the_settings(engine, clock):
+    case = CaseDriver(engine, clock, FOUND_2017)
+    settings = {**defaults(), "major_hazard_deliberation_min_participants": 5}
+    case.instance = engine.start("major_hazard", STREET, settings)
+    case.do("register_hazard", FOUND_2017)
+    procedure = case.instance.data["hazard_procedure"]
+    assert procedure["deliberation_min_participants"] == 3
+    assert procedure["basis"].startswith("GB 35181-2017 4.2 b)")
 
 
 # --- the major path -----------------------------------------------------------------------------
@@ -266,10 +405,12 @@ def test_missed_reinspection_escalates(engine, clock):
 
 
 def test_missed_ordinary_reinspection_escalates(engine, clock):
-    case = start(engine, clock, site_categories=["other"], elements=["7.4.1"])
-    case.do("order_correction", date(2026, 9, 28))  # correct by 10-13 → re-inspect by 10-16
-    case.sweep(date(2026, 10, 17))
-    assert_once(case, "ordinary_reinspection_overdue", date(2026, 10, 30))
+    # Found under GB 35181-2017: the street's "not major" verdict stands.
+    case = CaseDriver(engine, clock, FOUND_2017)
+    case.do("register_hazard", FOUND_2017, site_categories=["other"], elements=["7.4.1"])
+    case.do("order_correction", date(2025, 9, 28))  # correct by 10-13 → re-inspect by 10-16
+    case.sweep(date(2025, 10, 17))
+    assert_once(case, "ordinary_reinspection_overdue", date(2025, 10, 30))
 
 
 def test_timers_missed_while_the_server_was_down_fire_once_on_catch_up(engine, clock):

@@ -23,7 +23,7 @@ def env():
 def test_helpers_are_the_documented_whitelist():
     assert {
         "working_days_after", "calendar_days_after", "hours_after", "end_of_day", "today",
-        "now", "has_any", "count_elements", "list_elements",
+        "now", "has_any", "count_elements", "list_elements", "judge_hazard",
     } == HELPER_NAMES  # fmt: skip
 
 
