@@ -549,15 +549,7 @@ def case_detail(user: User, case: Case) -> dict[str, Any]:
         **case_summary(case, overdue=any(d["overdue"] for d in deadlines)),
         # the decisions taken at registration (GB 35181: judgement_edition names the edition
         # used, judgement_applicable_edition the one in force), with the lines the page shows
-        "verdict": None
-        if verdict is None
-        else {
-            **verdict,
-            "lines": [
-                {"label": v.label, "value": v.value, "basis": v.basis}
-                for v in verdict_lines(verdict)
-            ],
-        },
+        "verdict": None if verdict is None else verdict_json(verdict),
         "tasks": [{**task_json(t, now), "workable": t.id in workable} for t in tasks],
         "deadlines": deadlines,
         "timeline": [timeline_json(e) for e in events],
@@ -642,16 +634,37 @@ def processes() -> Any:
     return jsonify({"items": items})
 
 
-@bp.post("/cases")
-def create_case() -> Any:
-    """Register a hazard: start a process with its start form's data."""
+def verdict_json(verdict: dict[str, Any]) -> dict[str, Any]:
+    """Registration decisions with the lines (label, value, basis) the pages show."""
+    lines = [{"label": v.label, "value": v.value, "basis": v.basis} for v in verdict_lines(verdict)]
+    return {**verdict, "lines": lines}
+
+
+def _registration_body() -> tuple[str, dict[str, Any]]:
     body = json_body(("process", "data"), ("process", "data"))
     if not isinstance(body["process"], str):
         raise ApiError(422, "请求内容有误", {"process": "应为流程标识"})
     if not isinstance(body["data"], dict):
         raise ApiError(422, "表单数据有误", {"data": "表单数据必须是由字段和值组成的对象"})
+    return body["process"], body["data"]
+
+
+@bp.post("/cases/preview")
+def preview_case() -> Any:
+    """The decisions a registration would record (GB 35181 judgement naming its edition, or a
+    fire's grading), without opening a case."""
+    process, data = _registration_body()
+    return jsonify(
+        {"verdict": verdict_json(operations.preview_registration(caller(), process, data))}
+    )
+
+
+@bp.post("/cases")
+def create_case() -> Any:
+    """Register a hazard: start a process with its start form's data."""
+    process, data = _registration_body()
     user = caller()
-    case = operations.start_case(user, body["process"], body["data"])
+    case = operations.start_case(user, process, data)
     response = jsonify(case_detail(user, case))
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_case", case_id=case.id)

@@ -229,6 +229,28 @@ def _schemas() -> dict[str, Any]:
             },
             "审计事件：hash = SHA-256(prev_hash + 事件内容的规范 JSON)，按案件成链",
         ),
+        "Verdict": {
+            "type": "object",
+            "description": "登记时作出（或预判）的决定（重大火灾隐患：judgement_major、"
+            "judgement_basis、judgement_edition 所用标准版本、"
+            "judgement_applicable_edition 发现之日施行的版本、"
+            "judgement_superseded 是否仅供参考；火灾：fire_level、procedure、"
+            "investigating_level、warning_scope 等及其依据；lines 为页面显示的中文行）",
+            "properties": {
+                "lines": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "label": {"type": "string"},
+                            "value": {"type": "string"},
+                            "basis": {"type": "string"},
+                        }
+                    ),
+                }
+            },
+            "required": ["lines"],
+        },
+        "VerdictPreview": _object({"verdict": _ref("Verdict")}, "预判结果（未登记案件）"),
         "CaseDetail": {
             "allOf": [
                 _ref("CaseSummary"),
@@ -237,13 +259,7 @@ def _schemas() -> dict[str, Any]:
                         "tasks": {"type": "array", "items": _ref("CaseTask")},
                         "deadlines": {"type": "array", "items": _ref("Deadline")},
                         "timeline": {"type": "array", "items": _ref("TimelineEntry")},
-                        "verdict": {
-                            "type": ["object", "null"],
-                            "description": "登记时作出的决定（重大火灾隐患：judgement_major、"
-                            "judgement_basis、judgement_edition 所用标准版本、"
-                            "judgement_applicable_edition 发现之日施行的版本、"
-                            "judgement_superseded 是否仅供参考；lines 为页面显示的中文行）",
-                        },
+                        "verdict": {"anyOf": [_ref("Verdict"), {"type": "null"}]},
                     }
                 ),
             ]
@@ -538,6 +554,16 @@ def _paths() -> dict[str, Any]:
                 "登记隐患，发起案件",
                 {"201": _json("CaseDetail", "新案件")},
                 errors=("403", "409", *body_errors),
+                body="NewCase",
+            ),
+        },
+        "/cases/preview": {
+            "post": _operation(
+                "previewCase",
+                "预判：按填写的登记内容作出 GB 35181 初步判定（注明所用标准版本）或火灾定级，"
+                "不登记案件",
+                {"200": _json("VerdictPreview", "预判结果")},
+                errors=("403", *body_errors),
                 body="NewCase",
             ),
         },

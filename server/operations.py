@@ -415,16 +415,13 @@ def startable_processes(user: User) -> list[str]:
     return [pid for pid in get_engine().catalog.process_ids() if may_start_in(user, pid, None)]
 
 
-def start_case(user: User, process_id: str, data: Mapping[str, Any]) -> Case:
-    """Open a case: start the process and complete its registration with ``data``.
+def _check_registration(user: User, process_id: str, data: Mapping[str, Any]) -> str | None:
+    """Check that ``user`` may register ``data`` as a case of ``process_id``; its district.
 
     :raises Forbidden: when the user's agency may not open cases of the process.
     :raises FormInvalid: with field errors.
     """
-    from server.admin.legal_settings import effective_settings  # it imports this module
-
-    engine = get_engine()
-    if process_id not in engine.catalog.process_ids():
+    if process_id not in get_engine().catalog.process_ids():
         raise FormInvalid("未知的流程", {"process": "未知的流程"})
     if not may_start_in(user, process_id, None):
         raise Forbidden("本单位无权登记此类案件")
@@ -435,6 +432,36 @@ def start_case(user: User, process_id: str, data: Mapping[str, Any]) -> Case:
         errors["district"] = "只能登记本辖区内的案件"
     if errors:
         raise FormInvalid("表单有误，请按提示修改", errors)
+    return district
+
+
+def preview_registration(user: User, process_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The decisions a registration would record (the GB 35181 judgement of a hazard with its
+    edition; the grading of a fire), without opening a case: the process runs its registration
+    in memory, exactly as :func:`start_case` would, and nothing is written.
+
+    :raises Forbidden: when the user's agency may not open cases of the process.
+    :raises FormInvalid: with field errors.
+    """
+    from server.admin.legal_settings import effective_settings  # it imports this module
+
+    district = _check_registration(user, process_id, data)
+    case = {"discoverer_agency": user.agency.code, "district": district}
+    instance = get_engine().start(process_id, case, effective_settings())
+    instance.complete(instance.ready_tasks()[0].id, dict(data))
+    return _decisions(instance)
+
+
+def start_case(user: User, process_id: str, data: Mapping[str, Any]) -> Case:
+    """Open a case: start the process and complete its registration with ``data``.
+
+    :raises Forbidden: when the user's agency may not open cases of the process.
+    :raises FormInvalid: with field errors.
+    """
+    from server.admin.legal_settings import effective_settings  # it imports this module
+
+    engine = get_engine()
+    district = _check_registration(user, process_id, data)
     with _transaction(keep_loaded=True):
         now = datetime.now(UTC)
         settings = effective_settings()

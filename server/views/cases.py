@@ -145,11 +145,19 @@ def new() -> Any:
     errors: dict[str, str] = {}
     extra: dict[str, int] = {}
     status = 200
+    preview: dict[str, Any] | None = None
     if request.method == "POST":
         values = parse_form(schema, request.form)
         more = request.form.get("_add_rows")
         if more:
             extra = {more: 3}
+        elif request.form.get("_preview"):
+            try:
+                preview = operations.preview_registration(current_user, process_id, values)
+            except operations.FormInvalid as exc:
+                errors, status = exc.fields or {"_form": exc.message}, 422
+            except operations.OperationError as exc:
+                errors, status = {"_form": exc.message}, exc.status
         else:
             try:
                 case = operations.start_case(current_user, process_id, values)
@@ -165,7 +173,11 @@ def new() -> Any:
         values = {"district": current_user.agency.division}
     form = build_form(schema, values, errors, extra_rows=extra)
     return render_template(
-        "cases/new.html", form=form, process_id=process_id, start_label=START_LABELS[process_id]
+        "cases/new.html",
+        form=form,
+        process_id=process_id,
+        start_label=START_LABELS[process_id],
+        preview=preview,
     ), status
 
 

@@ -186,6 +186,13 @@ ROUTES: dict[tuple[str, str], Route] = {
         denied=403,
         body={"process": "major_hazard", "data": {}},
     ),
+    ("api.preview_case", "POST"): R(
+        "/api/v1/cases/preview",
+        roles=OFFICER,
+        ok=422,
+        denied=403,
+        body={"process": "major_hazard", "data": {}},
+    ),
     ("api.get_case", "GET"): R("/api/v1/cases/{case}", scope="case"),
     ("api.case_events", "GET"): R("/api/v1/cases/{case}/events", scope="case"),
     ("api.case_dossier", "GET"): R("/api/v1/cases/{case}/dossier.pdf", roles=DOSSIER, scope="case"),
