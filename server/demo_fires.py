@@ -234,7 +234,10 @@ class FireSeeder:
         if task == "cause_investigation":
             return {"outcome": "determined", **determination}
         if task == "approve_extension":
-            return {"approved": True, "decided_on": on, "approver": "刘强（支队长）",
+            # A city-level investigation: the level above is the provincial corps, whose
+            # approval the detachment records.
+            return {"approved": True, "decided_on": on, "approving_body": "湖南省消防救援总队",
+                    "approval_no": f"湘消〔{year}〕第{n}号", "approver": "王刚（总队副总队长）",
                     "opinion": "情况复杂，同意延长30日。"}  # fmt: skip
         if task == "serve_determination":
             return {"served_on": on, "method": "direct", "recipients": fire.unit}

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from tests.support import fire_accountability
 from tests.support.api import Api, assert_error, today
+from workflows.calendar import WorkingCalendar
 
 BRIGADE = "dingcheng.fire"
 DETACHMENT = "detachment.officer"
@@ -38,6 +39,7 @@ def test_a_fatal_factory_fire_from_registration_to_close(api: Api) -> None:
     assert case["process"] == "fire_accountability"
     assert open_tasks(case) == [
         ("cause_investigation", "fire_detachment:city"),
+        ("record_appraisal", "fire_detachment:city"),
         ("responsibility_investigation", "fire_detachment:city"),
     ]
     # The verdicts and their bases are on the registration's record.
@@ -172,3 +174,26 @@ def test_the_dossier_of_a_fire_names_the_process_and_its_decisions(api: Api) -> 
         "预警范围：上报省级",
     ):
         assert words in text.replace(" ", ""), words
+
+
+def test_a_recorded_appraisal_moves_the_pending_determination_deadline_row(api: Api) -> None:
+    case = api.register_fire(BRIGADE, days_ago=10, site_type="crowded_place")
+    case_id = case["id"]
+
+    def due() -> str:
+        rows = api.get(BRIGADE, f"/cases/{case_id}").json["deadlines"]
+        row = next(d for d in rows if d["timer"] == "determination_deadline")
+        assert row["state"] == "pending"
+        return row["due_at"]
+
+    before = datetime.fromisoformat(due())
+    start = (today() - timedelta(days=3)).isoformat()
+    case = api.complete(BRIGADE, case_id, "record_appraisal", from_date=start)
+    after = datetime.fromisoformat(due())
+    # 4 days of appraisal (both ends count) are not counted: the same row now ends 34 days after
+    # the alarm (moved off a rest day) instead of 30.
+    alarm = today() - timedelta(days=10)
+    calendar = WorkingCalendar()
+    assert before == calendar.calendar_days_after(alarm, 30).due
+    assert after == calendar.calendar_days_after(alarm, 34).due
+    assert "record_appraisal" in [t["name"] for t in case["tasks"]]  # more can be recorded

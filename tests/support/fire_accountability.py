@@ -53,7 +53,20 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
     elif task == "cause_determination_extended":
         data = _determination(on)
     elif task == "approve_extension":
-        data = {"approved": True, "decided_on": day, "approver": "李强（支队长）"}
+        data = {
+            "approved": True,
+            "decided_on": day,
+            "approving_body": "常德市消防救援支队",
+            "approval_no": f"常消〔{on.year}〕第12号",
+            "approver": "李强（支队长）",
+        }
+    elif task == "record_appraisal":
+        data = {
+            "item": "起火部位残留导线熔痕金相检验",
+            "institution": "湖南省消防救援总队火灾物证鉴定中心",
+            "from_date": day,
+            "to_date": day,
+        }
     elif task == "serve_determination":
         data = {"served_on": day, "method": "direct", "recipients": "常德市鼎城区某纺织有限公司"}
     elif task == "review_request":

@@ -15,7 +15,7 @@ from workflows.lanes import resolve_lane
 
 ALARM = date(2026, 9, 1)
 CASE = {"discoverer_agency": "fire_brigade:dingcheng", "district": "dingcheng"}
-INVESTIGATION = ["cause_investigation", "responsibility_investigation"]
+INVESTIGATION = ["cause_investigation", "record_appraisal", "responsibility_investigation"]
 
 
 def register(engine, clock, **facts):
@@ -302,3 +302,55 @@ def test_each_department_task_uses_the_shared_form(engine, clock, task):
     from workflows.forms import load_form
 
     assert load_form(task)["title"] == "信用联合惩戒"
+
+
+# --- testing and appraisal time is not counted (火灾事故调查规定 第十八条) -----------------------
+
+
+def test_recorded_appraisal_periods_move_the_waiting_determination_deadline(engine, clock):
+    case = register(engine, clock, site_type="crowded_place")
+    assert case.timers()["determination_deadline"] == "2026-10-08T23:59:59+08:00"
+    assert agencies(case)["record_appraisal"] == "fire_brigade:dingcheng"
+    # 10 days of metallography (both ends count): 30 + 10 days from 09-01 = Sun 10-11 → 10-12.
+    result = case.do("record_appraisal", date(2026, 9, 19), from_date="2026-09-10")
+    assert case.timers()["determination_deadline"] == "2026-10-12T23:59:59+08:00"
+    assert [(b.due.date().isoformat(), a.due.date().isoformat()) for b, a in result.moved_timers] == [
+        ("2026-10-08", "2026-10-12")
+    ]
+    # A second appraisal overlapping the first adds only its own days (09-20 to 09-22): 43 days.
+    assert "record_appraisal" in case.ready()
+    case.do("record_appraisal", date(2026, 9, 22), from_date="2026-09-15")
+    assert case.timers()["determination_deadline"] == "2026-10-14T23:59:59+08:00"
+    # The old 30-day limit passes without an escalation.
+    case.sweep(date(2026, 10, 9))
+    assert case.codes() == []
+    case.sweep(date(2026, 10, 15))
+    assert case.codes() == ["determination_overdue"]
+    # Once the determination is made the appraisal register closes by itself.
+    case.do("cause_investigation", date(2026, 10, 15))
+    assert "record_appraisal" not in case.ready()
+    assert case.instance.data["appraisal_periods"][0]["item"] == "起火部位残留导线熔痕金相检验"
+
+
+def test_appraisal_days_also_extend_the_extended_determination_deadline(engine, clock):
+    case = register(engine, clock, site_type="industrial_mining")
+    case.do("record_appraisal", date(2026, 9, 14), from_date="2026-09-05")  # 10 days
+    case.do("cause_investigation", date(2026, 9, 25), outcome="request_extension")
+    case.do("approve_extension", date(2026, 9, 28))
+    # 60 + 10 days from 09-01: Tue 11-10.
+    assert case.timers() == {"extended_determination_deadline": "2026-11-10T23:59:59+08:00"}
+    case.do("record_appraisal", date(2026, 10, 30), from_date="2026-10-29")  # 2 more days
+    assert case.timers() == {"extended_determination_deadline": "2026-11-12T23:59:59+08:00"}
+
+
+def test_the_extension_approval_names_the_approving_body_and_its_document():
+    from workflows.forms import load_form, validate_form
+
+    form = load_form("approve_extension")
+    assert {"approving_body", "approval_no"} <= set(form["required"])
+    assert "湖南省消防救援总队" in form["description"]
+    data = {"approved": True, "decided_on": "2026-09-28", "approver": "李强（支队长）"}
+    assert set(validate_form("approve_extension", data, today=date(2026, 9, 28))) >= {
+        "approving_body",
+        "approval_no",
+    }
