@@ -26,8 +26,8 @@ from workflows.state import StateSerializer
 from workflows.timers import (
     WaitingTimer,
     describe_timer,
-    is_timer,
     follow_facts,
+    is_timer,
     next_timer_at,
     publish_facts,
     recompute_provisional,

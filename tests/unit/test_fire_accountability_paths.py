@@ -314,9 +314,8 @@ def test_recorded_appraisal_periods_move_the_waiting_determination_deadline(engi
     # 10 days of metallography (both ends count): 30 + 10 days from 09-01 = Sun 10-11 → 10-12.
     result = case.do("record_appraisal", date(2026, 9, 19), from_date="2026-09-10")
     assert case.timers()["determination_deadline"] == "2026-10-12T23:59:59+08:00"
-    assert [(b.due.date().isoformat(), a.due.date().isoformat()) for b, a in result.moved_timers] == [
-        ("2026-10-08", "2026-10-12")
-    ]
+    moved = [(b.due.date().isoformat(), a.due.date().isoformat()) for b, a in result.moved_timers]
+    assert moved == [("2026-10-08", "2026-10-12")]
     # A second appraisal overlapping the first adds only its own days (09-20 to 09-22): 43 days.
     assert "record_appraisal" in case.ready()
     case.do("record_appraisal", date(2026, 9, 22), from_date="2026-09-15")
