@@ -147,4 +147,4 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
     else:
         raise KeyError(task)
     data.update(overrides)
-    return data
+    return {key: value for key, value in data.items() if value is not None}  # None drops a field

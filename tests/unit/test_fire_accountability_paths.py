@@ -353,3 +353,75 @@ def test_the_extension_approval_names_the_approving_body_and_its_document():
         "approving_body",
         "approval_no",
     }
+
+
+# --- service by public notice (火灾事故调查规定 第三十三条、第三十五条) ---------------------
+
+
+def test_service_by_public_notice_opens_the_review_window_when_the_notice_period_ends(
+    engine, clock
+):
+    case = register(engine, clock, site_type="crowded_place")
+    case.do("cause_investigation", date(2026, 9, 20))
+    case.do(
+        "serve_determination",
+        date(2026, 9, 24),
+        method="notice",
+        served_on=None,
+        notice_published_on="2026-09-24",
+    )
+    # Notice 09-24 + 20 days: deemed served at the end of Wed 10-14; + 15 days: Thu 10-29.
+    assert case.timers()["review_window"] == "2026-10-29T23:59:59+08:00"
+    case.sweep(date(2026, 10, 20))  # 15 days after the notice itself: the window is still open
+    assert "review_request" in case.ready()
+
+
+# --- review: direct determination, the review period, re-determination's own timer ------------
+
+
+def review_requested(engine, clock):
+    case = register(engine, clock, site_type="crowded_place")
+    case.do("responsibility_investigation", date(2026, 9, 18))
+    determine_and_serve(case)
+    case.do("review_request", date(2026, 9, 30))
+    case.do("review_acceptance", date(2026, 10, 8))
+    return case
+
+
+def test_the_review_body_may_determine_directly(engine, clock):
+    case = review_requested(engine, clock)
+    case.do("review_decision", date(2026, 10, 30), outcome="determined_directly")
+    assert "re_determination" not in case.ready()
+    assert case.ready() == ["publish_warning"]
+    done = {name for r in case.results for name in r.completed}
+    assert "re_determination" not in done
+    assert "review_decision" in done
+    assert case.codes() == []
+
+
+def test_re_determination_has_its_own_deadline(engine, clock):
+    case = review_requested(engine, clock)
+    case.do("review_decision", date(2026, 10, 30), outcome="redetermine")
+    # 15 days (a legal setting) after the review decision of Fri 10-30: Sat 11-14 → Mon 11-16.
+    assert case.timers() == {"redetermination_deadline": "2026-11-16T23:59:59+08:00"}
+    case.sweep(date(2026, 11, 17))
+    assert case.codes() == ["redetermination_overdue"]
+    assert "re_determination" in case.ready()
+
+
+def test_the_review_decision_period_is_a_legal_setting(engine, clock):
+    from workflows.legal_settings import defaults
+
+    settings = {**defaults(), "fire_review_decision_days": 20}
+    assert defaults()["fire_review_decision_days"] == 30
+    assert defaults()["fire_redetermination_days"] == 15
+    case = CaseDriver(engine, clock, ALARM, CASE, process="fire_accountability")
+    case.instance = engine.start("fire_accountability", CASE, settings=settings)
+    case.roundtrip()
+    case.do("register_fire", ALARM, site_type="crowded_place")
+    case.do("responsibility_investigation", date(2026, 9, 18))
+    determine_and_serve(case)
+    case.do("review_request", date(2026, 9, 30))
+    case.do("review_acceptance", date(2026, 10, 8))
+    # 20 days after Thu 10-08: Wed 10-28.
+    assert case.timers() == {"review_decision_deadline": "2026-10-28T23:59:59+08:00"}
