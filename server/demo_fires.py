@@ -259,6 +259,7 @@ class FireSeeder:
                         "responsibility": "principal",
                         "facts": "未落实消防安全主体责任，隐患长期未整改。",
                         "handling": "依法罚款，纳入消防安全失信名单",
+                        "credit_referral": True,
                     },
                     {
                         "name": "属地行业主管部门",
@@ -266,6 +267,7 @@ class FireSeeder:
                         "responsibility": "supervisory",
                         "facts": "日常检查流于形式。",
                         "handling": "约谈并责令整改",
+                        "credit_referral": False,
                     },
                 ],
                 "report": "单位主体责任不落实，行业部门监管不到位。",

@@ -37,8 +37,12 @@ def test_a_fatal_factory_fire_from_registration_to_close(api: Api) -> None:
     case = api.register_fire(BRIGADE, deaths=1, serious_injuries=2)
     case_id = case["id"]
     assert case["process"] == "fire_accountability"
+    # The graded warning is published at once by the city safety committee office; a fatal
+    # general fire is investigated under the county-level government (87号 §28).
     assert open_tasks(case) == [
         ("cause_investigation", "fire_detachment:city"),
+        ("leadership_investigation", "government:dingcheng"),
+        ("publish_warning", "safety_office:city"),
         ("record_appraisal", "fire_detachment:city"),
         ("responsibility_investigation", "fire_detachment:city"),
     ]
@@ -60,6 +64,15 @@ def test_a_fatal_factory_fire_from_registration_to_close(api: Api) -> None:
     task = api.task_id(DETACHMENT, case_id, "cause_investigation")
     assert_error(api.post(BRIGADE, f"/tasks/{task}/complete", json={"data": {}}), 404, "not_found")
 
+    case = api.complete(OFFICE, case_id, "publish_warning")
+    assert ("report_warning_to_province", "safety_office:city") in open_tasks(case)
+    case = api.complete(OFFICE, case_id, "report_warning_to_province")
+    api.complete(
+        "dingcheng.gov",
+        case_id,
+        "leadership_investigation",
+        investigating_government="鼎城区人民政府",
+    )
     api.complete(DETACHMENT, case_id, "responsibility_investigation")
     api.complete(DETACHMENT, case_id, "cause_investigation")
     case = api.complete(DETACHMENT, case_id, "serve_determination")
@@ -70,11 +83,6 @@ def test_a_fatal_factory_fire_from_registration_to_close(api: Api) -> None:
     case = api.complete(
         DETACHMENT, case_id, "review_acceptance", accepted=False, reason="已超过复核申请期限。"
     )
-    assert open_tasks(case) == [("publish_warning", "safety_office:city")]
-
-    case = api.complete(OFFICE, case_id, "publish_warning")
-    assert open_tasks(case) == [("report_warning_to_province", "safety_office:city")]
-    case = api.complete(OFFICE, case_id, "report_warning_to_province")
     assert open_tasks(case) == sorted(
         (task, f"industry:city:{code}")
         for task, code in zip(DEPARTMENTS, ("fagai", "zhujian", "caizheng", "shijian"), strict=True)
@@ -114,16 +122,22 @@ def test_only_fire_agencies_register_fires_in_their_division(api: Api) -> None:
     assert api.get("fagai.officer", "/me").json["can_register"] is True  # hazards only
     # The city detachment registers anywhere; the case's brigade lanes follow the district.
     case = api.register_fire(DETACHMENT, site_type="residence", district="wuling")
-    assert open_tasks(case) == [("simplified_determination", "fire_brigade:wuling")]
+    assert open_tasks(case) == [
+        ("publish_warning", "government:wuling"),
+        ("simplified_determination", "fire_brigade:wuling"),
+    ]
 
 
 def test_a_county_wide_warning_is_read_only_in_its_division(api: Api, client) -> None:
     case = api.register_fire(BRIGADE, site_type="residence", direct_loss=30000)
     case_id = case["id"]
+    assert open_tasks(case) == [
+        ("publish_warning", "government:dingcheng"),
+        ("simplified_determination", "fire_brigade:dingcheng"),
+    ]
+    case = api.complete("dingcheng.gov", case_id, "publish_warning", title="鼎城区住宅火灾警示")
     assert open_tasks(case) == [("simplified_determination", "fire_brigade:dingcheng")]
     case = api.complete(BRIGADE, case_id, "simplified_determination")
-    assert open_tasks(case) == [("publish_warning", "government:dingcheng")]
-    case = api.complete("dingcheng.gov", case_id, "publish_warning", title="鼎城区住宅火灾警示")
     assert case["status"] == "closed"
     assert [w["scope"] for w in api.get("dingcheng.supervisor", "/warnings").json["items"]] == [
         "county"

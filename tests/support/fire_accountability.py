@@ -94,6 +94,7 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
                     "responsibility": "principal",
                     "facts": "未落实消防安全主体责任，仓库电气线路老化未整改。",
                     "handling": "罚款并纳入消防安全失信名单",
+                    "credit_referral": True,
                 },
                 {
                     "name": "鼎城区应急管理局",
@@ -101,12 +102,14 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
                     "responsibility": "supervisory",
                     "facts": "日常监管不到位。",
                     "handling": "约谈",
+                    "credit_referral": False,
                 },
             ],
             "report": "企业未落实主体责任，行业部门监管不到位。",
         }
     elif task == "leadership_investigation":
         data = {
+            "investigating_government": "常德市人民政府",
             "completed_on": day,
             "officials": [
                 {

@@ -2,7 +2,9 @@
 
 The fire is reported on Tue 2026-09-01. The determination is due 30 calendar days after the
 alarm — Thu 10-01 falls in the National Day holiday, so the period ends on the first working
-day after it, Thu 10-08 — or 60 days with an approved extension (Sat 10-31 → Mon 11-02).
+day after it, Thu 10-08 — or 60 days with an approved extension (Sat 10-31 → Mon 11-02), each
+plus the testing and appraisal days recorded. The graded public warning runs in parallel from
+the grading on; the investigation, review and credit referral run beside it.
 """
 
 from datetime import date
@@ -18,10 +20,15 @@ CASE = {"discoverer_agency": "fire_brigade:dingcheng", "district": "dingcheng"}
 INVESTIGATION = ["cause_investigation", "record_appraisal", "responsibility_investigation"]
 
 
-def register(engine, clock, **facts):
+def register(engine, clock, warn=True, **facts):
+    """Register the fire; with ``warn`` the graded warning is published (and reported) at once."""
     case = CaseDriver(engine, clock, ALARM, CASE, process="fire_accountability")
     assert case.ready() == ["register_fire"]
     case.do("register_fire", ALARM, **facts)
+    if warn:
+        case.do("publish_warning", date(2026, 9, 2))
+        if "report_warning_to_province" in case.ready():
+            case.do("report_warning_to_province", date(2026, 9, 2))
     return case
 
 
@@ -45,38 +52,52 @@ def close_review_window(case, served=date(2026, 9, 22)):
     assert "review_request" not in case.ready()
 
 
-def publish_and_punish(case, day=date(2026, 10, 12)):
-    case.do("publish_warning", day)
-    if "report_warning_to_province" in case.ready():
-        case.do("report_warning_to_province", day)
+def punish_and_close(case, day=date(2026, 10, 14)):
     assert case.ready() == sorted(CREDIT_TASKS)
     for task in CREDIT_TASKS:
-        case.do(task, date(2026, 10, 14))
+        case.do(task, day)
     assert case.ready() == ["notification_evaluation"]
     case.do("notification_evaluation", date(2026, 10, 20))
     assert case.instance.completed
 
 
-# --- no investigation ------------------------------------------------------------------------
+# --- the graded public warning right after grading (plan §二(六)3) -----------------------------
 
 
 def test_a_general_residential_fire_needs_no_investigation(engine, clock):
-    case = register(engine, clock, site_type="residence", direct_loss=20000)
+    case = register(engine, clock, warn=False, site_type="residence", direct_loss=20000)
     data = case.instance.data
     assert data["fire_level"] == "general"
     assert data["investigation_mandatory"] is False
     assert data["warning_scope"] == "county"
+    # The warning is published beside the simplified determination, not after it.
+    assert case.ready() == ["publish_warning", "simplified_determination"]
+    assert agencies(case) == {
+        "publish_warning": "government:dingcheng",
+        "simplified_determination": "fire_brigade:dingcheng",
+    }
+    case.do("publish_warning", date(2026, 9, 2))
     assert case.ready() == ["simplified_determination"]
-    assert agencies(case) == {"simplified_determination": "fire_brigade:dingcheng"}
     case.do("simplified_determination", date(2026, 9, 3))
-    assert case.ready() == ["publish_warning"]
-    assert agencies(case) == {"publish_warning": "government:dingcheng"}
-    case.do("publish_warning", date(2026, 9, 4))
     assert case.instance.completed
     done = {name for r in case.results for name in r.completed}
     assert done.isdisjoint({*INVESTIGATION, "leadership_investigation", *CREDIT_TASKS})
-    assert "end_simplified" in done
+    assert {"end_simplified", "end_warned"} <= done
     assert case.codes() == []
+
+
+def test_the_warning_does_not_wait_for_the_investigation_and_review(engine, clock):
+    case = register(engine, clock, warn=False, site_type="industrial_mining", deaths=1)
+    assert "publish_warning" in case.ready()
+    assert agencies(case)["publish_warning"] == "safety_office:city"
+    case.do("publish_warning", date(2026, 9, 2))
+    assert case.ready() == sorted(
+        [*INVESTIGATION, "leadership_investigation", "report_warning_to_province"]
+    )
+    assert agencies(case)["report_warning_to_province"] == "safety_office:city"
+    case.do("report_warning_to_province", date(2026, 9, 3))
+    assert "publish_warning" not in case.ready()
+    assert "report_warning_to_province" not in case.ready()
 
 
 # --- fatal fire at a factory ------------------------------------------------------------------
@@ -92,27 +113,30 @@ def test_a_fatal_factory_fire_is_investigated_by_the_city_and_reported_to_the_pr
     assert data["investigation_basis"].startswith("亡人火灾")
     assert data["investigating_level"] == "city"
     assert data["warning_scope"] == "province"
-    # A general fire: no leadership-responsibility task.
-    assert case.ready() == INVESTIGATION
-    assert set(agencies(case).values()) == {"fire_detachment:city"}
+    # A fatal general fire: the county-level government leads the investigation (87号 §28).
+    assert case.ready() == sorted([*INVESTIGATION, "leadership_investigation"])
+    assert agencies(case) == {
+        "cause_investigation": "fire_detachment:city",
+        "record_appraisal": "fire_detachment:city",
+        "responsibility_investigation": "fire_detachment:city",
+        "leadership_investigation": "government:dingcheng",
+    }
     assert case.timers() == {"determination_deadline": "2026-10-08T23:59:59+08:00"}
 
+    case.do(
+        "leadership_investigation", date(2026, 9, 25), investigating_government="鼎城区人民政府"
+    )
     case.do("responsibility_investigation", date(2026, 9, 18))
     determine_and_serve(case)
     close_review_window(case)
-    assert case.ready() == ["publish_warning"]
-    # City-wide publication by the city safety committee office, then the report to the province.
-    assert agencies(case) == {"publish_warning": "safety_office:city"}
-    case.do("publish_warning", date(2026, 10, 12))
-    assert case.ready() == ["report_warning_to_province"]
-    assert agencies(case) == {"report_warning_to_province": "safety_office:city"}
-    case.do("report_warning_to_province", date(2026, 10, 12))
     assert agencies(case) == {
         "credit_development_reform": "industry:city:fagai",
         "credit_housing": "industry:city:zhujian",
         "credit_finance": "industry:city:caizheng",
         "credit_market_regulation": "industry:city:shijian",
     }
+    # The referral names the parties the responsibility findings referred.
+    assert case.instance.data["credit_subjects"] == ["常德市鼎城区某纺织有限公司"]
     for task in CREDIT_TASKS:
         case.do(task, date(2026, 10, 14))
     assert agencies(case) == {"notification_evaluation": "safety_office:city"}
@@ -120,26 +144,28 @@ def test_a_fatal_factory_fire_is_investigated_by_the_city_and_reported_to_the_pr
     assert case.instance.completed
     assert case.codes() == []
     done = {name for r in case.results for name in r.completed}
-    assert "leadership_investigation" not in done
     assert "end_closed" in done
 
 
 def test_a_county_investigation_of_a_crowded_place_fire_warns_city_wide(engine, clock):
-    case = register(engine, clock, site_type="crowded_place")
+    case = register(engine, clock, warn=False, site_type="crowded_place")
     assert case.instance.data["investigating_level"] == "county"
     assert case.instance.data["warning_scope"] == "city"
-    assert set(agencies(case).values()) == {"fire_brigade:dingcheng"}
+    assert set(agencies(case).values()) == {"fire_brigade:dingcheng", "safety_office:city"}
+    case.do("publish_warning", date(2026, 9, 2))
+    assert "report_warning_to_province" not in case.ready()  # no report to the province
+    # Neither fatal nor of social impact: no government-led investigation.
+    assert case.ready() == INVESTIGATION
     case.do("responsibility_investigation", date(2026, 9, 18))
     determine_and_serve(case)
     close_review_window(case)
-    case.do("publish_warning", date(2026, 10, 12))
-    assert case.ready() == sorted(CREDIT_TASKS)  # no report to the province
+    punish_and_close(case)
 
 
-# --- 较大 fire: leadership responsibility -----------------------------------------------------
+# --- government-led investigation by level (87号 §28, 条例493 §19) ---------------------------
 
 
-def test_a_larger_fire_adds_the_leadership_investigation_for_the_city_government(engine, clock):
+def test_a_larger_fire_is_investigated_by_the_city_government(engine, clock):
     case = register(engine, clock, site_type="production_business", deaths=3)
     data = case.instance.data
     assert (data["fire_level"], data["fire_level_rank"]) == ("larger", 2)
@@ -150,10 +176,26 @@ def test_a_larger_fire_adds_the_leadership_investigation_for_the_city_government
     case.do("responsibility_investigation", date(2026, 9, 18))
     determine_and_serve(case)
     close_review_window(case)
-    publish_and_punish(case)
+    punish_and_close(case)
 
 
-def test_the_investigation_waits_for_the_leadership_investigation(engine, clock):
+@pytest.mark.parametrize(
+    ("facts", "government"),
+    [
+        ({"deaths": 1}, "government:dingcheng"),  # general, fatal: the county government
+        ({"major_social_impact": True, "impact_note": "网络广泛传播"}, "government:dingcheng"),
+        ({"deaths": 10}, "government:city"),  # 重大: the province's, recorded by the city
+        ({"deaths": 30}, "government:city"),  # 特别重大: the State Council's, recorded likewise
+    ],
+)
+def test_the_government_investigation_goes_to_the_government_of_its_level(
+    engine, clock, facts, government
+):
+    case = register(engine, clock, site_type="industrial_mining", **facts)
+    assert agencies(case)["leadership_investigation"] == government
+
+
+def test_the_investigation_waits_for_the_government_investigation(engine, clock):
     case = register(engine, clock, site_type="production_business", direct_loss=10_000_000)
     assert case.instance.data["fire_level"] == "larger"
     case.do("responsibility_investigation", date(2026, 9, 18))
@@ -161,7 +203,7 @@ def test_the_investigation_waits_for_the_leadership_investigation(engine, clock)
     close_review_window(case)
     assert case.ready() == ["leadership_investigation"]
     case.do("leadership_investigation", date(2026, 10, 9))
-    assert case.ready() == ["publish_warning"]
+    assert case.ready() == sorted(CREDIT_TASKS)
 
 
 # --- determination deadline and extension -----------------------------------------------------
@@ -223,7 +265,7 @@ def test_no_review_request_continues_when_the_window_closes(engine, clock):
     case.sweep(date(2026, 10, 8))  # the last day of the window: still open
     assert "review_request" in case.ready()
     close_review_window(case)
-    assert case.ready() == ["publish_warning"]
+    assert case.ready() == sorted(CREDIT_TASKS)
     assert case.codes() == []
     fired = [t.timer for r in case.results for t in r.fired_timers]
     assert fired == ["review_window"]
@@ -246,11 +288,11 @@ def test_a_review_request_is_accepted_decided_and_redetermined(engine, clock):
     assert case.ready() == ["re_determination"]
     assert agencies(case) == {"re_determination": "fire_brigade:dingcheng"}
     case.do("re_determination", date(2026, 11, 10))
-    assert case.ready() == ["publish_warning"]
+    assert case.ready() == sorted(CREDIT_TASKS)
     assert case.codes() == []
 
 
-def test_a_review_request_refused_goes_on_to_the_warning(engine, clock):
+def test_a_review_request_refused_goes_on_to_the_credit_referral(engine, clock):
     case = register(engine, clock, site_type="crowded_place")
     case.do("responsibility_investigation", date(2026, 9, 18))
     determine_and_serve(case)
@@ -258,29 +300,49 @@ def test_a_review_request_refused_goes_on_to_the_warning(engine, clock):
     case.sweep(date(2026, 10, 9))  # acceptance decided late
     assert case.codes() == ["acceptance_overdue"]
     case.do("review_acceptance", date(2026, 10, 9), accepted=False, reason="超过复核申请期限。")
-    assert case.ready() == ["publish_warning"]
+    assert case.ready() == sorted(CREDIT_TASKS)
 
 
-def test_an_upheld_review_goes_on_to_the_warning(engine, clock):
+def test_an_upheld_review_goes_on_to_the_credit_referral(engine, clock):
     case = register(engine, clock, site_type="crowded_place")
     case.do("responsibility_investigation", date(2026, 9, 18))
     determine_and_serve(case)
     case.do("review_request", date(2026, 9, 30))
     case.do("review_acceptance", date(2026, 10, 8))
     case.do("review_decision", date(2026, 10, 30))
-    publish_and_punish(case, date(2026, 11, 2))
+    punish_and_close(case, date(2026, 11, 2))
 
 
 # --- credit joint punishment ------------------------------------------------------------------
+
+
+def test_no_credit_punishment_when_no_party_is_referred(engine, clock):
+    case = register(engine, clock, site_type="crowded_place")
+    parties = [
+        {
+            "name": "常德市鼎城区某KTV",
+            "party_type": "unit",
+            "responsibility": "principal",
+            "facts": "疏散通道堆放杂物。",
+            "handling": "责令改正并罚款",
+            "credit_referral": False,
+        }
+    ]
+    case.do("responsibility_investigation", date(2026, 9, 18), parties=parties)
+    determine_and_serve(case)
+    close_review_window(case)
+    assert case.ready() == ["notification_evaluation"]
+    done = {name for r in case.results for name in r.completed}
+    assert done.isdisjoint({"mark_referred", *CREDIT_TASKS})
 
 
 def test_a_department_that_never_acknowledges_escalates_once(engine, clock):
     case = register(engine, clock, site_type="crowded_place")
     case.do("responsibility_investigation", date(2026, 9, 18))
     determine_and_serve(case)
-    close_review_window(case)
-    case.do("publish_warning", date(2026, 10, 12))  # Mon; referred the same day
-    due = "2026-10-26T23:59:59+08:00"  # 10 working days after Mon 10-12
+    case.do("review_request", date(2026, 9, 30))
+    case.do("review_acceptance", date(2026, 10, 12), accepted=False, reason="逾期申请。")
+    due = "2026-10-26T23:59:59+08:00"  # 10 working days after Mon 10-12, the referral
     assert case.timers() == {f"{task}_deadline": due for task in CREDIT_TASKS}
     for task in CREDIT_TASKS[:3]:
         case.do(task, date(2026, 10, 20))
@@ -391,8 +453,7 @@ def review_requested(engine, clock):
 def test_the_review_body_may_determine_directly(engine, clock):
     case = review_requested(engine, clock)
     case.do("review_decision", date(2026, 10, 30), outcome="determined_directly")
-    assert "re_determination" not in case.ready()
-    assert case.ready() == ["publish_warning"]
+    assert case.ready() == sorted(CREDIT_TASKS)
     done = {name for r in case.results for name in r.completed}
     assert "re_determination" not in done
     assert "review_decision" in done
