@@ -69,6 +69,9 @@ class StepResult:
     escalations: list[Escalation] = field(default_factory=list)
     # (before, after) of the waiting timers a shared fact moved (e.g. an appraisal period).
     moved_timers: list[tuple[WaitingTimer, WaitingTimer]] = field(default_factory=list)
+    # A shared fact changed (e.g. amended casualties re-graded the fire): the lanes of open
+    # tasks are to be resolved again.
+    facts_changed: bool = False
 
 
 def _timer_ancestor(task: Task) -> Task | None:
@@ -153,6 +156,7 @@ class Instance:
         task.run()
         result.completed.append(task.task_spec.name)
         if publish_facts(task):
+            result.facts_changed = True
             result.moved_timers.extend(follow_facts(self.workflow))
         self._advance(result)
         return result
@@ -170,6 +174,7 @@ class Instance:
                 return
             result.completed.append(task.task_spec.bpmn_id)
             if publish_facts(task):
+                result.facts_changed = True
                 # Before the engine refreshes its timers: one that a fact moved must not fire
                 # on its old date.
                 result.moved_timers.extend(follow_facts(self.workflow))

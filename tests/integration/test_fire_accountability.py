@@ -34,7 +34,8 @@ def open_tasks(case: dict) -> list[tuple[str, str]]:
 
 
 def test_a_fatal_factory_fire_from_registration_to_close(api: Api) -> None:
-    case = api.register_fire(BRIGADE, deaths=1, serious_injuries=2)
+    # Registered 10 days after the fire: the 7 days to amend the casualties have passed.
+    case = api.register_fire(BRIGADE, days_ago=10, deaths=1, serious_injuries=2)
     case_id = case["id"]
     assert case["process"] == "fire_accountability"
     # The graded warning is published at once by the city safety committee office; a fatal
@@ -121,7 +122,7 @@ def test_only_fire_agencies_register_fires_in_their_division(api: Api) -> None:
     ]
     assert api.get("fagai.officer", "/me").json["can_register"] is True  # hazards only
     # The city detachment registers anywhere; the case's brigade lanes follow the district.
-    case = api.register_fire(DETACHMENT, site_type="residence", district="wuling")
+    case = api.register_fire(DETACHMENT, days_ago=10, site_type="residence", district="wuling")
     assert open_tasks(case) == [
         ("publish_warning", "government:wuling"),
         ("simplified_determination", "fire_brigade:wuling"),
@@ -129,7 +130,7 @@ def test_only_fire_agencies_register_fires_in_their_division(api: Api) -> None:
 
 
 def test_a_county_wide_warning_is_read_only_in_its_division(api: Api, client) -> None:
-    case = api.register_fire(BRIGADE, site_type="residence", direct_loss=30000)
+    case = api.register_fire(BRIGADE, days_ago=10, site_type="residence", direct_loss=30000)
     case_id = case["id"]
     assert open_tasks(case) == [
         ("publish_warning", "government:dingcheng"),
@@ -211,3 +212,28 @@ def test_a_recorded_appraisal_moves_the_pending_determination_deadline_row(api: 
     assert before == calendar.calendar_days_after(alarm, 30).due
     assert after == calendar.calendar_days_after(alarm, 34).due
     assert "record_appraisal" in [t["name"] for t in case["tasks"]]  # more can be recorded
+
+
+def test_amended_casualties_move_the_open_investigation_to_the_detachment(api: Api) -> None:
+    case = api.register_fire(BRIGADE, days_ago=2, site_type="crowded_place", serious_injuries=2)
+    case_id = case["id"]
+    assert ("cause_investigation", "fire_brigade:dingcheng") in open_tasks(case)
+    task = api.task_id(BRIGADE, case_id, "cause_investigation")
+    assert api.post(BRIGADE, f"/tasks/{task}/claim").status_code == 200
+    # A death reported within 7 days: a city-level investigation (令121 §6, 条例493 §13).
+    case = api.complete(BRIGADE, case_id, "amend_casualties", deaths=1, serious_injuries=1)
+    tasks = dict(open_tasks(case))
+    assert tasks["cause_investigation"] == "fire_detachment:city"
+    assert tasks["record_appraisal"] == "fire_detachment:city"
+    assert tasks["responsibility_investigation"] == "fire_detachment:city"
+    assert tasks["amend_casualties"] == "fire_brigade:dingcheng"  # until the 7 days end
+    deadline = next(d for d in case["deadlines"] if d["timer"] == "determination_deadline")
+    assert deadline["agency"]["code"] == "fire_detachment:city"
+    events = api.get(BRIGADE, f"/cases/{case_id}/events").json["items"]
+    moved = [e for e in events if e["kind"] == "task_rerouted"]
+    assert {e["task"] for e in moved} >= {"cause_investigation", "responsibility_investigation"}
+    assert moved[0]["data"]["to"] == "fire_detachment:city"
+    # The brigade's claim lapsed; the task is the detachment's now.
+    assert_error(api.post(BRIGADE, f"/tasks/{task}/complete", json={"data": {}}), 404, "not_found")
+    case = api.complete(DETACHMENT, case_id, "cause_investigation")
+    assert ("serve_determination", "fire_detachment:city") in open_tasks(case)

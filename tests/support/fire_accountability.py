@@ -60,6 +60,13 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
             "approval_no": f"常消〔{on.year}〕第12号",
             "approver": "李强（支队长）",
         }
+    elif task == "amend_casualties":
+        data = {
+            "reported_on": day,
+            "deaths": 1,
+            "serious_injuries": 1,
+            "note": "1名重伤人员经抢救无效死亡。",
+        }
     elif task == "record_appraisal":
         data = {
             "item": "起火部位残留导线熔痕金相检验",

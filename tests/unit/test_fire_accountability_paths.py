@@ -29,6 +29,7 @@ def register(engine, clock, warn=True, **facts):
         case.do("publish_warning", date(2026, 9, 2))
         if "report_warning_to_province" in case.ready():
             case.do("report_warning_to_province", date(2026, 9, 2))
+        case.sweep(date(2026, 9, 9))  # the 7 days to amend the casualties have passed
     return case
 
 
@@ -70,19 +71,23 @@ def test_a_general_residential_fire_needs_no_investigation(engine, clock):
     assert data["fire_level"] == "general"
     assert data["investigation_mandatory"] is False
     assert data["warning_scope"] == "county"
-    # The warning is published beside the simplified determination, not after it.
-    assert case.ready() == ["publish_warning", "simplified_determination"]
+    # The warning is published beside the simplified determination, not after it; casualties
+    # can be amended for 7 days.
+    assert case.ready() == ["amend_casualties", "publish_warning", "simplified_determination"]
     assert agencies(case) == {
+        "amend_casualties": "fire_brigade:dingcheng",
         "publish_warning": "government:dingcheng",
         "simplified_determination": "fire_brigade:dingcheng",
     }
     case.do("publish_warning", date(2026, 9, 2))
-    assert case.ready() == ["simplified_determination"]
     case.do("simplified_determination", date(2026, 9, 3))
+    assert case.ready() == ["amend_casualties"]
+    assert case.timers() == {"amendment_window": "2026-09-08T23:59:59+08:00"}
+    case.sweep(date(2026, 9, 9))
     assert case.instance.completed
     done = {name for r in case.results for name in r.completed}
     assert done.isdisjoint({*INVESTIGATION, "leadership_investigation", *CREDIT_TASKS})
-    assert {"end_simplified", "end_warned"} <= done
+    assert {"end_simplified", "end_warned", "end_amendment_closed"} <= done
     assert case.codes() == []
 
 
@@ -92,7 +97,12 @@ def test_the_warning_does_not_wait_for_the_investigation_and_review(engine, cloc
     assert agencies(case)["publish_warning"] == "safety_office:city"
     case.do("publish_warning", date(2026, 9, 2))
     assert case.ready() == sorted(
-        [*INVESTIGATION, "leadership_investigation", "report_warning_to_province"]
+        [
+            *INVESTIGATION,
+            "amend_casualties",
+            "leadership_investigation",
+            "report_warning_to_province",
+        ]
     )
     assert agencies(case)["report_warning_to_province"] == "safety_office:city"
     case.do("report_warning_to_province", date(2026, 9, 3))
@@ -152,10 +162,12 @@ def test_a_county_investigation_of_a_crowded_place_fire_warns_city_wide(engine, 
     assert case.instance.data["investigating_level"] == "county"
     assert case.instance.data["warning_scope"] == "city"
     assert set(agencies(case).values()) == {"fire_brigade:dingcheng", "safety_office:city"}
+    assert case.timers()["amendment_window"] == "2026-09-08T23:59:59+08:00"
     case.do("publish_warning", date(2026, 9, 2))
     assert "report_warning_to_province" not in case.ready()  # no report to the province
     # Neither fatal nor of social impact: no government-led investigation.
-    assert case.ready() == INVESTIGATION
+    assert case.ready() == sorted([*INVESTIGATION, "amend_casualties"])
+    case.sweep(date(2026, 9, 9))
     case.do("responsibility_investigation", date(2026, 9, 18))
     determine_and_serve(case)
     close_review_window(case)
@@ -268,7 +280,7 @@ def test_no_review_request_continues_when_the_window_closes(engine, clock):
     assert case.ready() == sorted(CREDIT_TASKS)
     assert case.codes() == []
     fired = [t.timer for r in case.results for t in r.fired_timers]
-    assert fired == ["review_window"]
+    assert fired == ["amendment_window", "review_window"]
     assert all(t.window for r in case.results for t in r.fired_timers)
 
 
@@ -486,3 +498,30 @@ def test_the_review_decision_period_is_a_legal_setting(engine, clock):
     case.do("review_acceptance", date(2026, 10, 8))
     # 20 days after Thu 10-08: Wed 10-28.
     assert case.timers() == {"review_decision_deadline": "2026-10-28T23:59:59+08:00"}
+
+
+# --- casualties amended within 7 days (国务院令第493号 第十三条) ------------------------------
+
+
+def test_amended_casualties_regrade_the_fire_and_reroute_the_investigation(engine, clock):
+    case = register(engine, clock, warn=False, site_type="crowded_place", serious_injuries=2)
+    assert case.instance.data["investigating_level"] == "county"
+    assert agencies(case)["cause_investigation"] == "fire_brigade:dingcheng"
+    case.do("publish_warning", date(2026, 9, 2))
+    case.do("record_appraisal", date(2026, 9, 3))
+    # One of the injured dies on 09-05: a fatal fire, investigated by the city (令121 §6).
+    case.do("amend_casualties", date(2026, 9, 5), deaths=1, serious_injuries=1)
+    data = case.instance.data
+    assert data["register_fire"]["deaths"] == 1
+    assert (data["investigating_level"], data["warning_scope"]) == ("city", "province")
+    assert data["investigation_basis"].startswith("亡人火灾")
+    assert agencies(case)["cause_investigation"] == "fire_detachment:city"
+    assert agencies(case)["record_appraisal"] == "fire_detachment:city"
+    # Another amendment is possible until the 7 days end; then the task closes by itself.
+    assert "amend_casualties" in case.ready()
+    case.sweep(date(2026, 9, 9))
+    assert "amend_casualties" not in case.ready()
+    # The facts stay amended for the branches that go on (the determination and beyond).
+    case.do("responsibility_investigation", date(2026, 9, 18))
+    determine_and_serve(case)
+    assert agencies(case)["review_request"] == "fire_detachment:city"

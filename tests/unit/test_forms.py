@@ -37,6 +37,7 @@ FIRE_TASKS = {
     "simplified_determination",
     "cause_investigation",
     "record_appraisal",
+    "amend_casualties",
     "approve_extension",
     "cause_determination_extended",
     "serve_determination",
