@@ -105,6 +105,7 @@ FIRES: tuple[Fire, ...] = (
         loss=12_500_000,
         households=0,
         steps=(
+            _t("record_appraisal", 21),  # 8 days of testing, not counted in the 30/60 days
             _t("cause_investigation", 20, outcome="request_extension"),
             _t("approve_extension", 18),
             _t("responsibility_investigation", 8),
@@ -241,6 +242,13 @@ class FireSeeder:
                     "opinion": "情况复杂，同意延长30日。"}  # fmt: skip
         if task == "serve_determination":
             return {"served_on": on, "method": "direct", "recipients": fire.unit}
+        if task == "record_appraisal":
+            return {
+                "item": "起火部位残留导线熔痕金相检验",
+                "institution": "湖南省消防救援总队火灾物证鉴定中心",
+                "started_on": self.iso(ago + 7),
+                "ended_on": on,
+            }
         if task == "review_request":
             return {
                 "received_on": on,

@@ -203,7 +203,7 @@ def test_a_recorded_appraisal_moves_the_pending_determination_deadline_row(api: 
 
     before = datetime.fromisoformat(due())
     start = (today() - timedelta(days=3)).isoformat()
-    case = api.complete(BRIGADE, case_id, "record_appraisal", from_date=start)
+    case = api.complete(BRIGADE, case_id, "record_appraisal", started_on=start)
     after = datetime.fromisoformat(due())
     # 4 days of appraisal (both ends count) are not counted: the same row now ends 34 days after
     # the alarm (moved off a rest day) instead of 30.

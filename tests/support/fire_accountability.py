@@ -71,8 +71,8 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
         data = {
             "item": "起火部位残留导线熔痕金相检验",
             "institution": "湖南省消防救援总队火灾物证鉴定中心",
-            "from_date": day,
-            "to_date": day,
+            "started_on": day,
+            "ended_on": day,
         }
     elif task == "serve_determination":
         data = {"served_on": day, "method": "direct", "recipients": "常德市鼎城区某纺织有限公司"}

@@ -386,13 +386,13 @@ def test_recorded_appraisal_periods_move_the_waiting_determination_deadline(engi
     assert case.timers()["determination_deadline"] == "2026-10-08T23:59:59+08:00"
     assert agencies(case)["record_appraisal"] == "fire_brigade:dingcheng"
     # 10 days of metallography (both ends count): 30 + 10 days from 09-01 = Sun 10-11 → 10-12.
-    result = case.do("record_appraisal", date(2026, 9, 19), from_date="2026-09-10")
+    result = case.do("record_appraisal", date(2026, 9, 19), started_on="2026-09-10")
     assert case.timers()["determination_deadline"] == "2026-10-12T23:59:59+08:00"
     moved = [(b.due.date().isoformat(), a.due.date().isoformat()) for b, a in result.moved_timers]
     assert moved == [("2026-10-08", "2026-10-12")]
     # A second appraisal overlapping the first adds only its own days (09-20 to 09-22): 43 days.
     assert "record_appraisal" in case.ready()
-    case.do("record_appraisal", date(2026, 9, 22), from_date="2026-09-15")
+    case.do("record_appraisal", date(2026, 9, 22), started_on="2026-09-15")
     assert case.timers()["determination_deadline"] == "2026-10-14T23:59:59+08:00"
     # The old 30-day limit passes without an escalation.
     case.sweep(date(2026, 10, 9))
@@ -407,12 +407,12 @@ def test_recorded_appraisal_periods_move_the_waiting_determination_deadline(engi
 
 def test_appraisal_days_also_extend_the_extended_determination_deadline(engine, clock):
     case = register(engine, clock, site_type="industrial_mining")
-    case.do("record_appraisal", date(2026, 9, 14), from_date="2026-09-05")  # 10 days
+    case.do("record_appraisal", date(2026, 9, 14), started_on="2026-09-05")  # 10 days
     case.do("cause_investigation", date(2026, 9, 25), outcome="request_extension")
     case.do("approve_extension", date(2026, 9, 28))
     # 60 + 10 days from 09-01: Tue 11-10.
     assert case.timers() == {"extended_determination_deadline": "2026-11-10T23:59:59+08:00"}
-    case.do("record_appraisal", date(2026, 10, 30), from_date="2026-10-29")  # 2 more days
+    case.do("record_appraisal", date(2026, 10, 30), started_on="2026-10-29")  # 2 more days
     assert case.timers() == {"extended_determination_deadline": "2026-11-12T23:59:59+08:00"}
 
 

@@ -106,7 +106,7 @@ CONTRACT_FIELDS = {
     "approve_extension": ["approved"],
     "cause_determination_extended": ["determined_on"],
     "serve_determination": ["method"],  # served_on or, for a public notice, its date
-    "record_appraisal": ["item", "from_date", "to_date"],
+    "record_appraisal": ["item", "started_on", "ended_on"],
     "review_request": ["received_on"],
     "review_acceptance": ["decided_on", "accepted"],
     "review_decision": ["outcome"],
