@@ -108,6 +108,7 @@ FIRES: tuple[Fire, ...] = (
         loss=12_500_000,
         households=0,
         steps=(
+            _t("record_appraisal", 21),  # 8 days of testing, not counted in the 30/60 days
             _t("cause_investigation", 20, outcome="request_extension"),
             _t("approve_extension", 18),
             _t("responsibility_investigation", 8),
@@ -244,10 +245,20 @@ class FireSeeder:
         if task == "cause_investigation":
             return {"outcome": "determined", **determination}
         if task == "approve_extension":
-            return {"approved": True, "decided_on": on, "approver": "刘强（支队长）",
+            # A city-level investigation: the level above is the provincial corps, whose
+            # approval the detachment records.
+            return {"approved": True, "decided_on": on, "approving_body": "湖南省消防救援总队",
+                    "approval_no": f"湘消〔{year}〕第{n}号", "approver": "王刚（总队副总队长）",
                     "opinion": "情况复杂，同意延长30日。"}  # fmt: skip
         if task == "serve_determination":
             return {"served_on": on, "method": "direct", "recipients": fire.unit}
+        if task == "record_appraisal":
+            return {
+                "item": "起火部位残留导线熔痕金相检验",
+                "institution": "湖南省消防救援总队火灾物证鉴定中心",
+                "started_on": self.iso(ago + 7),
+                "ended_on": on,
+            }
         if task == "review_request":
             return {
                 "received_on": on,
@@ -266,6 +277,7 @@ class FireSeeder:
                         "responsibility": "principal",
                         "facts": "未落实消防安全主体责任，隐患长期未整改。",
                         "handling": "依法罚款，纳入消防安全失信名单",
+                        "credit_referral": True,
                     },
                     {
                         "name": "属地行业主管部门",
@@ -273,6 +285,7 @@ class FireSeeder:
                         "responsibility": "supervisory",
                         "facts": "日常检查流于形式。",
                         "handling": "约谈并责令整改",
+                        "credit_referral": False,
                     },
                 ],
                 "report": "单位主体责任不落实，行业部门监管不到位。",

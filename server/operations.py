@@ -264,6 +264,8 @@ def sync_case(
     rows_by_name: dict[str, Task] = {}
     for human in ready:
         row = open_rows.get(human.id)
+        if row is not None and result.facts_changed:
+            _reroute(case, row, agencies.of_lane(case, human.lane, data), deadline_rows, now)
         if row is None:
             row = Task(
                 id=human.id,
@@ -355,6 +357,34 @@ def sync_case(
     if instance.completed and case.status != "closed":
         case.status, case.closed_at = "closed", now
         append_event(case.id, "case_closed", actor=actor, at=now)
+
+
+def _reroute(
+    case: Case, row: Task, agency_id: int, deadline_rows: list[Deadline], now: datetime
+) -> None:
+    """Give an open task to the agency its lane now resolves to (a re-graded fire: e.g. a county
+    investigation that became a city one moves to the detachment), with its pending deadlines;
+    a claim by the previous agency's officer lapses."""
+    if row.agency_id == agency_id:
+        return
+    previous = row.agency_id
+    row.agency_id, row.claimed_by_id, row.claimed_at = agency_id, None, None
+    for deadline in deadline_rows:
+        if deadline.task_id == row.id and deadline.state == "pending":
+            deadline.agency_id = agency_id
+    before = db.session.get(Agency, previous) if previous is not None else None
+    after = db.session.get(Agency, agency_id)
+    append_event(
+        case.id,
+        "task_rerouted",
+        task_name=row.name,
+        data={
+            "label": row.label,
+            "from": before.code if before else None,
+            "to": after.code if after else None,
+        },
+        at=now,
+    )
 
 
 def _responsible_agency(

@@ -26,9 +26,12 @@ from workflows.state import StateSerializer
 from workflows.timers import (
     WaitingTimer,
     describe_timer,
+    follow_facts,
     is_timer,
     next_timer_at,
+    publish_facts,
     recompute_provisional,
+    shared_facts,
     waiting_timers,
 )
 
@@ -64,6 +67,11 @@ class StepResult:
     completed: list[str] = field(default_factory=list)  # BPMN ids of tasks run, in order
     fired_timers: list[WaitingTimer] = field(default_factory=list)
     escalations: list[Escalation] = field(default_factory=list)
+    # (before, after) of the waiting timers a shared fact moved (e.g. an appraisal period).
+    moved_timers: list[tuple[WaitingTimer, WaitingTimer]] = field(default_factory=list)
+    # A shared fact changed (e.g. amended casualties re-graded the fire): the lanes of open
+    # tasks are to be resolved again.
+    facts_changed: bool = False
 
 
 def _timer_ancestor(task: Task) -> Task | None:
@@ -102,9 +110,12 @@ class Instance:
 
     @property
     def data(self) -> dict[str, Any]:
-        """The case data as seen by the most recently completed task."""
+        """The case data as seen by the most recently completed task, with the case's shared
+        facts as last published (another branch may have amended them since)."""
         last = self.workflow.last_task
-        return dict(last.data) if last is not None else dict(self.workflow.data)
+        data = dict(last.data) if last is not None else dict(self.workflow.data)
+        data.update(shared_facts(self.workflow))
+        return data
 
     def _lane_of(self, task: Task) -> str:
         lane = self.process.lanes.get(task.task_spec.name)
@@ -144,6 +155,9 @@ class Instance:
         result = StepResult()
         task.run()
         result.completed.append(task.task_spec.name)
+        if publish_facts(task):
+            result.facts_changed = True
+            result.moved_timers.extend(follow_facts(self.workflow))
         self._advance(result)
         return result
 
@@ -159,6 +173,11 @@ class Instance:
             if not task.task_spec.bpmn_id:  # SpiffWorkflow's own helper tasks
                 return
             result.completed.append(task.task_spec.bpmn_id)
+            if publish_facts(task):
+                result.facts_changed = True
+                # Before the engine refreshes its timers: one that a fact moved must not fire
+                # on its old date.
+                result.moved_timers.extend(follow_facts(self.workflow))
             if is_timer(task):
                 fired = describe_timer(task)
                 if fired is not None:

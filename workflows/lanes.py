@@ -136,7 +136,24 @@ LANE_RULES: tuple[LaneRule, ...] = (
     ),
     LaneRule(
         "city_government",
-        "leadership responsibility of a fire of level 较大 or above: the city government",
+        "leadership responsibility of a fire of level 较大 or above: the city government "
+        "(process versions before the government-led investigation by level)",
+        _city("government"),
+    ),
+    # 国办发〔2017〕87号 §28 and 国务院令第493号 §19: a general fire (fatal, or of social impact)
+    # is investigated by the county-level government, 较大 by the city, 重大 by the province,
+    # 特别重大 by the State Council; the system has no provincial or national users, so the
+    # city government records the higher government's investigation.
+    LaneRule(
+        "investigating_government",
+        "a general fire: the people's government of the case's division",
+        lambda district, data: agency_code("government", district),
+        lambda data: data.get("fire_level_rank") == 1,
+    ),
+    LaneRule(
+        "investigating_government",
+        "a fire of level 较大 or above: the city government (for 重大 and 特别重大 it records the "
+        "provincial government's or the State Council's investigation)",
         _city("government"),
     ),
     LaneRule(

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import ast
 import contextvars
+import copy
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -22,6 +23,12 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from workflows import gb35181
 from workflows.calendar import SHANGHAI, Deadline, WorkingCalendar, parse_moment
+
+#: The key of the top workflow's data that holds the case's shared facts.
+FACTS = "facts"
+#: What a timer reads for a shared fact no branch has published yet: a deadline can be set
+#: before the branch that records e.g. appraisal periods has run its first step.
+FACT_DEFAULTS: dict[str, Any] = {"appraisal_periods": []}
 
 
 class UnsafeExpression(ValueError):
@@ -157,6 +164,22 @@ class Helpers:
         return datetime.now(SHANGHAI).replace(microsecond=0).isoformat()
 
     @staticmethod
+    def days_covered(periods: Any) -> int:
+        """Return how many calendar days the periods ``[{"from", "to"}, ...]`` cover together.
+
+        Both ends count; days covered by several periods count once (two appraisals running at
+        the same time stop one investigation clock, not two). Used for the testing and
+        appraisal time that is not counted in a fire investigation's period (《火灾事故调查规定》
+        第十八条: 检验、鉴定时间不计入调查期限).
+        """
+        days: set[Any] = set()
+        for period in periods or ():
+            start = parse_moment(period["from"]).date()
+            end = parse_moment(period["to"]).date()
+            days.update(start + timedelta(days=n) for n in range((end - start).days + 1))
+        return len(days)
+
+    @staticmethod
     def has_any(values: Any, *wanted: Any) -> bool:
         """Return True when ``values`` (a list) contains any of ``wanted``."""
         return any(item in (values or ()) for item in wanted)
@@ -171,6 +194,7 @@ class Helpers:
             "today": self.today,
             "now": self.now,
             "has_any": self.has_any,
+            "days_covered": self.days_covered,
             "count_elements": gb35181.count_elements,
             "list_elements": gb35181.list_elements,
             "judge_hazard": gb35181.judge_registration,
@@ -242,14 +266,25 @@ class DubanScriptEngine(PythonScriptEngine):
         ast.parse(expression)
 
     def evaluate(self, task, expression, external_context: Mapping | None = None):
-        """Evaluate ``expression`` for ``task``, recording provisional timer deadlines."""
+        """Evaluate ``expression`` for ``task``, recording provisional timer deadlines.
+
+        A timer reads the case's shared facts as they are now (see :func:`workflows.timers.
+        shared_facts`), not as its branch last saw them.
+        """
+        event_definition = getattr(task.task_spec, "event_definition", None)
+        is_timer_task = isinstance(event_definition, TimerEventDefinition)
+        if is_timer_task:
+            facts = task.workflow.top_workflow.data.get(FACTS, {})
+            for name, default in FACT_DEFAULTS.items():
+                if name not in task.data and name not in facts:
+                    task.data[name] = copy.deepcopy(default)
+            task.data.update(copy.deepcopy(facts))
         flag: list[bool] = []
         token = _provisional_flag.set(flag)
         try:
             result = super().evaluate(task, expression, external_context)
         finally:
             _provisional_flag.reset(token)
-        event_definition = getattr(task.task_spec, "event_definition", None)
-        if isinstance(event_definition, TimerEventDefinition):
+        if is_timer_task:
             task._set_internal_data(deadline_provisional=bool(flag))
         return result

@@ -7,6 +7,8 @@ table and a case's ``next_timer_at`` without deserialising workflows.
 
 from __future__ import annotations
 
+import ast
+import copy
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +23,37 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from workflows.calendar import SHANGHAI
+from workflows.script_env import FACTS
+
+#: Case facts that one branch of a process sets and every other branch must see at once: the
+#: fire's registration (its casualties can be amended within 7 days, 国务院令第493号 第十三条),
+#: the four grading decisions run again on an amendment, the determination in force, and the
+#: testing and appraisal periods
+#: an officer records while the determination clock runs (《火灾事故调查规定》第十八条).
+#: SpiffWorkflow gives each parallel branch its own copy of the data; a step that changes one of
+#: these names publishes it to the case (the top workflow's ``data["facts"]``), waiting timers
+#: whose expressions read it are counted again, and lanes are resolved with it.
+SHARED_FACTS = frozenset(
+    {
+        "register_fire",
+        "appraisal_periods",
+        "determination",
+        "fire_level",
+        "fire_level_name",
+        "fire_level_rank",
+        "fire_level_basis",
+        "investigation_mandatory",
+        "investigation_basis",
+        "procedure",
+        "procedure_basis",
+        "investigating_level",
+        "investigating_level_basis",
+        "warning_scope",
+        "warning_scope_name",
+        "warning_scope_basis",
+    }
+)
+_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -126,3 +159,60 @@ def recompute_provisional(workflow: BpmnWorkflow) -> list[tuple[WaitingTimer, Wa
         for task_id, timer in after.items()
         if task_id in before and before[task_id] != timer
     ]
+
+
+def shared_facts(workflow: BpmnWorkflow) -> dict:
+    """The case's shared facts as last published (see :data:`SHARED_FACTS`)."""
+    return workflow.data.get(FACTS, {})
+
+
+def publish_facts(task: Task) -> bool:
+    """Publish the shared facts ``task`` changed (compared with its parent's data).
+
+    Returns True when a fact changed.
+    """
+    parent = task.parent.data if task.parent is not None else {}
+    facts = task.workflow.top_workflow.data.setdefault(FACTS, {})
+    changed = False
+    for name in SHARED_FACTS:
+        value = task.data.get(name, _MISSING)
+        if value is _MISSING or parent.get(name, _MISSING) == value:
+            continue
+        if facts.get(name, _MISSING) != value:
+            facts[name] = copy.deepcopy(value)
+            changed = True
+    return changed
+
+
+def _reads(expression: str) -> set[str]:
+    return {node.id for node in ast.walk(ast.parse(expression, mode="eval")) if isinstance(
+        node, ast.Name)}  # fmt: skip
+
+
+def follow_facts(workflow: BpmnWorkflow) -> list[tuple[WaitingTimer, WaitingTimer]]:
+    """Count again the waiting date timers whose expressions read a shared fact that changed.
+
+    E.g. the determination deadline ``calendar_days_after(alarm_on, 30 +
+    days_covered(appraisal_periods))`` moves when an appraisal period is recorded in the
+    parallel branch. Returns (before, after) pairs of the timers that moved.
+    """
+    facts = shared_facts(workflow)
+    if not facts:
+        return []
+    changes = []
+    for task in timer_tasks(workflow):
+        definition = task.task_spec.event_definition
+        if isinstance(definition, CycleTimerEventDefinition) or not isinstance(
+            definition, TimeDateEventDefinition
+        ):
+            continue
+        names = _reads(definition.expression) & facts.keys()
+        if not names or all(task.data.get(name, _MISSING) == facts[name] for name in names):
+            continue
+        before = describe_timer(task)
+        value = workflow.script_engine.evaluate(task, definition.expression)  # reads the facts
+        task._set_internal_data(event_value=value)
+        after = describe_timer(task)
+        if before is not None and after is not None and before != after:
+            changes.append((before, after))
+    return changes

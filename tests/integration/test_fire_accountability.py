@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from tests.support import fire_accountability
 from tests.support.api import Api, assert_error, today
+from workflows.calendar import WorkingCalendar
 
 BRIGADE = "dingcheng.fire"
 DETACHMENT = "detachment.officer"
@@ -33,11 +34,17 @@ def open_tasks(case: dict) -> list[tuple[str, str]]:
 
 
 def test_a_fatal_factory_fire_from_registration_to_close(api: Api) -> None:
-    case = api.register_fire(BRIGADE, deaths=1, serious_injuries=2)
+    # Registered 10 days after the fire: the 7 days to amend the casualties have passed.
+    case = api.register_fire(BRIGADE, days_ago=10, deaths=1, serious_injuries=2)
     case_id = case["id"]
     assert case["process"] == "fire_accountability"
+    # The graded warning is published at once by the city safety committee office; a fatal
+    # general fire is investigated under the county-level government (87号 §28).
     assert open_tasks(case) == [
         ("cause_investigation", "fire_detachment:city"),
+        ("leadership_investigation", "government:dingcheng"),
+        ("publish_warning", "safety_office:city"),
+        ("record_appraisal", "fire_detachment:city"),
         ("responsibility_investigation", "fire_detachment:city"),
     ]
     # The verdicts and their bases are on the registration's record.
@@ -58,6 +65,15 @@ def test_a_fatal_factory_fire_from_registration_to_close(api: Api) -> None:
     task = api.task_id(DETACHMENT, case_id, "cause_investigation")
     assert_error(api.post(BRIGADE, f"/tasks/{task}/complete", json={"data": {}}), 404, "not_found")
 
+    case = api.complete(OFFICE, case_id, "publish_warning")
+    assert ("report_warning_to_province", "safety_office:city") in open_tasks(case)
+    case = api.complete(OFFICE, case_id, "report_warning_to_province")
+    api.complete(
+        "dingcheng.gov",
+        case_id,
+        "leadership_investigation",
+        investigating_government="鼎城区人民政府",
+    )
     api.complete(DETACHMENT, case_id, "responsibility_investigation")
     api.complete(DETACHMENT, case_id, "cause_investigation")
     case = api.complete(DETACHMENT, case_id, "serve_determination")
@@ -68,11 +84,6 @@ def test_a_fatal_factory_fire_from_registration_to_close(api: Api) -> None:
     case = api.complete(
         DETACHMENT, case_id, "review_acceptance", accepted=False, reason="已超过复核申请期限。"
     )
-    assert open_tasks(case) == [("publish_warning", "safety_office:city")]
-
-    case = api.complete(OFFICE, case_id, "publish_warning")
-    assert open_tasks(case) == [("report_warning_to_province", "safety_office:city")]
-    case = api.complete(OFFICE, case_id, "report_warning_to_province")
     assert open_tasks(case) == sorted(
         (task, f"industry:city:{code}")
         for task, code in zip(DEPARTMENTS, ("fagai", "zhujian", "caizheng", "shijian"), strict=True)
@@ -112,18 +123,24 @@ def test_only_fire_agencies_register_fires_in_their_division(api: Api) -> None:
     assert api.get("fagai.officer", "/me").json["can_register"] is True  # hazards only
     # The city detachment registers anywhere; the case's brigade lanes follow the district.
     case = api.register_fire(
-        DETACHMENT, site_type="residence", district="wuling", direct_loss=30000
+        DETACHMENT, days_ago=10, site_type="residence", district="wuling", direct_loss=30000
     )
-    assert open_tasks(case) == [("simplified_determination", "fire_brigade:wuling")]
+    assert open_tasks(case) == [
+        ("publish_warning", "government:wuling"),
+        ("simplified_determination", "fire_brigade:wuling"),
+    ]
 
 
 def test_a_county_wide_warning_is_read_only_in_its_division(api: Api, client) -> None:
-    case = api.register_fire(BRIGADE, site_type="residence", direct_loss=30000)
+    case = api.register_fire(BRIGADE, days_ago=10, site_type="residence", direct_loss=30000)
     case_id = case["id"]
+    assert open_tasks(case) == [
+        ("publish_warning", "government:dingcheng"),
+        ("simplified_determination", "fire_brigade:dingcheng"),
+    ]
+    case = api.complete("dingcheng.gov", case_id, "publish_warning", title="鼎城区住宅火灾警示")
     assert open_tasks(case) == [("simplified_determination", "fire_brigade:dingcheng")]
     case = api.complete(BRIGADE, case_id, "simplified_determination")
-    assert open_tasks(case) == [("publish_warning", "government:dingcheng")]
-    case = api.complete("dingcheng.gov", case_id, "publish_warning", title="鼎城区住宅火灾警示")
     assert case["status"] == "closed"
     assert [w["scope"] for w in api.get("dingcheng.supervisor", "/warnings").json["items"]] == [
         "county"
@@ -174,3 +191,51 @@ def test_the_dossier_of_a_fire_names_the_process_and_its_decisions(api: Api) -> 
         "预警范围：上报省级",
     ):
         assert words in text.replace(" ", ""), words
+
+
+def test_a_recorded_appraisal_moves_the_pending_determination_deadline_row(api: Api) -> None:
+    case = api.register_fire(BRIGADE, days_ago=10, site_type="crowded_place")
+    case_id = case["id"]
+
+    def due() -> str:
+        rows = api.get(BRIGADE, f"/cases/{case_id}").json["deadlines"]
+        row = next(d for d in rows if d["timer"] == "determination_deadline")
+        assert row["state"] == "pending"
+        return row["due_at"]
+
+    before = datetime.fromisoformat(due())
+    start = (today() - timedelta(days=3)).isoformat()
+    case = api.complete(BRIGADE, case_id, "record_appraisal", started_on=start)
+    after = datetime.fromisoformat(due())
+    # 4 days of appraisal (both ends count) are not counted: the same row now ends 34 days after
+    # the alarm (moved off a rest day) instead of 30.
+    alarm = today() - timedelta(days=10)
+    calendar = WorkingCalendar()
+    assert before == calendar.calendar_days_after(alarm, 30).due
+    assert after == calendar.calendar_days_after(alarm, 34).due
+    assert "record_appraisal" in [t["name"] for t in case["tasks"]]  # more can be recorded
+
+
+def test_amended_casualties_move_the_open_investigation_to_the_detachment(api: Api) -> None:
+    case = api.register_fire(BRIGADE, days_ago=2, site_type="crowded_place", serious_injuries=2)
+    case_id = case["id"]
+    assert ("cause_investigation", "fire_brigade:dingcheng") in open_tasks(case)
+    task = api.task_id(BRIGADE, case_id, "cause_investigation")
+    assert api.post(BRIGADE, f"/tasks/{task}/claim").status_code == 200
+    # A death reported within 7 days: a city-level investigation (令121 §6, 条例493 §13).
+    case = api.complete(BRIGADE, case_id, "amend_casualties", deaths=1, serious_injuries=1)
+    tasks = dict(open_tasks(case))
+    assert tasks["cause_investigation"] == "fire_detachment:city"
+    assert tasks["record_appraisal"] == "fire_detachment:city"
+    assert tasks["responsibility_investigation"] == "fire_detachment:city"
+    assert tasks["amend_casualties"] == "fire_brigade:dingcheng"  # until the 7 days end
+    deadline = next(d for d in case["deadlines"] if d["timer"] == "determination_deadline")
+    assert deadline["agency"]["code"] == "fire_detachment:city"
+    events = api.get(BRIGADE, f"/cases/{case_id}/events").json["items"]
+    moved = [e for e in events if e["kind"] == "task_rerouted"]
+    assert {e["task"] for e in moved} >= {"cause_investigation", "responsibility_investigation"}
+    assert moved[0]["data"]["to"] == "fire_detachment:city"
+    # The brigade's claim lapsed; the task is the detachment's now.
+    assert_error(api.post(BRIGADE, f"/tasks/{task}/complete", json={"data": {}}), 404, "not_found")
+    case = api.complete(DETACHMENT, case_id, "cause_investigation")
+    assert ("serve_determination", "fire_detachment:city") in open_tasks(case)

@@ -56,7 +56,27 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
     elif task == "cause_determination_extended":
         data = _determination(on)
     elif task == "approve_extension":
-        data = {"approved": True, "decided_on": day, "approver": "李强（支队长）"}
+        data = {
+            "approved": True,
+            "decided_on": day,
+            "approving_body": "常德市消防救援支队",
+            "approval_no": f"常消〔{on.year}〕第12号",
+            "approver": "李强（支队长）",
+        }
+    elif task == "amend_casualties":
+        data = {
+            "reported_on": day,
+            "deaths": 1,
+            "serious_injuries": 1,
+            "note": "1名重伤人员经抢救无效死亡。",
+        }
+    elif task == "record_appraisal":
+        data = {
+            "item": "起火部位残留导线熔痕金相检验",
+            "institution": "湖南省消防救援总队火灾物证鉴定中心",
+            "started_on": day,
+            "ended_on": day,
+        }
     elif task == "serve_determination":
         data = {"served_on": day, "method": "direct", "recipients": "常德市鼎城区某纺织有限公司"}
     elif task == "review_request":
@@ -84,6 +104,7 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
                     "responsibility": "principal",
                     "facts": "未落实消防安全主体责任，仓库电气线路老化未整改。",
                     "handling": "罚款并纳入消防安全失信名单",
+                    "credit_referral": True,
                 },
                 {
                     "name": "鼎城区应急管理局",
@@ -91,12 +112,14 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
                     "responsibility": "supervisory",
                     "facts": "日常监管不到位。",
                     "handling": "约谈",
+                    "credit_referral": False,
                 },
             ],
             "report": "企业未落实主体责任，行业部门监管不到位。",
         }
     elif task == "leadership_investigation":
         data = {
+            "investigating_government": "常德市人民政府",
             "completed_on": day,
             "officials": [
                 {
@@ -137,4 +160,4 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
     else:
         raise KeyError(task)
     data.update(overrides)
-    return data
+    return {key: value for key, value in data.items() if value is not None}  # None drops a field

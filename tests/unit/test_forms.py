@@ -9,6 +9,7 @@ import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -35,6 +36,8 @@ FIRE_TASKS = {
     "register_fire",
     "simplified_determination",
     "cause_investigation",
+    "record_appraisal",
+    "amend_casualties",
     "approve_extension",
     "cause_determination_extended",
     "serve_determination",
@@ -102,7 +105,8 @@ CONTRACT_FIELDS = {
     "cause_investigation": ["outcome"],
     "approve_extension": ["approved"],
     "cause_determination_extended": ["determined_on"],
-    "serve_determination": ["served_on"],
+    "serve_determination": ["method"],  # served_on or, for a public notice, its date
+    "record_appraisal": ["item", "started_on", "ended_on"],
     "review_request": ["received_on"],
     "review_acceptance": ["decided_on", "accepted"],
     "review_decision": ["outcome"],
@@ -557,6 +561,10 @@ def test_only_required_fields_is_valid(task_id: str) -> None:
         data["result"] = "pass"
     if task_id == "cause_investigation":  # a determination made needs its particulars
         assert set(check(task_id, data)) == {"determined_on", "document_no", "cause"}
+        return
+    if task_id == "serve_determination":  # served on a date, or by a notice published on one
+        assert set(check(task_id, data)) == {"served_on"}
+        assert check(task_id, {**data, "method": "notice"}) == {"notice_published_on": ANY}
         return
     assert check(task_id, data) == {}
 

@@ -23,8 +23,18 @@ def env():
 def test_helpers_are_the_documented_whitelist():
     assert {
         "working_days_after", "calendar_days_after", "hours_after", "end_of_day", "today",
-        "now", "has_any", "count_elements", "list_elements", "judge_hazard",
+        "now", "has_any", "count_elements", "list_elements", "judge_hazard", "days_covered",
     } == HELPER_NAMES  # fmt: skip
+
+
+def test_days_covered_counts_both_ends_and_overlaps_once(env):
+    periods = [
+        {"from": "2026-09-10", "to": "2026-09-19"},
+        {"from": "2026-09-15", "to": "2026-09-22"},
+        {"from": "2026-10-01", "to": "2026-10-01"},
+    ]
+    assert env.evaluate("days_covered(periods)", {"periods": periods}) == 14
+    assert env.evaluate("days_covered(periods)", {"periods": []}) == 0
 
 
 def test_deadline_helpers_in_expressions(env):
