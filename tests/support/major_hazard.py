@@ -86,6 +86,7 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
             ],
             "verification": "现场核查属实：安全出口数量不足。",
             "technically_complex": False,
+            "sealing": "none",
         }
     elif task == "expert_review":
         data = {
@@ -115,12 +116,51 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
         }
     elif task == "temporary_sealing":
         data = {
+            "notified_on": _d(on),
+            "decided_on": _d(on),
+            "participants": "大队长 张伟、教导员 王芳、副大队长 李强",
+            "decision": "seal",
             "decision_no": "常武消封字〔2026〕1号",
+            "served_on": _d(on),
+            "sealed_on": _d(on),
+            "sealed_until": _d(on, 30),
+            "grounds": ["no_evacuation"],
+            "scope": "二层包厢区，张贴决定并加贴封条。",
+            "statement": "当事人未提出陈述和申辩。",
+        }
+    elif task == "emergency_sealing_decision":
+        data = {
+            "approved_by": "大队长 张伟",
+            "decided_on": _d(on),
+            "participants": "大队长 张伟、教导员 王芳、副大队长 李强",
+            "decision": "seal",
+            "decision_no": "常武消封字〔2026〕2号",
+            "served_on": _d(on),
+            "sealed_until": _d(on, 30),
+            "grounds": ["flammables_in_crowded"],
+            "scope": "一层仓库，加贴封条。",
+        }
+    elif task in ("sealing_in_force", "sealing_continued"):
+        data = {
+            "event": "application",
+            "recorded_on": _d(on),
+            "application_received_on": _d(on),
+            "reason": "当事人称已清除疏散通道杂物并增设安全出口。",
+        }
+    elif task == "lifting_check":
+        data = {
+            "checked_on": _d(on),
+            "inspectors": "李强、刘洋",
+            "eliminated": True,
+            "findings": "安全出口已增设，疏散通道畅通。",
+        }
+    elif task == "lifting_decision":
+        data = {
+            "decision": "lift",
+            "decision_no": "常武消解封字〔2026〕1号",
             "decided_on": _d(on),
             "served_on": _d(on),
-            "emergency": False,
-            "grounds": ["no_evacuation"],
-            "scope": "二层包厢区",
+            "reason": "火灾隐患已经消除。",
         }
     elif task == "report_to_government":
         data = {
@@ -172,8 +212,25 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
             "correct_by": _d(on, 15),
             "requirements": "清理疏散通道杂物。",
         }
+    elif task == "await_reinspection_request":
+        data = {"applied_on": _d(on), "contents": "已清理疏散通道杂物，申请复查。"}
     elif task == "ordinary_reinspection":
         data = {"reinspected_on": _d(on), "result": "pass", "findings": "已改正。"}
+    elif task == "refer_unrectified":
+        data = {
+            "letter_no": "武南移〔2026〕2号",
+            "referred_on": _d(on),
+            "contents": "责令限期改正逾期未改正，复查不合格，移送依法处罚。",
+        }
+    elif task == "ordinary_penalty":
+        data = {
+            "decision_no": "常武消行罚决字〔2026〕5号",
+            "decided_on": _d(on),
+            "measures": ["fine"],
+            "fine_amount": 5000,
+            "new_correct_by": _d(on, 10),
+            "notes": "对火灾隐患经通知后不及时采取措施消除，依据《消防法》第六十条第一款第（七）项处罚。",
+        }
     else:
         raise KeyError(task)
     data.update(overrides)
