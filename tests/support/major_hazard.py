@@ -17,20 +17,38 @@ Step = tuple[str, date, dict[str, Any]]
 
 def _listed_path(complex_and_sealed: bool) -> list[Step]:
     extra: list[Step] = [("expert_review", date(2026, 9, 30), {})] if complex_and_sealed else []
+    # The temporary sealing runs beside the determination, from the inspection to its lifting.
     sealing: list[Step] = (
-        [("temporary_sealing", date(2026, 10, 8), {})] if complex_and_sealed else []
+        [("temporary_sealing", date(2026, 9, 30), {})] if complex_and_sealed else []
+    )
+    lifting: list[Step] = (
+        [
+            ("sealing_in_force", date(2026, 10, 20), {}),
+            ("lifting_check", date(2026, 10, 22), {}),
+            ("lifting_decision", date(2026, 10, 23), {}),
+        ]
+        if complex_and_sealed
+        else []
     )
     return [
         ("register_hazard", date(2026, 9, 24), {}),
         ("refer_to_fire_rescue", date(2026, 9, 28), {}),
-        ("file_case", date(2026, 9, 29), {"technically_complex": complex_and_sealed}),
+        (
+            "file_case",
+            date(2026, 9, 29),
+            {
+                "technically_complex": complex_and_sealed,
+                "sealing": "collective" if complex_and_sealed else "none",
+            },
+        ),
         *extra,
-        ("collective_deliberation", date(2026, 9, 30), {"needs_sealing": complex_and_sealed}),
-        ("serve_rectification_notice", date(2026, 10, 8), {}),
         *sealing,
+        ("collective_deliberation", date(2026, 9, 30), {}),
+        ("serve_rectification_notice", date(2026, 10, 8), {}),
         ("report_to_government", date(2026, 10, 9), {}),
         ("government_decision", date(2026, 10, 12), {}),
         ("set_rectification_plan", date(2026, 10, 13), {}),
+        *lifting,
         ("report_rectification_progress", date(2026, 11, 10), {}),
         ("report_rectification_progress", date(2026, 12, 1), {"percent": 100, "completed": True}),
         ("reinspection", date(2026, 12, 3), {"result": "fail", "new_rectify_by": "2026-12-20"}),
@@ -44,6 +62,21 @@ def _listed_path(complex_and_sealed: bool) -> list[Step]:
 LISTED_PATH = _listed_path(False)
 # The same with expert review and temporary sealing: every wait state the diagram has.
 LONGEST_PATH = _listed_path(True)
+
+
+# The user tasks of the temporary-sealing and ordinary-hazard paths (issue 15 §3).
+SEALING_AND_ORDINARY_TASKS = frozenset(
+    {
+        "emergency_sealing_decision",
+        "sealing_in_force",
+        "sealing_continued",
+        "lifting_check",
+        "lifting_decision",
+        "await_reinspection_request",
+        "refer_unrectified",
+        "ordinary_penalty",
+    }
+)
 
 
 def _d(day: date, plus: int = 0) -> str:
@@ -130,7 +163,7 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
         }
     elif task == "emergency_sealing_decision":
         data = {
-            "approved_by": "大队长 张伟",
+            "approver": "大队长 张伟",
             "decided_on": _d(on),
             "participants": "大队长 张伟、教导员 王芳、副大队长 李强",
             "decision": "seal",
