@@ -263,8 +263,7 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
             "fine_amount": 5000,
             "new_correct_by": _d(on, 10),
             "notes": (
-                "对火灾隐患经通知后不及时采取措施消除，"
-                "依据《消防法》第六十条第一款第（七）项处罚。"
+                "对火灾隐患经通知后不及时采取措施消除，依据《消防法》第六十条第一款第（七）项处罚。"
             ),
         }
     else:
