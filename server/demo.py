@@ -134,7 +134,10 @@ class DemoCase:
     found_on: str | None = None
 
 
-DATE_FIELDS = {"rectify_by", "new_rectify_by", "correct_by", "new_correct_by", "inspected_on"}
+DATE_FIELDS = {
+    "rectify_by", "new_rectify_by", "correct_by", "new_correct_by", "inspected_on", "sealed_on",
+    "application_received_on", "lifted_on",
+}  # fmt: skip
 
 
 # --- the cases --------------------------------------------------------------------------------
@@ -159,14 +162,20 @@ def _listed(
     """Steps from referral to the rectification plan (government agrees: listed supervision)."""
     steps = [
         s("refer_to_fire_rescue", refer),
-        s("file_case", file, technically_complex=review is not None),
+        s(
+            "file_case",
+            file,
+            technically_complex=review is not None,
+            sealing="none" if seal is None else "collective",
+        ),
     ]
-    if review is not None:
-        steps.append(s("expert_review", review))
-    steps.append(s("collective_deliberation", deliberate, needs_sealing=seal is not None))
-    steps.append(s("serve_rectification_notice", notice))
+    # The sealing is decided from the inspection, beside the determination (令120 §23).
     if seal is not None:
         steps.append(s("temporary_sealing", seal))
+    if review is not None:
+        steps.append(s("expert_review", review))
+    steps.append(s("collective_deliberation", deliberate))
+    steps.append(s("serve_rectification_notice", notice))
     steps += [
         s("report_to_government", report),
         s("government_decision", decide),
@@ -310,11 +319,11 @@ CASES: tuple[DemoCase, ...] = (
              "立即停止住宿，拆除铁栅栏，清理楼梯，规范电气线路。", "谢老板"),
         (
             s("refer_to_fire_rescue", 18),
-            s("file_case", 14),
-            s("collective_deliberation", 11, needs_sealing=True),
+            s("file_case", 14, sealing="collective"),
+            s("collective_deliberation", 11),
             s("serve_rectification_notice", 9),
         ),
-        stage="临时查封（逾期）",
+        stage="临时查封决定（自检查之日起3个工作日，逾期）",
     ),
     DemoCase(
         "jinshi.xiangyangjie", 5,
@@ -324,11 +333,24 @@ CASES: tuple[DemoCase, ...] = (
              "立即清除烟花爆竹，停止在市场内储存销售。", "孙主任"),
         (
             s("refer_to_fire_rescue", 4),
-            s("file_case", 3),
-            s("collective_deliberation", 1, needs_sealing=True),
+            s("file_case", 3, sealing="collective"),
+            s("temporary_sealing", 2),
+            s("collective_deliberation", 1),
             s("serve_rectification_notice", 1),
         ),
-        stage="临时查封",
+        stage="临时查封期间（查封期限1个月）",
+    ),
+    DemoCase(
+        "wuling.nanping", 0,
+        Unit("武陵区金色年华歌舞厅", "常德市武陵区南坪街道朗州路66号", "wuling", "南坪街道",
+             "entertainment", ("crowded",), ("6.5", "6.8"),
+             "营业期间唯一安全出口被锁闭，吧台下存放酒精炉燃料约50升，场内顾客约120人。",
+             "立即开启安全出口，清除易燃液体。", "严经理"),
+        (
+            s("refer_to_fire_rescue", 0),
+            s("file_case", 0, sealing="emergency", sealed_on=0, sealed_time="00:05"),
+        ),
+        stage="当场查封后24小时内作出决定",
     ),
     # --- 报告人民政府 (report_to_government) ------------------------------------------------
     DemoCase(
@@ -589,10 +611,15 @@ CASES: tuple[DemoCase, ...] = (
              "清除全部易燃易爆危险品，停止在商贸城内经营。", "钟老板"),
         (
             *_listed(97, 95, 88, 86, 83, 78, 76, -10, "street:dingcheng:wulingzhen",
-                     review=91, seal=84),
+                     review=91, seal=94),
+            s("sealing_in_force", 62, event="not_eliminated",
+              reason="查封期满，易燃易爆危险品尚未清除，继续查封。"),
             s("report_rectification_progress", 50, percent=100, completed=True,
               progress="油漆、天那水已全部转移至合规仓库，商铺改为五金经营，申请复查。"),
-            s("reinspection", 47, findings="复查合格：场所内已无易燃易爆危险品，解除临时查封。"),
+            s("sealing_continued", 49, application_received_on=49),
+            s("lifting_check", 48),
+            s("reinspection", 47, findings="复查合格：场所内已无易燃易爆危险品。"),
+            s("lifting_decision", 46),
             s("close_case", 45),
         ),
         stage="已销案（专家论证、临时查封）",
@@ -661,7 +688,7 @@ CASES: tuple[DemoCase, ...] = (
              "车间火灾自动报警系统部分探测器故障。", "修复火灾报警探测器并保持正常运行。",
              "程厂长"),
         (s("order_correction", 3, correct_by=-7),),
-        stage="复查（一般隐患）",
+        stage="改正期间（复查申请或期限届满后复查）",
         found_on="2025-10-30",  # GB 35181-2017 in force
     ),
     DemoCase(
@@ -682,12 +709,13 @@ CASES: tuple[DemoCase, ...] = (
              "修复室外消火栓，为消防水泵敷设专用供电回路。", "雷站长"),
         (
             s("order_correction", 28, correct_by=14),
-            s("ordinary_reinspection", 13, result="fail", new_correct_by=3,
+            s("ordinary_reinspection", 13, result="fail",
               findings="室外消火栓已修复，消防水泵专用回路尚未敷设。"),
-            s("order_correction", 13, correct_by=3, requirements="限期敷设消防水泵专用供电回路。"),
+            s("refer_unrectified", 12),
+            s("ordinary_penalty", 10, new_correct_by=3),
             s("ordinary_reinspection", 2, findings="复查合格：消防水泵专用供电回路已敷设。"),
         ),
-        stage="已结案（一般隐患，复查不合格一次）",
+        stage="已结案（一般隐患，逾期不改正，移送处罚一次）",
         found_on="2025-10-09",  # GB 35181-2017 in force
     ),
 )  # fmt: skip
@@ -833,6 +861,7 @@ class _Seeder:
                 ],
                 "verification": f"{brigade[0]}、{brigade[1]}到场核查，函告情况属实：{unit.hazard}",
                 "technically_complex": False,
+                "sealing": "none",
             }
         elif task == "expert_review":
             names = self.people(7, index * 11 + 40)
@@ -868,16 +897,48 @@ class _Seeder:
                 "service_method": ("direct", "direct", "lodged", "mail")[index % 4],
                 "requirements": unit.fix,
             }
-        elif task == "temporary_sealing":
+        elif task in ("temporary_sealing", "emergency_sealing_decision"):
+            grounds = ["flammables_in_crowded"] if "6.8" in unit.elements else ["no_evacuation"]
             data = {
+                "decided_on": on,
+                "participants": f"{division}消防救援大队 {'、'.join(brigade[2:5])}",
+                "decision": "seal",
                 "decision_no": f"常{abbr}消封字〔{year}〕{n}号",
+                "served_on": on,
+                "sealed_until": (self.day(ago) + timedelta(days=30)).isoformat(),
+                "grounds": grounds,
+                "scope": f"{unit.name}全部经营场所，张贴临时查封决定并加贴封条。",
+            }
+            if task == "temporary_sealing":
+                data |= {
+                    "notified_on": on,
+                    "sealed_on": on,
+                    "statement": f"{unit.contact}表示将尽快整改，未提出异议。",
+                }
+            else:
+                data["approver"] = f"{division}消防救援大队大队长 {brigade[5]}"
+        elif task in ("sealing_in_force", "sealing_continued"):
+            data = {
+                "event": "application",
+                "recorded_on": on,
+                "application_received_on": on,
+                "reason": f"{unit.contact}书面申请：火灾隐患已消除，申请解除临时查封。",
+            }
+        elif task == "lifting_check":
+            data = {
+                "checked_on": on,
+                "inspectors": f"{brigade[0]}、{brigade[1]}",
+                "eliminated": True,
+                "findings": "到场检查，火灾隐患已经消除。",
+            }
+        elif task == "lifting_decision":
+            data = {
+                "decision": "lift",
+                "decision_no": f"常{abbr}消解封字〔{year}〕{n}号",
                 "decided_on": on,
                 "served_on": on,
-                "emergency": False,
-                "grounds": ["flammables_in_crowded"] if "6.8" in unit.elements else
-                ["no_evacuation"],
-                "scope": f"{unit.name}全部经营场所，至隐患消除、经复查合格之日止。",
-            }  # fmt: skip
+                "reason": "经检查火灾隐患已经消除，解除临时查封。",
+            }
         elif task == "report_to_government":
             data = {
                 "report_no": f"常{abbr}消报〔{year}〕{n}号",
@@ -940,8 +1001,29 @@ class _Seeder:
                 "correct_by": on,  # replaced by the step
                 "requirements": unit.fix,
             }
+        elif task == "await_reinspection_request":
+            data = {"applied_on": on, "contents": f"{unit.contact}申请复查：已按要求改正。"}
         elif task == "ordinary_reinspection":
             data = {"reinspected_on": on, "result": "pass", "findings": "复查合格，隐患已改正。"}
+        elif task == "refer_unrectified":
+            data = {
+                "letter_no": f"{abbr}{unit.street[:1]}移〔{year}〕{n}号",
+                "referred_on": on,
+                "contents": (
+                    f"{unit.name}逾期未改正，复查不合格，移送{division}消防救援大队依法处罚。"
+                ),
+            }
+        elif task == "ordinary_penalty":
+            data = {
+                "decision_no": f"常{abbr}消行罚决字〔{year}〕{n}号",
+                "decided_on": on,
+                "measures": ["fine"],
+                "fine_amount": 8000,
+                "new_correct_by": on,  # replaced by the step
+                "notes": (
+                    "对火灾隐患经通知后逾期不改正，依据《消防法》第六十条第一款第（七）项处罚。"
+                ),
+            }
         else:
             raise KeyError(task)
         for key, value in fields.items():

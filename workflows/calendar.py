@@ -237,6 +237,12 @@ def _end_of_day(ordinal: int) -> datetime:
     return datetime.combine(date.fromordinal(ordinal), END_OF_DAY, tzinfo=SHANGHAI)
 
 
+def _days_in_month(year: int, month: int) -> int:
+    if month == 12:
+        return 31
+    return (date(year, month + 1, 1) - timedelta(days=1)).day
+
+
 class WorkingCalendar:
     """Statutory holiday data plus administrator-entered years; computes deadlines.
 
@@ -344,11 +350,34 @@ class WorkingCalendar:
             last = parse_moment(start).date() + timedelta(days=n)
         except OverflowError:
             raise CalendarError(f"deadline lies beyond the year {MAXYEAR}") from None
+        return self._period_ending(last)
+
+    def _period_ending(self, last: date) -> Deadline:
+        """A period whose last day is ``last``: its end, moved past rest days and holidays."""
         data = self._year(last.year)
         if data.is_working(last):
             return Deadline(_end_of_day(last.toordinal()), data.provisional)
         due, provisional = self._nth_working_after(last.toordinal(), 1)
         return Deadline(_end_of_day(due), provisional or data.provisional)
+
+    def months_after(self, start: Moment, n: int) -> Deadline:
+        """End of the period of ``n`` months from the start date, moved to a working day if needed.
+
+        Counting rule (民法典 §201, §202, §203; the same rule as the general one for legal
+        periods): the start day is not counted; the period ends on the day of the n-th month
+        after it that corresponds to the start day, or on that month's last day when it has no
+        such day (31 January + 1 month → 28/29 February); a last day that is a rest day or
+        statutory holiday moves to the first working day after it. Used for "临时查封期限不得
+        超过一个月" (消防监督检查规定 §22). Only the last day (and the days it is moved over)
+        can make the result provisional.
+        """
+        n = _check_count(n)
+        first = parse_moment(start).date()
+        months = first.month - 1 + n
+        year, month = first.year + months // 12, months % 12 + 1
+        if year > MAXYEAR:
+            raise CalendarError(f"deadline lies beyond the year {MAXYEAR}")
+        return self._period_ending(date(year, month, min(first.day, _days_in_month(year, month))))
 
     def hours_after(self, start: Moment, n: float) -> Deadline:
         """Exactly ``n`` hours (n > 0) after the start moment; never provisional."""

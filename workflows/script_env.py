@@ -143,6 +143,10 @@ class Helpers:
         """Return the end of the n-th calendar day after ``start``, moved off rest days."""
         return self._note(self.calendar.calendar_days_after(start, n))
 
+    def months_after(self, start: Any, n: int) -> str:
+        """Return the end of the period of ``n`` months from ``start`` (民法典 §201–§203)."""
+        return self._note(self.calendar.months_after(start, n))
+
     def hours_after(self, start: Any, n: float) -> str:
         """Return ``start`` plus ``n`` hours as an ISO datetime."""
         return self._note(self.calendar.hours_after(start, n))
@@ -189,6 +193,7 @@ class Helpers:
         return {
             "working_days_after": self.working_days_after,
             "calendar_days_after": self.calendar_days_after,
+            "months_after": self.months_after,
             "hours_after": self.hours_after,
             "end_of_day": self.end_of_day,
             "today": self.today,
@@ -201,7 +206,24 @@ class Helpers:
         }
 
 
-HELPER_NAMES = frozenset(Helpers(WorkingCalendar()).globals())
+# ``defined(name)`` is bound to the task data of each evaluation (see RestrictedEnvironment).
+DATA_HELPER = "defined"
+
+HELPER_NAMES = frozenset(Helpers(WorkingCalendar()).globals()) | {DATA_HELPER}
+
+
+def _defined_in(context: Mapping[str, Any]) -> Callable[[str], bool]:
+    """Return ``defined(name)``: True when the task data holds ``name``.
+
+    A path that joins branches can ask which branch it came through, e.g. whether the fire
+    rescue agency inspected the site (``defined("file_case")``); a bare name that is not in
+    the data would raise instead.
+    """
+
+    def defined(name: str) -> bool:
+        return isinstance(name, str) and name in context and not name.startswith("_")
+
+    return defined
 
 
 class RestrictedEnvironment(TaskDataEnvironment):
@@ -222,6 +244,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
         scope = dict(self.globals)
         scope.update(external_context or {})
         scope.update(context)
+        scope[DATA_HELPER] = _defined_in(context)
         scope["__builtins__"] = SAFE_BUILTINS
         return eval(code, scope)  # noqa: S307 - checked by check_source, restricted builtins
 
@@ -229,8 +252,10 @@ class RestrictedEnvironment(TaskDataEnvironment):
         """Execute a checked script; assignments land in the task data."""
         code = _compile(script, "exec")
         self.check_for_overwrite(context, external_context or {})
+        data_keys = frozenset(k for k in context if not k.startswith("_"))
         context.update(self.globals)
         context.update(external_context or {})
+        context[DATA_HELPER] = lambda name: isinstance(name, str) and name in data_keys
         context["__builtins__"] = SAFE_BUILTINS
         try:
             exec(code, context)  # noqa: S102 - checked by check_source, restricted builtins

@@ -42,7 +42,10 @@ WAITING_STAGES = {
     "rectification_overdue_measures",  # the rectification deadline passed
     "reinspection",
     "order_correction",  # ordinary hazards
+    "await_reinspection_request",
     "ordinary_reinspection",
+    "sealing_in_force",  # a temporary sealing within its month
+    "emergency_sealing_decision",  # sealed on the spot, decision due within 24 hours
 }
 
 
@@ -124,6 +127,8 @@ def test_cases_sit_at_every_stage(seeded: Seeded) -> None:
         assert all(c.closed_at is not None and c.stage == "已办结" for c in closed)
         assert any(_completed(c.id, "close_case") for c in closed)  # 销案
         assert any(_completed(c.id, "ordinary_reinspection") for c in closed)  # 一般隐患结案
+        assert any(_completed(c.id, "ordinary_penalty") for c in closed)  # 逾期不改正，处罚
+        assert any(_completed(c.id, "lifting_decision") for c in closed)  # 临时查封已解除
         open_cases = db.session.scalars(select(Case).where(Case.status == "open")).all()
         assert all(c.stage for c in open_cases)
 

@@ -164,13 +164,16 @@ def test_code_in_every_form_field_is_stored_as_text(
     # The longest listed path: expert review, temporary sealing, a failed re-inspection.
     listed = do(app, client, auth, poisoner, None, "register_hazard")
     do(app, client, auth, poisoner, listed, "refer_to_fire_rescue")
-    do(app, client, auth, poisoner, listed, "file_case", technically_complex=True)
-    do(app, client, auth, poisoner, listed, "expert_review")
-    do(app, client, auth, poisoner, listed, "collective_deliberation", needs_sealing=True)
-    do(app, client, auth, poisoner, listed, "serve_rectification_notice")
+    do(app, client, auth, poisoner, listed, "file_case", technically_complex=True,
+       sealing="collective")  # fmt: skip
     do(app, client, auth, poisoner, listed, "temporary_sealing")
+    do(app, client, auth, poisoner, listed, "expert_review")
+    do(app, client, auth, poisoner, listed, "collective_deliberation")
+    do(app, client, auth, poisoner, listed, "serve_rectification_notice")
     do(app, client, auth, poisoner, listed, "report_to_government")
     do(app, client, auth, poisoner, listed, "government_decision")
+    for name in ("sealing_in_force", "lifting_check", "lifting_decision"):
+        do(app, client, auth, poisoner, listed, name)
     rectify_by = today() + timedelta(days=3)
     do(app, client, auth, poisoner, listed, "set_rectification_plan",
        supervising_agency="street:wuling:nanping", rectify_by=rectify_by.isoformat())  # fmt: skip
@@ -196,8 +199,8 @@ def test_code_in_every_form_field_is_stored_as_text(
     # An ordinary hazard: order to correct, re-inspection.
     ordinary = do(app, client, auth, poisoner, None, "register_hazard",
                   site_categories=["other"], elements=["7.4.1"])  # fmt: skip
-    do(app, client, auth, poisoner, ordinary, "order_correction")
-    do(app, client, auth, poisoner, ordinary, "ordinary_reinspection")
+    for name in ("order_correction", "await_reinspection_request", "ordinary_reinspection"):
+        do(app, client, auth, poisoner, ordinary, name)
     check_stored_and_shown(app, client, auth, ordinary, poisoner)
 
     # A 较大 fire: extension, leadership investigation, review and re-determination, a warning
@@ -219,6 +222,28 @@ def test_code_in_every_form_field_is_stored_as_text(
     do(app, client, auth, poisoner, simple, "simplified_determination")
     do(app, client, auth, poisoner, simple, "publish_warning")
     check_stored_and_shown(app, client, auth, simple, poisoner)
+
+    # Sealed on the spot; a month on the hazard is not eliminated (the sealing continues).
+    sealed = do(app, client, auth, poisoner, None, "register_hazard")
+    do(app, client, auth, poisoner, sealed, "refer_to_fire_rescue")
+    do(app, client, auth, poisoner, sealed, "file_case", sealing="emergency",
+       sealed_on=today().isoformat(), sealed_time="00:00")  # fmt: skip
+    do(app, client, auth, poisoner, sealed, "emergency_sealing_decision")
+    time_machine.move_to(next_timer(app, sealed) + timedelta(days=40), tick=False)
+    do(app, client, auth, poisoner, sealed, "sealing_in_force", event="not_eliminated")
+    do(app, client, auth, poisoner, sealed, "sealing_continued")
+    check_stored_and_shown(app, client, auth, sealed, poisoner)
+
+    # An ordinary hazard unrectified at the deadline: referred to the brigade and penalised.
+    late = do(app, client, auth, poisoner, None, "register_hazard",
+              site_categories=["other"], elements=["7.4.1"])  # fmt: skip
+    do(app, client, auth, poisoner, late, "order_correction")
+    time_machine.move_to(next_timer(app, late) + timedelta(hours=1), tick=False)
+    assert client.application.test_cli_runner().invoke(args=["sweep"]).exit_code == 0
+    do(app, client, auth, poisoner, late, "ordinary_reinspection", result="fail")
+    do(app, client, auth, poisoner, late, "refer_unrectified")
+    do(app, client, auth, poisoner, late, "ordinary_penalty")
+    check_stored_and_shown(app, client, auth, late, poisoner)
 
     forms = set(all_task_ids())
     assert set(poisoner.used) == forms, forms - set(poisoner.used)  # every form was reached

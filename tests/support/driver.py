@@ -35,12 +35,13 @@ class CaseDriver:
         day: date,
         case: dict | None = None,
         process: str = "major_hazard",
+        settings: dict[str, Any] | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.process = process
         self.clock.move_to(at(day))
-        self.instance: Instance = engine.start(process, case or CASE)
+        self.instance: Instance = engine.start(process, case or CASE, settings)
         self.escalations: list[Escalation] = []
         self.results: list[StepResult] = []
         self.roundtrip()

@@ -17,20 +17,38 @@ Step = tuple[str, date, dict[str, Any]]
 
 def _listed_path(complex_and_sealed: bool) -> list[Step]:
     extra: list[Step] = [("expert_review", date(2026, 9, 30), {})] if complex_and_sealed else []
+    # The temporary sealing runs beside the determination, from the inspection to its lifting.
     sealing: list[Step] = (
-        [("temporary_sealing", date(2026, 10, 8), {})] if complex_and_sealed else []
+        [("temporary_sealing", date(2026, 9, 30), {})] if complex_and_sealed else []
+    )
+    lifting: list[Step] = (
+        [
+            ("sealing_in_force", date(2026, 10, 20), {}),
+            ("lifting_check", date(2026, 10, 22), {}),
+            ("lifting_decision", date(2026, 10, 23), {}),
+        ]
+        if complex_and_sealed
+        else []
     )
     return [
         ("register_hazard", date(2026, 9, 24), {}),
         ("refer_to_fire_rescue", date(2026, 9, 28), {}),
-        ("file_case", date(2026, 9, 29), {"technically_complex": complex_and_sealed}),
+        (
+            "file_case",
+            date(2026, 9, 29),
+            {
+                "technically_complex": complex_and_sealed,
+                "sealing": "collective" if complex_and_sealed else "none",
+            },
+        ),
         *extra,
-        ("collective_deliberation", date(2026, 9, 30), {"needs_sealing": complex_and_sealed}),
-        ("serve_rectification_notice", date(2026, 10, 8), {}),
         *sealing,
+        ("collective_deliberation", date(2026, 9, 30), {}),
+        ("serve_rectification_notice", date(2026, 10, 8), {}),
         ("report_to_government", date(2026, 10, 9), {}),
         ("government_decision", date(2026, 10, 12), {}),
         ("set_rectification_plan", date(2026, 10, 13), {}),
+        *lifting,
         ("report_rectification_progress", date(2026, 11, 10), {}),
         ("report_rectification_progress", date(2026, 12, 1), {"percent": 100, "completed": True}),
         ("reinspection", date(2026, 12, 3), {"result": "fail", "new_rectify_by": "2026-12-20"}),
@@ -44,6 +62,21 @@ def _listed_path(complex_and_sealed: bool) -> list[Step]:
 LISTED_PATH = _listed_path(False)
 # The same with expert review and temporary sealing: every wait state the diagram has.
 LONGEST_PATH = _listed_path(True)
+
+
+# The user tasks of the temporary-sealing and ordinary-hazard paths (issue 15 §3).
+SEALING_AND_ORDINARY_TASKS = frozenset(
+    {
+        "emergency_sealing_decision",
+        "sealing_in_force",
+        "sealing_continued",
+        "lifting_check",
+        "lifting_decision",
+        "await_reinspection_request",
+        "refer_unrectified",
+        "ordinary_penalty",
+    }
+)
 
 
 def _d(day: date, plus: int = 0) -> str:
@@ -86,6 +119,7 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
             ],
             "verification": "现场核查属实：安全出口数量不足。",
             "technically_complex": False,
+            "sealing": "none",
         }
     elif task == "expert_review":
         data = {
@@ -115,12 +149,51 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
         }
     elif task == "temporary_sealing":
         data = {
+            "notified_on": _d(on),
+            "decided_on": _d(on),
+            "participants": "大队长 张伟、教导员 王芳、副大队长 李强",
+            "decision": "seal",
             "decision_no": "常武消封字〔2026〕1号",
+            "served_on": _d(on),
+            "sealed_on": _d(on),
+            "sealed_until": _d(on, 30),
+            "grounds": ["no_evacuation"],
+            "scope": "二层包厢区，张贴决定并加贴封条。",
+            "statement": "当事人未提出陈述和申辩。",
+        }
+    elif task == "emergency_sealing_decision":
+        data = {
+            "approver": "大队长 张伟",
+            "decided_on": _d(on),
+            "participants": "大队长 张伟、教导员 王芳、副大队长 李强",
+            "decision": "seal",
+            "decision_no": "常武消封字〔2026〕2号",
+            "served_on": _d(on),
+            "sealed_until": _d(on, 30),
+            "grounds": ["flammables_in_crowded"],
+            "scope": "一层仓库，加贴封条。",
+        }
+    elif task in ("sealing_in_force", "sealing_continued"):
+        data = {
+            "event": "application",
+            "recorded_on": _d(on),
+            "application_received_on": _d(on),
+            "reason": "当事人称已清除疏散通道杂物并增设安全出口。",
+        }
+    elif task == "lifting_check":
+        data = {
+            "checked_on": _d(on),
+            "inspectors": "李强、刘洋",
+            "eliminated": True,
+            "findings": "安全出口已增设，疏散通道畅通。",
+        }
+    elif task == "lifting_decision":
+        data = {
+            "decision": "lift",
+            "decision_no": "常武消解封字〔2026〕1号",
             "decided_on": _d(on),
             "served_on": _d(on),
-            "emergency": False,
-            "grounds": ["no_evacuation"],
-            "scope": "二层包厢区",
+            "reason": "火灾隐患已经消除。",
         }
     elif task == "report_to_government":
         data = {
@@ -172,8 +245,27 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
             "correct_by": _d(on, 15),
             "requirements": "清理疏散通道杂物。",
         }
+    elif task == "await_reinspection_request":
+        data = {"applied_on": _d(on), "contents": "已清理疏散通道杂物，申请复查。"}
     elif task == "ordinary_reinspection":
         data = {"reinspected_on": _d(on), "result": "pass", "findings": "已改正。"}
+    elif task == "refer_unrectified":
+        data = {
+            "letter_no": "武南移〔2026〕2号",
+            "referred_on": _d(on),
+            "contents": "责令限期改正逾期未改正，复查不合格，移送依法处罚。",
+        }
+    elif task == "ordinary_penalty":
+        data = {
+            "decision_no": "常武消行罚决字〔2026〕5号",
+            "decided_on": _d(on),
+            "measures": ["fine"],
+            "fine_amount": 5000,
+            "new_correct_by": _d(on, 10),
+            "notes": (
+                "对火灾隐患经通知后不及时采取措施消除，依据《消防法》第六十条第一款第（七）项处罚。"
+            ),
+        }
     else:
         raise KeyError(task)
     data.update(overrides)

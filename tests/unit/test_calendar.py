@@ -19,6 +19,7 @@ import pytest
 
 from workflows.calendar import (
     SHANGHAI,
+    CalendarError,
     Deadline,
     WorkingCalendar,
     YearEntry,
@@ -281,6 +282,30 @@ def test_calendar_days_hand_checked(start: str, n: int, expected: str) -> None:
     deadline = CAL.calendar_days_after(start, n)
     assert deadline.iso() == f"{expected}T23:59:59+08:00"
     assert deadline.provisional is False
+
+
+MONTH_CASES = [
+    ("2026-09-30", 1, "2026-10-30", False),  # corresponding day (民法典 §202)
+    ("2024-01-31", 1, "2024-02-29", False),  # no 31 February: the month's last day, leap year
+    ("2026-01-31", 1, "2026-02-28", False),  # Sat 2/28 is a make-up working day: no roll
+    ("2026-09-05", 1, "2026-10-08", False),  # 10/5 National Day -> first working day after
+    ("2026-10-17", 1, "2026-11-17", False),
+    ("2026-03-31", 11, "2027-03-01", True),  # 2027-02-28 is a Sunday in a year without data
+    ("2026-12-15", 1, "2027-01-15", True),  # last day in 2027: provisional
+]
+
+
+@pytest.mark.parametrize(("start", "n", "expected", "provisional"), MONTH_CASES)
+def test_months_after_hand_checked(start: str, n: int, expected: str, provisional: bool) -> None:
+    deadline = CAL.months_after(start, n)
+    assert deadline.iso() == f"{expected}T23:59:59+08:00"
+    assert deadline.provisional is provisional
+
+
+def test_months_after_refuses_bad_counts() -> None:
+    for bad in (0, -1, True, 1.5):
+        with pytest.raises(CalendarError):
+            CAL.months_after("2026-01-01", bad)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("first", "last"), [(f, la) for f, la, _ in PERIODS], ids=str)

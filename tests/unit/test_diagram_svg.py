@@ -249,7 +249,7 @@ def test_geometry_is_reusable():
     overdue = geometry.shape("referral_overdue")
     assert overdue is not None and overdue.event == "escalation"
     edge = next(e for e in geometry.edges if e.id == "flow_gw_preliminary_no")
-    assert edge.waypoints == ((605.0, 205.0), (605.0, 1250.0), (1450.0, 1250.0))
+    assert edge.waypoints == ((605.0, 205.0), (605.0, 1550.0), (1450.0, 1550.0))
     assert (edge.name, edge.is_default, edge.source, edge.target) == (
         "否",
         True,

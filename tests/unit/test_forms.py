@@ -14,7 +14,7 @@ from unittest.mock import ANY
 import pytest
 from jsonschema import Draft202012Validator
 
-from tests.support import fire_accountability
+from tests.support import fire_accountability, major_hazard
 from workflows import forms
 from workflows.forms import (
     FORM_ERROR_KEY,
@@ -70,6 +70,7 @@ MAJOR_HAZARD_TASKS = {
     "close_case",
     "order_correction",
     "ordinary_reinspection",
+    *major_hazard.SEALING_AND_ORDINARY_TASKS,
 }
 PROCESS_TASKS = MAJOR_HAZARD_TASKS | FIRE_TASKS
 
@@ -83,7 +84,15 @@ CONTRACT_FIELDS = {
         "exclusions",
         "can_correct_immediately",
     ],
-    "file_case": ["inspected_on", "technically_complex"],
+    "file_case": ["inspected_on", "technically_complex", "sealing"],
+    "temporary_sealing": ["decision"],
+    "emergency_sealing_decision": ["decision"],
+    "sealing_in_force": ["event", "recorded_on"],
+    "sealing_continued": ["event", "recorded_on"],
+    "lifting_check": ["checked_on"],
+    "lifting_decision": ["decision"],
+    "await_reinspection_request": ["applied_on"],
+    "ordinary_penalty": ["new_correct_by"],
     "collective_deliberation": ["deliberated_on", "outcome", "needs_sealing", "participants"],
     "report_to_government": ["reported_on", "kind"],
     "government_decision": ["decision"],
@@ -180,6 +189,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         ],
         "verification": "现场核查属实：三楼包厢区仅一个安全出口可用，未设置自动喷水灭火系统。",
         "technically_complex": True,
+        "sealing": "none",
     },
     "expert_review": {
         "reviewed_on": "2026-03-10",
@@ -205,14 +215,6 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "requirements": (
             "1. 增设安全出口；\n2. 按规范设置自动喷水灭火系统。\t限2026年6月30日前完成。"
         ),
-    },
-    "temporary_sealing": {
-        "decision_no": "常武消封字〔2026〕第0003号",
-        "decided_on": "2026-03-11",
-        "served_on": "2026-03-12",
-        "emergency": False,
-        "grounds": ["no_evacuation"],
-        "scope": "三楼包厢区（301至318室），查封期限至隐患消除。",
     },
     "report_to_government": {
         "report_no": "常武消〔2026〕21号",
@@ -280,6 +282,12 @@ EXAMPLES: dict[str, dict[str, Any]] = {
 }
 # A factory fire in 鼎城区, one valid example per form of the accountability process.
 EXAMPLES.update({task: fire_accountability.sample(task, date(2026, 3, 2)) for task in FIRE_TASKS})
+EXAMPLES.update(
+    {
+        task: major_hazard.sample(task, date(2026, 3, 12))
+        for task in major_hazard.SEALING_AND_ORDINARY_TASKS | {"temporary_sealing"}
+    }
+)
 
 
 def example(task_id: str, **changes: Any) -> dict[str, Any]:
@@ -559,6 +567,18 @@ def test_only_required_fields_is_valid(task_id: str) -> None:
     data = {k: v for k, v in EXAMPLES[task_id].items() if k in required}
     if task_id == "reinspection":  # a failed re-inspection needs its new deadline
         data["result"] = "pass"
+    # Choices that need no further particulars.
+    data.update(
+        {
+            "temporary_sealing": {"decision": "no_seal"},
+            "sealing_in_force": {"event": "not_eliminated"},
+            "sealing_continued": {"event": "not_eliminated"},
+            "emergency_sealing_decision": {"decision": "lift"},
+        }.get(task_id, {})
+    )
+    if task_id == "emergency_sealing_decision":
+        assert check(task_id, data) == {"lifted_on": "不予查封的，必须填写解除日期"}
+        return
     if task_id == "cause_investigation":  # a determination made needs its particulars
         assert set(check(task_id, data)) == {"determined_on", "document_no", "cause"}
         return
@@ -959,8 +979,6 @@ def test_sealing_only_for_a_major_hazard() -> None:
 def test_failed_reinspection_needs_new_deadline() -> None:
     errors = check("reinspection", example("reinspection", new_rectify_by=None))
     assert errors == {"new_rectify_by": "复查不合格时必须确定新的整改期限"}
-    errors = check("ordinary_reinspection", example("ordinary_reinspection", result="fail"))
-    assert errors == {"new_correct_by": "复查不合格时必须确定新的改正期限"}
     passed = example("reinspection", result="pass", new_rectify_by=None)
     assert check("reinspection", passed) == {}
 
@@ -992,6 +1010,7 @@ DATE_RULE_CASES = [
     ),
     ("file_case", {"filed_on": "2026-03-21"}, "filed_on", "“立案日期”不能晚于今天"),
     ("file_case", {"inspected_on": "2027-01-01"}, "inspected_on", "“现场核查日期”不能晚于今天"),
+    ("file_case", {"sealed_on": "2026-03-21"}, "sealed_on", "“当场查封日期”不能晚于今天"),
     ("expert_review", {"reviewed_on": "2026-03-21"}, "reviewed_on", "“论证日期”不能晚于今天"),
     (
         "collective_deliberation",
@@ -1005,14 +1024,6 @@ DATE_RULE_CASES = [
         "served_on",
         "“送达日期”不能晚于今天",
     ),
-    (
-        "temporary_sealing",
-        {"decided_on": "2026-03-21", "served_on": "2026-03-21"},
-        "decided_on",
-        "“决定日期”不能晚于今天",
-    ),
-    ("temporary_sealing", {"served_on": "2026-03-21"}, "served_on", "“送达日期”不能晚于今天"),
-    ("temporary_sealing", {"served_on": "2026-03-10"}, "served_on", "“送达日期”不能早于“决定日期”"),
     (
         "report_to_government",
         {"reported_on": "2026-03-21"},
@@ -1093,21 +1104,21 @@ DATE_RULE_CASES = [
         "reinspected_on",
         "“复查日期”不能晚于今天",
     ),
-    (
-        "ordinary_reinspection",
-        {"result": "fail", "new_correct_by": "2026-03-19"},
-        "new_correct_by",
-        "“新的改正期限”应当晚于“复查日期”",
-    ),
 ]
 
 
 def _fire_date_rule_cases() -> list[tuple[str, dict[str, Any], str, str]]:
-    """One case per date rule of the accountability forms (their examples are dated 3-02)."""
+    """One case per date rule of the generated examples (dated 3-02 and 3-12)."""
     cases = []
-    for task_id in sorted(FIRE_TASKS):
+    generated = FIRE_TASKS | major_hazard.SEALING_AND_ORDINARY_TASKS | {"temporary_sealing"}
+    for task_id in sorted(generated):
         for rule in load_form(task_id).get("x-rules", []):
-            day = "2026-03-21" if rule["other"] == "$today" else "2026-03-01"
+            if rule["other"] == "$today":
+                day = "2026-03-21"
+            elif rule["rule"] == "date_not_after":  # later than another date of the form
+                day = "2026-03-13"
+            else:
+                day = "2026-03-01"
             cases.append((task_id, {rule["field"]: day}, rule["field"], rule["message"]))
     return cases
 
@@ -1160,6 +1171,8 @@ def test_every_x_rule_is_exercised() -> None:
 def test_date_rules_allow_the_boundary() -> None:
     assert check("register_hazard", example("register_hazard", found_on="2026-03-20")) == {}
     same_day = example("temporary_sealing", decided_on="2026-03-12", served_on="2026-03-12")
+    assert check("temporary_sealing", same_day) == {}
+    same_day = example("temporary_sealing", notified_on="2026-03-12", sealed_on="2026-03-12")
     assert check("temporary_sealing", same_day) == {}
     next_day = example("set_rectification_plan", decided_on="2026-03-19", rectify_by="2026-03-20")
     assert check("set_rectification_plan", next_day) == {}

@@ -8,8 +8,9 @@ from datetime import date
 
 import pytest
 
-from tests.support.driver import CaseDriver
+from tests.support.driver import CaseDriver, at
 from tests.support.major_hazard import sample
+from workflows import legal_settings
 from workflows.forms import validate_form
 from workflows.legal_settings import defaults
 
@@ -39,13 +40,10 @@ def to_deliberation(case, complex_=False):
     assert case.ready() == ["collective_deliberation"]
 
 
-def to_government(case, kind="listed_supervision", sealing=False):
+def to_government(case, kind="listed_supervision"):
     to_deliberation(case)
-    case.do("collective_deliberation", date(2026, 9, 30), needs_sealing=sealing)
+    case.do("collective_deliberation", date(2026, 9, 30))
     case.do("serve_rectification_notice", date(2026, 10, 8))
-    if sealing:
-        assert case.ready() == ["temporary_sealing"]
-        case.do("temporary_sealing", date(2026, 10, 8))
     assert case.ready() == ["report_to_government"]
     case.do("report_to_government", date(2026, 10, 9), kind=kind)
     assert case.ready() == ["government_decision"]
@@ -101,10 +99,10 @@ def test_not_major_goes_to_the_ordinary_branch_and_closes(engine, clock, registr
     assert case.instance.data["judgement_basis"].startswith(basis)
     assert case.ready() == ["order_correction"]
     case.do("order_correction", date(2025, 9, 28))  # correct by 10-13
-    case.do("ordinary_reinspection", date(2025, 10, 14), result="fail", new_correct_by="2025-10-30")
-    assert case.ready() == ["order_correction"]
-    case.do("order_correction", date(2025, 10, 14), correct_by="2025-10-30")
-    case.do("ordinary_reinspection", date(2025, 10, 31))
+    assert case.ready() == ["await_reinspection_request"]
+    case.sweep(date(2025, 10, 14))  # the period ran out without an application
+    assert case.ready() == ["ordinary_reinspection"]
+    case.do("ordinary_reinspection", date(2025, 10, 15))
     assert case.instance.completed
     assert case.codes() == []
 
@@ -305,15 +303,13 @@ def test_deliberation_not_major_goes_to_the_ordinary_branch_under_fire_rescue(en
     case.do("collective_deliberation", date(2026, 9, 30), outcome="not_major", override=True,
             override_reason="现场已停止营业，经集体讨论不构成重大火灾隐患。")  # fmt: skip
     assert case.ready() == ["order_correction"]
+    # 消防监督检查规定 §19: 3 working days from the fire agency's inspection (9-29), not 9-24.
+    assert case.timers() == {"order_deadline": "2026-10-09T23:59:59+08:00"}
     case.do("order_correction", date(2026, 10, 8))
-    case.do("ordinary_reinspection", date(2026, 10, 26))
+    case.do("await_reinspection_request", date(2026, 10, 20))
+    case.do("ordinary_reinspection", date(2026, 10, 22))
     assert case.instance.completed
-
-
-def test_temporary_sealing_branch(engine, clock):
-    case = start(engine, clock)
-    to_government(case, sealing=True)
-    assert case.instance.data["temporary_sealing"]["decision_no"]
+    assert case.codes() == []
 
 
 # --- missed deadlines: exactly one escalation each ----------------------------------------------
@@ -355,11 +351,13 @@ def test_missed_notice_and_report_deadlines(engine, clock):
 
 def test_missed_sealing_deadline(engine, clock):
     case = start(engine, clock)
-    to_deliberation(case)
-    case.do("collective_deliberation", date(2026, 9, 30), needs_sealing=True)
-    case.do("serve_rectification_notice", date(2026, 10, 8))
-    case.sweep(date(2026, 10, 11))
+    case.do("refer_to_fire_rescue", date(2026, 9, 28))
+    case.do("file_case", date(2026, 9, 29), sealing="collective")
+    case.sweep(date(2026, 10, 9))
+    assert case.codes() == []
+    case.sweep(date(2026, 10, 10))
     assert_once(case, "sealing_overdue", date(2026, 10, 12))
+    assert "temporary_sealing" in case.ready()
 
 
 def test_missed_government_decision_escalates(engine, clock):
@@ -409,6 +407,8 @@ def test_missed_ordinary_reinspection_escalates(engine, clock):
     case = CaseDriver(engine, clock, FOUND_2017)
     case.do("register_hazard", FOUND_2017, site_categories=["other"], elements=["7.4.1"])
     case.do("order_correction", date(2025, 9, 28))  # correct by 10-13 → re-inspect by 10-16
+    case.sweep(date(2025, 10, 14))
+    assert case.timers() == {"ordinary_reinspection_deadline": "2025-10-16T23:59:59+08:00"}
     case.sweep(date(2025, 10, 17))
     assert_once(case, "ordinary_reinspection_overdue", date(2025, 10, 30))
 
@@ -427,3 +427,211 @@ def test_timers_missed_while_the_server_was_down_fire_once_on_catch_up(engine, c
     case.sweep(date(2026, 11, 3))
     fired = [t.timer for r in case.results for t in r.fired_timers]
     assert fired == ["notice_deadline", "report_deadline"]
+
+
+# --- temporary sealing (临时查封): 消防监督检查规定 (令107, as amended by 令120) §22, §23, §25 ----
+
+
+def inspect(case, **file_case):
+    case.do("refer_to_fire_rescue", date(2026, 9, 28))
+    case.do("file_case", date(2026, 9, 29), **file_case)
+
+
+def test_sealing_is_decided_from_the_inspection_in_parallel_with_the_determination(engine, clock):
+    case = start(engine, clock)
+    inspect(case, sealing="collective")
+    # §23(二): made and served within 3 working days of the inspection (9-29), without waiting
+    # for the deliberation or the rectification notice.
+    assert case.ready() == ["collective_deliberation", "temporary_sealing"]
+    assert case.timers() == {"sealing_deadline": "2026-10-09T23:59:59+08:00"}
+    case.do("temporary_sealing", date(2026, 9, 30))
+    # §22: at most one month from the sealing (民法典 §202: the corresponding day).
+    assert case.ready() == ["collective_deliberation", "sealing_in_force"]
+    assert case.timers() == {"sealing_period_deadline": "2026-10-30T23:59:59+08:00"}
+    case.do("collective_deliberation", date(2026, 9, 30))
+    case.do("serve_rectification_notice", date(2026, 10, 8))
+    assert case.ready() == ["report_to_government", "sealing_in_force"]
+    # The party applies for lifting: check, then decision, each within the set working days.
+    case.do("sealing_in_force", date(2026, 10, 20))
+    assert case.timers()["lifting_check_deadline"] == "2026-10-23T23:59:59+08:00"
+    case.do("lifting_check", date(2026, 10, 22))
+    assert case.timers()["lifting_decision_deadline"] == "2026-10-27T23:59:59+08:00"
+    case.do("lifting_decision", date(2026, 10, 23))
+    assert case.ready() == ["report_to_government"]
+    assert "sealing_period_deadline" not in case.timers()
+    assert case.codes() == ["report_overdue"]  # the report (due 10-14) is still not made
+
+
+def test_a_collective_study_may_decide_not_to_seal(engine, clock):
+    case = start(engine, clock)
+    inspect(case, sealing="collective")
+    case.do("temporary_sealing", date(2026, 9, 30), decision="no_seal")
+    assert case.ready() == ["collective_deliberation"]
+    assert case.timers() == {}
+
+
+def test_emergency_sealing_needs_a_decision_within_24_hours(engine, clock):
+    case = start(engine, clock)
+    inspect(case, sealing="emergency", sealed_on="2026-09-29", sealed_time="21:30")
+    assert case.ready() == ["collective_deliberation", "emergency_sealing_decision"]
+    assert case.timers() == {"emergency_sealing_deadline": "2026-09-30T21:30:00+08:00"}
+    case.sweep(at(date(2026, 9, 30), 21))
+    assert case.codes() == []
+    case.sweep(at(date(2026, 9, 30), 22))
+    assert_once(case, "emergency_sealing_overdue", date(2026, 10, 2))
+    case.do("emergency_sealing_decision", date(2026, 10, 8))
+    # The month runs from the on-the-spot sealing (9-29).
+    assert case.timers() == {"sealing_period_deadline": "2026-10-29T23:59:59+08:00"}
+
+
+def test_an_emergency_sealing_the_collective_study_rejects_is_lifted_at_once(engine, clock):
+    case = start(engine, clock)
+    inspect(case, sealing="emergency", sealed_on="2026-09-29", sealed_time="16:00")
+    case.do(
+        "emergency_sealing_decision", date(2026, 9, 30), decision="lift", lifted_on="2026-09-30"
+    )
+    assert case.ready() == ["collective_deliberation"]
+    assert case.timers() == {}
+
+
+def test_a_sealing_past_one_month_with_the_hazard_not_eliminated_continues_unlimited(engine, clock):
+    case = start(engine, clock)
+    inspect(case, sealing="collective")
+    case.do("temporary_sealing", date(2026, 9, 30))
+    # Within the month a failed application keeps the same one-month limit.
+    case.do("sealing_in_force", date(2026, 10, 12))
+    case.do("lifting_check", date(2026, 10, 13), eliminated=False)
+    case.do("lifting_decision", date(2026, 10, 14), decision="keep")
+    assert "sealing_in_force" in case.ready()
+    assert case.timers()["sealing_period_deadline"] == "2026-10-30T23:59:59+08:00"
+    case.sweep(date(2026, 10, 30))
+    assert case.codes() == []
+    case.sweep(date(2026, 10, 31))
+    assert_once(case, "sealing_period_expired", date(2026, 11, 2))
+    assert "sealing_in_force" in case.ready()  # the officer must lift or record
+    case.do(
+        "sealing_in_force", date(2026, 11, 2), event="not_eliminated", reason="疏散通道仍堵塞。"
+    )
+    assert "sealing_continued" in case.ready()
+    assert "sealing_period_deadline" not in case.timers()  # §22: no longer limited
+    case.do("sealing_continued", date(2026, 11, 20))
+    case.do("lifting_check", date(2026, 11, 23), eliminated=False)
+    case.do("lifting_decision", date(2026, 11, 24), decision="keep")
+    assert "sealing_continued" in case.ready()
+    case.do("sealing_continued", date(2026, 12, 1))
+    case.do("lifting_check", date(2026, 12, 2))
+    case.do("lifting_decision", date(2026, 12, 3))
+    assert not {"sealing_continued", "sealing_in_force"} & set(case.ready())
+    assert case.codes() == ["sealing_period_expired"]
+
+
+def test_lifting_check_and_decision_limits_escalate_and_follow_the_settings(engine, clock):
+    case = CaseDriver(
+        engine, clock, FOUND, settings={
+            **legal_settings.defaults(), "sealing_lift_check_working_days": 5,
+        },
+    )  # fmt: skip
+    case.do("register_hazard", FOUND)
+    inspect(case, sealing="collective")
+    case.do("temporary_sealing", date(2026, 9, 30))
+    case.do("sealing_in_force", date(2026, 10, 12))
+    assert case.timers()["lifting_check_deadline"] == "2026-10-19T23:59:59+08:00"
+    case.sweep(date(2026, 10, 20))
+    assert_once(case, "lifting_check_overdue", date(2026, 10, 21))
+    case.do("lifting_check", date(2026, 10, 21))
+    assert case.timers()["lifting_decision_deadline"] == "2026-10-26T23:59:59+08:00"
+    case.sweep(date(2026, 10, 27))
+    assert case.codes() == ["lifting_check_overdue", "lifting_decision_overdue"]
+
+
+def test_the_agency_may_lift_a_sealing_of_its_own_motion(engine, clock):
+    case = start(engine, clock)
+    inspect(case, sealing="collective")
+    case.do("temporary_sealing", date(2026, 9, 30))
+    case.do("sealing_in_force", date(2026, 10, 20), event="lift_ex_officio",
+            reason="复查确认隐患已消除。")  # fmt: skip
+    assert case.timers()["lifting_decision_deadline"] == "2026-10-23T23:59:59+08:00"
+    case.do("lifting_decision", date(2026, 10, 21))
+    assert case.ready() == ["collective_deliberation"]
+
+
+def test_sealing_decided_at_the_deliberation_still_counts_from_the_inspection(engine, clock):
+    case = start(engine, clock)
+    inspect(case)
+    case.do("collective_deliberation", date(2026, 9, 30), needs_sealing=True)
+    case.do("serve_rectification_notice", date(2026, 10, 8))
+    assert case.ready() == ["report_to_government", "temporary_sealing"]
+    assert case.timers()["sealing_deadline"] == "2026-10-09T23:59:59+08:00"
+
+
+def test_sealing_started_at_the_inspection_is_not_started_twice(engine, clock):
+    case = start(engine, clock)
+    inspect(case, sealing="collective")
+    case.do("temporary_sealing", date(2026, 9, 30))
+    case.do("collective_deliberation", date(2026, 9, 30), needs_sealing=True)
+    case.do("serve_rectification_notice", date(2026, 10, 8))
+    assert case.ready() == ["report_to_government", "sealing_in_force"]
+
+
+# --- ordinary hazards: 消防监督检查规定 §19, §20; 消防法 §60 -----------------------------------
+
+
+def ordinary(engine, clock):
+    # Found while GB 35181-2017 was in force (2025: 10/1–8 off, Sun 9/28 and Sat 10/11 make-up
+    # working days): the street's "not major" verdict stands and it orders the correction.
+    case = CaseDriver(engine, clock, FOUND_2017)
+    case.do("register_hazard", FOUND_2017, site_categories=["other"], elements=["7.4.1"])
+    return case
+
+
+def test_the_order_to_correct_is_due_3_working_days_after_the_inspection(engine, clock):
+    case = ordinary(engine, clock)
+    # 9-25, 9-26, Sun 9-28 (a make-up working day)
+    assert case.timers() == {"order_deadline": "2025-09-28T23:59:59+08:00"}
+    case.sweep(date(2025, 9, 29))
+    assert_once(case, "order_overdue", date(2025, 10, 9))
+    case.do("order_correction", date(2025, 10, 9))
+    assert case.ready() == ["await_reinspection_request"]
+
+
+def test_reinspection_within_3_working_days_of_the_party_application(engine, clock):
+    case = ordinary(engine, clock)
+    case.do("order_correction", date(2025, 9, 28))  # correct by 10-13
+    case.do("await_reinspection_request", date(2025, 10, 9))
+    # 10-11 is a make-up working day: 10-10, 10-11, 10-13.
+    assert case.timers() == {"ordinary_reinspection_deadline": "2025-10-13T23:59:59+08:00"}
+    # Failing before the deadline: the party still has until 10-13, then re-inspection.
+    case.do("ordinary_reinspection", date(2025, 10, 11), result="fail")
+    assert case.ready() == ["await_reinspection_request"]
+    case.sweep(date(2025, 10, 14))
+    assert case.ready() == ["ordinary_reinspection"]
+    assert case.timers() == {"ordinary_reinspection_deadline": "2025-10-16T23:59:59+08:00"}
+
+
+def test_unrectified_at_the_deadline_is_referred_and_penalised_not_looped(engine, clock):
+    case = ordinary(engine, clock)
+    case.do("order_correction", date(2025, 9, 28))  # correct by 10-13
+    case.sweep(date(2025, 10, 14))
+    case.do("ordinary_reinspection", date(2025, 10, 15), result="fail")
+    lanes = {t.name: t.lane for t in case.instance.ready_tasks()}
+    assert lanes == {"refer_unrectified": "supervising_department"}
+    case.do("refer_unrectified", date(2025, 10, 16))
+    lanes = {t.name: t.lane for t in case.instance.ready_tasks()}
+    assert lanes == {"ordinary_penalty": "fire_rescue"}
+    case.do("ordinary_penalty", date(2025, 10, 20))  # new deadline 10-30
+    assert case.ready() == ["await_reinspection_request"]
+    assert case.instance.data["correct_by"] == "2025-10-30"
+    case.sweep(date(2025, 10, 31))
+    case.do("ordinary_reinspection", date(2025, 11, 3))
+    assert case.instance.completed
+
+
+def test_fire_agency_led_ordinary_case_penalises_directly(engine, clock):
+    case = start(engine, clock)
+    to_deliberation(case)
+    case.do("collective_deliberation", date(2026, 9, 30), outcome="not_major", override=True,
+            override_reason="经集体讨论不构成重大火灾隐患。")  # fmt: skip
+    case.do("order_correction", date(2026, 10, 8))  # correct by 10-23
+    case.sweep(date(2026, 10, 24))
+    case.do("ordinary_reinspection", date(2026, 10, 26), result="fail")
+    assert case.ready() == ["ordinary_penalty"]

@@ -22,8 +22,9 @@ def env():
 
 def test_helpers_are_the_documented_whitelist():
     assert {
-        "working_days_after", "calendar_days_after", "hours_after", "end_of_day", "today",
-        "now", "has_any", "count_elements", "list_elements", "judge_hazard", "days_covered",
+        "working_days_after", "calendar_days_after", "months_after", "hours_after", "end_of_day",
+        "today", "now", "has_any", "count_elements", "list_elements", "defined", "judge_hazard",
+        "days_covered",
     } == HELPER_NAMES  # fmt: skip
 
 
@@ -46,6 +47,26 @@ def test_deadline_helpers_in_expressions(env):
         "2026-10-10T10:00:00"
     )
     assert env.evaluate('end_of_day("2026-03-02")', {}) == "2026-03-02T23:59:59+08:00"
+
+
+def test_months_after_counts_to_the_corresponding_day(env):
+    # The one-month limit of a temporary sealing (消防监督检查规定 §22; 民法典 §201-§203).
+    assert env.evaluate('months_after("2026-09-30", 1)', {}) == "2026-10-30T23:59:59+08:00"
+    assert env.evaluate('months_after("2026-09-29T21:30", 1)', {}) == "2026-10-29T23:59:59+08:00"
+
+
+def test_defined_tells_which_branch_the_data_came_through(env):
+    data = {"register_hazard": {"found_on": "2026-09-24"}}
+    source = (
+        'working_days_after(file_case["inspected_on"] if defined("file_case") '
+        'else register_hazard["found_on"], 3)'
+    )
+    assert env.evaluate(source, data) == "2026-09-30T23:59:59+08:00"
+    data["file_case"] = {"inspected_on": "2026-09-29"}
+    assert env.evaluate(source, data) == "2026-10-09T23:59:59+08:00"
+    assert env.evaluate('defined("_secret") or defined(3)', {"_secret": 1}) is False
+    env.execute('seen = defined("file_case")', data)
+    assert data["seen"] is True and "defined" not in data
 
 
 @time_machine.travel("2026-10-09 16:30:00+00:00", tick=False)
