@@ -765,7 +765,7 @@ def get_task(task_id: str) -> Any:
     return jsonify(
         {
             **task_json(task),
-            "form": resolve_form(task.name, operations.form_options()),
+            "form": operations.task_form(task),
             "data": last_submission(task),
             "case": case_summary(task.case),
         }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
@@ -27,7 +27,13 @@ from server.notifications import notify_escalation
 from server.public_warnings import record_warning
 from workflows.calendar import SHANGHAI
 from workflows.engine import Instance, StepResult, TaskNotReady
-from workflows.forms import has_forbidden_chars, validate_form
+from workflows.forms import (
+    has_forbidden_chars,
+    needs_case_data,
+    resolve_form,
+    validate_form,
+    with_case_minimums,
+)
 from workflows.jurisdiction import CITY
 from workflows.lanes import LaneResolutionError, escalation_targets, may_start, resolve_lane
 from workflows.state import StateError
@@ -195,6 +201,17 @@ def load_instance(case: Case) -> Instance:
         db.session.rollback()
         mark_attention(case.id, f"工作流状态无法读取：{exc}")
         raise Conflict("案件的流程状态无法读取，已提交管理员处理") from exc
+
+
+def task_form(task: Task) -> dict[str, Any]:
+    """The form of a task as its page and the API offer it: option lists filled in, and the
+    minimum rows the case's own settings require (e.g. the expert panel's size)."""
+    schema = resolve_form(task.name, form_options())
+    if needs_case_data(schema):
+        # an unreadable state: the form shows its defaults, completing will refuse
+        with suppress(Conflict):
+            schema = with_case_minimums(schema, load_instance(task.case).data)
+    return schema
 
 
 def mark_attention(case_id: int, reason: str) -> None:

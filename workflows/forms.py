@@ -753,6 +753,30 @@ def _case_value(context: Mapping[str, Any], path: str) -> Any:
     return value
 
 
+def with_case_minimums(schema: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``schema`` whose arrays carry, as ``minItems``, the minimum their
+    ``min_items_in_case`` rule reads from the case data (or its fallback), so that a form page
+    offers that many rows (e.g. seven experts for a panel of at least seven)."""
+    result = dict(schema)
+    properties = dict(result.get("properties", {}))
+    for rule in result.get("x-rules", ()):
+        if rule.get("rule") != "min_items_in_case" or rule["field"] not in properties:
+            continue
+        minimum = _case_value(context, rule["source"])
+        if not _is_int(minimum):
+            minimum = rule["fallback"]
+        node = dict(properties[rule["field"]])
+        node["minItems"] = max(int(node.get("minItems", 0)), int(minimum))
+        properties[rule["field"]] = node
+    result["properties"] = properties
+    return result
+
+
+def needs_case_data(schema: Mapping[str, Any]) -> bool:
+    """Whether drawing the form needs the case data (a ``min_items_in_case`` rule)."""
+    return any(rule.get("rule") == "min_items_in_case" for rule in schema.get("x-rules", ()))
+
+
 def _check_case_rule(
     rule: Mapping[str, Any], data: Mapping[str, Any], context: Mapping[str, Any]
 ) -> str | None:

@@ -14,7 +14,6 @@ from server.form_render import build_form, parse_form
 from server.models import Task
 from server.scoping import workable_task
 from server.views.common import case_url, safe_next
-from workflows.forms import resolve_form
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 DONE_MESSAGE = "所办任务已完成，案件已进入下一环节"
@@ -43,7 +42,7 @@ def show(task_id: str) -> Any:
     if task.state != "ready":
         flash("该任务已办结，无需再次办理", "info")
         return redirect(case_url(task.case_id))
-    schema = resolve_form(task.name, operations.form_options())
+    schema = operations.task_form(task)
     if request.method == "GET":
         return _render(task, schema)
     data = parse_form(schema, request.form)

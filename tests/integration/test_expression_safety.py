@@ -196,8 +196,9 @@ def test_code_in_every_form_field_is_stored_as_text(
     do(app, client, auth, poisoner, disagreed, "enforce_by_fire_rescue")
     check_stored_and_shown(app, client, auth, disagreed, poisoner)
 
-    # An ordinary hazard: order to correct, re-inspection.
-    ordinary = do(app, client, auth, poisoner, None, "register_hazard",
+    # An ordinary hazard (found while GB 35181-2017 was in force, so the street's "not major"
+    # verdict stands): order to correct, re-inspection.
+    ordinary = do(app, client, auth, poisoner, None, "register_hazard", found_on="2025-10-20",
                   site_categories=["other"], elements=["7.4.1"])  # fmt: skip
     for name in ("order_correction", "await_reinspection_request", "ordinary_reinspection"):
         do(app, client, auth, poisoner, ordinary, name)
@@ -206,6 +207,8 @@ def test_code_in_every_form_field_is_stored_as_text(
     # A 较大 fire: extension, leadership investigation, review and re-determination, a warning
     # reported to the province, credit punishment; then a fire handled by simple procedure.
     fire = do(app, client, auth, poisoner, None, "register_fire", district="wuling", deaths=3)
+    do(app, client, auth, poisoner, fire, "amend_casualties", deaths=3)
+    do(app, client, auth, poisoner, fire, "record_appraisal")
     for name in ("responsibility_investigation", "leadership_investigation"):
         do(app, client, auth, poisoner, fire, name)
     do(app, client, auth, poisoner, fire, "cause_investigation", outcome="request_extension")
@@ -235,7 +238,7 @@ def test_code_in_every_form_field_is_stored_as_text(
     check_stored_and_shown(app, client, auth, sealed, poisoner)
 
     # An ordinary hazard unrectified at the deadline: referred to the brigade and penalised.
-    late = do(app, client, auth, poisoner, None, "register_hazard",
+    late = do(app, client, auth, poisoner, None, "register_hazard", found_on="2025-10-20",
               site_categories=["other"], elements=["7.4.1"])  # fmt: skip
     do(app, client, auth, poisoner, late, "order_correction")
     time_machine.move_to(next_timer(app, late) + timedelta(hours=1), tick=False)
