@@ -116,6 +116,15 @@ def test_journey_1_hazard_to_listed_supervision(officer_factory, live_server) ->
     page.get_by_label("单位联系人").fill("覃经理")
     page.get_by_label("联系电话").fill("13907360001")
     street.shot("register-form")
+    # The verdict before registering: GB 35181-2025 is in force but not installed, so the 2017
+    # elements judge as an aid only and the case will go to the fire agency.
+    page.get_by_role("button", name="预判（不登记）").click()
+    preview = page.locator("#preview")
+    expect(preview).to_contain_text("预判结果（尚未登记）")
+    expect(preview).to_contain_text("GB 35181-2017（已被 GB 35181-2025 代替）")
+    expect(preview).to_contain_text("仅供参考")
+    expect(page.get_by_label("单位名称")).to_have_value(UNIT)  # nothing typed was lost
+    street.shot("register-preview")
     submit(street)
 
     expect(flash(page)).to_contain_text(re.compile(r"督办编号 DB\d{4}-\d{6}"))
@@ -123,7 +132,8 @@ def test_journey_1_hazard_to_listed_supervision(officer_factory, live_server) ->
     case_path = re.sub(r"^https?://[^/]+", "", page.url)
     live_server.notes["case"] = (number, case_path)
     verdict = page.locator(".verdict")
-    expect(verdict).to_contain_text("初步判定为重大火灾隐患")
+    expect(verdict).to_contain_text("GB 35181-2017（已被 GB 35181-2025 代替）")
+    expect(verdict).to_contain_text("初判为重大火灾隐患（仅供参考），函告消防救援机构判定")
     expect(verdict).to_contain_text("6.5")
     expect(page.locator(".facts")).to_contain_text("办理中")  # status badge in words
     street.shot("verdict")
@@ -166,6 +176,7 @@ def test_journey_1_hazard_to_listed_supervision(officer_factory, live_server) ->
     page.get_by_label("核查人员第2行执法证号").fill("HN0736002")
     page.get_by_label("核查情况").fill("现场核查属实：三楼仅一个安全出口，疏散走道被占用。")
     choose(page, "是否需要专家论证", "不需要")
+    choose(page, "是否临时查封", "不需要临时查封")
     submit(brigade)
     brigade.shot("filed")
 
