@@ -25,6 +25,7 @@ from server.extensions import db
 from server.models import Agency, Case, Deadline, Task, User
 from server.notifications import notify_escalation
 from server.public_warnings import record_warning
+from workflows import fire_grading
 from workflows.calendar import SHANGHAI
 from workflows.engine import Instance, StepResult, TaskNotReady
 from workflows.forms import (
@@ -566,18 +567,7 @@ DECISION_OUTPUTS = (
     "judgement_edition",
     "judgement_applicable_edition",
     "judgement_superseded",
-    "fire_level",
-    "fire_level_name",
-    "fire_level_basis",
-    "investigation_mandatory",
-    "investigation_basis",
-    "procedure",
-    "procedure_basis",
-    "investigating_level",
-    "investigating_level_basis",
-    "warning_scope",
-    "warning_scope_name",
-    "warning_scope_basis",
+    *(name for name in fire_grading.DECISION_OUTPUTS if name != "fire_level_rank"),
 )
 
 

@@ -36,6 +36,23 @@ DECISIONS: dict[str, Path] = {
     "warning_scope": BPMN_DIR / "fire_warning_scope.dmn",
 }
 
+#: What the four decisions write into the case data (each verdict, its name and its basis).
+DECISION_OUTPUTS: tuple[str, ...] = (
+    "fire_level",
+    "fire_level_name",
+    "fire_level_rank",
+    "fire_level_basis",
+    "investigation_mandatory",
+    "investigation_basis",
+    "procedure",
+    "procedure_basis",
+    "investigating_level",
+    "investigating_level_basis",
+    "warning_scope",
+    "warning_scope_name",
+    "warning_scope_basis",
+)
+
 SITE_TYPES: dict[str, str] = {
     "crowded_place": "人员密集场所",
     "industrial_mining": "工矿企业",

@@ -621,6 +621,17 @@ def _labelled_basis(choice: EditionChoice, basis: str) -> str:
     return f"{choice.aid_label}：{basis}" if choice.superseded else basis
 
 
+def _verdict(choice: EditionChoice, major: bool, basis: str) -> JudgementResult:
+    """A verdict naming the edition used, the one in force, and whether it is an aid only."""
+    return {
+        "major": major,
+        "basis": _labelled_basis(choice, basis),
+        "edition": choice.used.edition,
+        "applicable_edition": choice.applicable,
+        "superseded": choice.superseded,
+    }
+
+
 def judge(
     categories: Iterable[str] | str,
     elements: Iterable[str] | str,
@@ -650,13 +661,7 @@ def judge(
             "can_correct_immediately": bool(can_correct_immediately),
         },
     )
-    return {
-        "major": major,
-        "basis": _labelled_basis(choice, basis),
-        "edition": choice.used.edition,
-        "applicable_edition": choice.applicable,
-        "superseded": choice.superseded,
-    }
+    return _verdict(choice, major, basis)
 
 
 def procedure_for(choice: EditionChoice, settings: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -699,11 +704,7 @@ def judge_registration(
     major, basis, _ = _run(choice.used, register_hazard)
     confirm = {x.id for x in choice.used.exclusions if x.fire_agency_confirms}
     return {
-        "major": major,
-        "basis": _labelled_basis(choice, basis),
-        "edition": choice.used.edition,
-        "applicable_edition": choice.applicable,
-        "superseded": choice.superseded,
+        **_verdict(choice, major, basis),
         "confirm_exclusions": sorted(confirm & set(_as_tuple(register_hazard.get("exclusions")))),
         "procedure": procedure_for(choice, settings),
     }

@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from workflows import fire_grading
 from workflows.calendar import SHANGHAI
 from workflows.script_env import FACTS
 
@@ -34,24 +35,7 @@ from workflows.script_env import FACTS
 #: these names publishes it to the case (the top workflow's ``data["facts"]``), waiting timers
 #: whose expressions read it are counted again, and lanes are resolved with it.
 SHARED_FACTS = frozenset(
-    {
-        "register_fire",
-        "appraisal_periods",
-        "determination",
-        "fire_level",
-        "fire_level_name",
-        "fire_level_rank",
-        "fire_level_basis",
-        "investigation_mandatory",
-        "investigation_basis",
-        "procedure",
-        "procedure_basis",
-        "investigating_level",
-        "investigating_level_basis",
-        "warning_scope",
-        "warning_scope_name",
-        "warning_scope_basis",
-    }
+    {"register_fire", "appraisal_periods", "determination", *fire_grading.DECISION_OUTPUTS}
 )
 _MISSING = object()
 
