@@ -49,6 +49,9 @@ BEFORE_CREDIT = [
     (DETACHMENT, "review_acceptance", {"accepted": False, "reason": "已超过复核申请期限。"}),
     (OFFICE, "publish_warning", {}),
     (OFFICE, "report_warning_to_province", {}),
+    # a fatal general fire: the county government leads the investigation (国办发〔2017〕87号
+    # §28); credit punishment follows the responsibility findings
+    ("dingcheng.gov", "leadership_investigation", {}),
 ]
 
 
