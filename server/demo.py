@@ -648,14 +648,22 @@ CASES: tuple[DemoCase, ...] = (
         stage="已销案（政府不同意，依职权处理）",
     ),
     # --- 一般火灾隐患 (ordinary branch) -----------------------------------------------------
+    # Found after 2025-11-01: the 2017 elements are an aid only, so even a "not major" aid
+    # verdict goes to the fire agency, whose deliberation finds it ordinary (GB 35181-2025 in
+    # force, not installed; docs/gb35181_editions.md).
     DemoCase(
-        "wuling.chuanzihe", 1,
+        "wuling.chuanzihe", 6,
         Unit("武陵区味道湘菜馆", "常德市武陵区穿紫河街道紫缘路8号", "wuling", "穿紫河街道",
              "hospitality", ("crowded",), ("7.9.3",),
              "后厨液化气钢瓶与灶具连接软管老化，未设燃气泄漏报警装置。",
              "更换燃气软管，加装燃气泄漏报警装置。", "傅老板"),
-        stage="责令改正",
-        found_on="2025-10-28",  # GB 35181-2017 in force
+        (
+            s("refer_to_fire_rescue", 5),
+            s("file_case", 4),
+            s("collective_deliberation", 2, outcome="not_major", override=True,
+              override_reason="现场核查：仅一处燃气软管老化，可限期更换，不构成重大火灾隐患，按一般隐患责令改正。"),
+        ),
+        stage="责令改正（集体讨论认定为一般隐患）",
     ),
     DemoCase(
         "dingcheng.wulingzhen", 15,
@@ -672,24 +680,34 @@ CASES: tuple[DemoCase, ...] = (
         stage="责令改正（集体讨论认定为一般隐患）",
     ),
     DemoCase(
-        "dingcheng.yuxia", 22,
+        "dingcheng.yuxia", 27,
         Unit("鼎城区蜀香火锅店", "常德市鼎城区玉霞街道建设路22号", "dingcheng", "玉霞街道",
              "hospitality", ("crowded",), ("7.9.3", "7.3.6"),
              "燃气管道未设紧急切断阀，大厅疏散指示标志两处损坏。",
              "加装燃气紧急切断阀，更换疏散指示标志。", "萧老板"),
-        (s("order_correction", 20, correct_by=10),),
+        (
+            s("refer_to_fire_rescue", 26),
+            s("file_case", 25),
+            s("collective_deliberation", 23, outcome="not_major", override=True,
+              override_reason="集体讨论：两项隐患均可限期整改，不构成重大火灾隐患，按一般隐患责令限期改正。"),
+            s("order_correction", 22, correct_by=10),
+        ),
         stage="复查（一般隐患，逾期）",
-        found_on="2025-10-15",  # GB 35181-2017 in force
     ),
     DemoCase(
-        "gaoxin.guanxi", 4,
+        "gaoxin.guanxi", 9,
         Unit("高新区宏远机械厂", "常德市高新技术产业开发区灌溪镇岗市路6号", "gaoxin", "灌溪镇",
              "manufacturing", ("other",), ("7.7.2",),
              "车间火灾自动报警系统部分探测器故障。", "修复火灾报警探测器并保持正常运行。",
              "程厂长"),
-        (s("order_correction", 3, correct_by=-7),),
+        (
+            s("refer_to_fire_rescue", 8),
+            s("file_case", 7),
+            s("collective_deliberation", 5, outcome="not_major", override=True,
+              override_reason="集体讨论：故障探测器数量少，可限期修复，不构成重大火灾隐患，按一般隐患责令限期改正。"),
+            s("order_correction", 4, correct_by=-7),
+        ),
         stage="改正期间（复查申请或期限届满后复查）",
-        found_on="2025-10-30",  # GB 35181-2017 in force
     ),
     DemoCase(
         "wuling.nanping", 14,
