@@ -177,6 +177,7 @@ def judge_hazard(args: tuple[str, ...]) -> None:
 @click.command("grade-fire", context_settings={"ignore_unknown_options": True})
 @with_appcontext
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@needs_database
 def grade_fire(args: tuple[str, ...]) -> None:
     """Print the fire decisions as JSON: --deaths N --serious-injuries N --minor-injuries N
     --direct-loss YUAN --households N --site SITE [--disputed] [--arson-suspected]

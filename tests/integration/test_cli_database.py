@@ -46,6 +46,7 @@ def fresh_app(databases) -> Iterator[Flask]:
         ["audit", "verify"],
         ["dossier", "1", "-o", "-"],
         ["seed-demo"],
+        ["grade-fire", "--deaths", "1", "--site", "residence"],
         ["calendar", "import", "2027", "{file}"],
     ],
     ids=lambda args: " ".join(args[:2]),

@@ -97,11 +97,17 @@ def test_investigating_level(facts, level, basis):
         ({"direct_loss": 5000 * WAN - 1}, "city"),
         ({"direct_loss": 5000 * WAN}, "province"),
         ({"direct_loss": YI}, "province"),
-        # A fire with any casualty is not a property-only fire: §6 ¶1 (三) gives it the county.
-        ({"direct_loss": YI, "minor_injuries": 1}, "county"),
-        ({"direct_loss": YI, "serious_injuries": 1}, "county"),
-        # Households decide before the loss rule.
+        # The loss tiers are compared for fires with casualties too, and the higher of the
+        # casualty/household tier and the loss tier wins: a 特别重大 loss with one minor injury
+        # is not left to the county (an interpretation of §6, documented in the DMN).
+        ({"direct_loss": YI, "minor_injuries": 1}, "province"),
+        ({"direct_loss": YI, "serious_injuries": 1}, "province"),
+        ({"direct_loss": 1000 * WAN, "serious_injuries": 1}, "city"),
+        ({"direct_loss": 1000 * WAN - 1, "serious_injuries": 9}, "county"),
         ({"direct_loss": 1000 * WAN, "households_affected": 50}, "province"),
+        ({"direct_loss": 6000 * WAN, "households_affected": 35}, "province"),
+        ({"direct_loss": 100, "households_affected": 35}, "city"),
+        ({"direct_loss": 6000 * WAN, "deaths": 1}, "province"),
     ],
 )
 def test_property_only_fires_follow_the_default_settings(facts, level):
@@ -121,7 +127,7 @@ def test_property_only_fires_follow_the_administrators_settings():
         grading = grade(direct_loss=loss, settings=settings)
         assert grading.investigating_level.value == level, loss
     basis = grade(direct_loss=800 * WAN, settings=settings).investigating_level.basis
-    assert "8000000元" in basis and "仅有财产损失" in basis
+    assert "8000000元" in basis and "直接财产损失达到" in basis
 
 
 @pytest.mark.parametrize(
@@ -133,6 +139,8 @@ def test_property_only_fires_follow_the_administrators_settings():
         ({"site_type": "production_business", "serious_injuries": 10}, True, "较大以上火灾"),
         ({"site_type": "production_business"}, False, "不在“失火即追责”逐起调查追责范围"),
         ({"site_type": "non_production"}, False, "不在“失火即追责”逐起调查追责范围"),
+        # A general fire with social impact: the county government investigates (87号 §28).
+        ({"site_type": "residence", "major_social_impact": True}, True, "87号 第二十八条"),
         ({"site_type": "residence", "serious_injuries": 9}, False, "不在"),
     ],
 )
@@ -140,7 +148,7 @@ def test_whether_the_fire_is_investigated(facts, mandatory, basis):
     grading = grade(**facts)
     assert grading.investigation_mandatory.value is mandatory
     assert basis in grading.investigation_mandatory.basis
-    assert "二(六)3" in grading.investigation_mandatory.basis
+    assert any(source in grading.investigation_mandatory.basis for source in ("二(六)3", "87号"))
 
 
 SIMPLE = {"site_type": "residence", "direct_loss": 3 * WAN}  # meets all four conditions
@@ -165,6 +173,8 @@ SIMPLE = {"site_type": "residence", "direct_loss": 3 * WAN}  # meets all four co
         # (三) the parties do not dispute the facts; (四) no suspicion of arson.
         ({**SIMPLE, "facts_disputed": True}, "general", "有异议"),
         ({**SIMPLE, "arson_suspected": True}, "general", "放火嫌疑"),
+        # A fire with social impact is investigated by the government: never simplified.
+        ({**SIMPLE, "major_social_impact": True}, "general", "产生社会影响"),
         # 失火即追责: whole-chain investigation keeps the general procedure.
         ({**SIMPLE, "site_type": "crowded_place"}, "general", "失火即追责"),
         ({**SIMPLE, "site_type": "industrial_mining"}, "general", "失火即追责"),
