@@ -598,8 +598,9 @@ def test_sealing_decided_at_the_deliberation_of_a_hazard_found_not_major(engine,
     # safety — not only for a major one. The sealing runs beside the ordinary branch.
     case = start(engine, clock)
     inspect(case)
+    reason = "经集体讨论不构成重大火灾隐患，但疏散通道堵塞须查封。"
     case.do("collective_deliberation", date(2026, 9, 30), needs_sealing=True, outcome="not_major",
-            override=True, override_reason="经集体讨论不构成重大火灾隐患，但疏散通道堵塞须查封。")  # fmt: skip
+            override=True, override_reason=reason)  # fmt: skip
     assert case.ready() == ["order_correction", "temporary_sealing"]
     assert case.timers() == {
         "order_deadline": "2026-10-10T23:59:59+08:00",
@@ -620,8 +621,9 @@ def test_sealing_started_at_the_inspection_is_not_started_twice(engine, clock, o
     else:
         inspect(case, sealing="collective")
         case.do("temporary_sealing", date(2026, 9, 30))
+    reason = "经集体讨论不构成重大火灾隐患。"
     case.do("collective_deliberation", date(2026, 9, 30), needs_sealing=True, outcome=outcome,
-            override=outcome == "not_major", override_reason="经集体讨论不构成重大火灾隐患。")  # fmt: skip
+            override=outcome == "not_major", override_reason=reason)  # fmt: skip
     next_step = "serve_rectification_notice" if outcome == "major" else "order_correction"
     assert case.ready() == sorted([next_step, "sealing_in_force"])
     assert "temporary_sealing" not in case.ready()
