@@ -303,13 +303,34 @@ def test_deliberation_not_major_goes_to_the_ordinary_branch_under_fire_rescue(en
     case.do("collective_deliberation", date(2026, 9, 30), outcome="not_major", override=True,
             override_reason="现场已停止营业，经集体讨论不构成重大火灾隐患。")  # fmt: skip
     assert case.ready() == ["order_correction"]
-    # 消防监督检查规定 §19: 3 working days from the fire agency's inspection (9-29), not 9-24.
-    assert case.timers() == {"order_deadline": "2026-10-09T23:59:59+08:00"}
+    # 消防监督检查规定 §19's 3 working days, counted from the §21 determination (9-30), not from
+    # the inspection (9-29) nor the street's finding (9-24): 10-1..10-7 off, Sat 10-10 worked.
+    assert case.timers() == {"order_deadline": "2026-10-10T23:59:59+08:00"}
     case.do("order_correction", date(2026, 10, 8))
     case.do("await_reinspection_request", date(2026, 10, 20))
     case.do("ordinary_reinspection", date(2026, 10, 22))
     assert case.instance.completed
     assert case.codes() == []
+
+
+def test_an_order_after_a_late_but_lawful_determination_is_not_overdue_at_once(engine, clock):
+    # §21 gives the fire agency 7 working days from the inspection (3-04) to determine; a
+    # deliberation on 3-11 finding the hazard not major is within them, so the order to correct
+    # (§19, 3 working days) counts from the determination by analogy with §21's "自确定之日起
+    # 三个工作日内" — not from the inspection, which would make it overdue as it opens.
+    case = CaseDriver(engine, clock, date(2026, 3, 2))
+    case.do("register_hazard", date(2026, 3, 2))
+    case.do("refer_to_fire_rescue", date(2026, 3, 3))
+    case.do("file_case", date(2026, 3, 4))
+    case.do("collective_deliberation", date(2026, 3, 11), outcome="not_major", override=True,
+            override_reason="现场核查不构成重大火灾隐患。")  # fmt: skip
+    assert case.ready() == ["order_correction"]
+    assert case.timers() == {"order_deadline": "2026-03-16T23:59:59+08:00"}
+    case.sweep(date(2026, 3, 11))
+    case.sweep(date(2026, 3, 16))
+    assert case.codes() == []
+    case.sweep(date(2026, 3, 17))
+    assert_once(case, "order_overdue", date(2026, 3, 20))
 
 
 # --- missed deadlines: exactly one escalation each ----------------------------------------------
@@ -555,22 +576,80 @@ def test_the_agency_may_lift_a_sealing_of_its_own_motion(engine, clock):
     assert case.ready() == ["collective_deliberation"]
 
 
-def test_sealing_decided_at_the_deliberation_still_counts_from_the_inspection(engine, clock):
+def test_sealing_decided_at_the_deliberation_does_not_wait_for_the_notice(engine, clock):
     case = start(engine, clock)
     inspect(case)
     case.do("collective_deliberation", date(2026, 9, 30), needs_sealing=True)
-    case.do("serve_rectification_notice", date(2026, 10, 8))
-    assert case.ready() == ["report_to_government", "temporary_sealing"]
-    assert case.timers()["sealing_deadline"] == "2026-10-09T23:59:59+08:00"
-
-
-def test_sealing_started_at_the_inspection_is_not_started_twice(engine, clock):
-    case = start(engine, clock)
-    inspect(case, sealing="collective")
-    case.do("temporary_sealing", date(2026, 9, 30))
-    case.do("collective_deliberation", date(2026, 9, 30), needs_sealing=True)
+    # §23(二): the sealing decision starts at once, beside the rectification notice (§21), and
+    # is still due 3 working days from the inspection (9-29).
+    assert case.ready() == ["serve_rectification_notice", "temporary_sealing"]
+    assert case.timers() == {
+        "notice_deadline": "2026-10-10T23:59:59+08:00",
+        "sealing_deadline": "2026-10-09T23:59:59+08:00",
+    }
+    case.do("temporary_sealing", date(2026, 10, 8))
+    assert case.ready() == ["sealing_in_force", "serve_rectification_notice"]
     case.do("serve_rectification_notice", date(2026, 10, 8))
     assert case.ready() == ["report_to_government", "sealing_in_force"]
+
+
+def test_sealing_decided_at_the_deliberation_of_a_hazard_found_not_major(engine, clock):
+    # §22 ¶1: sealing is for a hazard that, not removed at once, may seriously threaten public
+    # safety — not only for a major one. The sealing runs beside the ordinary branch.
+    case = start(engine, clock)
+    inspect(case)
+    reason = "经集体讨论不构成重大火灾隐患，但疏散通道堵塞须查封。"
+    case.do("collective_deliberation", date(2026, 9, 30), needs_sealing=True, outcome="not_major",
+            override=True, override_reason=reason)  # fmt: skip
+    assert case.ready() == ["order_correction", "temporary_sealing"]
+    assert case.timers() == {
+        "order_deadline": "2026-10-10T23:59:59+08:00",
+        "sealing_deadline": "2026-10-09T23:59:59+08:00",
+    }
+    case.do("temporary_sealing", date(2026, 9, 30))
+    assert case.ready() == ["order_correction", "sealing_in_force"]
+    assert case.codes() == []
+
+
+@pytest.mark.parametrize("outcome", ["major", "not_major"])
+@pytest.mark.parametrize("sealing", ["collective", "emergency"])
+def test_sealing_started_at_the_inspection_is_not_started_twice(engine, clock, outcome, sealing):
+    case = start(engine, clock)
+    if sealing == "emergency":
+        inspect(case, sealing="emergency", sealed_on="2026-09-29", sealed_time="16:00")
+        case.do("emergency_sealing_decision", date(2026, 9, 30))
+    else:
+        inspect(case, sealing="collective")
+        case.do("temporary_sealing", date(2026, 9, 30))
+    reason = "经集体讨论不构成重大火灾隐患。"
+    case.do("collective_deliberation", date(2026, 9, 30), needs_sealing=True, outcome=outcome,
+            override=outcome == "not_major", override_reason=reason)  # fmt: skip
+    next_step = "serve_rectification_notice" if outcome == "major" else "order_correction"
+    assert case.ready() == sorted([next_step, "sealing_in_force"])
+    assert "temporary_sealing" not in case.ready()
+
+
+def test_the_emergency_lift_cites_the_2012_text_and_the_administrative_compulsion_law():
+    # 令120 (2012) §23 ¶2 no longer says "…应当立即解除" (that was the 2009 wording); the lift
+    # follows from the collective study deciding not to seal (¶1(二) "决定是否实施临时查封")
+    # and 行政强制法 §19.
+    import json
+    import xml.etree.ElementTree as ET
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    tree = ET.parse(root / "bpmn" / "major_hazard.bpmn")
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+    docs = {
+        el.get("id"): el.findtext("bpmn:documentation", "", ns)
+        for el in tree.iter()
+        if el.get("id") in ("emergency_sealing_decision", "emergency_sealing_lifted")
+    }
+    form = json.loads((root / "forms" / "emergency_sealing_decision.json").read_text("utf-8"))
+    for text in (*docs.values(), form["description"]):
+        assert "行政强制法》第十九条" in text
+        assert "前款第二项" in text or "第一款第（二）项" in text
+    assert "2009" in docs["emergency_sealing_decision"]  # the superseded sentence is named as such
 
 
 # --- ordinary hazards: 消防监督检查规定 §19, §20; 消防法 §60 -----------------------------------
