@@ -35,6 +35,7 @@ EVENT_LABELS = {
     "calendar_changed": "节假日调整",
     "dossier_printed": "打印案卷",
     "warning_published": "发布预警",
+    "process_milestone": "流程节点",
 }
 
 #: The navigation label of registering a case of each process.

@@ -353,6 +353,11 @@ def sync_case(
         "已办结" if instance.completed else ""
     )
 
+    # Signals caught (e.g. a simplified determination withdrawn or superseded because an
+    # amendment turned the fire to the general procedure) join the case's timeline.
+    for bpmn_id, label in result.milestones:
+        append_event(case.id, "process_milestone", task_name=bpmn_id, data={"label": label}, at=now)
+
     # After the stage is known: the notification names it.
     for escalation in result.escalations:
         agency_id = next(

@@ -12,7 +12,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import EscalationEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
+    EscalationEventDefinition,
+    SignalEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.task import Task
@@ -72,6 +77,10 @@ class StepResult:
     # A shared fact changed (e.g. amended casualties re-graded the fire): the lanes of open
     # tasks are to be resolved again.
     facts_changed: bool = False
+    # (BPMN id, Chinese name) of the signal events caught, e.g. a simplified determination
+    # withdrawn because an amendment turned the fire to the general procedure: the case's
+    # timeline records them.
+    milestones: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _timer_ancestor(task: Task) -> Task | None:
@@ -82,6 +91,24 @@ def _timer_ancestor(task: Task) -> Task | None:
             return current
         current = current.parent
     return None
+
+
+def _caught_signal(task: Task) -> bool:
+    """True when ``task`` is a signal catch event that just caught its signal.
+
+    Behind an event-based gateway the catch events lose their own definitions (SpiffWorkflow
+    gives them none): the gateway records the events it saw.
+    """
+    spec = task.task_spec
+    if not isinstance(spec, CatchingEvent) or isinstance(spec, EventBasedGateway):
+        return False
+    if isinstance(getattr(spec, "event_definition", None), SignalEventDefinition):
+        return True
+    parent = task.parent
+    if parent is None or not isinstance(parent.task_spec, EventBasedGateway):
+        return False
+    seen = parent._get_internal_data("seen_events") or []
+    return bool(seen) and isinstance(seen[-1].event_definition, SignalEventDefinition)
 
 
 class Instance:
@@ -182,6 +209,9 @@ class Instance:
                 fired = describe_timer(task)
                 if fired is not None:
                     result.fired_timers.append(fired)
+            if _caught_signal(task):
+                spec = task.task_spec
+                result.milestones.append((spec.bpmn_id, spec.bpmn_name or spec.bpmn_id))
             definition = getattr(task.task_spec, "event_definition", None)
             if isinstance(definition, EscalationEventDefinition):
                 timer = _timer_ancestor(task)
@@ -194,6 +224,9 @@ class Instance:
                     )
                 )
 
+        self._step(did_complete)
+
+    def _step(self, did_complete) -> None:
         # Firing a timer can open tasks whose own timers are already due (a late step), so
         # step until nothing more is ready for the engine.
         while True:

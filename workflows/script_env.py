@@ -20,6 +20,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 
 from workflows import gb35181
 from workflows.calendar import SHANGHAI, Deadline, WorkingCalendar, parse_moment
@@ -158,6 +159,17 @@ class Helpers:
         return moment.replace(hour=23, minute=59, second=59, microsecond=0).isoformat()
 
     @staticmethod
+    def days_after_unmoved(start: Any, n: int) -> str:
+        """Return the end of the n-th calendar day after ``start``, NOT moved off rest days.
+
+        For periods that bound which facts count rather than limit when an act is due, e.g. the
+        7 days within which a change in a fire's casualties is reported again (国务院令第493号
+        第十三条 “自发生之日起7日内”): a holiday does not stretch what happened in them.
+        """
+        day = parse_moment(start).date() + timedelta(days=int(n))
+        return Helpers.end_of_day(day.isoformat())
+
+    @staticmethod
     def today() -> str:
         """Return today's date in Asia/Shanghai as ``YYYY-MM-DD``."""
         return datetime.now(SHANGHAI).date().isoformat()
@@ -196,6 +208,7 @@ class Helpers:
             "months_after": self.months_after,
             "hours_after": self.hours_after,
             "end_of_day": self.end_of_day,
+            "days_after_unmoved": self.days_after_unmoved,
             "today": self.today,
             "now": self.now,
             "has_any": self.has_any,
@@ -294,11 +307,14 @@ class DubanScriptEngine(PythonScriptEngine):
         """Evaluate ``expression`` for ``task``, recording provisional timer deadlines.
 
         A timer reads the case's shared facts as they are now (see :func:`workflows.timers.
-        shared_facts`), not as its branch last saw them.
+        shared_facts`), not as its branch last saw them; so does an exclusive gateway, and the
+        branch goes on with them: e.g. whether a fire's warning is reported to the province is
+        decided on its casualties as amended in the parallel amendment branch, not as they were
+        when the warning branch was forked (国务院令第493号 第十三条).
         """
         event_definition = getattr(task.task_spec, "event_definition", None)
         is_timer_task = isinstance(event_definition, TimerEventDefinition)
-        if is_timer_task:
+        if is_timer_task or isinstance(task.task_spec, ExclusiveGateway):
             facts = task.workflow.top_workflow.data.get(FACTS, {})
             for name, default in FACT_DEFAULTS.items():
                 if name not in task.data and name not in facts:

@@ -114,8 +114,9 @@ class StateSerializer:
                 1 if task.triggered else 0,
                 task.last_state_change,
                 delta,
-                # Internal data holds timer values, flags and event payloads: plain JSON.
-                task.internal_data or 0,
+                # Internal data holds timer values, flags and event payloads; an event-based
+                # gateway also keeps the events it has seen (``seen_events``), converted here.
+                self.registry.convert(task.internal_data) if task.internal_data else 0,
             ]
             if task._state & _FINISHED:
                 fields[_ROW] = row
@@ -196,7 +197,7 @@ class StateSerializer:
                 thread_id=0,
                 _children=[],
                 _parent=parent_id,
-                internal_data=internal or {},
+                internal_data=self.registry.restore(internal) if internal else {},
                 data=data,
             )
             if state & _FINISHED:

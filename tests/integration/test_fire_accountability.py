@@ -239,3 +239,22 @@ def test_amended_casualties_move_the_open_investigation_to_the_detachment(api: A
     assert_error(api.post(BRIGADE, f"/tasks/{task}/complete", json={"data": {}}), 404, "not_found")
     case = api.complete(DETACHMENT, case_id, "cause_investigation")
     assert ("serve_determination", "fire_detachment:city") in open_tasks(case)
+
+
+def test_a_simplified_fire_amended_to_fatal_takes_the_general_procedure(api: Api) -> None:
+    # A ¥2,000 residence fire goes to the simplified procedure; a death reported within the 7
+    # days (条例493 §13) withdraws it: the general procedure runs (令121 ch. 3: simplified only
+    # without casualties), with the county government's investigation (87号 §28) and the
+    # province report of the warning (plan §二(六)3). The timeline says so.
+    case = api.register_fire(BRIGADE, days_ago=2, site_type="residence", direct_loss=2000)
+    case_id = case["id"]
+    assert ("simplified_determination", "fire_brigade:dingcheng") in open_tasks(case)
+    case = api.complete(BRIGADE, case_id, "amend_casualties", deaths=1, serious_injuries=0)
+    tasks = dict(open_tasks(case))
+    assert "simplified_determination" not in tasks
+    assert tasks["cause_investigation"] == "fire_detachment:city"
+    assert tasks["leadership_investigation"] == "government:dingcheng"
+    events = api.get(BRIGADE, f"/cases/{case_id}/events").json["items"]
+    milestones = [e for e in events if e["kind"] == "process_milestone"]
+    assert [e["task"] for e in milestones] == ["simplified_withdrawn"]
+    assert milestones[0]["data"]["label"] == "简易程序撤回，转一般程序"

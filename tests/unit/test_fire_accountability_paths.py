@@ -525,3 +525,123 @@ def test_amended_casualties_regrade_the_fire_and_reroute_the_investigation(engin
     case.do("responsibility_investigation", date(2026, 9, 18))
     determine_and_serve(case)
     assert agencies(case)["review_request"] == "fire_detachment:city"
+
+
+# --- an amendment re-routes as well as re-grades (条例493 §13, §20 ¶2; 令121 ch. 3) ------------
+
+GENERAL_OPENED = sorted(
+    [*INVESTIGATION, "amend_casualties", "leadership_investigation", "report_warning_to_province"]
+)
+
+
+def milestones(case):
+    return [bpmn_id for result in case.results for bpmn_id, _ in result.milestones]
+
+
+def test_an_open_simplified_determination_is_withdrawn_when_the_fire_becomes_fatal(engine, clock):
+    case = register(engine, clock, warn=False, site_type="residence", direct_loss=2000)
+    case.do("publish_warning", date(2026, 9, 2))
+    assert case.ready() == ["amend_casualties", "simplified_determination"]
+    case.do("amend_casualties", date(2026, 9, 3), deaths=1, serious_injuries=0)
+    data = case.instance.data
+    assert (data["procedure"], data["warning_scope"], data["investigating_level"]) == (
+        "general", "province", "city",
+    )  # fmt: skip
+    # The simplified determination is withdrawn; the general procedure runs, with the review
+    # right, the government-led investigation (87号 §28) and the province report (plan §二(六)3).
+    assert case.ready() == GENERAL_OPENED
+    assert sorted(milestones(case)) == ["province_newly_required", "simplified_withdrawn"]
+    assert agencies(case)["cause_investigation"] == "fire_detachment:city"
+    assert agencies(case)["leadership_investigation"] == "government:dingcheng"
+    assert case.timers()["determination_deadline"] == "2026-10-08T23:59:59+08:00"
+    case.do("report_warning_to_province", date(2026, 9, 4))
+    case.do("leadership_investigation", date(2026, 9, 15))
+    case.sweep(date(2026, 9, 9))
+    case.do("responsibility_investigation", date(2026, 9, 18))
+    determine_and_serve(case)
+    close_review_window(case)
+    punish_and_close(case)
+
+
+def test_a_simplified_determination_already_made_is_superseded_by_the_general_procedure(
+    engine, clock
+):
+    case = register(engine, clock, warn=False, site_type="residence", direct_loss=2000)
+    case.do("publish_warning", date(2026, 9, 2))
+    case.do("simplified_determination", date(2026, 9, 2))
+    assert not case.instance.completed  # the casualties may still change until 09-08
+    case.do("amend_casualties", date(2026, 9, 4), deaths=1, serious_injuries=0)
+    assert case.ready() == GENERAL_OPENED
+    assert sorted(milestones(case)) == ["province_newly_required", "simplified_superseded"]
+
+
+def test_a_simplified_case_closes_when_the_amendment_window_ends(engine, clock):
+    case = register(engine, clock, warn=False, site_type="residence", direct_loss=2000)
+    case.do("publish_warning", date(2026, 9, 2))
+    case.do("simplified_determination", date(2026, 9, 2))
+    # Amended, still without casualties: the simplified procedure stands.
+    case.do("amend_casualties", date(2026, 9, 3), deaths=0, serious_injuries=0)
+    assert case.ready() == ["amend_casualties"]
+    # The simplified branch waits for the same end of the window; the sweep that closes it
+    # (next_timer_at) closes both.
+    assert case.timers() == {"amendment_window": "2026-09-08T23:59:59+08:00"}
+    case.sweep(date(2026, 9, 8))
+    assert not case.instance.completed
+    case.sweep(date(2026, 9, 9))
+    assert case.instance.completed
+    assert milestones(case) == []
+
+
+def test_a_general_fire_amended_to_fatal_gets_the_government_investigation_and_province_report(
+    engine, clock
+):
+    case = register(engine, clock, warn=False, site_type="residence", direct_loss=200_000)
+    case.do("publish_warning", date(2026, 9, 2))
+    assert case.instance.data["procedure"] == "general"
+    assert case.ready() == sorted([*INVESTIGATION, "amend_casualties"])
+    case.do("amend_casualties", date(2026, 9, 3), deaths=1, serious_injuries=0)
+    assert case.ready() == GENERAL_OPENED
+    assert sorted(milestones(case)) == ["leadership_newly_required", "province_newly_required"]
+    assert agencies(case)["leadership_investigation"] == "government:dingcheng"
+    # A further amendment does not open them twice.
+    case.do("amend_casualties", date(2026, 9, 5), deaths=2, serious_injuries=0)
+    assert case.ready() == GENERAL_OPENED
+
+
+def test_a_warning_published_after_an_amendment_goes_by_the_amended_facts(engine, clock):
+    case = register(engine, clock, warn=False, site_type="residence", direct_loss=200_000)
+    case.do("amend_casualties", date(2026, 9, 2), deaths=1, serious_injuries=0)
+    assert "report_warning_to_province" not in case.ready()  # the warning is not published yet
+    case.do("publish_warning", date(2026, 9, 3))
+    assert "report_warning_to_province" in case.ready()
+
+
+def test_the_amendment_window_is_not_moved_off_rest_days(engine, clock):
+    # 条例493 §13 “自发生之日起7日内”: a fire on 09-24 counts casualties until the end of 10-01,
+    # National Day or not (grade-fire's casualty_amendment_until says the same).
+    day = date(2026, 9, 24)
+    case = CaseDriver(engine, clock, day, CASE, process="fire_accountability")
+    case.do("register_fire", day, site_type="residence", direct_loss=200_000)
+    assert case.timers() == {
+        "amendment_window": "2026-10-01T23:59:59+08:00",
+        "determination_deadline": "2026-10-26T23:59:59+08:00",
+    }
+    case.sweep(date(2026, 10, 2))
+    assert "amend_casualties" not in case.ready()
+
+
+def test_the_credit_reply_period_is_a_legal_setting(engine, clock):
+    from workflows.legal_settings import defaults
+
+    assert defaults()["credit_reply_working_days"] == 10
+    settings = {**defaults(), "credit_reply_working_days": 5}
+    case = CaseDriver(engine, clock, ALARM, CASE, "fire_accountability", settings=settings)
+    case.do("register_fire", ALARM, site_type="crowded_place")
+    case.sweep(date(2026, 9, 9))
+    case.do("publish_warning", date(2026, 9, 9))
+    case.do("responsibility_investigation", date(2026, 9, 18))
+    determine_and_serve(case)
+    case.do("review_request", date(2026, 9, 30))
+    case.do("review_acceptance", date(2026, 10, 12), accepted=False, reason="逾期申请。")
+    due = "2026-10-19T23:59:59+08:00"  # 5 working days after Mon 10-12, the referral
+    assert case.timers() == {f"{task}_deadline": due for task in CREDIT_TASKS}

@@ -24,7 +24,7 @@ def test_helpers_are_the_documented_whitelist():
     assert {
         "working_days_after", "calendar_days_after", "months_after", "hours_after", "end_of_day",
         "today", "now", "has_any", "count_elements", "list_elements", "defined", "judge_hazard",
-        "days_covered",
+        "days_covered", "days_after_unmoved",
     } == HELPER_NAMES  # fmt: skip
 
 
@@ -47,6 +47,16 @@ def test_deadline_helpers_in_expressions(env):
         "2026-10-10T10:00:00"
     )
     assert env.evaluate('end_of_day("2026-03-02")', {}) == "2026-03-02T23:59:59+08:00"
+
+
+def test_days_after_unmoved_does_not_move_off_rest_days(env):
+    # 国务院令第493号 第十三条 “自发生之日起7日内”: a fire on 2026-09-24 — the window ends on
+    # 2026-10-01 (National Day) and stays there; calendar_days_after would move it to 10-08.
+    assert env.evaluate('days_after_unmoved("2026-09-24", 7)', {}) == "2026-10-01T23:59:59+08:00"
+    assert env.evaluate('calendar_days_after("2026-09-24", 7)', {}) == "2026-10-08T23:59:59+08:00"
+    assert (
+        env.evaluate('days_after_unmoved("2026-09-24T22:15", 0)', {}) == "2026-09-24T23:59:59+08:00"
+    )
 
 
 def test_months_after_counts_to_the_corresponding_day(env):
