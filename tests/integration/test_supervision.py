@@ -57,7 +57,10 @@ def test_city_dashboard_figures_match_the_deadline_table(seeded):
         expected = independent_overdue(None, now)
         assert sorted(r.id for r in rows) == sorted(d.id for d in expected)
         assert [r.due_at for r in rows] == sorted(r.due_at for r in rows)  # worst first
-        by_district = {c.key: c.overdue for c in counts(city, Filters(), "district", now)}
+        # (a district listed for its due-soon deadlines alone counts 0 overdue)
+        by_district = {
+            c.key: c.overdue for c in counts(city, Filters(), "district", now) if c.overdue
+        }
         assert by_district == {k: v for k, v in Counter(d.case.district for d in expected).items()}
         by_agency = {c.key: c.overdue for c in counts(city, Filters(), "agency", now)}
         assert sum(by_agency.values()) == len(expected)
