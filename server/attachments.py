@@ -3,6 +3,13 @@
 The file on disk is named after its SHA-256 (``UPLOAD_DIR/ab/abcdef…``), never after what the
 user called it, so a name cannot reach outside the folder or overwrite another file. The name
 the user gave is kept, cleaned, for display and download only.
+
+A file's name is its SHA-256 as the ``attachment_added`` audit event recorded it, so a file
+overwritten on disk no longer matches its name: the download re-hashes the bytes it is about to
+send and refuses (409, nothing sent) when they differ; the dossier and ``audit verify --files``
+re-hash every file of a case and report a changed or missing one as a verification failure;
+the case page re-hashes a file only when its size, inode or modification time changed since
+this process last hashed it (:func:`file_problem` with ``cached``).
 """
 
 from __future__ import annotations
@@ -137,11 +144,76 @@ def stored_path(sha256: str) -> Path:
     return Path(current_app.config["UPLOAD_DIR"]) / sha256[:2] / sha256
 
 
+class AttachmentTampered(OperationError):
+    """The stored file is missing or its bytes no longer have the SHA-256 recorded at upload."""
+
+    status = 409
+
+
+#: (sha256, inode, size, mtime) → the digest the file had then (for the case page only).
+_DIGESTS: dict[tuple[str, int, int, int], str] = {}
+_DIGESTS_MAX = 10_000
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_problem(attachment: Attachment, *, cached: bool = False) -> str | None:
+    """Why the attachment's stored file is not the one uploaded (in Chinese), or None.
+
+    :param cached: trust a digest this process computed for the same inode, size and
+        modification time (the case page); otherwise the file is read and hashed in full.
+    """
+    try:
+        path = stored_path(attachment.sha256)
+        stat = path.stat()
+    except (ValueError, OSError):
+        return f"附件“{attachment.filename}”的文件缺失"
+    key = (attachment.sha256, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    actual = _DIGESTS.get(key) if cached else None
+    if actual is None:
+        try:
+            actual = _file_digest(path)
+        except OSError:
+            return f"附件“{attachment.filename}”的文件无法读取"
+        if len(_DIGESTS) >= _DIGESTS_MAX:
+            _DIGESTS.clear()
+        _DIGESTS[key] = actual
+    if actual != attachment.sha256:
+        return (
+            f"附件“{attachment.filename}”的文件已被改动：SHA-256 为 {actual[:16]}…，"
+            f"与上传时记录的 {attachment.sha256[:16]}… 不符"
+        )
+    return None
+
+
+def verified_content(attachment: Attachment) -> bytes:
+    """The attachment's bytes, re-hashed against the SHA-256 recorded at upload.
+
+    :raises AttachmentTampered: when the file is missing or its bytes changed.
+    """
+    try:
+        content = stored_path(attachment.sha256).read_bytes()
+    except (ValueError, OSError) as exc:
+        raise AttachmentTampered("附件文件缺失，无法下载") from exc
+    if hashlib.sha256(content).hexdigest() != attachment.sha256:
+        raise AttachmentTampered(
+            "附件文件已被改动（SHA-256 与上传时记录的不符），为防止使用被篡改的文件，已拒绝下载；"
+            "请联系管理员核查"
+        )
+    return content
+
+
 def _store(content: bytes, sha256: str) -> None:
     """Write the content once under its hash (atomically: a reader never sees half a file)."""
     path = stored_path(sha256)
-    if path.exists():
-        return
+    if path.exists() and _file_digest(path) == sha256:
+        return  # a file overwritten on disk is replaced by the genuine upload
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
     try:

@@ -3,7 +3,10 @@
 Each event's hash covers the previous event's hash and the event's own content, so changing,
 removing or reordering a stored event breaks the chain from that point on. Removing the last
 events breaks nothing, so each case row also records its chain's head (``Case.event_seq`` and
-``Case.event_head``, written with every append) and verification compares the two. The application
+``Case.event_head``, written with every append), the system chain's head is the ``chain_head``
+row, and verification compares the two. Verification also compares what the case's rows say
+(unit, address, status, attachments…) with what its events say (:mod:`server.case_facts`), so
+that a row changed behind the application's back cannot be shown as verified. The application
 has no path that updates or deletes events, and :func:`init_app` makes sure none appears: any
 flush that would update or delete an ``Event`` row, and any ORM ``update(Event)`` /
 ``delete(Event)`` statement, raises :class:`AppendOnlyViolation` (the transaction is then
@@ -24,10 +27,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Mapper, ORMExecuteState, Session
 
 from server.extensions import db
-from server.models import GENESIS, Case, Event, User
+from server.models import GENESIS, Case, ChainHead, Event, User
 
-#: PostgreSQL advisory lock key serialising appends to the system chain (any fixed bigint).
-SYSTEM_CHAIN_LOCK = 0x6475_6261_6E00  # "duban"
+#: The ``chain_head`` key of the system chain (events without a case: logins and the like).
+SYSTEM = "system"
 
 
 class AppendOnlyViolation(RuntimeError):
@@ -110,16 +113,22 @@ def append_event(
 
     Two transactions must never both extend a chain from the same head. A case's chain is
     guarded by the case's row version (appending writes the new head to the case row, so every
-    appender bumps it) and the unique (case_id, seq); the system chain, which no row guards, by
-    a unique index on its seq and, on PostgreSQL, by a transaction-level advisory lock taken
-    before its head is read, so concurrent logins queue instead of failing.
+    appender bumps it) and the unique (case_id, seq). The system chain's head is the
+    ``chain_head`` row, locked before it is read (``FOR UPDATE`` on PostgreSQL; on SQLite a
+    write to it takes the database's write lock first, so the head read is the latest): parallel
+    appenders, e.g. concurrent logins, queue behind each other and never fail. The unique index
+    on the system chain's seq stays as the last line of defence.
     """
     case = db.session.get(Case, case_id) if case_id is not None else None
+    head: ChainHead | None = None
     if case is not None:
         # The case row carries its chain's head (written below, in the same transaction).
         prev_seq, prev_hash = case.event_seq, case.event_head
+    elif case_id is None:
+        head = _locked_system_head()
+        prev_seq, prev_hash = head.seq, head.hash
     else:
-        prev_seq, prev_hash = _system_head(case_id)
+        prev_seq, prev_hash = _last_event(case_id)
     event = Event(
         case_id=case_id,
         seq=prev_seq + 1,
@@ -135,14 +144,59 @@ def append_event(
     db.session.add(event)
     if case is not None:
         case.event_seq, case.event_head = event.seq, event.hash
+    if head is not None:
+        head.seq, head.hash = event.seq, event.hash
     return event
 
 
-def _system_head(case_id: int | None) -> tuple[int, str]:
-    """(seq, hash) of the last event of the system chain (or of a chain without its case row),
-    counting the events of this transaction not flushed yet."""
-    if case_id is None and db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SYSTEM_CHAIN_LOCK})
+#: ``Session.info`` key: (the transaction that locked the system chain's head, the head row).
+_HEAD_LOCK = "duban_system_head"
+
+
+def _locked_system_head() -> ChainHead:
+    """The system chain's head row, locked for the rest of this transaction (once per
+    transaction: a second append in the same transaction continues from the row in memory)."""
+    session = db.session()
+    session.connection()  # begin the transaction, if not yet begun
+    transaction = session.get_transaction()
+    held = session.info.get(_HEAD_LOCK)
+    if held is not None and held[0] is transaction:
+        return held[1]  # type: ignore[no-any-return]
+    if session.get_bind().dialect.name == "sqlite":
+        # SELECT … FOR UPDATE does not exist on SQLite: a write takes the database's write
+        # lock (waiting up to busy_timeout for the writer ahead), after which no other
+        # transaction can commit, so the head read next is the latest.
+        session.execute(text("UPDATE chain_head SET seq = seq WHERE chain = :c"), {"c": SYSTEM})
+    head = _select_head()
+    if head is None:
+        # No head stored yet (a fresh database): start it from the stored chain. A parallel
+        # first appender that inserts it too waits for us and then takes our committed row.
+        seq, hash_ = _last_event(None)
+        session.execute(
+            text(
+                "INSERT INTO chain_head (chain, seq, hash) VALUES (:c, :s, :h) "
+                "ON CONFLICT (chain) DO NOTHING"
+            ),
+            {"c": SYSTEM, "s": seq, "h": hash_},
+        )
+        head = _select_head()
+        assert head is not None
+    session.info[_HEAD_LOCK] = (transaction, head)
+    return head
+
+
+def _select_head() -> ChainHead | None:
+    return db.session.scalars(
+        select(ChainHead)
+        .where(ChainHead.chain == SYSTEM)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def _last_event(case_id: int | None) -> tuple[int, str]:
+    """(seq, hash) of the last stored event of a chain (the system chain, or a chain whose case
+    row is gone), counting the events of this transaction not flushed yet."""
     last = db.session.execute(
         select(Event.seq, Event.hash)
         .where(Event.case_id.is_(None) if case_id is None else Event.case_id == case_id)
@@ -159,7 +213,7 @@ def _system_head(case_id: int | None) -> tuple[int, str]:
 
 @dataclass(frozen=True)
 class ChainCheck:
-    """The result of verifying one chain."""
+    """The result of verifying one chain (and, for a case, its facts and files)."""
 
     case_id: int | None
     events: int
@@ -168,9 +222,21 @@ class ChainCheck:
     problems: list[str]
 
 
-def verify_chain(case_id: int | None) -> ChainCheck:
-    """Recompute a chain and report changed, removed or reordered events; a case's chain must
-    also end where its case row says it does (a removed last event leaves no gap)."""
+def verify_chain(case_id: int | None, *, files: bool = False, cached: bool = False) -> ChainCheck:
+    """Recompute a chain and report changed, removed or reordered events; the chain must also
+    end where its stored head (the case row, or the system chain's ``chain_head`` row) says it
+    does, since a removed last event leaves no gap.
+
+    For a case, the facts its row and its task and attachment rows show (number, unit,
+    address, district, 立案编号, status, who opened and completed what and when, the
+    attachments' names and hashes) are compared with what the chain's events say
+    (:mod:`server.case_facts`); a difference is a problem like a broken link.
+
+    :param files: also re-hash the case's attachment files against the SHA-256 the chain
+        recorded (reads every file; the dossier always does).
+    :param cached: with ``files``, trust this process's digest of a file whose inode, size and
+        modification time are unchanged (the case page, shown on every visit).
+    """
     events = db.session.scalars(
         select(Event)
         .where(Event.case_id.is_(None) if case_id is None else Event.case_id == case_id)
@@ -190,22 +256,42 @@ def verify_chain(case_id: int | None) -> ChainCheck:
         if _digest(event) != event.hash:
             problems.append(f"第{event.seq}号事件内容已被改动（哈希不符）")
         prev = event.hash
-    case = db.session.get(Case, case_id) if case_id is not None else None
     last_seq = events[-1].seq if events else 0
-    if case is not None and (case.event_seq, case.event_head) != (last_seq, prev):
-        problems.append(
-            f"事件链止于第{last_seq}号事件，而案件记录的链尾是第{case.event_seq}号事件"
-            f"（哈希 {case.event_head[:12]}…）：链尾的事件被删除或改动"
-        )
+    if case_id is None:
+        head = db.session.get(ChainHead, SYSTEM)
+        stored = (head.seq, head.hash) if head is not None else None
+        if stored is None and events:
+            problems.append("系统事件链的链尾记录缺失：无法确认链尾的事件未被删除")
+        elif stored is not None and stored != (last_seq, prev):
+            problems.append(
+                f"事件链止于第{last_seq}号事件，而记录的链尾是第{stored[0]}号事件"
+                f"（哈希 {stored[1][:12]}…）：链尾的事件被删除或改动"
+            )
+        return ChainCheck(None, len(events), not problems, prev, problems)
+    case = db.session.get(Case, case_id)
+    if case is not None:
+        if (case.event_seq, case.event_head) != (last_seq, prev):
+            problems.append(
+                f"事件链止于第{last_seq}号事件，而案件记录的链尾是第{case.event_seq}号事件"
+                f"（哈希 {case.event_head[:12]}…）：链尾的事件被删除或改动"
+            )
+        from server.case_facts import fact_problems  # it reads attachments, which append
+
+        problems += fact_problems(case, events, files=files, cached=cached)
     return ChainCheck(case_id, len(events), not problems, prev, problems)
 
 
-def verify_all() -> list[ChainCheck]:
-    """Verify every case's chain (a case whose events are all gone too) and the system chain."""
+def verify_all(*, files: bool = False) -> list[ChainCheck]:
+    """Verify every case's chain (a case whose events are all gone too) and the system chain.
+
+    :param files: also re-hash every attachment file (slow on a large store).
+    """
     case_ids: list[int | None] = list(db.session.scalars(select(Case.id).order_by(Case.id)))
     orphans = select(Event.case_id).where(Event.case_id.not_in(select(Case.id)))
     case_ids += db.session.scalars(orphans.group_by(Event.case_id)).all()
-    return [verify_chain(case_id) for case_id in [*case_ids, None]]
+    checks = [verify_chain(case_id, files=files) for case_id in case_ids]
+    checks.append(verify_chain(None))
+    return checks
 
 
 def event_count() -> int:

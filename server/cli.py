@@ -331,16 +331,26 @@ audit_group = AppGroup("audit", help="Verify the audit chains.")
 
 @audit_group.command("verify")
 @click.argument("case", required=False)
+@click.option(
+    "--files/--no-files",
+    default=None,
+    help="re-hash the attachment files too (default: yes for one CASE, no for every case)",
+)
 @needs_database
-def audit_verify(case: str | None) -> None:
+def audit_verify(case: str | None, files: bool | None) -> None:
     """Verify the hash chain of CASE, or of every case and the system events.
 
-    Prints OK or FAILED per chain with its head hash and problems; exits 1 if any chain fails.
+    Each case's facts (unit, address, status, completed tasks, attachments…) are compared with
+    what its events say, and the system chain with its stored head. Prints OK or FAILED per
+    chain with its head hash and problems; exits 1 if any chain fails.
     """
     from server.audit import verify_all, verify_chain
     from server.models import Case
 
-    checks = [verify_chain(_find_case(case).id)] if case else verify_all()
+    if case:
+        checks = [verify_chain(_find_case(case).id, files=files is not False)]
+    else:
+        checks = verify_all(files=bool(files))
     checks.sort(key=lambda c: (c.case_id is not None, c.case_id or 0))
     ids = [c.case_id for c in checks if c.case_id is not None]
     numbers = dict(db.session.execute(select(Case.id, Case.number).where(Case.id.in_(ids))).all())
@@ -456,4 +466,4 @@ def restore_command(file: str, yes: bool) -> None:
         raise click.ClickException(str(exc)) from exc
     click.echo("校验审计链：")
     ctx = click.get_current_context()
-    ctx.invoke(audit_verify, case=None)
+    ctx.invoke(audit_verify, case=None, files=None)

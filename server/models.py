@@ -279,6 +279,18 @@ class Event(db.Model):  # type: ignore[name-defined]
     )
 
 
+class ChainHead(db.Model):  # type: ignore[name-defined]
+    """The stored head of an audit chain that no case row carries: the system chain
+    (``chain = "system"``). Written with every append to it, in the same transaction; its row
+    lock queues concurrent appenders, and ``audit verify`` compares it with the chain's last
+    event (a removed last event breaks no link, so only a stored head gives it away)."""
+
+    __tablename__ = "chain_head"
+    chain: Mapped[str] = mapped_column(String(20), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 class Attachment(db.Model):  # type: ignore[name-defined]
     """A file attached to a case, stored under UPLOAD_DIR by its sha256."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from datetime import UTC, datetime
@@ -23,7 +24,14 @@ from markupsafe import Markup
 from sqlalchemy import Select, and_, exists, func, or_, select
 
 from server import operations
-from server.attachments import AttachmentRejected, add_attachment, content_disposition, stored_path
+from server.attachments import (
+    AttachmentRejected,
+    AttachmentTampered,
+    add_attachment,
+    content_disposition,
+    verified_content,
+)
+from server.audit import verify_chain
 from server.auth import roles_required
 from server.case_view import (
     bpmn_source,
@@ -254,6 +262,8 @@ def show(case_id: int) -> Any:
         may_attach=current_user.has_role("officer"),
         size=human_size,
         may_print=may_print_dossier(current_user),
+        # Every fact shown is checked against the chain; files re-hashed when they changed.
+        check=verify_chain(case.id, files=True, cached=True),
     )
 
 
@@ -327,10 +337,16 @@ def download(case_id: int, attachment_id: int) -> Any:
     )
     if attachment is None:
         abort(404)
-    path = stored_path(attachment.sha256)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=attachment.mime, conditional=True, max_age=0)
+    try:
+        content = verified_content(attachment)  # re-hashed: a file changed on disk is refused
+    except AttachmentTampered as exc:
+        page = render_template(
+            "errors/error.html", code=exc.status, title="附件文件已被改动", message=exc.message
+        )
+        return page, exc.status
+    response = send_file(
+        io.BytesIO(content), mimetype=attachment.mime, conditional=True, etag=False, max_age=0
+    )
     response.headers["Content-Disposition"] = content_disposition(attachment)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox"

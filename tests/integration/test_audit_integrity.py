@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from server.audit import AppendOnlyViolation, append_event, verify_chain
@@ -269,3 +269,68 @@ def test_concurrent_logins_extend_the_system_chain_one_after_the_other(app: Flas
         assert verify_chain(None).ok
         if db.engine.dialect.name == "postgresql":
             assert failures == []
+
+
+# --- parallel logins never fail (finding 3 of issue 16) -------------------------------------------
+
+
+def test_parallel_logins_never_answer_5xx(app: Flask):
+    """30 API logins at once (unknown users, wrong and right passwords of known ones) and 12
+    web logins at once, each thread with its own client: every one is answered 2xx/3xx or 4xx,
+    never 5xx, every failure is in the system chain, and the chain verifies."""
+    from tests.integration.conftest import PASSWORD, csrf_token
+
+    with app.app_context():
+        known = list(
+            db.session.scalars(select(User.username).where(User.active.is_(True)).order_by(User.id))
+        )[:10]
+        before = db.session.scalar(select(func.count(Event.id)).where(Event.kind == "login_failed"))
+    api_logins = [(f"nobody{n}", "x") for n in range(12)]
+    api_logins += [(name, "wrong-password") for name in known[:8]]
+    api_logins += [(name, PASSWORD) for name in known]
+    web_logins = [(name, PASSWORD) for name in known[:6]] + [(f"ghost{n}", "x") for n in range(6)]
+    pages = {}
+    for n, _ in enumerate(web_logins):  # each web client has its CSRF token before the race
+        client = app.test_client()
+        pages[n] = (client, csrf_token(client.get("/login").text))
+    barrier = threading.Barrier(len(api_logins) + len(web_logins))
+    statuses: list[tuple] = []
+
+    def api_login(username: str, password: str) -> None:
+        client = app.test_client()
+        barrier.wait()
+        try:  # the test app propagates exceptions (TESTING): each one stands for a 500
+            response = client.post(
+                "/api/v1/tokens", json={"username": username, "password": password}
+            )
+            statuses.append(("api", response.status_code))
+        except Exception as exc:
+            statuses.append(("api", 500, repr(exc)))
+
+    def web_login(n: int, username: str, password: str) -> None:
+        client, token = pages[n]
+        barrier.wait()
+        try:
+            response = client.post(
+                "/login", data={"username": username, "password": password, "csrf_token": token}
+            )
+            statuses.append(("web", response.status_code))
+        except Exception as exc:
+            statuses.append(("web", 500, repr(exc)))
+
+    threads = [threading.Thread(target=api_login, args=login) for login in api_logins]
+    threads += [
+        threading.Thread(target=web_login, args=(n, *login)) for n, login in enumerate(web_logins)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(statuses) == len(threads)
+    assert [s for s in statuses if s[1] >= 500] == []
+    failures = sum(1 for _, status in statuses if status in (401, 429))
+    assert failures >= 12 + 8 + 6  # the unknown users and the wrong passwords
+    with app.app_context():
+        after = db.session.scalar(select(func.count(Event.id)).where(Event.kind == "login_failed"))
+        assert after - before == failures  # every failure counted
+        assert verify_chain(None).ok
