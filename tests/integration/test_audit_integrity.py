@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from datetime import timedelta
 
@@ -10,7 +11,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import FileStorage
 
+from server.attachments import add_attachment
 from server.audit import AppendOnlyViolation, append_event, verify_chain
 from server.extensions import db
 from server.models import Case, Event, Task, User
@@ -334,3 +337,174 @@ def test_parallel_logins_never_answer_5xx(app: Flask):
         after = db.session.scalar(select(func.count(Event.id)).where(Event.kind == "login_failed"))
         assert after - before == failures  # every failure counted
         assert verify_chain(None).ok
+
+
+# --- the system chain's stored head (finding 7a of issue 16) --------------------------------------
+
+
+def system_events(app: Flask) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.max(Event.seq)).where(Event.case_id.is_(None))) or 0
+
+
+@pytest.mark.parametrize("removed", [1, 2])
+def test_verify_detects_the_removal_of_the_last_system_events(
+    app: Flask, runner, auth, removed: int
+):
+    auth.login("wuling.nanping", "wrong")
+    auth.login("wuling.nanping")
+    last = system_events(app)
+    assert verify(runner).exit_code == 0
+    raw_sql(app, ("DELETE FROM event WHERE case_id IS NULL AND seq > :keep",
+                  {"keep": last - removed}))  # fmt: skip
+    result = verify(runner)
+    assert result.exit_code == 1
+    assert "系统\tFAILED" in result.output
+    assert (
+        f"系统事件链：事件链止于第{last - removed}号事件，而记录的链尾是第{last}号事件"
+        in result.output
+    )
+
+
+def test_the_system_head_follows_its_chain_and_its_removal_is_detected(app: Flask, runner, auth):
+    from server.models import ChainHead
+
+    auth.login("wuling.nanping")
+    auth.login("wuling.fire")
+    with app.app_context():
+        head = db.session.get(ChainHead, "system")
+        last = db.session.scalar(
+            select(Event).where(Event.case_id.is_(None)).order_by(Event.seq.desc()).limit(1)
+        )
+        assert (head.seq, head.hash) == (last.seq, last.hash)
+    raw_sql(app, ("DELETE FROM chain_head", {}))
+    result = verify(runner)
+    assert result.exit_code == 1
+    assert "系统事件链：系统事件链的链尾记录缺失" in result.output
+
+
+# --- the rows shown are verified against the chain (finding 7b of issue 16) -----------------------
+
+
+def filed(app: Flask) -> tuple[int, str]:
+    """A case referred to the fire brigade and filed (立案编号 set), with an attachment."""
+    from tests.integration.test_dossier import filed_case
+
+    case_id = filed_case(app)
+    with app.app_context():
+        case = db.session.get(Case, case_id)
+        upload = FileStorage(io.BytesIO(b"%PDF-1.4 site photo"), filename="现场照片.pdf")
+        add_attachment(user("wuling.nanping"), case, upload)
+        return case_id, case.number
+
+
+def printed_cover(app: Flask, case_id: int) -> tuple[bool, str]:
+    """Print the dossier as the city auditor: (chain ok, the cover's text without spaces)."""
+    from server.dossier import print_dossier
+    from tests.integration.test_dossier import read_pdf, squeeze
+
+    with app.app_context():
+        printed = print_dossier(user("city.auditor"), db.session.get(Case, case_id))
+        _, pages = read_pdf(printed.pdf)
+        return printed.check.ok, squeeze(pages[0])
+
+
+@pytest.mark.parametrize(
+    ("statement", "problem"),
+    [
+        ('UPDATE "case" SET unit_name = :v WHERE id = :c', "案件记录的单位名称（伪造的单位）"),
+        ('UPDATE "case" SET address = :v WHERE id = :c', "案件记录的地址（伪造的单位）"),
+        ('UPDATE "case" SET case_no = :v WHERE id = :c', "案件记录的立案编号（伪造的单位）"),
+        ("UPDATE task SET completed_by_id = (SELECT max(id) FROM \"user\") "
+         "WHERE case_id = :c AND state = 'completed' AND :v = :v", "在审计链中没有对应的办理事件"),
+    ],
+    ids=["unit_name", "address", "case_no", "task_person"],
+)  # fmt: skip
+def test_a_case_row_changed_behind_the_app_fails_verification_everywhere(
+    app: Flask, runner, client, auth, statement: str, problem: str
+):
+    case_id, number = filed(app)
+    assert verify(runner, number).exit_code == 0
+    ok, cover = printed_cover(app, case_id)
+    assert ok and "审计链校验：通过" in cover
+    raw_sql(app, (statement, {"v": "伪造的单位", "c": case_id}))
+
+    result = verify(runner, number)
+    assert result.exit_code == 1 and f"{number}\tFAILED" in result.output
+    assert problem in result.output
+    assert verify(runner).exit_code == 1
+    ok, cover = printed_cover(app, case_id)
+    assert not ok
+    assert "审计链校验未通过" in cover and "审计链校验：通过" not in cover
+    auth.login("city.auditor")
+    page = client.get(f"/cases/{case_id}")
+    assert page.status_code == 200
+    assert 'data-chain="failed"' in page.text and "审计链校验未通过" in page.text
+    assert problem in page.text.replace("&#34;", '"')
+
+
+def test_a_status_or_an_attachment_row_changed_fails_verification(app: Flask, runner):
+    case_id, number = filed(app)
+    raw_sql(app, ('UPDATE "case" SET status = \'closed\' WHERE id = :c', {"c": case_id}))
+    result = verify(runner, number)
+    assert result.exit_code == 1 and "案件记录的案件状态（closed）与审计链记载的（open）不符" in result.output
+    raw_sql(app, ('UPDATE "case" SET status = \'open\' WHERE id = :c', {"c": case_id}))
+    assert verify(runner, number).exit_code == 0
+    raw_sql(app, ("UPDATE attachment SET filename = 'forged.pdf' WHERE case_id = :c",
+                  {"c": case_id}))  # fmt: skip
+    result = verify(runner, number)
+    assert result.exit_code == 1 and "附件“forged.pdf”的记录" in result.output
+
+
+def test_the_case_page_shows_a_passed_verification(app: Flask, client, auth):
+    case_id, _ = filed(app)
+    auth.login("city.auditor")
+    page = client.get(f"/cases/{case_id}")
+    assert 'data-chain="ok"' in page.text and "审计链校验：通过" in page.text
+
+
+# --- attachment files re-hashed (finding 7c of issue 16) -----------------------------------------
+
+
+def attachment_of(app: Flask, case_id: int):
+    from server.attachments import stored_path
+    from server.models import Attachment
+
+    with app.app_context():
+        row = db.session.scalar(select(Attachment).where(Attachment.case_id == case_id))
+        return row.id, row.filename, row.sha256, stored_path(row.sha256)
+
+
+def test_an_attachment_file_overwritten_on_disk_is_refused_and_reported(
+    app: Flask, runner, client, auth
+):
+    case_id, number = filed(app)
+    attachment_id, filename, sha256, path = attachment_of(app, case_id)
+    auth.login("city.auditor")
+    download = client.get(f"/cases/{case_id}/attachments/{attachment_id}")
+    assert download.status_code == 200
+    genuine = download.data
+    assert client.get(f"/cases/{case_id}").text.count('data-chain="ok"') == 1
+
+    path.write_bytes(b"%PDF-1.4 forged content")  # overwritten in place, behind the app's back
+
+    download = client.get(f"/cases/{case_id}/attachments/{attachment_id}")
+    assert download.status_code == 409
+    assert b"forged" not in download.data and "附件文件已被改动" in download.text
+    page = client.get(f"/cases/{case_id}")
+    assert 'data-chain="failed"' in page.text and f"附件“{filename}”的文件已被改动" in page.text
+    ok, cover = printed_cover(app, case_id)
+    assert not ok and "审计链校验未通过" in cover and "文件已被改动" in cover
+    result = verify(runner, number)  # one case: its files re-hashed by default
+    assert result.exit_code == 1 and f"附件“{filename}”的文件已被改动" in result.output
+    assert verify(runner).exit_code == 0  # every case: the files only when asked
+    result = verify(runner, "--files")
+    assert result.exit_code == 1 and f"{number}\tFAILED" in result.output
+
+    path.unlink()
+    assert client.get(f"/cases/{case_id}/attachments/{attachment_id}").status_code == 409
+    assert "的文件缺失" in verify(runner, number).output
+    path.write_bytes(genuine)
+    assert verify(runner, "--files").exit_code == 0
+    assert client.get(f"/cases/{case_id}/attachments/{attachment_id}").data == genuine
+    assert sha256 in path.name
