@@ -60,7 +60,9 @@ def fact_problems(
 
     def differs(what: str, shown: Any, chained: Any) -> None:
         if shown != chained:
-            problems.append(f"案件记录的{what}（{_text(shown)}）与审计链记载的（{_text(chained)}）不符")
+            problems.append(
+                f"案件记录的{what}（{_text(shown)}）与审计链记载的（{_text(chained)}）不符"
+            )
 
     opened = next((e for e in events if e.kind == "case_opened"), None)
     if opened is not None:

@@ -445,10 +445,11 @@ def test_a_case_row_changed_behind_the_app_fails_verification_everywhere(
 
 def test_a_status_or_an_attachment_row_changed_fails_verification(app: Flask, runner):
     case_id, number = filed(app)
-    raw_sql(app, ('UPDATE "case" SET status = \'closed\' WHERE id = :c', {"c": case_id}))
+    raw_sql(app, ("UPDATE \"case\" SET status = 'closed' WHERE id = :c", {"c": case_id}))
     result = verify(runner, number)
-    assert result.exit_code == 1 and "案件记录的案件状态（closed）与审计链记载的（open）不符" in result.output
-    raw_sql(app, ('UPDATE "case" SET status = \'open\' WHERE id = :c', {"c": case_id}))
+    assert result.exit_code == 1
+    assert "案件记录的案件状态（closed）与审计链记载的（open）不符" in result.output
+    raw_sql(app, ("UPDATE \"case\" SET status = 'open' WHERE id = :c", {"c": case_id}))
     assert verify(runner, number).exit_code == 0
     raw_sql(app, ("UPDATE attachment SET filename = 'forged.pdf' WHERE case_id = :c",
                   {"c": case_id}))  # fmt: skip
