@@ -161,7 +161,7 @@ def _locked_system_head() -> ChainHead:
     transaction = session.get_transaction()
     held = session.info.get(_HEAD_LOCK)
     if held is not None and held[0] is transaction:
-        return held[1]  # type: ignore[no-any-return]
+        return held[1]
     if session.get_bind().dialect.name == "sqlite":
         # SELECT … FOR UPDATE does not exist on SQLite: a write takes the database's write
         # lock (waiting up to busy_timeout for the writer ahead), after which no other
