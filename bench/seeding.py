@@ -254,7 +254,17 @@ class Cloner:
         """The template's events re-chained for ``case_id``, padded to ``events_per_case``."""
         events: list[dict] = []
         prev = GENESIS
+        registered = False
         for e in self.events:
+            # The clone's own number and unit name, as its case row shows them (verification
+            # compares the row's facts with the events).
+            data = e.data
+            if e.kind == "case_opened":
+                data = {**data, "number": f"DB2026-{case_id:06d}"}
+            elif e.kind == "task_completed" and not registered:
+                registered = True
+                form = data.get("form") or {}
+                data = {**data, "form": {**form, "unit_name": f"{self.case.unit_name}{case_id}"}}
             row = {
                 "case_id": case_id,
                 "seq": e.seq,
@@ -263,7 +273,7 @@ class Cloner:
                 "actor_id": e.actor_id,
                 "agency_id": e.agency_id,
                 "task_name": e.task_name,
-                "data": e.data,
+                "data": data,
                 "prev_hash": prev,
             }
             prev = row["hash"] = digest(row)
