@@ -35,6 +35,7 @@ from server.display import WEEKDAYS, cn_date
 from server.engine import get_engine
 from server.extensions import db
 from server.models import CalendarYear, Case, Deadline, User
+from server.parsing import positive_int
 from server.views.common import admin_banner
 from workflows.calendar import SHANGHAI
 
@@ -274,10 +275,12 @@ def _render(
 def index() -> Any:
     """This year's calendar, or the year asked for with ``?year=``."""
     value = request.args.get("year", "")
-    year = int(value) if value.isdigit() else operations.today_shanghai().year
-    if not MIN_YEAR <= year <= MAX_YEAR:
-        flash(f"年份应在{MIN_YEAR}年至{MAX_YEAR}年之间", "error")
-        year = operations.today_shanghai().year
+    year = operations.today_shanghai().year
+    if value:
+        try:
+            year = positive_int(value, MAX_YEAR, minimum=MIN_YEAR)
+        except ValueError:
+            flash(f"年份应在{MIN_YEAR}年至{MAX_YEAR}年之间", "error")
     return redirect(url_for("calendar_admin.show", year=year))
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from server.engine import get_engine
 from server.extensions import db
+from server.parsing import MAX_PAGE, BadParameter, positive_int
 from workflows.jurisdiction import DIVISIONS
 
 log = logging.getLogger(__name__)
@@ -49,9 +50,17 @@ class Page:
 
 
 def page_number() -> int:
-    """The ``page`` request argument (1 when missing or nonsense)."""
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
+    """The ``page`` request argument (1 when missing or empty).
+
+    :raises BadParameter: 400 naming the parameter unless it is a page number (1 to MAX_PAGE).
+    """
+    value = request.args.get("page", "")
+    if not value:
+        return 1
+    try:
+        return positive_int(value, MAX_PAGE)
+    except ValueError as exc:
+        raise BadParameter("页码", "page", str(exc)) from None
 
 
 def paginate(query: Select[Any], number: int) -> Page:
