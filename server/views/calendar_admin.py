@@ -29,11 +29,10 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
 
-from server import operations
+from server import operations, reads
 from server.auth import roles_required
 from server.display import WEEKDAYS, cn_date
 from server.engine import get_engine
-from server.extensions import db
 from server.models import CalendarYear, Case, Deadline, User
 from server.parsing import positive_int
 from server.views.common import admin_banner
@@ -77,7 +76,7 @@ def missing_calendar_year(today: date | None = None) -> CalendarWarning | None:
             continue
         start = datetime(year, 1, 1, tzinfo=SHANGHAI)
         end = datetime(year + 1, 1, 1, tzinfo=SHANGHAI)
-        count = db.session.scalar(
+        count = reads.scalar(
             select(func.count(Deadline.id))
             .join(Case, Case.id == Deadline.case_id)
             .where(
@@ -235,11 +234,11 @@ def _render(
 ) -> Any:
     summary = get_engine().calendar.year_summary(year)
     holidays, workdays = set(summary["holidays"]), set(summary["workdays"])  # type: ignore[arg-type]
-    row = db.session.get(CalendarYear, year)
-    editor = db.session.get(User, row.updated_by_id) if row and row.updated_by_id else None
+    row = reads.get(CalendarYear, year)
+    editor = reads.get(User, row.updated_by_id) if row and row.updated_by_id else None
     if values is None:
         values = {"holidays": "\n".join(sorted(holidays)), "workdays": "\n".join(sorted(workdays))}
-    entered = db.session.scalars(select(CalendarYear.year).order_by(CalendarYear.year)).all()
+    entered = reads.scalars(select(CalendarYear.year).order_by(CalendarYear.year)).all()
     computed = [
         {
             "name": f["name"],
