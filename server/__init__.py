@@ -25,7 +25,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     :param config: overrides of the environment-derived configuration (tests pass
         ``SQLALCHEMY_DATABASE_URI``, ``TESTING`` and the like).
     """
+    from server.parsing import DepthLimitedJSONProvider
+
     app = Flask(__name__, instance_relative_config=True)
+    app.json = DepthLimitedJSONProvider(app)
     app.url_map.converters["int"] = RowIdConverter
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 

@@ -8,7 +8,6 @@ anything outside that scope answers 404. Every error is ``{"error", "message", "
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -32,6 +31,7 @@ from server.case_view import verdict_lines
 from server.engine import get_engine
 from server.extensions import csrf, db
 from server.models import Agency, Case, Deadline, Event, PublicWarning, Task, User
+from server.parsing import MAX_PAGE, JsonTooDeep, loads_json, positive_int
 from server.public_warnings import SCOPE_LABELS, board_query, parse_year
 from server.scoping import (
     case_filter,
@@ -51,7 +51,6 @@ PREFIX = "/api/v1"
 #: Endpoints that answer without a bearer token.
 PUBLIC_ENDPOINTS = frozenset({"api.create_token", "api.openapi"})
 MAX_PER_PAGE = 100
-MAX_PAGE = 100_000  # bounds the OFFSET (a page far beyond the last is empty anyway)
 CASE_STATUSES = ("open", "closed")
 DEADLINE_STATES = ("pending", "overdue", "met", "missed")
 #: Years the calendar endpoints accept.
@@ -215,8 +214,10 @@ def json_body(allowed: Iterable[str], required: Iterable[str] = ()) -> dict[str,
     """
     raw = request.get_data(cache=True)  # 413 when longer than MAX_CONTENT_LENGTH
     try:
-        body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        body = loads_json(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except JsonTooDeep as exc:
+        raise ApiError(400, f"请求内容（JSON）{exc}") from None
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError included
         raise ApiError(400, "请求内容不是有效的 JSON") from None
     if not isinstance(body, dict):
         raise ApiError(400, "请求内容必须是 JSON 对象")
@@ -233,15 +234,11 @@ def json_body(allowed: Iterable[str], required: Iterable[str] = ()) -> dict[str,
 
 
 def _page(value: str) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE:
-        raise ValueError(f"应为1至{MAX_PAGE}之间的整数")
-    return int(value)
+    return positive_int(value, MAX_PAGE)
 
 
 def _per_page(value: str) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= MAX_PER_PAGE:
-        raise ValueError(f"应为1至{MAX_PER_PAGE}之间的整数")
-    return int(value)
+    return positive_int(value, MAX_PER_PAGE)
 
 
 def _boolean(value: str) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from server import operations
+from server.audit import ChainCheck, verify_chain
 from server.display import Badge, cn_datetime, event_label, overdue_badge, utc
 from server.engine import get_engine
 from server.extensions import db
@@ -351,3 +352,9 @@ def verdict_lines(verdict: Mapping[str, Any] | None) -> list[VerdictLine]:
         for key, label, names, basis in _DECISIONS
         if key in verdict
     ]
+
+
+def chain_check(case_id: int) -> ChainCheck:
+    """The case's audit chain verified for its page: events, the facts its rows show, and its
+    attachment files (re-hashed when their size or mtime changed since last hashed)."""
+    return verify_chain(case_id, files=True, cached=True)

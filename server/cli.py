@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
@@ -260,11 +261,12 @@ def init_app(app: Flask) -> None:
 def _find_case(ref: str):
     """A case by 督办编号 (DB2026-000017), 立案编号 or numeric id."""
     from server.models import Case
+    from server.parsing import positive_int
 
     ref = ref.strip()
     query = select(Case).where((Case.number == ref) | (Case.case_no == ref))
-    if ref.isdigit():
-        query = select(Case).where(Case.id == int(ref))
+    with contextlib.suppress(ValueError):  # a numeric id
+        query = select(Case).where(Case.id == positive_int(ref, 2**31 - 1))
     case = db.session.scalar(query.limit(1))
     if case is None:
         raise click.ClickException(f"没有案件 {ref}")

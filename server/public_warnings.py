@@ -19,6 +19,7 @@ from server.audit import append_event
 from server.display import cn_date
 from server.extensions import db
 from server.models import Case, PublicWarning, Task
+from server.parsing import positive_int
 
 SCOPE_LABELS = {
     "county": "事故发生地全县范围",
@@ -59,9 +60,10 @@ def parse_year(value: str) -> int:
 
     :raises ValueError: with a Chinese message otherwise.
     """
-    if not value.isdigit() or not 2000 <= int(value) <= 2100:
-        raise ValueError("应为2000至2100之间的年份")
-    return int(value)
+    try:
+        return positive_int(value, 2100, minimum=2000)
+    except ValueError:
+        raise ValueError("应为2000至2100之间的年份") from None
 
 
 def board_query(scope: str | None = None, year: int | None = None) -> Select[Any]:

@@ -15,6 +15,7 @@ from server.auth import landing_url
 from server.case_view import verdict_lines
 from server.models import ROLE_LABELS
 from server.operations import startable_processes
+from server.parsing import BadParameter
 
 ERROR_PAGES = {
     400: ("请求无效", "提交的内容无法处理。如果页面停留时间较长，请刷新页面后重新提交。"),
@@ -85,6 +86,8 @@ def _error_page(error: HTTPException) -> Any:
         return error
     code = error.code or 500
     title, message = ERROR_PAGES.get(code, (error.name, error.description or ""))
+    if isinstance(error, BadParameter):
+        message = str(error.description)
     if code == 413:
         limit = (request.max_content_length or 0) // (1024 * 1024)
         message = message.format(limit=limit)

@@ -29,12 +29,12 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
 
-from server import operations
+from server import operations, reads
 from server.auth import roles_required
 from server.display import WEEKDAYS, cn_date
 from server.engine import get_engine
-from server.extensions import db
 from server.models import CalendarYear, Case, Deadline, User
+from server.parsing import positive_int
 from server.views.common import admin_banner
 from workflows.calendar import SHANGHAI
 
@@ -76,7 +76,7 @@ def missing_calendar_year(today: date | None = None) -> CalendarWarning | None:
             continue
         start = datetime(year, 1, 1, tzinfo=SHANGHAI)
         end = datetime(year + 1, 1, 1, tzinfo=SHANGHAI)
-        count = db.session.scalar(
+        count = reads.scalar(
             select(func.count(Deadline.id))
             .join(Case, Case.id == Deadline.case_id)
             .where(
@@ -234,11 +234,11 @@ def _render(
 ) -> Any:
     summary = get_engine().calendar.year_summary(year)
     holidays, workdays = set(summary["holidays"]), set(summary["workdays"])  # type: ignore[arg-type]
-    row = db.session.get(CalendarYear, year)
-    editor = db.session.get(User, row.updated_by_id) if row and row.updated_by_id else None
+    row = reads.get(CalendarYear, year)
+    editor = reads.get(User, row.updated_by_id) if row and row.updated_by_id else None
     if values is None:
         values = {"holidays": "\n".join(sorted(holidays)), "workdays": "\n".join(sorted(workdays))}
-    entered = db.session.scalars(select(CalendarYear.year).order_by(CalendarYear.year)).all()
+    entered = reads.scalars(select(CalendarYear.year).order_by(CalendarYear.year)).all()
     computed = [
         {
             "name": f["name"],
@@ -274,10 +274,12 @@ def _render(
 def index() -> Any:
     """This year's calendar, or the year asked for with ``?year=``."""
     value = request.args.get("year", "")
-    year = int(value) if value.isdigit() else operations.today_shanghai().year
-    if not MIN_YEAR <= year <= MAX_YEAR:
-        flash(f"年份应在{MIN_YEAR}年至{MAX_YEAR}年之间", "error")
-        year = operations.today_shanghai().year
+    year = operations.today_shanghai().year
+    if value:
+        try:
+            year = positive_int(value, MAX_YEAR, minimum=MIN_YEAR)
+        except ValueError:
+            flash(f"年份应在{MIN_YEAR}年至{MAX_YEAR}年之间", "error")
     return redirect(url_for("calendar_admin.show", year=year))
 
 

@@ -23,7 +23,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import Select, and_, exists, func, or_, select
 
-from server import operations
+from server import operations, reads
 from server.attachments import (
     AttachmentRejected,
     AttachmentTampered,
@@ -31,11 +31,11 @@ from server.attachments import (
     content_disposition,
     verified_content,
 )
-from server.audit import verify_chain
 from server.auth import roles_required
 from server.case_view import (
     bpmn_source,
     case_record,
+    chain_check,
     deadline_rows,
     diagram_states,
     human_size,
@@ -45,7 +45,6 @@ from server.case_view import (
 from server.case_view import timeline as case_timeline
 from server.display import START_LABELS
 from server.dossier import DOSSIER_ROLES, may_print_dossier, pdf_response, print_dossier
-from server.extensions import db
 from server.form_render import build_form, parse_form
 from server.models import Attachment, Case, Deadline, Event, Task
 from server.scoping import case_filter, task_filter, visible_case
@@ -105,7 +104,7 @@ def filtered_cases(user: Any, args: Any, now: datetime) -> Select[Any]:
 def attention_count(user: Any) -> int:
     """How many cases ``user`` may see need an administrator (their workflow cannot load)."""
     query = select(func.count(Case.id)).where(case_filter(user), Case.needs_attention.is_not(None))
-    return db.session.scalar(query) or 0
+    return reads.scalar(query) or 0
 
 
 @bp.app_context_processor
@@ -122,7 +121,7 @@ def index() -> Any:
     query = filtered_cases(current_user, request.args, now)
     page = paginate(query.order_by(Case.opened_at.desc(), Case.id.desc()), page_number())
     overdue_ids = set(
-        db.session.scalars(
+        reads.scalars(
             select(Case.id).where(Case.id.in_([c.id for c in page.items]), _overdue_clause(now))
         )
     )
@@ -223,11 +222,9 @@ def _natural_size(svg: str) -> str:
 
 def _case_diagram(case: Case) -> Markup | None:
     """The diagram of a case, drawn from its indexed rows."""
-    tasks = list(db.session.scalars(select(Task).where(Task.case_id == case.id)))
+    tasks = list(reads.scalars(select(Task).where(Task.case_id == case.id)))
     events = list(
-        db.session.scalars(
-            select(Event).where(Event.case_id == case.id, Event.kind == "task_completed")
-        )
+        reads.scalars(select(Event).where(Event.case_id == case.id, Event.kind == "task_completed"))
     )
     return _diagram(case, tasks, events, missed_guards(case))
 
@@ -248,7 +245,7 @@ def show(case_id: int) -> Any:
         now=now,
         open_tasks=[t for t in tasks if t.state == "ready"],
         workable_ids=set(
-            db.session.scalars(
+            reads.scalars(
                 select(Task.id).where(
                     Task.case_id == case.id, Task.state == "ready", task_filter(current_user)
                 )
@@ -263,7 +260,7 @@ def show(case_id: int) -> Any:
         size=human_size,
         may_print=may_print_dossier(current_user),
         # Every fact shown is checked against the chain; files re-hashed when they changed.
-        check=verify_chain(case.id, files=True, cached=True),
+        check=chain_check(case.id),
     )
 
 
@@ -332,7 +329,7 @@ def upload(case_id: int) -> Any:
 def download(case_id: int, attachment_id: int) -> Any:
     """Download an attachment of a visible case (always as a download, never rendered)."""
     case = visible_case(current_user, case_id)
-    attachment = db.session.scalar(
+    attachment = reads.scalar(
         select(Attachment).where(Attachment.id == attachment_id, Attachment.case_id == case.id)
     )
     if attachment is None:

@@ -14,8 +14,9 @@ from flask_login import current_user
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from server import reads
 from server.engine import get_engine
-from server.extensions import db
+from server.parsing import MAX_PAGE, BadParameter, positive_int
 from workflows.jurisdiction import DIVISIONS
 
 log = logging.getLogger(__name__)
@@ -49,19 +50,27 @@ class Page:
 
 
 def page_number() -> int:
-    """The ``page`` request argument (1 when missing or nonsense)."""
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
+    """The ``page`` request argument (1 when missing or empty).
+
+    :raises BadParameter: 400 naming the parameter unless it is a page number (1 to MAX_PAGE).
+    """
+    value = request.args.get("page", "")
+    if not value:
+        return 1
+    try:
+        return positive_int(value, MAX_PAGE)
+    except ValueError as exc:
+        raise BadParameter("页码", "page", str(exc)) from None
 
 
 def paginate(query: Select[Any], number: int) -> Page:
     """Run ``query`` for one page (size from the PAGE_SIZE setting), with the total count."""
     size = int(current_app.config.get("PAGE_SIZE", 20))
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    total = reads.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     total = int(total or 0)
     pages = max(1, math.ceil(total / size))
     number = min(number, pages)
-    items = list(db.session.scalars(query.limit(size).offset((number - 1) * size)).unique())
+    items = list(reads.scalars(query.limit(size).offset((number - 1) * size)).unique())
     return Page(items, number, size, total)
 
 
@@ -114,5 +123,5 @@ def admin_banner(name: str, empty: Any, compute: Callable[[], Any]) -> dict[str,
         return {name: compute()}
     except SQLAlchemyError:
         log.warning("%s unavailable", name, exc_info=True)
-        db.session.rollback()
+        reads.rollback()
         return {name: empty}

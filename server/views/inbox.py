@@ -10,8 +10,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from server import reads
 from server.auth import landing_url
-from server.extensions import db
 from server.models import Case, Task
 from server.scoping import task_filter
 from server.views.common import (
@@ -40,7 +40,7 @@ def index() -> Any:
         .join(Case, Case.id == Task.case_id)
         .where(task_filter(current_user), Task.state == "ready")
     )
-    stages = db.session.execute(
+    stages = reads.execute(
         base.with_only_columns(Task.name, Task.label).distinct().order_by(Task.label)
     ).all()
     query = base.options(selectinload(Task.claimed_by))

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
-from server.extensions import db
+from server import reads
 from server.models import Notification
 from server.notifications import mark_read, unread_count, unread_for_case
 from server.scoping import visible_case
@@ -35,7 +35,7 @@ def unread_context() -> dict[str, Any]:
     except SQLAlchemyError:
         # The 500 page after a failed transaction must still render.
         log.warning("unread count unavailable", exc_info=True)
-        db.session.rollback()
+        reads.rollback()
         return {"unread_notifications": None}
 
 
@@ -69,7 +69,7 @@ def index() -> Any:
 @login_required
 def read(notification_id: int) -> Any:
     """Mark one of the user's notifications read."""
-    found = db.session.scalar(
+    found = reads.scalar(
         select(Notification.id).where(
             Notification.id == notification_id, Notification.user_id == current_user.id
         )

@@ -18,12 +18,11 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from server import supervision
+from server import reads, supervision
 from server.auth import roles_required
 from server.charts import bar_chart, trend_chart
 from server.csv_export import csv_response
 from server.display import DEADLINE_STATE_LABELS, cn_date, district_name, to_shanghai
-from server.extensions import db
 from server.models import Agency, Case, Deadline, User
 from server.operations import today_shanghai
 from server.scoping import case_filter
@@ -67,7 +66,7 @@ def district_options(user: User) -> list[tuple[str, str]]:
 
 def agency_options(user: User) -> list[tuple[str, str]]:
     """(code, name) of the agencies answerable for a deadline the user can see."""
-    rows = db.session.execute(
+    rows = reads.execute(
         select(Agency.code, Agency.name)
         .join(Deadline, Deadline.agency_id == Agency.id)
         .join(Case, Case.id == Deadline.case_id)

@@ -228,7 +228,14 @@ def sessions(world_app: tuple[Flask, World]) -> dict[str, Session]:
     """Sessions of the users the tests act as (logging in and taking a token write audit
     events, so this happens before any snapshot)."""
     app, _world = world_app
-    names = ("wuling.nanping", "wuling.fire", "wuling.supervisor", "admin", "mx.officer.same")
+    names = (
+        "wuling.nanping",
+        "wuling.fire",
+        "wuling.supervisor",
+        "admin",
+        "mx.officer.same",
+        "city.auditor",
+    )
     return {name: Session(app, name) for name in names}
 
 
@@ -621,9 +628,18 @@ def test_fuzz_api_form_data(workers: dict[str, Any], unchanged: None) -> None:
     def run(task_id: str, data: st.DataObject) -> None:
         session, _task_id, schema = workers[task_id]
         form = data.draw(json_form(schema))
-        how = data.draw(st.sampled_from(["json", "bytes", "wrong type", "register"]))
+        how = data.draw(st.sampled_from(["json", "bytes", "wrong type", "register", "deep"]))
         url = f"/api/v1/tasks/{task_id}/complete"
-        if how == "bytes":
+        if how == "deep":  # nested past the limit somewhere in the body: 400, never a 500
+            depth = data.draw(st.sampled_from([33, 100, 400, 700, 990, 1500, 100_000]))
+            inner = "[" * depth + "]" * depth
+            key = json.dumps(data.draw(st.sampled_from(sorted(form) or ["remarks"])))
+            body = '{"data": {' + key + ": " + inner + "}}"
+            response = session.client.post(
+                url, data=body, headers=session.headers, content_type="application/json"
+            )
+            check_api(response, f"deep {depth} in {key}", (400,))
+        elif how == "bytes":
             body = json.dumps({"data": form}).encode()
             body = body[:-1] + data.draw(st.sampled_from([b"\xff}", b"\x00}", b"", b"}}"]))
             response = session.client.post(
@@ -646,6 +662,61 @@ def test_fuzz_api_form_data(workers: dict[str, Any], unchanged: None) -> None:
             response = session.client.post(url, json={"data": form}, headers=session.headers)
             check_api(response, f"complete {form!r:.200}", (422,))
         count("API form data")
+
+    run()
+
+
+#: Page numbers that are no ASCII integer in range: digits that ``str.isdigit`` accepts and
+#: ``int`` refuses (or reads as another number), signs, spaces, fractions, huge numbers.
+ODD_PAGE_NUMBERS = st.one_of(
+    st.sampled_from(["²", "٣", "１２", "③", "1²", "0", "-1", "+1", " 1", "1.5", "1e3", "100001"]),
+    st.text(
+        st.characters(categories=["Nd", "No", "Nl"], exclude_characters="0123456789"),
+        min_size=1,
+        max_size=8,
+    ),
+    st.integers(min_value=100_001).map(str),
+    # (a NUL in an HTML query string is refused before any view: test_security)
+    st.text(st.characters(exclude_characters="\x00"), max_size=10).filter(
+        lambda t: not re.fullmatch(r"[0-9]*", t)
+    ),
+)
+
+
+def test_fuzz_page_numbers(
+    world_app: tuple[Flask, World], sessions: dict[str, Session], unchanged: None
+) -> None:
+    """Every paged list, HTML and API, with a page number (or API page size) that is none:
+    HTML 400 naming 页码（page）, API 422 naming the parameter — never a 500."""
+    officer, auditor = sessions["wuling.nanping"], sessions["city.auditor"]
+    html = [
+        ("/", officer),
+        ("/cases", officer),
+        ("/notifications", officer),
+        ("/warnings", officer),
+        ("/audit?status=open", auditor),
+    ]
+    api = ["/cases", "/inbox", "/deadlines"]
+
+    @FUZZ
+    @given(
+        st.sampled_from(html),
+        st.sampled_from(api),
+        st.sampled_from(["page", "per_page"]),
+        ODD_PAGE_NUMBERS,
+    )
+    def run(page: tuple[str, Session], list_path: str, name: str, value: str) -> None:
+        path, session = page
+        joiner = "&" if "?" in path else "?"
+        response = session.client.get(f"{path}{joiner}page={quote(value)}")
+        check_html(response, f"{path} page={value!r}")
+        assert response.status_code == 400 and "页码（page）" in response.text, value
+        response = officer.client.get(
+            "/api/v1" + list_path, query_string={name: value}, headers=officer.headers
+        )
+        body = check_api(response, f"{list_path} {name}={value!r}", (422,))
+        assert set(body["fields"]) == {name}, body
+        count("page numbers (HTML and API)")
 
     run()
 
