@@ -428,10 +428,13 @@ def task_json(task: Task, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     due = aware(task.due_at)
     calendar = get_engine().calendar
-    waiting = task.state == "ready" and due is not None
-    overdue = waiting and due < now
-    # due today, or on the next working day (a weekend in between does not count)
-    due_soon = waiting and not overdue and calendar.working_days_between(now, due) <= 1
+    overdue = due_soon = False
+    days_overdue = 0
+    if task.state == "ready" and due is not None:
+        overdue = due < now
+        # due today, or on the next working day (a weekend in between does not count)
+        due_soon = not overdue and calendar.working_days_between(now, due) <= 1
+        days_overdue = calendar.working_days_between(due, now) if overdue else 0
     return {
         "id": task.id,
         "name": task.name,
@@ -443,7 +446,7 @@ def task_json(task: Task, now: datetime | None = None) -> dict[str, Any]:
         "created_at": iso(task.created_at),
         "due_at": iso(due),
         "overdue": overdue,
-        "working_days_overdue": calendar.working_days_between(due, now) if overdue else 0,
+        "working_days_overdue": days_overdue,
         "due_soon": due_soon,
         "claimed_by": person_json(task.claimed_by),
         "claimed_at": iso(task.claimed_at),

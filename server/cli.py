@@ -7,7 +7,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 from flask import Flask, current_app
@@ -124,7 +124,8 @@ def users_list(as_json: bool) -> None:
         _echo_json(rows)
         return
     for row in rows:
-        click.echo(f"{row['username']:28} {row['agency_name']:24} {','.join(row['roles'])}")
+        roles = ",".join(cast(list[str], row["roles"]))
+        click.echo(f"{row['username']:28} {row['agency_name']:24} {roles}")
 
 
 @users.command("create")

@@ -37,6 +37,11 @@ def _transaction_ended(conn: Connection) -> None:
     conn.info.pop(WROTE, None)
 
 
+def _end_request(exc: BaseException | None = None) -> None:
+    """The teardown hook: :func:`end_read_only_transaction`, its answer unused."""
+    end_read_only_transaction(exc)
+
+
 def end_read_only_transaction(exc: BaseException | None = None) -> bool:
     """At the end of a request, COMMIT a PostgreSQL transaction that only read.
 
@@ -72,4 +77,4 @@ def init_app(app: Flask) -> None:
         event.listen(Engine, "before_cursor_execute", _note_write)
         event.listen(Engine, "commit", _transaction_ended)
         event.listen(Engine, "rollback", _transaction_ended)
-    app.teardown_request(end_read_only_transaction)
+    app.teardown_request(_end_request)

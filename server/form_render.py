@@ -382,10 +382,10 @@ def _place_errors(view: FormView, errors: Mapping[str, str]) -> None:
         if not parts:
             view.errors.append(message)
             continue
-        target, row = targets[".".join(parts)]
-        if row is not None:
-            previous = target.row_errors.get(row)
-            target.row_errors[row] = f"{previous}；{message}" if previous else message
+        target, row_index = targets[".".join(parts)]
+        if row_index is not None:
+            previous = target.row_errors.get(row_index)
+            target.row_errors[row_index] = f"{previous}；{message}" if previous else message
         elif target.error and message not in target.error:
             target.error = f"{target.error}；{message}"
         else:

@@ -114,7 +114,7 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
         return f"{self.id}:{self.session_token}"
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         """Deactivated users cannot log in."""
         return self.active
 

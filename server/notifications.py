@@ -9,8 +9,9 @@ committee office, so the supervisors of that office are told as well.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from server.extensions import db
 from server.models import Agency, Case, Notification, User
@@ -96,4 +97,4 @@ def mark_read(user: User, notification_id: int | None = None, *, case_id: int | 
         statement = statement.where(Notification.case_id == case_id)
     result = db.session.execute(statement.values(read_at=datetime.now(UTC)))
     db.session.commit()
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0

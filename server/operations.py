@@ -281,9 +281,9 @@ def sync_case(
             row.completed_at = now
     rows_by_name: dict[str, Task] = {}
     for human in ready:
-        row = open_rows.get(human.id)
-        if row is not None and result.facts_changed:
-            _reroute(case, row, agencies.of_lane(case, human.lane, data), deadline_rows, now)
+        open_row = open_rows.get(human.id)
+        if open_row is not None and result.facts_changed:
+            _reroute(case, open_row, agencies.of_lane(case, human.lane, data), deadline_rows, now)
         if row is None:
             row = Task(
                 id=human.id,
@@ -305,9 +305,9 @@ def sync_case(
     fired = [t for t in result.fired_timers if not t.window]
     fired_ids = {t.task_id for t in fired}
     for timer in [*timers, *fired]:
-        row = pending.get(timer.task_id)
-        if row is None:
-            row = Deadline(
+        deadline = pending.get(timer.task_id)
+        if deadline is None:
+            deadline = Deadline(
                 case_id=case.id,
                 timer_task_id=timer.task_id,
                 timer=timer.timer,
@@ -317,31 +317,35 @@ def sync_case(
                 agency_id=_responsible_agency(case, instance, timer.guards, rows_by_name, agencies),
                 state="pending",
             )
-            db.session.add(row)
-            deadline_rows.append(row)
-            pending[timer.task_id] = row
-        row.due_at = timer.due.astimezone(UTC)
-        row.provisional = timer.provisional
+            db.session.add(deadline)
+            deadline_rows.append(deadline)
+            pending[timer.task_id] = deadline
+        deadline.due_at = timer.due.astimezone(UTC)
+        deadline.provisional = timer.provisional
     waiting_ids = {t.task_id for t in timers}
-    for task_id, row in pending.items():
+    for task_id, deadline in pending.items():
         if task_id in fired_ids:
-            row.state, row.missed_at = "missed", now
+            deadline.state, deadline.missed_at = "missed", now
             append_event(
                 case.id,
                 "deadline_missed",
-                task_name=row.guards,
-                data={"timer": row.timer, "label": row.label, "due": row.due_at.isoformat()},
+                task_name=deadline.guards,
+                data={
+                    "timer": deadline.timer,
+                    "label": deadline.label,
+                    "due": deadline.due_at.isoformat(),
+                },
                 at=now,
             )
         elif task_id not in waiting_ids:
-            row.state, row.met_at = "met", now
+            deadline.state, deadline.met_at = "met", now
 
     # A deadline missed earlier is met (late) once the step it guards has finished: a user
     # task, or a sub-process such as the rectification.
-    for row in deadline_rows:
-        unmet = row.state == "missed" and row.met_at is None and row.task_id is not None
-        if unmet and instance.step_finished(row.task_id):
-            row.met_at = now
+    for deadline in deadline_rows:
+        unmet = deadline.state == "missed" and deadline.met_at is None
+        if unmet and deadline.task_id is not None and instance.step_finished(deadline.task_id):
+            deadline.met_at = now
 
     # A task is due when the earliest deadline guarding it (met or not) is.
     for row in rows_by_name.values():

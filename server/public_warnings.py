@@ -32,6 +32,7 @@ def record_warning(
     case: Case, task: Task, form: Mapping[str, Any], data: Mapping[str, Any], now: datetime
 ) -> None:
     """Write the board row when a warning is published or reported to the province."""
+    warning: PublicWarning | None
     if task.name == "publish_warning":
         warning = PublicWarning(
             case_id=case.id,

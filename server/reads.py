@@ -10,13 +10,14 @@ and the other modules that own a write (one transaction each).
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, TypeVarTuple
 
 from sqlalchemy import Result, ScalarResult, Select
 
 from server.extensions import db
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 
 def _select(statement: Any) -> Select[Any]:
@@ -35,9 +36,10 @@ def scalars(statement: Select[Any]) -> ScalarResult[Any]:
     return db.session.scalars(_select(statement))
 
 
-def execute(statement: Select[Any]) -> Result[Any]:
+def execute(statement: Select[*Ts]) -> Result[*Ts]:
     """The rows."""
-    return db.session.execute(_select(statement))
+    _select(statement)
+    return db.session.execute(statement)
 
 
 def get(model: type[T], ident: Any) -> T | None:

@@ -15,7 +15,7 @@ import calendar as month_calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import (
     Blueprint,
@@ -233,7 +233,8 @@ def _render(
     status: int = 200,
 ) -> Any:
     summary = get_engine().calendar.year_summary(year)
-    holidays, workdays = set(summary["holidays"]), set(summary["workdays"])  # type: ignore[arg-type]
+    holidays = set(cast(list[str], summary["holidays"]))
+    workdays = set(cast(list[str], summary["workdays"]))
     row = reads.get(CalendarYear, year)
     editor = reads.get(User, row.updated_by_id) if row and row.updated_by_id else None
     if values is None:

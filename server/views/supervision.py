@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
@@ -325,7 +325,9 @@ def dashboard() -> Any:
         trend_chart=Markup(trend_chart("按月统计（按截止日期）", trend)),  # noqa: S704 - escaped
         period=period_text(filters),
         percent=percent,
-        export_url=lambda kind: url_for("supervision.export", kind=kind, **form.active),
+        export_url=lambda kind: url_for(
+            "supervision.export", kind=kind, **cast(dict[str, Any], form.active)
+        ),
     )
     return render_template("supervision/dashboard.html", **context)
 
