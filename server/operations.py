@@ -281,11 +281,11 @@ def sync_case(
             row.completed_at = now
     rows_by_name: dict[str, Task] = {}
     for human in ready:
-        open_row = open_rows.get(human.id)
-        if open_row is not None and result.facts_changed:
-            _reroute(case, open_row, agencies.of_lane(case, human.lane, data), deadline_rows, now)
-        if row is None:
-            row = Task(
+        task_row = open_rows.get(human.id)
+        if task_row is not None and result.facts_changed:
+            _reroute(case, task_row, agencies.of_lane(case, human.lane, data), deadline_rows, now)
+        if task_row is None:
+            task_row = Task(
                 id=human.id,
                 case_id=case.id,
                 name=human.name,
@@ -295,8 +295,8 @@ def sync_case(
                 state="ready",
                 created_at=now,
             )
-            db.session.add(row)
-        rows_by_name[human.name] = row
+            db.session.add(task_row)
+        rows_by_name[human.name] = task_row
 
     # Deadlines: pending while the timer waits, missed when it fired, met when it went away.
     pending = {row.timer_task_id: row for row in deadline_rows if row.state == "pending"}
