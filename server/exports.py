@@ -316,8 +316,8 @@ def _manifest(job: ExportJob, rows: list[list[str]]) -> bytes:
     title = [f"案卷批量导出 {job.id}", describe_filters(job.filters), job.user.name]
     if job.skipped:
         title.append(f"{job.skipped} 份案卷{SKIPPED}（见“审计链校验”一栏）")
-    header = ["文件", "督办编号", "立案编号", "单位名称", "辖区", "审计链校验", "事件数", "链头哈希",
-              "页数", "PDF SHA-256"]  # fmt: skip
+    header = ["文件", "督办编号", "立案编号", "单位名称", "辖区", "审计链校验", "事件数",
+              "链头哈希", "页数", "PDF SHA-256"]  # fmt: skip
     return csv_rows([title, header, *rows]).encode("utf-8")
 
 

@@ -282,7 +282,6 @@ def test_a_tampered_event_is_flagged_on_the_cover_and_in_the_verification(
 
 def test_only_auditors_and_supervisors_in_scope_print(app: Flask, client: FlaskClient, auth: Auth):
     case_id = filed_case(app)
-    url = f"/cases/{case_id}/dossier.pdf"
     for username in ("wuling.nanping", "wuling.fire", "dingcheng.supervisor", "dingcheng.auditor",
                      "admin"):  # fmt: skip
         login(client, auth, username)
