@@ -710,9 +710,10 @@ def case_events(case_id: int) -> Any:
     return jsonify({"items": [event_json(e) for e in events]})
 
 
-@bp.get("/cases/<int:case_id>/dossier.pdf")
+@bp.post("/cases/<int:case_id>/dossier.pdf")
 def case_dossier(case_id: int) -> Any:
-    """The case dossier as PDF (auditors and supervisors; others 404). Printing is audited."""
+    """The case dossier as PDF (auditors and supervisors; others 404). Printing is audited, so
+    it is a POST (a GET answers 405)."""
     from server.dossier import may_print_dossier, pdf_response, print_dossier
 
     user = caller()

@@ -14,10 +14,10 @@ the auditor who started a job may see or download it.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
+import os
 import secrets
+import socket
 import threading
 import zipfile
 from collections.abc import Mapping
@@ -29,12 +29,13 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import Select, select
 
+from server.csv_export import csv_rows
 from server.display import district_name, utc
-from server.dossier import print_dossier
+from server.dossier import PrintedDossier, print_dossier
 from server.engine import get_engine
 from server.extensions import db
 from server.models import Case, ExportJob, User
-from server.operations import Conflict, Forbidden, FormInvalid
+from server.operations import Forbidden, FormInvalid, OperationError
 from server.scoping import case_filter
 from workflows.calendar import SHANGHAI
 from workflows.jurisdiction import DIVISIONS_BY_CODE
@@ -43,11 +44,15 @@ log = logging.getLogger(__name__)
 
 FILTER_FIELDS = ("district", "process", "opened_from", "opened_to")
 STATE_LABELS = {"queued": "排队中", "running": "正在生成", "done": "已完成", "failed": "失败"}
-#: A job that has not moved for this long died with its process (e.g. a restart).
-STALE_AFTER = timedelta(minutes=10)
+#: A job that has not moved for this long died with its process (on any server): progress is
+#: recorded after every dossier, and one dossier takes seconds.
+STALE_AFTER = timedelta(minutes=3)
 MAX_CASES = 5000
-#: Attempts per dossier when new events keep joining its case while it is printed.
+#: Attempts per dossier when new events keep joining its case while it is printed; then the
+#: dossier is left out of the ZIP and listed in the manifest as such.
 ATTEMPTS = 3
+SKIPPED = "未导出"
+INTERRUPTED = "导出已中断（服务可能已重启），请重新导出"
 
 
 def parse_filters(form: Mapping[str, Any]) -> dict[str, str]:
@@ -140,6 +145,7 @@ def start_export(user: User, filters: Mapping[str, str]) -> ExportJob:
     if len(ids) > MAX_CASES:
         message = f"符合条件的案件超过{MAX_CASES}件，请缩小导出范围"
         raise FormInvalid(message, {"_form": message})
+    recover_stale_jobs()
     now = datetime.now(UTC)
     job = ExportJob(
         id=secrets.token_hex(16),
@@ -149,19 +155,27 @@ def start_export(user: User, filters: Mapping[str, str]) -> ExportJob:
         total=len(ids),
         done=0,
         failed_chains=0,
+        skipped=0,
+        worker=worker_id(),
         created_at=now,
         updated_at=now,
     )
     db.session.add(job)
-    db.session.commit()
     job_id = job.id
-    if current_app.config.get("EXPORT_SYNC"):
-        run_export(job_id)
-    else:
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        threading.Thread(
-            target=_run_in_thread, args=(app, job_id), name=f"export-{job_id[:8]}", daemon=True
-        ).start()
+    with _RUNNING_LOCK:
+        _RUNNING.add(job_id)  # before the commit: the job is never seen without its worker
+    try:
+        db.session.commit()
+        if current_app.config.get("EXPORT_SYNC"):
+            run_export(job_id)
+        else:
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+            threading.Thread(
+                target=_run_in_thread, args=(app, job_id), name=f"export-{job_id[:8]}", daemon=True
+            ).start()
+    except BaseException:
+        _finished(job_id)
+        raise
     return db.session.get(ExportJob, job_id) or job
 
 
@@ -174,14 +188,36 @@ def _run_in_thread(app: Flask, job_id: str) -> None:
             db.session.remove()
 
 
+class _Abandoned(Exception):
+    """The job was marked failed meanwhile (as stale): stop building it."""
+
+
+def part_path(job: ExportJob) -> Path:
+    """The ZIP of a job while it is being written."""
+    target = zip_path(job)
+    return target.with_name(target.name + ".part")
+
+
 def run_export(job_id: str) -> None:
-    """Build the ZIP of a job, one dossier after the other, recording progress as it goes."""
+    """Build the ZIP of a job, one dossier after the other, recording progress as it goes.
+
+    A dossier whose case keeps changing while it is printed (:data:`ATTEMPTS` times), or that
+    cannot be printed any more, is left out: listed in the manifest as 未导出 with the reason,
+    and counted in the job's ``skipped``. It never fails the whole batch.
+    """
+    try:
+        _run_export(job_id)
+    finally:
+        _finished(job_id)
+
+
+def _run_export(job_id: str) -> None:
     job = db.session.get(ExportJob, job_id)
     if job is None or job.state not in ("queued", "running"):
         return
     user = job.user
     target = zip_path(job)
-    part = target.with_name(target.name + ".part")
+    part = part_path(job)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         job.state, job.updated_at = "running", datetime.now(UTC)
@@ -194,34 +230,42 @@ def run_export(job_id: str) -> None:
                 case = db.session.get(Case, case_id)
                 if case is None:
                     continue
-                printed = _print(user, case, job_id)
                 name = f"{case.number}.pdf"
-                archive.writestr(name, printed.pdf, compress_type=zipfile.ZIP_STORED)
-                manifest.append(
-                    [
-                        name,
-                        case.number,
-                        case.case_no or "",
-                        case.unit_name,
-                        district_name(case.district),
-                        "通过" if printed.check.ok else "未通过",
-                        str(printed.check.events),
-                        printed.check.head,
-                        str(printed.pages),
-                        printed.sha256,
-                    ]
-                )
-                job = _reload(job_id)
-                job.done += 1
-                job.failed_chains += 0 if printed.check.ok else 1
-                job.updated_at = datetime.now(UTC)
+                facts = [case.number, case.case_no or "", case.unit_name,
+                         district_name(case.district)]  # fmt: skip
+                printed, problem = _print(user, case, job_id)
+                if printed is None:
+                    manifest.append([SKIPPED, *facts, f"{SKIPPED}：{problem}", "", "", "", ""])
+                else:
+                    archive.writestr(name, printed.pdf, compress_type=zipfile.ZIP_STORED)
+                    manifest.append(
+                        [
+                            name,
+                            *facts,
+                            "通过" if printed.check.ok else "未通过",
+                            str(printed.check.events),
+                            printed.check.head,
+                            str(printed.pages),
+                            printed.sha256,
+                        ]
+                    )
+                job = _progress(job_id)
+                if printed is None:
+                    job.skipped += 1
+                else:
+                    job.done += 1
+                    job.failed_chains += 0 if printed.check.ok else 1
                 db.session.commit()
             archive.writestr("清单.csv", _manifest(job, manifest))
+        job = _progress(job_id)
         part.replace(target)
-        job = _reload(job_id)
         job.state, job.size = "done", target.stat().st_size
         job.finished_at = job.updated_at = datetime.now(UTC)
         db.session.commit()
+    except _Abandoned:
+        db.session.rollback()
+        part.unlink(missing_ok=True)
+        log.warning("export %s was marked failed while running; stopped", job_id)
     except Exception as exc:
         db.session.rollback()
         log.exception("export %s failed", job_id)
@@ -232,33 +276,141 @@ def run_export(job_id: str) -> None:
         db.session.commit()
 
 
+def _progress(job_id: str) -> ExportJob:
+    """The job, its heartbeat moved on; :class:`_Abandoned` if it was marked failed meanwhile."""
+    job = _reload(job_id)
+    if job.state != "running":
+        raise _Abandoned(job_id)
+    job.updated_at = datetime.now(UTC)
+    return job
+
+
 def _reload(job_id: str) -> ExportJob:
     job = db.session.get(ExportJob, job_id)
     assert job is not None
     return job
 
 
-def _print(user: User, case: Case, job_id: str) -> Any:
-    """Print one dossier; a case that got a new event meanwhile is printed again."""
-    for attempt in range(ATTEMPTS):
+def _print(user: User, case: Case, job_id: str) -> tuple[PrintedDossier | None, str]:
+    """Print one dossier: (the dossier, "") or, when it cannot be, (None, why).
+
+    A case that got a new event meanwhile is printed again, :data:`ATTEMPTS` times in all.
+    """
+    problem = ""
+    for _attempt in range(ATTEMPTS):
         try:
-            return print_dossier(user, case, export_id=job_id)
-        except Conflict:
-            if attempt == ATTEMPTS - 1:
-                raise
+            return print_dossier(user, case, export_id=job_id), ""
+        except OperationError as exc:  # Conflict (changed meanwhile), Forbidden (out of scope)
+            db.session.rollback()
+            problem = exc.message
+            log.warning("export %s: dossier %s not printed: %s", job_id, case.number, problem)
+            if exc.status != 409:
+                break
             db.session.refresh(case)
-    raise AssertionError("unreachable")
+    return None, problem
 
 
 def _manifest(job: ExportJob, rows: list[list[str]]) -> bytes:
-    """The ZIP's list of dossiers as CSV (UTF-8 with BOM, so spreadsheet programs read it)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([f"案卷批量导出 {job.id}", describe_filters(job.filters), job.user.name])
-    writer.writerow(["文件", "督办编号", "立案编号", "单位名称", "辖区", "审计链校验", "事件数",
-                     "链头哈希", "页数", "PDF SHA-256"])  # fmt: skip
-    writer.writerows(rows)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    """The ZIP's list of dossiers as CSV (:func:`server.csv_export.csv_rows`: UTF-8 with BOM,
+    formulas neutralised, as a unit's name is whatever was entered)."""
+    title = [f"案卷批量导出 {job.id}", describe_filters(job.filters), job.user.name]
+    if job.skipped:
+        title.append(f"{job.skipped} 份案卷{SKIPPED}（见“审计链校验”一栏）")
+    header = ["文件", "督办编号", "立案编号", "单位名称", "辖区", "审计链校验", "事件数",
+              "链头哈希", "页数", "PDF SHA-256"]  # fmt: skip
+    return csv_rows([title, header, *rows]).encode("utf-8")
+
+
+# --------------------------------------------------------------------------- crash recovery
+#
+# The rule: a queued or running job is dead, and is marked failed with its partial ZIP removed,
+# when (1) it belongs to this process (its ``worker``) but no thread of this process builds it;
+# (2) its worker ran on this machine (same host name and boot) and that process is gone (its
+# pid is free or now another process's, told by the start time in /proc); or (3) it has not
+# moved for :data:`STALE_AFTER` (any server; progress is recorded after every dossier). The
+# sweep applies it (:func:`server.sweep.sweep`), and so does every new export; the export page
+# shows such a job as failed at once.
+
+_RUNNING: set[str] = set()
+_RUNNING_LOCK = threading.Lock()
+_WORKER: tuple[int, str] | None = None
+
+
+def _finished(job_id: str) -> None:
+    with _RUNNING_LOCK:
+        _RUNNING.discard(job_id)
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8]
+    except OSError:
+        return "-"
+
+
+def _start_time(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot); None if there is no such process;
+    "" where /proc cannot tell (then only whether the pid exists counts)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[19]
+    except FileNotFoundError:
+        return None
+    except (OSError, IndexError):
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    return ""
+
+
+def worker_id() -> str:
+    """This process as an export's worker: ``host@boot/pid/start``."""
+    global _WORKER
+    pid = os.getpid()
+    if _WORKER is None or _WORKER[0] != pid:  # computed again after a fork
+        _WORKER = (pid, f"{socket.gethostname()[:120]}@{_boot_id()}/{pid}/{_start_time(pid)}")
+    return _WORKER[1]
+
+
+def worker_gone(job: ExportJob, now: datetime | None = None) -> bool:
+    """Whether a queued or running job has lost its worker (the rule above)."""
+    if job.state not in ("queued", "running"):
+        return False
+    now = now or datetime.now(UTC)
+    if utc(job.updated_at) < now - STALE_AFTER:
+        return True
+    if not job.worker:
+        return False
+    if job.worker == worker_id():
+        with _RUNNING_LOCK:
+            return job.id not in _RUNNING
+    parts = job.worker.split("/")
+    if len(parts) != 3 or parts[0] != worker_id().split("/", 1)[0] or not parts[1].isdigit():
+        return False  # another machine: only the heartbeat tells
+    started = _start_time(int(parts[1]))
+    return started is None or (started != "" and parts[2] != "" and started != parts[2])
+
+
+def recover_stale_jobs(now: datetime | None = None) -> int:
+    """Mark the jobs whose worker is gone failed and remove their partial ZIPs; how many."""
+    now = now or datetime.now(UTC)
+    jobs = db.session.scalars(
+        select(ExportJob).where(ExportJob.state.in_(("queued", "running")))
+    ).all()
+    stale = [job for job in jobs if worker_gone(job, now)]
+    for job in stale:
+        log.warning("export %s lost its worker %s; marked failed", job.id, job.worker)
+        job.state, job.error = "failed", INTERRUPTED
+        job.finished_at = job.updated_at = now
+    if stale:
+        db.session.commit()
+    for job in stale:
+        part_path(job).unlink(missing_ok=True)
+    return len(stale)
 
 
 @dataclass(frozen=True)
@@ -272,11 +424,10 @@ class JobStatus:
 
 
 def job_status(job: ExportJob, now: datetime | None = None) -> JobStatus:
-    """The job's state for people; a job that stopped moving long ago counts as failed."""
-    now = now or datetime.now(UTC)
+    """The job's state for people; a job whose worker is gone counts as failed at once."""
     state, error = job.state, job.error
-    if state in ("queued", "running") and utc(job.updated_at) < now - STALE_AFTER:
-        state, error = "failed", "导出已中断（服务可能已重启），请重新导出"
+    if worker_gone(job, now):
+        state, error = "failed", INTERRUPTED
     if state == "done":
         progress = 100
     else:

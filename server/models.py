@@ -362,6 +362,10 @@ class ExportJob(db.Model):  # type: ignore[name-defined]
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
     failed_chains: Mapped[int] = mapped_column(Integer, default=0)  # dossiers whose chain failed
+    # dossiers left out (their case kept changing while printed), listed in the manifest
+    skipped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # the process building the ZIP (server.exports.worker_id), to tell when it is gone
+    worker: Mapped[str | None] = mapped_column(String(200))
     size: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -586,9 +586,9 @@ def _paths() -> dict[str, Any]:
             )
         },
         "/cases/{case_id}/dossier.pdf": {
-            "get": _operation(
-                "getCaseDossier",
-                "案卷 PDF（仅审计/督查人员和督办人；其他用户答 404）",
+            "post": _operation(
+                "printCaseDossier",
+                "打印案卷 PDF（仅审计/督查人员和督办人；其他用户答 404）",
                 {
                     "200": {
                         "description": "A4 案卷：封面、摘要、流程图、办理记录、附件、审计链校验",
@@ -608,7 +608,8 @@ def _paths() -> dict[str, Any]:
                 errors=("404", "409"),
                 parameters=[_param("case_id")],
                 description="打印时校验本案审计事件的哈希链，结果写在案卷中；打印本身作为"
-                "审计事件 dossier_printed 在校验之后记入本案。",
+                "审计事件 dossier_printed 在校验之后记入本案。因为打印会写入审计日志，只接受 "
+                "POST（请求体为空，凭 Bearer 令牌）；GET 答 405。",
             )
         },
         "/inbox": {

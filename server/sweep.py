@@ -16,7 +16,8 @@ once, through the claims above.
 Each sweep first recounts the provisional deadlines whose years have got the State Council's
 schedule since they were computed (after an upgrade of ``chinese-calendar``):
 :func:`server.operations.recompute_outdated_provisional_deadlines`, one indexed query when there
-is nothing to do.
+is nothing to do; and marks failed the auditors' batch exports whose worker is gone
+(:func:`server.exports.recover_stale_jobs`), removing their partial ZIPs.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select, text, update
 
+from server.exports import recover_stale_jobs
 from server.extensions import db
 from server.models import Case
 from server.operations import Conflict, fire_due_timers, recompute_outdated_provisional_deadlines
@@ -139,6 +141,11 @@ def sweep(now: datetime | None = None, owner: str | None = None) -> dict[str, in
     except Exception:  # the timers must fire all the same
         db.session.rollback()
         log.exception("sweep: recomputing outdated provisional deadlines failed")
+    try:  # batch exports whose worker is gone (a crash, a restart): failed, partial ZIP removed
+        recover_stale_jobs(now)
+    except Exception:
+        db.session.rollback()
+        log.exception("sweep: recovering stale exports failed")
     due = due_case_ids(now)
     # SQLite has no row locks: lease the batch at once (one commit instead of one per case).
     leased = lease(due, owner, now) if db.engine.dialect.name != "postgresql" else None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote
 
 from flask import Response, current_app
@@ -42,7 +43,7 @@ from server.dossier.document import (
 from server.dossier.fonts import DEFAULT_SEARCH, DossierFont, find_font
 from server.engine import get_engine
 from server.extensions import db
-from server.models import Case, User
+from server.models import Case, Event, User
 from server.operations import Conflict, Forbidden
 from server.scoping import case_filter
 
@@ -177,6 +178,7 @@ def print_dossier(
     if db.session.scalar(select(Case.id).where(Case.id == case.id, case_filter(user))) is None:
         raise Forbidden("该案件不在您的查看范围内")
     now = now or datetime.now(UTC)
+    seen = case.event_seq  # the chain's length as this printing found it
     check = verify_chain(case.id, files=True)  # the chain, the facts shown, the files
     font = dossier_font()
     pdf, pages = render(gather(case, user, check, now), font)
@@ -193,13 +195,38 @@ def print_dossier(
     }
     if export_id:
         data["export"] = export_id
-    try:
-        append_event(case.id, "dossier_printed", actor=user, data=data, at=now)
-        db.session.commit()
-    except (IntegrityError, StaleDataError) as exc:
-        db.session.rollback()
-        raise Conflict("打印期间案件有新的办理记录，请重新打印") from exc
+    _record_printing(case, user, data, seen, now)
     return PrintedDossier(case.id, case.number, pdf, pages, check, font, digest)
+
+
+#: Attempts to append ``dossier_printed`` while only other printings join the chain.
+APPEND_ATTEMPTS = 10
+
+
+def _record_printing(
+    case: Case, user: User, data: dict[str, Any], seen: int, now: datetime
+) -> None:
+    """Append the ``dossier_printed`` event (committed).
+
+    Another printing of the same case at the same moment (two auditors, two exports) extends the
+    chain from the same head, and one of the two appends is refused. That is no change to the
+    case: the dossier shows the record up to the head it verified, which its event names, so
+    the event is appended after the other printings. Any other new event means the case moved
+    while it was printed: :class:`Conflict`.
+    """
+    for _attempt in range(APPEND_ATTEMPTS):
+        try:
+            append_event(case.id, "dossier_printed", actor=user, data=data, at=now)
+            db.session.commit()
+            return
+        except (IntegrityError, StaleDataError) as exc:
+            db.session.rollback()
+            joined = db.session.scalars(
+                select(Event.kind).where(Event.case_id == case.id, Event.seq > seen)
+            ).all()
+            if any(kind != "dossier_printed" for kind in joined):
+                raise Conflict("打印期间案件有新的办理记录，请重新打印") from exc
+    raise Conflict("同时打印该案卷的人过多，请稍后重新打印")
 
 
 def pdf_response(printed: PrintedDossier) -> Response:

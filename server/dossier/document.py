@@ -43,7 +43,7 @@ from server.audit import ChainCheck
 from server.case_view import DeadlineRow, DiagramStates, TimelineEntry, verdict_lines
 from server.display import cn_datetime, to_shanghai
 from server.dossier.diagram import MARGIN, DiagramPainter, draw_legend, legend_width
-from server.dossier.fonts import DossierFont
+from server.dossier.fonts import BUILD_LOCK, DossierFont
 from workflows.diagram_svg import TASK_FONT, Bounds, diagram_geometry
 
 log = logging.getLogger(__name__)
@@ -743,11 +743,12 @@ def timeline_section(data: DossierData, st: Styles, width: float) -> list[Flowab
         ]
         for line in entry.lines:
             head.append(Paragraph(text(line), st.cell))
-        for line in verdict_lines(entry.verdict):
+        for verdict in verdict_lines(entry.verdict):
             head.append(
                 Paragraph(
                     text(
-                        f"{line.label}：{line.value}" + (f"（{line.basis}）" if line.basis else "")
+                        f"{verdict.label}：{verdict.value}"
+                        + (f"（{verdict.basis}）" if verdict.basis else "")
                     ),
                     st.cell,
                 )
@@ -809,7 +810,16 @@ def verification_section(data: DossierData, st: Styles, width: float) -> list[Fl
 
 
 def render(data: DossierData, font: DossierFont) -> tuple[bytes, int]:
-    """The dossier as PDF bytes, and its number of pages."""
+    """The dossier as PDF bytes, and its number of pages.
+
+    One build at a time per process (:data:`~server.dossier.fonts.BUILD_LOCK`): ReportLab's
+    shared font objects are not thread-safe.
+    """
+    with BUILD_LOCK:
+        return _render(data, font)
+
+
+def _render(data: DossierData, font: DossierFont) -> tuple[bytes, int]:
     buffer = io.BytesIO()
     doc = DossierDoc(buffer, data, font)
     st = Styles(font.name)

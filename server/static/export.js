@@ -20,6 +20,8 @@
     setText("total", job.total);
     setText("failed_chains", job.failed_chains);
     show("failed", job.failed_chains > 0);
+    setText("skipped", job.skipped || 0);
+    show("skipped_notice", job.skipped > 0);
     if (job.state === "done") {
       var link = field("download").querySelector("a");
       if (link && job.download) { link.href = job.download; }

@@ -120,6 +120,7 @@ def export_json(job_id: str) -> Any:
             "total": job.total,
             "progress": status.progress,
             "failed_chains": job.failed_chains,
+            "skipped": job.skipped,
             "error": status.error,
             "download": url_for("audit.download", job_id=job.id)
             if status.state == "done"

@@ -281,10 +281,14 @@ def diagram(case_id: int) -> Any:
     return response
 
 
-@bp.route("/<int:case_id>/dossier.pdf")
+@bp.route("/<int:case_id>/dossier.pdf", methods=["POST"])
 @roles_required(*DOSSIER_ROLES)
 def dossier(case_id: int) -> Any:
-    """The case dossier as PDF, its audit chain verified; the printing is itself audited."""
+    """The case dossier as PDF, its audit chain verified; the printing is itself audited.
+
+    A POST with the form's CSRF token (the button on the case page and the audit page): the
+    printing writes an audit event, which a cross-site link or a plain GET must not (405).
+    """
     case = visible_case(current_user, case_id)
     try:
         printed = print_dossier(current_user, case)

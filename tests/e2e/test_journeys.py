@@ -328,8 +328,14 @@ def test_journey_3_auditor_prints_and_exports(officer_factory) -> None:
     auditor.shot("search")
     number = rows.first.locator("td").first.inner_text().strip()
 
-    link = rows.first.get_by_role("link", name=re.compile("打印案卷"))
-    response = page.request.get(auditor.url(link.get_attribute("href")))
+    # printing writes an audit event: the button posts a form with the page's CSRF token
+    expect(rows.first.get_by_role("button", name=re.compile("打印案卷"))).to_be_visible()
+    form = rows.first.locator("form")
+    assert form.get_attribute("method") == "post"
+    token = form.locator("input[name=csrf_token]").get_attribute("value")
+    response = page.request.post(
+        auditor.url(form.get_attribute("action")), form={"csrf_token": token or ""}
+    )
     assert response.ok
     assert response.headers["content-type"].startswith("application/pdf")
     body = response.body()
@@ -380,7 +386,14 @@ def test_journey_4_other_district_cannot_open_case(officer_factory, live_server)
     expect(outsider.page.locator("main")).not_to_contain_text(number)
     expect(outsider.page.locator("main")).not_to_contain_text(UNIT)
     outsider.shot("not-found")
-    assert outsider.goto(f"{path}/dossier.pdf").status == 404
+    # the dossier: printing is a POST (a GET answers 405), and for an outsider a 404
+    assert outsider.goto(f"{path}/dossier.pdf").status == 405
+    outsider.goto("/")
+    token = outsider.page.locator("input[name=csrf_token]").first.get_attribute("value")
+    printed = outsider.page.request.post(
+        outsider.url(f"{path}/dossier.pdf"), form={"csrf_token": token or ""}
+    )
+    assert printed.status == 404
 
 
 # ------------------------------------------------------------------------------ layout checks

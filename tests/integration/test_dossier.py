@@ -76,6 +76,13 @@ def login(client: FlaskClient, auth: Auth, username: str) -> None:
     assert response.status_code == 302, response.text
 
 
+def print_html(client: FlaskClient, case_id: int, page: str | None = None):
+    """Press 打印案卷 on the case page (a POST with the page's CSRF token)."""
+    html = client.get(page or f"/cases/{case_id}").text
+    token = csrf_token(html) if "csrf_token" in html else ""
+    return client.post(f"/cases/{case_id}/dossier.pdf", data={"csrf_token": token})
+
+
 def read_pdf(data: bytes) -> tuple[PdfReader, list[str]]:
     """The reader and the extracted text of each page."""
     assert data.startswith(b"%PDF-")
@@ -151,9 +158,16 @@ def test_dossier_holds_the_whole_record_and_its_printing_is_audited(
         assert before.ok
     login(client, auth, "city.auditor")
     page = client.get(f"/cases/{case_id}")
-    assert "打印案卷 (PDF)" in page.text and f"/cases/{case_id}/dossier.pdf" in page.text
+    assert "打印案卷 (PDF)" in page.text
+    assert f'method="post" action="/cases/{case_id}/dossier.pdf"' in page.text
+    # printing writes an audit event: never on a GET (a link from another site), nor without
+    # the page's CSRF token
+    assert client.get(f"/cases/{case_id}/dossier.pdf").status_code == 405
+    assert client.post(f"/cases/{case_id}/dossier.pdf").status_code == 400
+    with app.app_context():
+        assert [e.kind for e in events_of(case_id)].count("dossier_printed") == 0
 
-    response = client.get(f"/cases/{case_id}/dossier.pdf")
+    response = print_html(client, case_id)
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert response.headers["X-Audit-Chain"] == "ok"
@@ -251,7 +265,7 @@ def test_a_tampered_event_is_flagged_on_the_cover_and_in_the_verification(
     case_id = filed_case(app)
     tamper(app, case_id)
     login(client, auth, "wuling.supervisor")
-    response = client.get(f"/cases/{case_id}/dossier.pdf")
+    response = print_html(client, case_id)
     assert response.status_code == 200
     assert response.headers["X-Audit-Chain"] == "failed"
     _, pages = read_pdf(response.data)
@@ -268,15 +282,14 @@ def test_a_tampered_event_is_flagged_on_the_cover_and_in_the_verification(
 
 def test_only_auditors_and_supervisors_in_scope_print(app: Flask, client: FlaskClient, auth: Auth):
     case_id = filed_case(app)
-    url = f"/cases/{case_id}/dossier.pdf"
     for username in ("wuling.nanping", "wuling.fire", "dingcheng.supervisor", "dingcheng.auditor",
                      "admin"):  # fmt: skip
         login(client, auth, username)
-        assert client.get(url).status_code == 404, username
+        assert print_html(client, case_id, "/notifications").status_code == 404, username
         assert "打印案卷 (PDF)" not in client.get(f"/cases/{case_id}").text, username
     login(client, auth, "wuling.auditor")
-    assert client.get(url).status_code == 200
-    assert client.get("/cases/999999/dossier.pdf").status_code == 404
+    assert print_html(client, case_id).status_code == 200
+    assert print_html(client, 999999, f"/cases/{case_id}").status_code == 404
     with app.app_context():
         kinds = [e.kind for e in events_of(case_id)]
         assert kinds.count("dossier_printed") == 1
@@ -285,13 +298,17 @@ def test_only_auditors_and_supervisors_in_scope_print(app: Flask, client: FlaskC
 def test_api_dossier(app: Flask, client: FlaskClient, auth: Auth):
     case_id = filed_case(app)
     url = f"/api/v1/cases/{case_id}/dossier.pdf"
-    response = client.get(url, headers=auth.token("city.supervisor"))
+    headers = auth.token("city.supervisor")
+    assert client.get(url, headers=headers).status_code == 405  # printing writes: POST only
+    response = client.post(url, headers=headers)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF-")
     for username in ("wuling.nanping", "dingcheng.auditor"):
-        refused = client.get(url, headers=auth.token(username))
+        refused = client.post(url, headers=auth.token(username))
         assert refused.status_code == 404 and refused.json["error"] == "not_found", username
-    assert client.get(url).status_code == 401
+    assert client.post(url).status_code == 401
+    with app.app_context():
+        assert [e.kind for e in events_of(case_id)].count("dossier_printed") == 1
 
 
 # --------------------------------------------------------------------------- command line
@@ -348,7 +365,9 @@ def test_auditors_land_on_the_audit_page_and_search(app: Flask, client: FlaskCli
     assert client.get("/").headers.get("Location", "").endswith("/audit")
     page = client.get("/audit?q=审计测试")
     assert page.status_code == 200
-    assert "武陵区审计测试商场" in page.text and f"/cases/{case_id}/dossier.pdf" in page.text
+    assert "武陵区审计测试商场" in page.text
+    assert f'method="post" action="/cases/{case_id}/dossier.pdf"' in page.text
+    assert print_html(client, case_id, "/audit?q=审计测试").status_code == 200
     assert "案卷审计" in page.text  # in the navigation
     for username in ("wuling.nanping", "wuling.supervisor", "admin"):
         login(client, auth, username)

@@ -179,7 +179,7 @@ def test_a_department_that_never_answers_escalates_once(api: Api, app, runner, t
 
 def test_the_dossier_of_a_fire_names_the_process_and_its_decisions(api: Api) -> None:
     case = api.register_fire(BRIGADE, deaths=3, site_type="production_business")
-    response = api.get("city.auditor", f"/cases/{case['id']}/dossier.pdf")
+    response = api.post("city.auditor", f"/cases/{case['id']}/dossier.pdf")
     assert response.status_code == 200
     reader = PdfReader(io.BytesIO(response.data))
     assert (reader.metadata or {}).get("/Title", "").startswith("火灾事故调查处理案卷")

@@ -38,7 +38,7 @@ def test_the_dossier_names_the_procedure(api: Api) -> None:
     case = api.register_fire(
         BRIGADE, site_type="residence", direct_loss=30000, arson_suspected=True
     )
-    response = api.get("city.auditor", f"/cases/{case['id']}/dossier.pdf")
+    response = api.post("city.auditor", f"/cases/{case['id']}/dossier.pdf")
     assert response.status_code == 200
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages[:3])
     assert "调查程序：一般程序" in text.replace(" ", "")

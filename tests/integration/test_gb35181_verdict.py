@@ -13,7 +13,7 @@ from server.operations import start_case
 from tests.support.major_hazard import sample
 
 from .conftest import Auth
-from .test_dossier import login, read_pdf, squeeze, user
+from .test_dossier import login, print_html, read_pdf, squeeze, user
 
 AID = "按已被代替的GB35181-2017要素初判，仅供参考"
 
@@ -43,7 +43,7 @@ def test_a_hazard_found_after_2025_11_01_is_an_aid_verdict_everywhere(
     assert verdict["judgement_applicable_edition"] == "GB 35181-2025"
     assert verdict["judgement_superseded"] is True
     assert verdict["lines"][0]["label"] == "GB 35181-2017（已被 GB 35181-2025 代替）"
-    _, pages = read_pdf(client.get(f"/cases/{case_id}/dossier.pdf").data)
+    _, pages = read_pdf(print_html(client, case_id).data)
     text = squeeze("\n".join(pages))
     assert "GB35181-2017（已被GB35181-2025代替）" in text
     assert AID in text

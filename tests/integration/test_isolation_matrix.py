@@ -116,7 +116,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     # --- cases
     ("cases.show", "GET"): R("/cases/{case}", scope="case"),
     ("cases.diagram", "GET"): R("/cases/{case}/diagram.svg", scope="case"),
-    ("cases.dossier", "GET"): R("/cases/{case}/dossier.pdf", roles=DOSSIER, scope="case"),
+    # printing writes an audit event: a POST (CSRF token / bearer token); a GET answers 405
+    ("cases.dossier", "POST"): R("/cases/{case}/dossier.pdf", roles=DOSSIER, scope="case"),
     ("cases.download", "GET"): R("/cases/{case}/attachments/{attachment}", scope="case"),
     ("cases.upload", "POST"): R(
         "/cases/{case}/attachments", roles=OFFICER, scope="case", ok=422, body={}
@@ -195,7 +196,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("api.get_case", "GET"): R("/api/v1/cases/{case}", scope="case"),
     ("api.case_events", "GET"): R("/api/v1/cases/{case}/events", scope="case"),
-    ("api.case_dossier", "GET"): R("/api/v1/cases/{case}/dossier.pdf", roles=DOSSIER, scope="case"),
+    ("api.case_dossier", "POST"): R(
+        "/api/v1/cases/{case}/dossier.pdf", roles=DOSSIER, scope="case"
+    ),
     ("api.inbox", "GET"): R("/api/v1/inbox", "/api/v1/inbox?district=dingcheng", lists="tasks"),
     ("api.warnings", "GET"): R("/api/v1/warnings", "/api/v1/warnings?scope=city"),
     ("api.deadlines", "GET"): R(
