@@ -30,9 +30,10 @@ def upgrade():
         batch_op.create_index(
             batch_op.f("ix_login_throttle_last_failure_at"), ["last_failure_at"], unique=False
         )
-    with op.batch_alter_table("user", schema=None) as batch_op:
-        batch_op.drop_column("locked_until")
-        batch_op.drop_column("failed_logins")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): a batch copy of "user" would break the
+    # foreign keys that point at it.
+    op.drop_column("user", "locked_until")
+    op.drop_column("user", "failed_logins")
 
 
 def downgrade():
