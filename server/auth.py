@@ -163,8 +163,8 @@ def attempt_login(username: str, password: str, *, via: str = "web") -> LoginOut
     throttle.hold(username, address, policy)
     append_event(None, "login_failed", data={**who, "reason": "credentials"}, at=now)
     if reservation.wait_until is not None:
-        until = reservation.wait_until.isoformat()
-        append_event(None, "login_throttled", data={**who, "retry_at": until}, at=now)
+        retry_at = reservation.wait_until.isoformat()
+        append_event(None, "login_throttled", data={**who, "retry_at": retry_at}, at=now)
     db.session.commit()
     return LoginOutcome(None, reservation.wait_until)
 
@@ -385,13 +385,21 @@ def login() -> Any:
 def logout() -> Any:
     """Log out: rotating the session token ends every browser session of the user (so a copied
     cookie dies too). API tokens stay valid: 退出所有设备 on the account page revokes them."""
-    user = db.session.get(User, current_user.id)
+    user = _me()
     user.session_token = new_session_token()
     append_event(None, "logout", actor=user)
     db.session.commit()
     logout_user()
     flash("已退出登录", "info")
     return redirect(url_for("auth.login"))
+
+
+def _me() -> User:
+    """The logged-in user's row."""
+    user = db.session.get(User, current_user.id)
+    if user is None:
+        abort(404)
+    return user
 
 
 def _active_tokens(user: User) -> int:
@@ -407,7 +415,7 @@ def _active_tokens(user: User) -> int:
 
 
 def _account_page(errors: dict[str, str] | None = None, status: int = 200) -> Any:
-    user = db.session.get(User, current_user.id)
+    user = _me()
     return render_template(
         "auth/account.html",
         errors=errors or {},
@@ -428,7 +436,7 @@ def account() -> Any:
 def change_password() -> Any:
     """Change one's own password with the current one; every other session and every API
     token of the user ends, this browser stays logged in."""
-    user = db.session.get(User, current_user.id)
+    user = _me()
     current = request.form.get("current_password", "")
     new = request.form.get("new_password", "")
     confirm = request.form.get("confirm_password", "")
@@ -461,7 +469,7 @@ def change_password() -> Any:
 @login_required
 def logout_everywhere() -> Any:
     """退出所有设备: end every browser session of the user and revoke every API token."""
-    user = db.session.get(User, current_user.id)
+    user = _me()
     revoked = end_all_sessions(user)
     append_event(None, "logout_everywhere", actor=user, data={"tokens_revoked": revoked})
     db.session.commit()
