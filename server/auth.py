@@ -136,7 +136,7 @@ def attempt_login(username: str, password: str, *, via: str = "web") -> LoginOut
     must wait is refused without checking the password (``login_failed``, reason
     ``throttled``). Unknown user, deactivated user or wrong password: ``login_failed`` (reason
     ``credentials``), and ``login_throttled`` when this failure starts a wait; committed. A
-    success resets the counts; the caller records the login and commits.
+    success takes its own attempt off the counts; the caller records the login and commits.
 
     :param via: ``web``, ``api`` or ``account`` (a password change), recorded with the events.
     """
@@ -158,7 +158,7 @@ def attempt_login(username: str, password: str, *, via: str = "web") -> LoginOut
     stored = user.password_hash if user is not None else _dummy_hash(method)
     valid = check_password_hash(stored, password)
     if user is not None and user.active and valid:
-        throttle.clear(username, address, policy)
+        throttle.clear(username, address, policy, reservation)
         return LoginOutcome(user)
     throttle.hold(username, address, policy)
     append_event(None, "login_failed", data={**who, "reason": "credentials"}, at=now)

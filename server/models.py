@@ -128,8 +128,6 @@ class LoginThrottle(db.Model):  # type: ignore[name-defined]
     __tablename__ = "login_throttle"
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # Attempts counted whose password check has not finished (a success leaves them counted).
-    pending: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 

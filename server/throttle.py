@@ -12,16 +12,17 @@ stopped while an attacker elsewhere cannot lock an officer out for long:
   (a distributed attack on one account).
 
 The first wait is ``LOGIN_BACKOFF_SECONDS`` (default 30 s); every further failure doubles it, up
-to ``LOGIN_LOCK_MINUTES`` (default 15). A success resets the pair and account keys (not the
-address key: an attacker's own account must not reset spraying); counts are forgotten after
-``FORGET_AFTER`` without a failure. Unknown usernames are counted exactly like known ones, so
-the answers never tell whether an account exists.
+to ``LOGIN_LOCK_MINUTES`` (default 15). Counts are forgotten ``FORGET_AFTER`` (an hour) after a
+key's last failure. A success only takes its own attempt off the count (and ends the wait that
+attempt started, or any once the count is below the limit again): resetting the count would let
+guesses sent alongside a correct password start afresh. Unknown usernames are counted exactly
+like known ones, so the answers never tell whether an account exists.
 
 Counting and deciding are atomic: :func:`reserve` counts the attempt as a failure and commits
 BEFORE the password hash is checked, under a lock on the key rows (``SELECT … FOR UPDATE`` on
 PostgreSQL; on SQLite the database write lock, which the first statement, an INSERT, takes).
-So of any number of parallel guesses at most the limit are ever evaluated; a success then
-resets the count (:func:`clear`).
+So of any number of parallel guesses at most the limit of wrong passwords are ever checked; a
+success then takes only its own attempt off the count (:func:`clear`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from server.models import LoginThrottle
 log = logging.getLogger(__name__)
 
 #: Counts of a key without a failure for this long are forgotten (and their rows removed).
-FORGET_AFTER = timedelta(hours=24)
+FORGET_AFTER = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,8 @@ class Reservation:
 
     allowed: bool
     wait_until: datetime | None = None
+    #: (key, end) of the waits this attempt started, which a success ends again.
+    started: tuple[tuple[str, datetime], ...] = ()
 
 
 def _insert_missing(names: list[str]) -> None:
@@ -122,7 +125,6 @@ def _lock(names: list[str]) -> dict[str, Any]:
             select(
                 LoginThrottle.key,
                 LoginThrottle.failures,
-                LoginThrottle.pending,
                 LoginThrottle.blocked_until,
                 LoginThrottle.last_failure_at,
             )
@@ -150,58 +152,50 @@ def reserve(username: str, address: str, now: datetime, policy: Policy) -> Reser
     if waits:  # the rows stay locked for the caller's audit event; the caller commits
         return Reservation(False, max(waits))
     forget = now - FORGET_AFTER
-    starts: list[datetime] = []
+    starts: list[tuple[str, datetime]] = []
     for name in names:
         row = rows[name]
         fresh = row.last_failure_at is None or row.last_failure_at <= forget
         failures = 1 if fresh else row.failures + 1
-        pending = 1 if fresh else row.pending + 1
         delay = policy.delay(failures, limits[name])
         until = now + delay if delay is not None else None
         if until is not None:
-            starts.append(until)
+            starts.append((name, until))
         db.session.execute(
             update(LoginThrottle)
             .where(LoginThrottle.key == name)
-            .values(failures=failures, pending=pending, blocked_until=until, last_failure_at=now)
+            .values(failures=failures, blocked_until=until, last_failure_at=now)
             .execution_options(synchronize_session=False)
         )
     db.session.commit()
     _maybe_prune(forget)
-    return Reservation(True, max(starts) if starts else None)
+    return Reservation(True, max(u for _, u in starts) if starts else None, tuple(starts))
 
 
 def hold(username: str, address: str, policy: Policy) -> None:
-    """After a failed password check: the attempt stays counted, no longer pending. The rows
-    stay locked, so that the caller's audit events are serialised like the count (the caller
+    """After a failed password check: lock the attempt's rows again without changing them (it
+    stays counted), so that the caller's audit events are serialised like the count (the caller
     commits)."""
-    names = sorted(keys(username, address, policy))
-    _lock(names)
-    db.session.execute(
-        update(LoginThrottle)
-        .where(LoginThrottle.key.in_(names), LoginThrottle.pending > 0)
-        .values(pending=LoginThrottle.pending - 1)
-        .execution_options(synchronize_session=False)
-    )
+    _lock(sorted(keys(username, address, policy)))
 
 
-def clear(username: str, address: str, policy: Policy) -> None:
-    """After a success: the pair and account counts restart (the caller commits with the
-    login's audit event), and the address count forgets this attempt.
+def clear(username: str, address: str, policy: Policy, reservation: Reservation) -> None:
+    """After a success: each key forgets this attempt, and a wait ends once the key's count is
+    below its limit again (the caller commits with the login's audit event).
 
-    Attempts still pending (guesses in flight alongside) stay counted, and so does a wait they
-    started: a success never lets more guesses be checked than the limit.
+    The earlier failures stay counted until forgotten: guesses in flight alongside a correct
+    password therefore never get more checks than the limit.
     """
-    pair, account, address_key = keys(username, address, policy)
-    rows = _lock(sorted((pair, account, address_key)))
+    limits = keys(username, address, policy)
+    started = dict(reservation.started)
+    rows = _lock(sorted(limits))
     for name, row in rows.items():
-        others = max(0, row.pending - 1)  # attempts in flight besides this one
-        if name == address_key:
-            values: dict[str, Any] = {"failures": max(0, row.failures - 1), "pending": others}
-        elif others:
-            values = {"failures": others, "pending": others}
-        else:
-            values = {"failures": 0, "pending": 0, "blocked_until": None, "last_failure_at": None}
+        failures = max(0, row.failures - 1)
+        values: dict[str, Any] = {"failures": failures}
+        if failures < limits[name] or (
+            row.blocked_until is not None and row.blocked_until == started.get(name)
+        ):
+            values["blocked_until"] = None
         db.session.execute(
             update(LoginThrottle)
             .where(LoginThrottle.key == name)
@@ -222,7 +216,7 @@ def _maybe_prune(forget: datetime) -> None:
         )
         db.session.execute(
             delete(LoginThrottle)
-            .where(LoginThrottle.last_failure_at.is_(None), LoginThrottle.failures == 0)
+            .where(LoginThrottle.failures == 0)
             .execution_options(synchronize_session=False)
         )
         db.session.commit()

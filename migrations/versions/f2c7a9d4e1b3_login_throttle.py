@@ -21,7 +21,6 @@ def upgrade():
         "login_throttle",
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("failures", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("pending", sa.Integer(), server_default="0", nullable=False),
         sa.Column("blocked_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("key"),
