@@ -99,7 +99,7 @@ def seed_demo(if_empty: bool) -> None:
         click.echo(f"  {username:28} {role}")
 
 
-users = AppGroup("users", help="List and create users.")
+users = AppGroup("users", help="List, create, deactivate users and reset passwords.")
 
 
 @users.command("list")
@@ -147,6 +147,43 @@ def users_create(username: str, name: str, agency_code: str, roles: str, passwor
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"已创建用户 {username}")
+
+
+def _user(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"没有用户 {username}")
+    return user
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.password_option()
+@needs_database
+def users_set_password(username: str, password: str) -> None:
+    """Reset USERNAME's password: every session and API token of the user ends."""
+    from server.auth import password_problem, set_password
+
+    user = _user(username)
+    problem = password_problem(user, password, password)
+    if problem:
+        raise click.ClickException(problem)
+    revoked = set_password(user, password, actor=None, kind="password_reset")
+    db.session.commit()
+    click.echo(f"已重设 {username} 的密码；其所有登录已退出，{revoked} 个 API 令牌已作废")
+
+
+@users.command("deactivate")
+@click.argument("username")
+@needs_database
+def users_deactivate(username: str) -> None:
+    """Deactivate USERNAME: the user can no longer log in; every session and token ends."""
+    from server.auth import deactivate_user
+
+    user = _user(username)
+    revoked = deactivate_user(user, actor=None)
+    db.session.commit()
+    click.echo(f"已停用用户 {username}；其所有登录已退出，{revoked} 个 API 令牌已作废")
 
 
 @click.command("deadline")

@@ -18,7 +18,13 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     ``SWEEP_SECONDS`` (scheduler interval; 0 switches the scheduler off), ``UPLOAD_DIR``,
     ``MAX_UPLOAD_MB``, ``DOSSIER_FONT`` (the dossier's CJK TrueType font), ``EXPORT_DIR`` (batch
     exports of dossiers), ``EXPORT_SYNC=1`` (build exports within the request),
-    ``LOGIN_MAX_FAILURES`` and ``LOGIN_LOCK_MINUTES`` (login throttling, default 5 and 15),
+    ``LOGIN_MAX_FAILURES`` (wrong passwords for one account from one address before a wait,
+    default 5), ``LOGIN_MAX_FAILURES_PER_ADDRESS`` and ``LOGIN_MAX_FAILURES_PER_ACCOUNT``
+    (default 20 each), ``LOGIN_BACKOFF_SECONDS`` (the first wait, default 30, doubled by each
+    further failure) and ``LOGIN_LOCK_MINUTES`` (the longest wait, default 15): see
+    server/throttle.py; ``SESSION_IDLE_MINUTES`` (default 480) and ``SESSION_MAX_HOURS``
+    (default 168): browser sessions end after that long idle resp. after the login;
+    ``DUBAN_PROXY_HOPS`` (reverse proxies trusted for ``X-Forwarded-For``/``-Proto``, default 0),
     ``DUBAN_HTTPS=1`` or ``PREFERRED_URL_SCHEME=https`` (served over HTTPS: cookies are sent
     with ``Secure``; production implies it), ``DUBAN_ALLOW_SQLITE=1`` (production on SQLite:
     one server only, see :func:`production_problems`).
@@ -38,7 +44,17 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "EXPORT_SYNC": os.environ.get("EXPORT_SYNC", "0") == "1",
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": int(
+            os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "20")
+        ),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(
+            os.environ.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", "20")
+        ),
+        "LOGIN_BACKOFF_SECONDS": float(os.environ.get("LOGIN_BACKOFF_SECONDS", "30")),
         "LOGIN_LOCK_MINUTES": float(os.environ.get("LOGIN_LOCK_MINUTES", "15")),
+        "SESSION_IDLE_MINUTES": float(os.environ.get("SESSION_IDLE_MINUTES", "480")),
+        "SESSION_MAX_HOURS": float(os.environ.get("SESSION_MAX_HOURS", "168")),
+        "DUBAN_PROXY_HOPS": int(os.environ.get("DUBAN_PROXY_HOPS", "0")),
         "DUBAN_HTTPS": os.environ.get("DUBAN_HTTPS", "0") == "1",
         "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -92,10 +92,9 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     roles: Mapped[str] = mapped_column(String(80))  # comma-separated, see ROLES
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    session_token: Mapped[str] = mapped_column(String(64))  # rotated on logout
-    # Login throttling: consecutive failed logins and the end of a temporary lock.
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The user's authentication epoch: every session cookie carries it, so rotating it (logout,
+    # log out everywhere, a password changed or reset, deactivation) ends every session.
+    session_token: Mapped[str] = mapped_column(String(64))
 
     agency: Mapped[Agency] = relationship(lazy="joined")
 
@@ -117,6 +116,20 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     def is_active(self) -> bool:
         """Deactivated users cannot log in."""
         return self.active
+
+
+class LoginThrottle(db.Model):  # type: ignore[name-defined]
+    """Password attempts counted for one throttling key (see server/throttle.py).
+
+    ``key`` is ``pair:<username>|<address>``, ``account:<username>`` or ``address:<address>``;
+    unknown usernames are counted like known ones, so the answers do not tell them apart.
+    """
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
 
 class ApiToken(db.Model):  # type: ignore[name-defined]

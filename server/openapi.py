@@ -403,7 +403,7 @@ ERROR_RESPONSES = {
     "409": ("Conflict", "任务已办结、已由他人认领，或案件已被他人更新"),
     "413": ("TooLarge", "请求内容过大"),
     "422": ("Invalid", "字段有误：见 fields"),
-    "429": ("TooManyAttempts", "登录失败次数过多，账户已临时锁定；Retry-After 为剩余秒数"),
+    "429": ("TooManyAttempts", "登录失败次数过多，须等待后再试；Retry-After 为剩余秒数"),
     "default": ("Error", "其他错误（如 405、500），格式相同"),
 }
 

@@ -15,6 +15,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from server import reads
+from server.auth import safe_target
 from server.engine import get_engine
 from server.parsing import MAX_PAGE, BadParameter, positive_int
 from workflows.jurisdiction import DIVISIONS
@@ -75,11 +76,9 @@ def paginate(query: Select[Any], number: int) -> Page:
 
 
 def safe_next(default: str) -> str:
-    """The submitted ``next`` URL if it is a path on this site, else ``default``."""
-    target = request.form.get("next", "") or request.args.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """The submitted ``next`` URL if it is a path on this site, else ``default`` (see
+    :func:`server.auth.safe_target`)."""
+    return safe_target(request.form.get("next", "") or request.args.get("next", ""), default)
 
 
 def process_choices() -> list[tuple[str, str]]:

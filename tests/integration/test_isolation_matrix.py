@@ -99,6 +99,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("auth.login", "GET"): R("/login", ok=302, anonymous=200),
     ("auth.login", "POST"): R("/login", ok=302, anonymous=401, body={"username": "x"}),
     ("auth.logout", "POST"): R("/logout", ok=302),
+    # --- the user's own account (a refused password change answers 422, changing nothing)
+    ("auth.account", "GET"): R("/account"),
+    ("auth.change_password", "POST"): R("/account/password", ok=422, body={}),
+    ("auth.logout_everywhere", "POST"): R("/account/logout-everywhere", ok=302, body={}),
     # --- lists
     ("inbox.index", "GET"): R("/", roles=OFFICER, denied=302, lists="tasks"),
     ("cases.index", "GET"): R(
@@ -376,10 +380,12 @@ def _after(caller: Caller, app: Flask, key: tuple[str, str]) -> None:
     """Undo what a cell did to the caller's own session or token."""
     if caller.username is None:
         return
-    if key == ("auth.logout", "POST"):
+    if key in (("auth.logout", "POST"), ("auth.logout_everywhere", "POST")):
         auth = Auth(app, caller.client)
         assert auth.login(caller.username).status_code == 302
         caller.csrf = csrf_token(caller.client.get("/notifications").text)
+        if key == ("auth.logout_everywhere", "POST"):  # its API token was revoked too
+            caller.headers = auth.token(caller.username)
     elif key == ("api.delete_token", "DELETE"):
         caller.headers = Auth(app, caller.client).token(caller.username)
 
