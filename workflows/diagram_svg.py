@@ -2,8 +2,9 @@
 
 The drawing comes from the diagram interchange (BPMN DI) of the file: ``BPMNShape`` bounds,
 ``BPMNEdge`` waypoints and ``BPMNLabel`` bounds. :func:`diagram_geometry` reads it into plain
-dataclasses (:class:`Geometry`, :class:`Shape`, :class:`Edge`) that any renderer can use (the
-PDF export draws the same geometry with ReportLab); :func:`render_svg` turns it into SVG.
+dataclasses (:class:`Geometry`, :class:`Shape`, :class:`Edge`); :func:`render_svg` turns it into
+SVG. This module is the diagram's only drawing code: the PDF dossier draws this same SVG
+(``server/dossier/diagram.py``), so the case page and the paper cannot drift apart.
 
 State colouring is by BPMN element id: ``done`` (completed: green-grey fill and a ✓), ``current``
 (ready now: blue fill, thick border and a ●) and ``overdue`` (a deadline missed: red border and a
@@ -37,17 +38,16 @@ from workflows.bpmn_xml import local_name as _local
 from workflows.bpmn_xml import parse as _parse
 
 __all__ = [
-    "COLOURS",
-    "LEGEND",
+    "LEGEND_FONT",
+    "MARGIN",
+    "TASK_FONT",
     "Bounds",
     "Edge",
     "Geometry",
     "Shape",
     "diagram_bounds",
     "diagram_geometry",
-    "fit_lines",
-    "flow_label_box",
-    "mark_spot",
+    "render_legend_svg",
     "render_svg",
     "text_width",
     "wrap_text",
@@ -430,14 +430,15 @@ _VERTICAL_FORMS = str.maketrans(
         "》": "︾",
         "「": "﹁",
         "」": "﹂",
-        "、": "︑",
-        "，": "︐",
-        "。": "︒",
-        "：": "︓",
         "—": "︱",
-        "…": "︙",
     }
 )
+"""Brackets and the dash in upright names become their vertical presentation forms. Only forms
+that the dossier's CJK fonts draw (WenQuanYi Micro Hei lacks U+FE10–U+FE19, the vertical
+comma, enumeration comma, full stop and colon): the PDF draws this same SVG with one font."""
+_VERTICAL_SHIFT = frozenset("、，。")
+"""Marks written as themselves in an upright name but moved from the lower left of their cell
+to the upper right, where vertical text puts them (as their vertical forms would)."""
 
 
 def text_width(text: str, font_size: float) -> float:
@@ -656,7 +657,9 @@ def _vertical_name(parent: Any, name: str, box: Bounds, max_size: float) -> None
         x = box.cx + (columns - 1) * column_gap / 2 - c * column_gap  # right to left
         top = box.cy - len(part) * step / 2
         for i, ch in enumerate(part):
-            tspan = _el(text, "tspan", {"x": x, "y": top + step * i + step / 2 + size * 0.36})
+            shift = size * 0.55 if ch in _VERTICAL_SHIFT else 0.0
+            y = top + step * i + step / 2 + size * 0.36 - shift
+            tspan = _el(text, "tspan", {"x": x + shift, "y": y})
             tspan.text = ch
 
 
@@ -1184,46 +1187,10 @@ _LEGEND = (
 _LEGEND_FONT = 16.0
 _LEGEND_HEIGHT = 48.0
 
-# For other renderers of the same geometry (the PDF dossier draws it with ReportLab): the same
-# colours, marks, legend and text fitting, so that a printed diagram reads like the screen's.
-COLOURS: dict[str, str] = {
-    "ink": _INK,
-    "line": _LINE,
-    "flow": _FLOW,
-    "neutral_fill": _NEUTRAL_FILL,
-    "done_fill": _DONE_FILL,
-    "done_stroke": _DONE_STROKE,
-    "done_mark": _DONE_MARK,
-    "current_fill": _CURRENT_FILL,
-    "current_stroke": _CURRENT_STROKE,
-    "overdue": _OVERDUE,
-    "header_fill": _HEADER_FILL,
-    "lane_fill": _LANE_FILL,
-}
-"""The drawing's colours by role."""
-LEGEND = _LEGEND
-"""(state, Chinese explanation) of the legend, ``neutral`` first."""
-TASK_FONT, LABEL_FONT, LANE_FONT, LINE_HEIGHT = _TASK_FONT, _LABEL_FONT, _LANE_FONT, _LINE_HEIGHT
-VERTICAL_FORMS = _VERTICAL_FORMS
-"""Translation table to the vertical presentation forms of brackets and punctuation."""
-
-
-def fit_lines(
-    text: str, max_width: float, max_height: float, sizes: Sequence[float]
-) -> tuple[list[str], float]:
-    """Wrap ``text`` with the largest of ``sizes`` that fits the box; else the smallest, cut
-    with an ellipsis. Returns the lines and the size."""
-    return _fit_lines(text, max_width, max_height, sizes)
-
-
-def mark_spot(b: Bounds, states: Sequence[str], avoid: Sequence[Bounds]) -> tuple[float, float]:
-    """Where inside an activity the ✓/● marks go: a corner free of boundary events."""
-    return _mark_spot(b, states, avoid)
-
-
-def flow_label_box(e: Edge) -> Bounds:
-    """Where a flow's name is written when the DI gives no label bounds."""
-    return _flow_label_box(e)
+TASK_FONT = _TASK_FONT
+"""The size of task names, in diagram units (a printout scales it to a readable size)."""
+LEGEND_FONT = _LEGEND_FONT
+"""The size of the legend's words, in the units of :func:`render_legend_svg`."""
 
 
 def _legend_width() -> float:
@@ -1264,6 +1231,7 @@ def render_svg(
     current: Iterable[str] = (),
     overdue: Iterable[str] = (),
     title: str | None = None,
+    legend: bool = True,
 ) -> str:
     """Draw the diagram of a BPMN file as one standalone SVG string, coloured by state.
 
@@ -1272,12 +1240,30 @@ def render_svg(
     :param current: ids of elements ready now (blue fill, thick border, ●).
     :param overdue: ids of elements whose deadline is missed (red border, "逾期" badge).
     :param title: a heading written above the diagram, if given.
+    :param legend: False to leave the legend out (the dossier prints it once per page, at the
+        paper's scale, from :func:`render_legend_svg`); the viewBox is then the DI extents and
+        the margin.
     :returns: ``<svg xmlns=… viewBox=…>…</svg>`` without width or height, so a page can size it
         (e.g. ``width: 100%; height: auto``); no scripts, styles or external references.
     :raises etree.XMLSyntaxError: when the text is not well-formed XML.
     """
     # Pages draw the same few (diagram, state) combinations over and over: keep the result.
-    return _render_cached(bpmn_xml, frozenset(done), frozenset(current), frozenset(overdue), title)
+    return _render_cached(
+        bpmn_xml, frozenset(done), frozenset(current), frozenset(overdue), title, legend
+    )
+
+
+@lru_cache(maxsize=1)
+def render_legend_svg() -> str:
+    """The legend of :func:`render_svg` alone, as a standalone SVG (its words are
+    :data:`LEGEND_FONT` units high)."""
+    width = _legend_width()
+    svg = etree.Element(f"{{{SVG}}}svg", nsmap={None: SVG})
+    svg.set("viewBox", " ".join(_n(v) for v in (0.0, 0.0, width, _LEGEND_HEIGHT)))
+    svg.set("class", "bpmn-legend")
+    svg.set("font-family", FONT_FAMILY)
+    _draw_legend(svg, 0.0, 0.0)
+    return str(etree.tostring(svg, encoding="unicode"))
 
 
 @lru_cache(maxsize=256)
@@ -1287,14 +1273,18 @@ def _render_cached(
     current: frozenset[str],
     overdue: frozenset[str],
     title: str | None,
+    legend: bool,
 ) -> str:
     geometry = diagram_geometry(bpmn_xml)
     sets = {"done": done, "current": current, "overdue": overdue}
     b = geometry.bounds
     top = b.y - MARGIN - (40.0 if title else 0.0)
-    width = max(b.width + 2 * MARGIN, _legend_width() + 2 * MARGIN)
     legend_y = b.bottom + MARGIN
-    height = legend_y + _LEGEND_HEIGHT + MARGIN / 2 - top
+    if legend:
+        width = max(b.width + 2 * MARGIN, _legend_width() + 2 * MARGIN)
+        height = legend_y + _LEGEND_HEIGHT + MARGIN / 2 - top
+    else:
+        width, height = b.width + 2 * MARGIN, legend_y - top
     svg = etree.Element(f"{{{SVG}}}svg", nsmap={None: SVG})
     svg.set("viewBox", " ".join(_n(v) for v in (b.x - MARGIN, top, width, height)))
     svg.set("preserveAspectRatio", "xMidYMin meet")
@@ -1360,7 +1350,8 @@ def _render_cached(
         else:
             _draw_other(group, s, states)
 
-    _draw_legend(svg, b.x, legend_y)
+    if legend:
+        _draw_legend(svg, b.x, legend_y)
     return str(etree.tostring(svg, encoding="unicode"))
 
 

@@ -41,10 +41,16 @@ from reportlab.platypus import (
 
 from server.audit import ChainCheck
 from server.case_view import DeadlineRow, DiagramStates, TimelineEntry, verdict_lines
-from server.display import cn_datetime, to_shanghai
-from server.dossier.diagram import MARGIN, DiagramPainter, draw_legend, legend_width
+from server.display import cn_datetime, event_label, to_shanghai
+from server.dossier.diagram import (
+    SvgPainter,
+    diagram_painter,
+    draw_legend,
+    legend_painter,
+    legend_width,
+)
 from server.dossier.fonts import BUILD_LOCK, DossierFont
-from workflows.diagram_svg import TASK_FONT, Bounds, diagram_geometry
+from workflows.diagram_svg import MARGIN, TASK_FONT, Bounds, diagram_geometry
 
 log = logging.getLogger(__name__)
 PORTRAIT = A4
@@ -147,6 +153,7 @@ class Styles:
 
     def __init__(self, font: str) -> None:
         """:param font: the registered font name."""
+        self.font = font
 
         def style(name: str, size: float, leading: float | None = None, **kw: Any) -> Any:
             return ParagraphStyle(
@@ -218,12 +225,18 @@ class Heading(Paragraph):
 
 
 def box(content: Sequence[Flowable], border: Any, background: Any, width: float,
-        line: float = 2.0) -> Table:  # fmt: skip
-    """A coloured box around flowables (the verification result, warnings)."""
+        line: float = 2.0, *, font: str) -> Table:  # fmt: skip
+    """A coloured box around flowables (the verification result, warnings).
+
+    :param font: the dossier font, also for the table's own cell font (ReportLab sets it on
+        every cell, even one holding paragraphs: left at its Helvetica default, the PDF would
+        carry an unembedded base-14 font).
+    """
     table = Table([[list(content)]], colWidths=[width])
     table.setStyle(
         TableStyle(
             [
+                ("FONTNAME", (0, 0), (-1, -1), font),
                 ("BOX", (0, 0), (-1, -1), line, border),
                 ("BACKGROUND", (0, 0), (-1, -1), background),
                 ("LEFTPADDING", (0, 0), (-1, -1), 10),
@@ -242,7 +255,8 @@ class DiagramSheet(Flowable):
 
     def __init__(
         self,
-        painter: DiagramPainter,
+        painter: SvgPainter,
+        legend: SvgPainter,
         view: Bounds,
         title: str,
         note: str,
@@ -252,7 +266,8 @@ class DiagramSheet(Flowable):
     ) -> None:
         """:param view: the part of the diagram to show (diagram units)."""
         super().__init__()
-        self.painter, self.view, self.title, self.note = painter, view, title, note
+        self.painter, self.legend, self.view = painter, legend, view
+        self.title, self.note = title, note
         self.key, self.level, self.sheets = key, level, list(sheets)
 
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:
@@ -301,9 +316,10 @@ class DiagramSheet(Flowable):
             c.drawCentredString(sx + 9, sy - 11.8, str(n))
             c.restoreState()
         size = 8.5
-        legend = legend_width(font, size)
+        legend = legend_width(self.legend, size)
+        baseline = max(6, top - h - 22)
         draw_legend(
-            c, self.painter, max(0.0, (self.width - legend) / 2), max(6, top - h - 22), size
+            c, self.legend, max(0.0, (self.width - legend) / 2), baseline + size * 0.36, size
         )
 
 
@@ -354,7 +370,7 @@ class DossierDoc(BaseDocTemplate):
             data.number,
             f"审计链校验：{'通过' if data.check.ok else '未通过'}",
             f"链头哈希 {data.check.head}",
-            f"字体：{font.description}",
+            f"字体：{font.description}（{font.family}）",
         ]
         super().__init__(
             buffer,
@@ -432,6 +448,7 @@ def _table(rows: list[list[Any]], widths: Sequence[float], st: Styles, *,
     ]  # fmt: skip
     table = Table(cells, colWidths=list(widths), repeatRows=1 if head else 0, splitInRow=1)
     style: list[tuple[Any, ...]] = [
+        ("FONTNAME", (0, 0), (-1, -1), st.font),
         ("GRID", (0, 0), (-1, -1), 0.5, GRID),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 4),
@@ -457,6 +474,7 @@ def _facts(pairs: list[tuple[str, str]], st: Styles, width: float) -> Table:
     table.setStyle(
         TableStyle(
             [
+                ("FONTNAME", (0, 0), (-1, -1), st.font),
                 ("LINEBELOW", (0, 0), (-1, -1), 0.4, GRID),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 4),
@@ -480,7 +498,7 @@ def verification_box(data: DossierData, st: Styles, width: float, *, full: bool)
             ),
             Paragraph(text(f"链头哈希（SHA-256）：{check.head}"), st.mono),
         ]
-        return box(content, GREEN, GREEN_BG, width, 1.5)
+        return box(content, GREEN, GREEN_BG, width, 1.5, font=st.font)
     content = [
         Paragraph("审计链校验未通过", st.warn_title),
         Paragraph(
@@ -501,7 +519,7 @@ def verification_box(data: DossierData, st: Styles, width: float, *, full: bool)
             text(f"共 {check.events} 个事件；按现存记录计算的链头哈希：{check.head}"), st.mono
         )
     )
-    return box(content, RED, RED_BG, width, 3.0)
+    return box(content, RED, RED_BG, width, 3.0, font=st.font)
 
 
 def cover(data: DossierData, font: DossierFont, st: Styles, width: float) -> list[Flowable]:
@@ -546,6 +564,7 @@ def cover(data: DossierData, font: DossierFont, st: Styles, width: float) -> lis
                 AMBER,
                 AMBER_BG,
                 width,
+                font=st.font,
             ),
         ]
     if not font.embedded:
@@ -556,8 +575,8 @@ def cover(data: DossierData, font: DossierFont, st: Styles, width: float) -> lis
                     Paragraph(
                         text(
                             "字体提示：本机未找到可嵌入的中文 TrueType 字体，本案卷使用 PDF 阅读器"
-                            f"内置的 {font.family} 字体，字体未嵌入本文件，不同电脑上显示可能不同。"
-                            "请管理员安装 fonts-wqy-microhei 后重新打印。"
+                            f"内置的{font.display_name}，字体未嵌入本文件，不同电脑上显示可能不同。"
+                            "请系统管理员安装中文 TrueType 字体（如文泉驿微米黑）后重新打印。"
                         ),
                         st.note,
                     )
@@ -565,6 +584,7 @@ def cover(data: DossierData, font: DossierFont, st: Styles, width: float) -> lis
                 AMBER,
                 AMBER_BG,
                 width,
+                font=st.font,
             ),
         ]
     story += [
@@ -572,7 +592,9 @@ def cover(data: DossierData, font: DossierFont, st: Styles, width: float) -> lis
         Paragraph(
             text(
                 "说明：本案卷由系统根据案件数据库记录生成，时间均为北京时间。打印时逐一重算本案审计"
-                "事件的哈希链并载明结果；本次打印本身作为审计事件（dossier_printed）记入本案，"
+                "事件的哈希链并载明结果；本次打印本身作为审计事件（"
+                + event_label("dossier_printed")
+                + "）记入本案，"
                 "在校验之后追加，不影响上述校验结果。"
             ),
             st.small,
@@ -652,8 +674,8 @@ def diagram_pages(data: DossierData, font: DossierFont, st: Styles) -> list[Flow
         try:
             geometry = diagram_geometry(data.bpmn)
             if geometry.shapes:
-                painter = DiagramPainter(
-                    geometry, font, done=data.states.done, current=data.states.current,
+                painter = diagram_painter(
+                    data.bpmn, font, done=data.states.done, current=data.states.current,
                     overdue=data.states.overdue,
                 )  # fmt: skip
         except Exception:  # a drawing problem must not stop the dossier
@@ -670,7 +692,8 @@ def diagram_pages(data: DossierData, font: DossierFont, st: Styles) -> list[Flow
     frame_w = LANDSCAPE[0] - 72
     frame_h = LANDSCAPE[1] - TOP - BOTTOM + 12 - 1
     full = painter.extent
-    overview = DiagramSheet(painter, full, "", "", "", 0)
+    legend = legend_painter(font)
+    overview = DiagramSheet(painter, legend, full, "", "", "", 0)
     scale, _, _ = overview.area(frame_w, frame_h)
     sheets = _sheets(full, frame_w, frame_h - 64, scale)
     note = (
@@ -679,11 +702,11 @@ def diagram_pages(data: DossierData, font: DossierFont, st: Styles) -> list[Flow
     )
     if sheets:
         note += f"流程图较大，其后分 {len(sheets)} 幅放大（虚线框为各幅范围）。"
-    story.append(DiagramSheet(painter, full, "二、办理流程图", note, "diagram", 0, sheets))
+    story.append(DiagramSheet(painter, legend, full, "二、办理流程图", note, "diagram", 0, sheets))
     for n, sheet in enumerate(sheets, start=1):
         story += [
             PageBreak(),
-            DiagramSheet(painter, sheet, f"办理流程图 分幅 {n}/{len(sheets)}",
+            DiagramSheet(painter, legend, sheet, f"办理流程图 分幅 {n}/{len(sheets)}",
                          f"{data.number} · 比例为总览的 {_ratio(sheet, full)} 倍",
                          f"diagram-{n}", 1),
         ]  # fmt: skip
@@ -802,7 +825,8 @@ def verification_section(data: DossierData, st: Styles, width: float) -> list[Fl
         Paragraph(
             text(
                 f"校验时间：{when(data.printed_at)}；校验事件数：{check.events}。本次打印在校验之后"
-                "作为新的审计事件（dossier_printed）追加到链尾，记录打印人、本校验结果和链头哈希。"
+                f"作为新的审计事件（{event_label('dossier_printed')}）追加到链尾，"
+                "记录打印人、本校验结果和链头哈希。"
             ),
             st.small,
         ),

@@ -43,6 +43,14 @@ DEFAULT_SEARCH: tuple[str, ...] = (
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
 )
 FALLBACK = "STSong-Light"
+#: Chinese names of the fonts above, by the start of their face name (lower case, letters and
+#: digits only), as their makers and distributions name them.
+CHINESE_NAMES: tuple[tuple[str, str], ...] = (
+    ("wenquanyimicrohei", "文泉驿微米黑"),
+    ("wenquanyizenhei", "文泉驿正黑"),
+    ("arpluming", "文鼎 PL 细上明"),
+    ("stsonglight", "华文宋体"),
+)
 INSTALL_HINT = "apt-get install fonts-wqy-microhei"
 #: Held while a document is built with ReportLab and while fonts are registered (see above).
 BUILD_LOCK = threading.RLock()
@@ -63,14 +71,21 @@ class DossierFont:
     """Why the configured font was not used (empty when it was, or none was configured)."""
 
     @property
+    def display_name(self) -> str:
+        """The font's name as Chinese readers know it (文泉驿微米黑), or a plain description
+        when the font is not one we know (never a file path)."""
+        key = "".join(ch for ch in self.family.lower() if ch.isalnum())
+        for prefix, name in CHINESE_NAMES:
+            if key.startswith(prefix):
+                return name
+        return "中文 TrueType 字体" if self.embedded else "PDF 阅读器内置中文字体"
+
+    @property
     def description(self) -> str:
-        """One line for the cover and the metadata."""
+        """One line for the cover and the metadata, in Chinese: no path, no file names."""
         if self.embedded:
-            return f"{self.family}（TrueType，已嵌入本文件；{self.path}）"
-        return (
-            f"{self.family}（PDF 阅读器内置字体，未嵌入本文件：未找到可嵌入的中文 TrueType "
-            f"字体，请安装 fonts-wqy-microhei）"
-        )
+            return f"{self.display_name}（已嵌入本文件）"
+        return f"{self.display_name}（PDF 阅读器内置字体，未嵌入本文件）"
 
     def has_glyph(self, char: str) -> bool:
         """Whether the font draws ``char`` (the built-in CID font is assumed to)."""

@@ -255,7 +255,8 @@ def test_without_a_truetype_font_the_dossier_says_so(app: Flask, tmp_path: Path)
     reader, pages = read_pdf(printed.pdf)
     assert not embedded_truetype(reader)
     cover = squeeze(pages[0])
-    assert "字体提示" in cover and "STSong-Light" in cover and "未嵌入" in cover
+    assert "字体提示" in cover and "华文宋体" in cover and "未嵌入" in cover
+    assert "STSong-Light" not in cover  # the font by its Chinese name, not its code
     assert "STSong-Light" in (reader.metadata or {}).get("/Keywords", "")
 
 

@@ -1,6 +1,7 @@
 """The SVG drawing of a BPMN diagram: complete, state-coloured, escaped, script-free, stable."""
 
 import re
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -11,6 +12,7 @@ from workflows.diagram_svg import (
     Bounds,
     diagram_bounds,
     diagram_geometry,
+    render_legend_svg,
     render_svg,
     text_width,
     wrap_text,
@@ -369,3 +371,78 @@ def test_a_file_without_di_gives_an_empty_drawing():
 def test_malformed_xml_raises_a_syntax_error():
     with pytest.raises(etree.XMLSyntaxError):
         render_svg("<bpmn:definitions")
+
+
+# --------------------------------------------------------------------------- one font for all
+
+WQY = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+ALL_PROCESSES = sorted(BPMN_DIR.glob("*.bpmn"))
+
+
+def _cmap() -> set[int]:
+    """The characters WenQuanYi Micro Hei (the dossier's font) draws."""
+    if not WQY.is_file():
+        pytest.skip(f"{WQY} is not installed (apt-get install fonts-wqy-microhei)")
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    return set(TTFont("WQYcheck", str(WQY), subfontIndex=0).face.charToGlyph)
+
+
+def _written(svg: str, xpath: str = "//svg:text") -> str:
+    root = _parse(svg)
+    return "".join(_text(t) for t in root.xpath(xpath, namespaces={"svg": SVG_NS}))
+
+
+def test_every_lane_name_drawn_is_in_the_fonts_cmap():
+    """Upright lane names keep 、，。 (WenQuanYi Micro Hei has no U+FE10–U+FE19) and use only
+    vertical forms the font has, so the PDF, which draws this SVG in that font, shows no box."""
+    cmap = _cmap()
+    lanes = "//svg:g[@class='lane' or @class='pool']//svg:text"
+    seen = ""
+    for path in ALL_PROCESSES:
+        svg = render_svg(path.read_text(encoding="utf-8"))
+        written = _written(svg, lanes)
+        missing = sorted({ch for ch in written if not ch.isspace() and ord(ch) not in cmap})
+        assert not missing, f"{path.name}: {missing}"
+        seen += written
+    assert "、" in seen and "\ufe11" not in seen  # 发现单位（街道/乡镇、行业部门）
+    assert "︵" in seen  # the brackets still turn upright
+
+
+def test_every_character_of_every_drawing_is_in_the_fonts_cmap():
+    cmap = _cmap()
+    texts = [render_legend_svg()]
+    for path in ALL_PROCESSES:
+        bpmn = path.read_text(encoding="utf-8")
+        ids = [s.id for s in diagram_geometry(bpmn).shapes]
+        texts.append(render_svg(bpmn, done=ids[::3], current=ids[1::3], overdue=ids[2::3]))
+    for svg in texts:
+        missing = sorted({ch for ch in _written(svg) if not ch.isspace() and ord(ch) not in cmap})
+        assert not missing
+
+
+def test_enumeration_comma_of_an_upright_name_sits_at_the_upper_right():
+    lane = _parse(render_svg(MAJOR_HAZARD)).xpath(
+        "//svg:g[@class='lane'][svg:title='发现单位（街道/乡镇、行业部门）']//svg:tspan",
+        namespaces={"svg": SVG_NS},
+    )
+    chars = [(t.text, float(t.get("x")), float(t.get("y"))) for t in lane]
+    i = [c for c, _, _ in chars].index("、")
+    (_, x_before, y_before), (_, x, y), (_, x_after, y_after) = chars[i - 1 : i + 2]
+    assert x > x_before == x_after  # moved right of the column
+    assert y - y_before < y_after - y  # and up, towards the character before it
+
+
+def test_the_legend_can_be_left_out_and_drawn_alone(plain):
+    bare = render_svg(MAJOR_HAZARD, legend=False)
+    assert not _parse(bare).xpath("//svg:g[@class='legend']", namespaces={"svg": SVG_NS})
+    b = diagram_geometry(MAJOR_HAZARD).bounds
+    box = [float(v) for v in _parse(bare).get("viewBox").split()]
+    assert box == pytest.approx([b.x - 24, b.y - 24, b.width + 48, b.height + 48])
+    legend = _parse(render_legend_svg())
+    words = _text(legend)
+    assert "图例" in words and "已完成" in words and "当前待办" in words and "已逾期" in words
+    in_page = _parse(plain).xpath("//svg:g[@class='legend']", namespaces={"svg": SVG_NS})[0]
+    assert _text(in_page) == _text(
+        legend.xpath("//svg:g[@class='legend']", namespaces={"svg": SVG_NS})[0]
+    )
