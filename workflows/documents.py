@@ -36,7 +36,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from workflows.forms import FormDefinitionError, all_task_ids, load_form
+from workflows.forms import FormDefinitionError, all_task_ids, load_form, resolve_form
 from workflows.lanes import LANE_RULES
 
 DOCUMENTS_DIR = Path(__file__).resolve().parent.parent / "documents"
@@ -113,7 +113,7 @@ class Template:
     def fields(self) -> set[tuple[str, str, str | None]]:
         """Every (namespace, name, filter) the template names."""
         texts = [self.title, self.issuer, self.addressee, *self.titles.values()]
-        texts += [p.text for p in self.paragraphs]
+        texts += [p.text for p in self.paragraphs] + list(self.receipt)
         found = {m.groups() for t in texts for m in _FIELD.finditer(t)}
         refs = [self.date, *(p.when[0] for p in self.paragraphs if p.when)]
         refs += [r for r in (self.title_by, self.number_field) if r]
@@ -309,9 +309,14 @@ def check(template: Template) -> None:
             raise TemplateError(path, f"a brace that is not a field in {text[:40]!r}")
 
 
+@cache
 def _field_choices(ref: str) -> dict[str, str]:
+    """A form field's choices (value → Chinese title), built-in option lists resolved."""
     ns, _, name = ref.partition(".")
-    props = _form_properties(ns) or {}
+    try:
+        props = resolve_form(ns).get("properties", {})
+    except KeyError:
+        return {}
     node = props.get(name, {})
     if node.get("type") == "array":
         node = node.get("items", {})
@@ -437,7 +442,7 @@ def fill(template: Template, context: Mapping[str, Any]) -> Filled:
         addressee_label=template.addressee_label,
         date=cn_date(_lookup(context, ns, name)) if _lookup(context, ns, name) else "",
         paragraphs=tuple(paragraphs),
-        receipt=template.receipt,
+        receipt=tuple(fill_text(line, context) for line in template.receipt),
     )
 
 

@@ -8,8 +8,8 @@ PDF, stores it once by its SHA-256 as an attachment of the case and appends a
 ``document_issued`` event (kind, number, SHA-256) to the case's hash chain. A rollback gives
 the number back: numbers stay gapless.
 
-``preview_document`` renders the same template from the form as typed, numbered
-"（文号在提交时生成）", and writes nothing.
+``preview_filled`` fills the same templates from the form as typed, numbered
+"（文号在提交时生成）", for the task page's preview; it writes nothing.
 """
 
 from __future__ import annotations
@@ -218,12 +218,6 @@ def preview_filled(user: User, task: Task, form: Mapping[str, Any]) -> list[Fill
         fill(template, build_context(template, task.case, task, case_data, form, user, None))
         for template in templates
     ]
-
-
-def preview_pdf(user: User, task: Task, form: Mapping[str, Any]) -> bytes | None:
-    """The first document of the task rendered from the typed form (nothing is written)."""
-    filled = preview_filled(user, task, form)
-    return render(filled[0], dossier_font()) if filled else None
 
 
 def case_documents(case: Case) -> list[Document]:

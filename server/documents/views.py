@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from server import operations
 from server.attachments import AttachmentTampered
 from server.auth import roles_required
-from server.documents import document_response, find_document, pdf_response, preview_pdf
+from server.documents import document_response, find_document, preview_filled
 from server.form_render import parse_form
 from server.scoping import visible_case, workable_task
 
@@ -37,13 +37,15 @@ def download(case_id: int, document_id: int) -> Any:
 @bp.route("/tasks/<task_id>/document-preview", methods=["POST"])
 @roles_required("officer")
 def preview(task_id: str) -> Any:
-    """The document the task would issue, drawn from the form as typed: unnumbered
+    """The documents the task would issue, drawn from the form as typed: unnumbered
     (“文号在提交时生成”), nothing written, nothing validated."""
     task = workable_task(current_user, task_id)
     if task.state != "ready":
         abort(404)
     data = parse_form(operations.task_form(task), request.form)
-    content = preview_pdf(current_user, task, data)
-    if content is None:
-        abort(404)
-    return pdf_response(content, f"预览-{task.label}.pdf", "preview.pdf", inline=True)
+    return render_template(
+        "documents/preview.html",
+        task=task,
+        case=task.case,
+        documents=preview_filled(current_user, task, data),
+    )
