@@ -189,8 +189,8 @@ def issue_documents(
             case.id,
             "document_issued",
             actor=user,
-            task_name=task.name,
             data={
+                "task": task.name,
                 "document": document.id,
                 "kind": template.kind,
                 "name": template.name,
