@@ -735,9 +735,7 @@ def document_json(document: Any) -> dict[str, Any]:
         "task": document.task_name,
         "void": document.void,
         "sha256": document.sha256,
-        "url": url_for(
-            "api.case_document_pdf", case_id=document.case_id, document_id=document.id
-        ),
+        "url": url_for("api.case_document_pdf", case_id=document.case_id, document_id=document.id),
     }
 
 

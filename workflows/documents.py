@@ -114,7 +114,9 @@ class Template:
         """Every (namespace, name, filter) the template names."""
         texts = [self.title, self.issuer, self.addressee, *self.titles.values()]
         texts += [p.text for p in self.paragraphs] + list(self.receipt)
-        found = {m.groups() for t in texts for m in _FIELD.finditer(t)}
+        found: set[tuple[str, str, str | None]] = {
+            (m.group(1), m.group(2), m.group(3)) for t in texts for m in _FIELD.finditer(t)
+        }
         refs = [self.date, *(p.when[0] for p in self.paragraphs if p.when)]
         refs += [r for r in (self.title_by, self.number_field) if r]
         for ref in refs:
@@ -210,7 +212,9 @@ def read_template(path: Path) -> Template:
             raise TemplateError(path, f"paragraphs[{index}] must be a table")
         when = para.get("when")
         if when is not None and (
-            not isinstance(when, list) or len(when) != 2 or not all(isinstance(w, str) for w in when)
+            not isinstance(when, list)
+            or len(when) != 2
+            or not all(isinstance(w, str) for w in when)
         ):
             raise TemplateError(path, f'paragraphs[{index}]: "when" must be [field, value]')
         paragraphs.append(
@@ -298,11 +302,15 @@ def check(template: Template) -> None:
             )
         required = load_form(ns).get("required", [])
         if name in required:
-            raise TemplateError(path, f"number_field {template.number_field!r} must not be required")
+            raise TemplateError(
+                path, f"number_field {template.number_field!r} must not be required"
+            )
     if template.title_by and set(template.titles) and _field_choices(template.title_by):
         unknown = set(template.titles) - set(_field_choices(template.title_by))
         if unknown:
-            raise TemplateError(path, f"titles: {sorted(unknown)} are not values of {template.title_by}")
+            raise TemplateError(
+                path, f"titles: {sorted(unknown)} are not values of {template.title_by}"
+            )
     for text in [template.title, *(p.text for p in template.paragraphs)]:
         stripped = _FIELD.sub("", text)
         if _BRACE.search(stripped):

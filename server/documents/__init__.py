@@ -246,7 +246,6 @@ def download_name(document: Document) -> str:
     return f"{document.title}（{document.number}）.pdf"
 
 
-
 def find_document(case: Case, document_id: int) -> Document | None:
     """The document ``document_id`` of ``case`` (a visible case: the caller checked)."""
     return db.session.scalar(

@@ -210,9 +210,13 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
         "body": base,
         "flush": ParagraphStyle("flush", parent=base, firstLineIndent=0, alignment=TA_LEFT),
         "title": ParagraphStyle(
-            "title", parent=base, fontSize=TITLE, leading=TITLE * 1.45, alignment=TA_CENTER,
+            "title",
+            parent=base,
+            fontSize=TITLE,
+            leading=TITLE * 1.45,
+            alignment=TA_CENTER,
             firstLineIndent=0,
-        ),  # fmt: skip
+        ),
         "agency": ParagraphStyle(
             "agency", parent=base, fontSize=18, leading=26, alignment=TA_CENTER, firstLineIndent=0
         ),
@@ -241,9 +245,7 @@ def _signature(filled: Filled, font: str) -> list[Flowable]:
                          alignment=TA_RIGHT, rightIndent=sig_right, wordWrap="CJK")  # fmt: skip
     day = ParagraphStyle("day", parent=sig, rightIndent=date_right)
     return [
-        KeepTogether(
-            [Spacer(1, LEADING), _p(filled.issuer, sig), _p(filled.date or "　", day)]
-        )
+        KeepTogether([Spacer(1, LEADING), _p(filled.issuer, sig), _p(filled.date or "　", day)])
     ]
 
 

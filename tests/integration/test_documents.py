@@ -6,14 +6,8 @@ Checks the PDFs with poppler's ``pdftotext`` and ``pdffonts`` (Debian's poppler-
 from __future__ import annotations
 
 import subprocess
-import threading
 from pathlib import Path
 
-import pytest
-from flask import Flask
-from sqlalchemy import func, select
-
-from tests.integration.conftest import csrf_token
 from tests.support.api import Api, today
 
 STREET = "wuling.nanping"
