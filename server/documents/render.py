@@ -37,7 +37,6 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
-    CondPageBreak,
     Flowable,
     Frame,
     KeepTogether,
@@ -268,8 +267,9 @@ def story(filled: Filled, font: str) -> list[Flowable]:
     parts += [_p(text, st["body"]) for text in filled.paragraphs if text.strip()]
     parts += _signature(filled, font)
     if filled.receipt:
-        parts += [CondPageBreak(4 * LEADING), Spacer(1, LEADING / 2), _Rule(WIDTH, 0.5)]
-        parts += [_p(line, st["small"]) for line in filled.receipt]
+        receipt: list[Flowable] = [Spacer(1, LEADING / 3), _Rule(WIDTH, 0.5)]
+        receipt += [_p(line, st["small"]) for line in filled.receipt]
+        parts.append(KeepTogether(receipt))
     return parts
 
 
