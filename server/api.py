@@ -722,6 +722,44 @@ def case_dossier(case_id: int) -> Any:
     return pdf_response(print_dossier(user, visible_case(user, case_id)))
 
 
+def document_json(document: Any) -> dict[str, Any]:
+    """An issued document as the API lists it."""
+    return {
+        "id": document.id,
+        "kind": document.kind,
+        "title": document.title,
+        "number": document.number,
+        "issued_at": iso(document.issued_at),
+        "issuer": agency_json(document.agency),
+        "issued_by": person_json(document.issued_by),
+        "task": document.task_name,
+        "void": document.void,
+        "sha256": document.sha256,
+        "url": url_for("api.case_document_pdf", case_id=document.case_id, document_id=document.id),
+    }
+
+
+@bp.get("/cases/<int:case_id>/documents")
+def case_documents(case_id: int) -> Any:
+    """The official documents issued in a case, in the order they were issued."""
+    from server.documents import case_documents as documents_of
+
+    case = visible_case(caller(), case_id)
+    return jsonify({"items": [document_json(d) for d in documents_of(case)]})
+
+
+@bp.get("/cases/<int:case_id>/documents/<int:document_id>.pdf")
+def case_document_pdf(case_id: int, document_id: int) -> Any:
+    """An issued document's PDF (re-hashed first: a changed file answers 409)."""
+    from server.documents import document_response, find_document
+
+    case = visible_case(caller(), case_id)
+    document = find_document(case, document_id)
+    if document is None:
+        raise ApiError(404)
+    return document_response(document)
+
+
 # --- tasks ---------------------------------------------------------------------------------------
 
 

@@ -120,7 +120,12 @@ def _attachment_problems(
     rows = db.session.scalars(
         select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)
     ).all()
-    added = {e.data.get("attachment"): e for e in events if e.kind == "attachment_added"}
+    # an issued document's PDF is an attachment established by its document_issued event
+    added = {
+        e.data.get("attachment"): e
+        for e in events
+        if e.kind in ("attachment_added", "document_issued")
+    }
     problems = []
     for row in rows:
         event = added.pop(row.id, None)

@@ -216,6 +216,8 @@ def timeline(events: list[Event], labels: dict[str, str]) -> list[TimelineEntry]
                 entry.lines.append("通报 " + "、".join(targets))
         elif event.kind == "attachment_added":
             entry.lines.append(f"{data.get('filename', '')}（{human_size(data.get('size', 0))}）")
+        elif event.kind == "document_issued":
+            entry.lines.append(f"{data.get('title', '')}（{data.get('number', '')}）")
         elif event.kind == "follow_up":
             entry.title = f"{title}：{data.get('label', '')}" if data.get("label") else title
             if data.get("note"):

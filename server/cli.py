@@ -186,6 +186,32 @@ def users_deactivate(username: str) -> None:
     click.echo(f"已停用用户 {username}；其所有登录已退出，{revoked} 个 API 令牌已作废")
 
 
+agencies_group = AppGroup("agencies", help="Agencies' administrator data.")
+
+
+@agencies_group.command("doc-code")
+@click.argument("code")
+@click.argument("value", required=False)
+@click.option("--reset", is_flag=True, help="Go back to the code derived from the name.")
+@needs_database
+def agencies_doc_code(code: str, value: str | None, reset: bool) -> None:
+    """Show or set the 机关代字 of agency CODE's document numbers (e.g. 武消)."""
+    from server.documents import agency_short
+    from server.models import Agency
+
+    agency = db.session.scalar(select(Agency).where(Agency.code == code))
+    if agency is None:
+        raise click.ClickException(f"没有单位 {code}")
+    if reset or value is not None:
+        cleaned = (value or "").strip()
+        if not reset and (not cleaned or len(cleaned) > 40 or any(c in cleaned for c in "{}")):
+            raise click.ClickException("机关代字应为1至40个字符，且不含花括号")
+        agency.doc_code = None if reset else cleaned
+        db.session.commit()
+    source = "管理员设定" if agency.doc_code else "按单位名称生成"
+    click.echo(f"{agency.name}（{code}）的机关代字：{agency_short(agency)}（{source}）")
+
+
 @click.command("deadline")
 @with_appcontext
 @click.argument("start")
@@ -289,6 +315,7 @@ def init_app(app: Flask) -> None:
     for command in (init_db, seed_demo, users, deadline, judge_hazard, grade_fire, sweep_command):
         app.cli.add_command(command)
     app.cli.add_command(calendar_group)
+    app.cli.add_command(agencies_group)
     for command in (dossier_command, audit_group, backup_command, restore_command):
         app.cli.add_command(command)
 

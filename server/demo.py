@@ -853,14 +853,8 @@ class _Seeder:
         division = division_name(d)
         data: dict[str, Any]
         if task == "refer_to_fire_rescue":
-            registrar = self.users[spec.registrar].agency
-            sender = (
-                f"{abbr}{unit.street[:1]}"
-                if registrar.kind == "street"
-                else f"常{registrar.name.removeprefix('常德市')[:2]}"
-            )
+            # the letter's number is generated with its document (server.documents)
             data = {
-                "letter_no": f"{sender}函〔{year}〕{n}号",
                 "referred_on": on,
                 "contents": (
                     f"我单位在检查中发现{unit.name}（{unit.address}）存在火灾隐患：{unit.hazard}"
@@ -909,7 +903,6 @@ class _Seeder:
             }
         elif task == "serve_rectification_notice":
             data = {
-                "notice_no": f"常{abbr}消重改字〔{year}〕{n}号",
                 "served_on": on,
                 "recipient": f"{unit.name}（签收人：{unit.contact}）",
                 "service_method": ("direct", "direct", "lodged", "mail")[index % 4],
@@ -959,7 +952,6 @@ class _Seeder:
             }
         elif task == "report_to_government":
             data = {
-                "report_no": f"常{abbr}消报〔{year}〕{n}号",
                 "reported_on": on,
                 "kind": "suspension" if index % 5 == 3 else "listed_supervision",
                 "opinion": (

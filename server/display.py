@@ -29,6 +29,7 @@ EVENT_LABELS = {
     "escalation": "督办升级",
     "timer_fired": "定时器触发",
     "attachment_added": "上传附件",
+    "document_issued": "生成文书",
     "case_closed": "办结",
     "follow_up": "督办措施",
     "deadlines_recomputed": "期限重算",

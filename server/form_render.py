@@ -80,6 +80,8 @@ class Field:
     row_errors: dict[int, str] = field(default_factory=dict)
     min_items: int = 0
     max_items: int | None = None
+    read_only: bool = False
+    """Filled by the system on submission (``readOnly``, e.g. a document number)."""
 
     @property
     def id(self) -> str:
@@ -242,6 +244,7 @@ def _scalar_field(
         required=required,
         value=_as_text(value),
         max_length=node.get("maxLength") if isinstance(node.get("maxLength"), int) else None,
+        read_only=node.get("readOnly") is True,
     )
     if kind == "boolean":
         titles = dict(_choices(node))
@@ -478,6 +481,8 @@ def parse_form(schema: Mapping[str, Any], form: MultiDict[str, str]) -> dict[str
     data: dict[str, Any] = {}
     for name in _order(schema):
         node = props[name]
+        if node.get("readOnly") is True:
+            continue  # filled by the system on submission
         if node.get("type") == "array":
             values = _parse_array(node, name, form)
             if values or name in required:

@@ -75,6 +75,9 @@ class Agency(db.Model):  # type: ignore[name-defined]
     kind: Mapped[str] = mapped_column(String(40))
     division: Mapped[str] = mapped_column(String(40), index=True)  # "city" for city level
     can_discover: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 机关代字 of the agency's document numbers (administrator data); None: derived from the
+    # name (workflows.documents.default_agency_short).
+    doc_code: Mapped[str | None] = mapped_column(String(40))
 
     @property
     def is_city_level(self) -> bool:
@@ -317,6 +320,46 @@ class Attachment(db.Model):  # type: ignore[name-defined]
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     uploaded_by: Mapped[User] = relationship()
+
+
+class DocumentCounter(db.Model):  # type: ignore[name-defined]
+    """The last sequence number an agency gave a kind of document in a year (文号).
+
+    Incremented by one locked upsert in the issuing completion's transaction, so numbers are
+    gapless (a rolled back completion gives its number back) and unique.
+    """
+
+    __tablename__ = "document_counter"
+
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(60), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class Document(db.Model):  # type: ignore[name-defined]
+    """An official document (文书) issued with a step of a case: its PDF is an attachment."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id"))
+    kind: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(300))
+    number: Mapped[str] = mapped_column(String(100))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    task_id: Mapped[str] = mapped_column(String(36))
+    task_name: Mapped[str] = mapped_column(String(80))
+    sha256: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    issued_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    # A document voided by a correction keeps its number (never reused), marked void.
+    void: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+    agency: Mapped[Agency] = relationship()
+    issued_by: Mapped[User] = relationship()
+    __table_args__ = (UniqueConstraint("agency_id", "kind", "year", "seq"),)
 
 
 class Notification(db.Model):  # type: ignore[name-defined]

@@ -373,6 +373,23 @@ def _schemas() -> dict[str, Any]:
         },
         "ProcessList": _list(_ref("Process")),
         "EventList": _list(_ref("Event")),
+        "Document": _object(
+            {
+                "id": {"type": "integer"},
+                "kind": {"type": "string", "description": "文书种类（documents/ 中模板的 kind）"},
+                "title": {"type": "string"},
+                "number": {"type": "string", "description": "文号，如 武消隐改字〔2026〕第0017号"},
+                "issued_at": DATE_TIME,
+                "issuer": _ref("Agency"),
+                "issued_by": _nullable(_ref("Person")),
+                "task": {"type": "string", "description": "生成该文书的环节（任务标识）"},
+                "void": {"type": "boolean", "description": "已作废（文号保留，不再使用）"},
+                "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                "url": {"type": "string", "description": "PDF 下载地址"},
+            },
+            "案件中生成的文书（PDF 作为案件附件保存一次，生成时记入审计链 document_issued）",
+        ),
+        "DocumentList": _list(_ref("Document")),
         "CasePage": _page_of(_ref("CaseSummary"), "一页案件"),
         "InboxPage": _page_of(_ref("InboxTask"), "一页待办任务"),
         "DeadlinePage": _page_of(_ref("DeadlineRow"), "一页期限"),
@@ -444,6 +461,12 @@ def _parameters() -> dict[str, Any]:
             "in": "path",
             "required": True,
             "schema": {"type": "string"},
+        },
+        "document_id": {
+            "name": "document_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer"},
         },
         "setting_key": {
             "name": "key",
@@ -583,6 +606,33 @@ def _paths() -> dict[str, Any]:
                 {"200": _json("EventList", "审计事件")},
                 errors=("404",),
                 parameters=[_param("case_id")],
+            )
+        },
+        "/cases/{case_id}/documents": {
+            "get": _operation(
+                "listCaseDocuments",
+                "案件中生成的文书（按生成顺序）",
+                {"200": _json("DocumentList", "文书")},
+                errors=("404",),
+                parameters=[_param("case_id")],
+            )
+        },
+        "/cases/{case_id}/documents/{document_id}.pdf": {
+            "get": _operation(
+                "getCaseDocument",
+                "下载文书 PDF（下载前按生成时记录的 SHA-256 重新校验，文件被改动答 409）",
+                {
+                    "200": {
+                        "description": "文书 PDF",
+                        "content": {
+                            "application/pdf": {
+                                "schema": {"type": "string", "contentMediaType": "application/pdf"}
+                            }
+                        },
+                    }
+                },
+                errors=("404", "409"),
+                parameters=[_param("case_id"), _param("document_id")],
             )
         },
         "/cases/{case_id}/dossier.pdf": {

@@ -663,6 +663,12 @@ def complete_task(user: User, task: Task, data: Any) -> Case:
         if errors:
             raise FormInvalid("表单有误，请按提示修改", errors)
         now = datetime.now(UTC)
+        # documents (文书) of the step: numbered, rendered and stored in this transaction; the
+        # form gains their numbers (server.documents imports server.attachments, which imports
+        # this module)
+        from server.documents import issue_documents
+
+        data = issue_documents(user, case, task, instance.data, dict(data), now)
         try:
             result = instance.complete(task.id, dict(data))
         except TaskNotReady as exc:

@@ -106,6 +106,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(inbox.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(tasks.bp)
+    from server.documents import views as documents_views
+
+    app.register_blueprint(documents_views.bp)
     from server.views import audit
 
     app.register_blueprint(audit.bp)

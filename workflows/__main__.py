@@ -1,6 +1,6 @@
 """Command line for the engine core, usable before and without the web app.
 
-    python -m workflows check                      # load and validate bpmn/ and forms/
+    python -m workflows check                      # validate bpmn/, forms/ and documents/
     python -m workflows deadline 2026-09-24 5 [--calendar-days]
     python -m workflows judge-hazard --category crowded --elements 6.5,7.3.1 [--exclusion b]
                                      [--on 2026-12-07]
@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from workflows import fire_grading, gb35181, legal_settings
+from workflows import documents, fire_grading, gb35181, legal_settings
 from workflows.catalog import BPMN_DIR, ProcessCatalog, ProcessLoadError
 from workflows.deadlines import compute_deadline
 from workflows.dmn_check import check_directory as check_dmn_files
@@ -31,6 +31,7 @@ def _check(directory: Path) -> int:
         settings_file = directory / "legal_settings.json"
         settings = legal_settings.catalogue(settings_file) if settings_file.is_file() else ()
         editions = gb35181.check_editions()
+        document_lines = documents.check_all()
     except (ProcessLoadError, FormDefinitionError, ValueError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1
@@ -54,6 +55,8 @@ def _check(directory: Path) -> int:
     sys.stdout.write(f"{len(forms)} forms ok\n")
     sys.stdout.write(f"{len(settings)} legal settings ok\n")
     for line in editions:
+        sys.stdout.write(f"{line}\n")
+    for line in document_lines:
         sys.stdout.write(f"{line}\n")
     return 0
 

@@ -44,6 +44,7 @@ from server.case_view import (
 )
 from server.case_view import timeline as case_timeline
 from server.display import START_LABELS
+from server.documents import case_documents
 from server.dossier import DOSSIER_ROLES, may_print_dossier, pdf_response, print_dossier
 from server.form_render import build_form, parse_form
 from server.models import Attachment, Case, Deadline, Event, Task
@@ -255,6 +256,7 @@ def show(case_id: int) -> Any:
         timeline=list(reversed(timeline)),
         verdict=verdict,
         attachments=record.attachments,
+        documents=case_documents(case),
         diagram=_diagram(case, tasks, events, missed_guards(case)),
         may_attach=current_user.has_role("officer"),
         size=human_size,

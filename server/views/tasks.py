@@ -14,6 +14,7 @@ from server.form_render import build_form, parse_form
 from server.models import Task
 from server.scoping import workable_task
 from server.views.common import case_url, safe_next
+from workflows.documents import templates_for_task
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 DONE_MESSAGE = "所办任务已完成，案件已进入下一环节"
@@ -30,7 +31,12 @@ def _render(
     """The task page with a form drawn from ``values`` and ``errors``."""
     form = build_form(schema, values, errors, extra_rows=extra_rows)
     return render_template(
-        "tasks/show.html", task=task, case=task.case, form=form, now=datetime.now(UTC)
+        "tasks/show.html",
+        task=task,
+        case=task.case,
+        form=form,
+        now=datetime.now(UTC),
+        documents=templates_for_task(task.name),
     ), status
 
 

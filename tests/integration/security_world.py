@@ -56,6 +56,7 @@ class WorldCase:
     task_id: str  # its open task
     task_agency: str  # agency code of the open task
     attachment_id: int
+    document_id: int  # an issued document (B1: the referral letter its referral issued)
 
     def markers(self) -> tuple[str, ...]:
         """Strings that only this case's content contains (the leak detectors)."""
@@ -112,7 +113,7 @@ def build_world(app: Flask) -> World:
     from server.directory import create_user
     from server.exports import start_export
     from server.extensions import db
-    from server.models import Agency, Notification, Task, User
+    from server.models import Agency, Document, Notification, Task, User
 
     with app.app_context():
         for role in ROLES:
@@ -165,6 +166,25 @@ def build_world(app: Flask) -> World:
             attachment = add_attachment(user(by), case, upload)
             agency = db.session.get(Agency, task.agency_id)
             assert agency is not None
+            document = db.session.scalar(select(Document).where(Document.case_id == case.id))
+            if document is None:  # a case still at its referral: a document row over its upload
+                document = Document(
+                    case_id=case.id,
+                    attachment_id=attachment.id,
+                    kind="hazard_referral_letter",
+                    title=f"矩阵{key}号文书",
+                    number=f"矩阵函〔2026〕{case.id}号",
+                    agency_id=case.discoverer_agency_id,
+                    year=2026,
+                    seq=1000 + case.id,
+                    task_id=task.id,
+                    task_name=task.name,
+                    sha256=attachment.sha256,
+                    issued_at=attachment.uploaded_at,
+                    issued_by_id=attachment.uploaded_by_id,
+                )
+                db.session.add(document)
+                db.session.commit()
             cases[key] = WorldCase(
                 key=key,
                 id=case.id,
@@ -175,6 +195,7 @@ def build_world(app: Flask) -> World:
                 task_id=task.id,
                 task_agency=agency.code,
                 attachment_id=attachment.id,
+                document_id=document.id,
             )
         other = user("wuling.supervisor")
         note = Notification(

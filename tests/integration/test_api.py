@@ -180,9 +180,10 @@ def test_form_errors_answer_422_and_change_nothing(api: Api) -> None:
         {"referred_on"},
     )
     assert body["fields"]["referred_on"] == "“函告日期”不能晚于今天"
-    missing = {k: v for k, v in good.items() if k != "letter_no"}
+    # (the letter's number is generated on submission: its field is read-only, not required)
+    missing = {k: v for k, v in good.items() if k != "contents"}
     body = assert_error(api.post(STREET, url, json={"data": missing}), 422, "invalid")
-    assert body["fields"] == {"letter_no": "“函告文号”为必填项"}
+    assert body["fields"] == {"contents": "“函告内容”为必填项"}
     assert_error(
         api.post(STREET, url, json={"data": {**good, "surprise": 1}}), 422, "invalid", {"surprise"}
     )
@@ -326,7 +327,8 @@ def test_conflicts_answer_409(app: Flask, api: Api) -> None:
     assert_error(api.post(STREET, f"/tasks/{task_id}/claim"), 409, "conflict")
     done = api.get(STREET, f"/tasks/{task_id}").json
     assert done["state"] == "completed"
-    assert done["data"] == data["data"]  # what was submitted
+    # what was submitted, and the letter's number generated on submission
+    assert done["data"] == {**data["data"], "letter_no": f"武南函〔{today().year}〕1号"}
 
 
 def test_bearer_token_required(app: Flask, api: Api, client: FlaskClient) -> None:

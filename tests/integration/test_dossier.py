@@ -199,7 +199,7 @@ def test_dossier_holds_the_whole_record_and_its_printing_is_audited(
         ("行业类别", "文化娱乐"),
         ("能否立即改正", "否"),
         ("核查人员", "李强"),
-        ("函告文号", "武南函〔2026〕3号"),
+        ("函告文号", f"武南函〔{year}〕1号"),  # generated with the referral letter
     ):
         assert label + value in text, (label, value)
     assert "unit_name" not in text and "can_correct_immediately" not in text

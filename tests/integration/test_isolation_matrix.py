@@ -123,6 +123,12 @@ ROUTES: dict[tuple[str, str], Route] = {
     # printing writes an audit event: a POST (CSRF token / bearer token); a GET answers 405
     ("cases.dossier", "POST"): R("/cases/{case}/dossier.pdf", roles=DOSSIER, scope="case"),
     ("cases.download", "GET"): R("/cases/{case}/attachments/{attachment}", scope="case"),
+    # an issued document's PDF: scoped like the attachments
+    ("documents.download", "GET"): R("/cases/{case}/documents/{document}.pdf", scope="case"),
+    # the task page's preview: the task's documents as typed, nothing written
+    ("documents.preview", "POST"): R(
+        "/tasks/{task}/document-preview", roles=OFFICER, scope="task", body={}
+    ),
     ("cases.upload", "POST"): R(
         "/cases/{case}/attachments", roles=OFFICER, scope="case", ok=422, body={}
     ),
@@ -200,6 +206,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("api.get_case", "GET"): R("/api/v1/cases/{case}", scope="case"),
     ("api.case_events", "GET"): R("/api/v1/cases/{case}/events", scope="case"),
+    ("api.case_documents", "GET"): R("/api/v1/cases/{case}/documents", scope="case"),
+    ("api.case_document_pdf", "GET"): R(
+        "/api/v1/cases/{case}/documents/{document}.pdf", scope="case"
+    ),
     ("api.case_dossier", "POST"): R(
         "/api/v1/cases/{case}/dossier.pdf", roles=DOSSIER, scope="case"
     ),
@@ -308,7 +318,11 @@ def _fill(template: str, case: WorldCase | None, world: World, kind: str = "") -
     values = {"job": world.foreign_job, "notification": world.foreign_notification, "kind": kind}
     if case is not None:
         values.update(
-            case=case.id, task=case.task_id, attachment=case.attachment_id, district=case.district
+            case=case.id,
+            task=case.task_id,
+            attachment=case.attachment_id,
+            document=case.document_id,
+            district=case.district,
         )
     return template.format(**values) if "{" in template else template
 
@@ -504,6 +518,8 @@ def test_cross_case_ids_are_not_found(
         f"/cases/{a1.id}/attachments/{b1.attachment_id}",
         f"/cases/{b1.id}/attachments/{a1.attachment_id}",
         f"/cases/{a1.id}/attachments/999999",
+        f"/cases/{a1.id}/documents/{b1.document_id}.pdf",
+        f"/api/v1/cases/{b1.id}/documents/{a1.document_id}.pdf",
         "/cases/999999",
         "/api/v1/cases/999999",
         "/api/v1/tasks/00000000-0000-0000-0000-000000000000",

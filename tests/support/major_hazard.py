@@ -104,7 +104,6 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
         }
     elif task == "refer_to_fire_rescue":
         data = {
-            "letter_no": "武南函〔2026〕3号",
             "referred_on": _d(on),
             "contents": "经初步判定为重大火灾隐患，现函告贵大队依法处理。",
         }
@@ -141,7 +140,6 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
         }
     elif task == "serve_rectification_notice":
         data = {
-            "notice_no": "常武消重改字〔2026〕1号",
             "served_on": _d(on),
             "recipient": "王经理",
             "service_method": "direct",
@@ -197,7 +195,6 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
         }
     elif task == "report_to_government":
         data = {
-            "report_no": "常武消报〔2026〕5号",
             "reported_on": _d(on),
             "kind": "listed_supervision",
             "opinion": "建议对该重大火灾隐患挂牌督办。",

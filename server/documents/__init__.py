@@ -1,0 +1,278 @@
+"""Official documents (文书) of a case: numbered, rendered and stored with the step that issues
+them (see ``docs/documents-engine.md``).
+
+``issue_documents`` runs inside ``operations.complete_task``'s transaction: for each template of
+the completed task it takes the next number of (issuing agency, kind, year) with one locked
+upsert of ``document_counter``, writes it into the form's read-only number field, renders the
+PDF, stores it once by its SHA-256 as an attachment of the case and appends a
+``document_issued`` event (kind, number, SHA-256) to the case's hash chain. A rollback gives
+the number back: numbers stay gapless.
+
+``preview_filled`` fills the same templates from the form as typed, numbered
+"（文号在提交时生成）", for the task page's preview; it writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import quote
+
+from flask import Response
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from server.attachments import store_content
+from server.audit import append_event
+from server.documents.render import render
+from server.dossier import dossier_font
+from server.extensions import db
+from server.models import Agency, Attachment, Case, Document, DocumentCounter, Task, User
+from workflows.calendar import SHANGHAI
+from workflows.documents import (
+    Filled,
+    Template,
+    default_agency_short,
+    fill,
+    format_number,
+    templates_for_task,
+)
+from workflows.jurisdiction import DIVISIONS_BY_CODE
+from workflows.lanes import LANE_RULES, LaneResolutionError, resolve_lane
+
+
+def agency_short(agency: Agency) -> str:
+    """The agency's 机关代字: the administrator's ``doc_code``, else derived from its name."""
+    return agency.doc_code or default_agency_short(agency.name, agency.kind)
+
+
+def next_seq(agency_id: int, kind: str, year: int) -> int:
+    """The next number of (agency, kind, year), counted in the caller's transaction.
+
+    One ``INSERT … ON CONFLICT DO UPDATE SET last = last + 1 RETURNING last``: on PostgreSQL
+    the row stays locked until the caller commits, so a concurrent completion waits and then
+    counts on from the committed value; SQLite has one writer at a time. A rollback undoes the
+    increment, so no number is lost.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(DocumentCounter)
+        .values(agency_id=agency_id, kind=kind, year=year, last=1)
+        .on_conflict_do_update(
+            index_elements=["agency_id", "kind", "year"],
+            set_={"last": DocumentCounter.last + 1},
+        )
+        .returning(DocumentCounter.last)
+    )
+    return int(db.session.execute(statement).scalar_one())
+
+
+def _lane_names(template: Template, case: Case, data: Mapping[str, Any]) -> dict[str, str]:
+    """The names of the agencies of the lanes the template names."""
+    wanted = {name for ns, name, _ in template.fields() if ns == "lane"}
+    names: dict[str, str] = {}
+    for lane in sorted(wanted & {rule.lane for rule in LANE_RULES}):
+        try:
+            code = resolve_lane(lane, case.district, data)
+        except LaneResolutionError:
+            continue
+        agency = db.session.scalar(select(Agency).where(Agency.code == code))
+        if agency is not None:
+            names[lane] = agency.name
+    return names
+
+
+def _district_name(code: str) -> str:
+    division = DIVISIONS_BY_CODE.get(code)
+    return division.name if division is not None else code
+
+
+def build_context(
+    template: Template,
+    case: Case,
+    task: Task,
+    case_data: Mapping[str, Any],
+    form: Mapping[str, Any],
+    user: User,
+    number: str | None,
+) -> dict[str, Any]:
+    """What the template's fields are filled from: the case data with this task's form."""
+    context: dict[str, Any] = {k: v for k, v in case_data.items() if isinstance(v, Mapping)}
+    context[task.name] = dict(form)
+    agency = task.agency
+    context["case"] = {
+        "number": case.number,
+        "case_no": case.case_no or "",
+        "unit_name": case.unit_name,
+        "address": case.address,
+        "district": _district_name(case.district),
+    }
+    context["issuer"] = {
+        "agency": agency.name,
+        "agency_short": agency_short(agency),
+        "officer": user.name,
+    }
+    context["lane"] = _lane_names(template, case, case_data)
+    context["document"] = {"name": template.name, "number": number or ""}
+    return context
+
+
+def _issue_date(template: Template, form: Mapping[str, Any], today: date) -> date:
+    ns, _, name = template.date.partition(".")
+    value = form.get(name) if ns in template.tasks else None
+    try:
+        return date.fromisoformat(str(value)) if value else today
+    except ValueError:
+        return today
+
+
+def issue_documents(
+    user: User,
+    case: Case,
+    task: Task,
+    case_data: Mapping[str, Any],
+    form: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
+    """Issue the documents of a completed task (inside the completion's transaction).
+
+    :param case_data: the workflow's data before this completion (earlier steps' forms).
+    :param form: the validated form data of the step.
+    :returns: the form data with each document's number in its read-only number field.
+    """
+    form = dict(form)
+    for template in templates_for_task(task.name):
+        day = _issue_date(template, form, now.astimezone(SHANGHAI).date())
+        agency = task.agency
+        seq = next_seq(agency.id, template.kind, day.year)
+        number = format_number(template.numbering, agency_short(agency), day.year, seq)
+        if template.number_field:
+            form[template.number_field.partition(".")[2]] = number
+        context = build_context(template, case, task, case_data, form, user, number)
+        filled = fill(template, context)
+        content = render(filled, dossier_font())
+        sha256 = store_content(content)
+        filename = f"{filled.title}（{number}）.pdf".replace("/", "／")[-200:]
+        attachment = Attachment(
+            case_id=case.id,
+            filename=filename,
+            mime="application/pdf",
+            size=len(content),
+            sha256=sha256,
+            uploaded_by_id=user.id,
+            uploaded_at=now,
+        )
+        db.session.add(attachment)
+        db.session.flush()
+        document = Document(
+            case_id=case.id,
+            attachment_id=attachment.id,
+            kind=template.kind,
+            title=filled.title,
+            number=number,
+            agency_id=agency.id,
+            year=day.year,
+            seq=seq,
+            task_id=task.id,
+            task_name=task.name,
+            sha256=sha256,
+            issued_at=now,
+            issued_by_id=user.id,
+            void=False,
+        )
+        db.session.add(document)
+        db.session.flush()
+        append_event(
+            case.id,
+            "document_issued",
+            actor=user,
+            data={
+                "task": task.name,
+                "document": document.id,
+                "kind": template.kind,
+                "name": template.name,
+                "title": filled.title,
+                "number": number,
+                "sha256": sha256,
+                "attachment": attachment.id,
+                "filename": filename,
+                "size": len(content),
+            },
+            at=now,
+        )
+    return form
+
+
+def preview_filled(user: User, task: Task, form: Mapping[str, Any]) -> list[Filled]:
+    """The documents a completion of ``task`` with ``form`` would issue, unnumbered."""
+    from server.operations import load_instance  # operations imports this package lazily
+
+    templates = templates_for_task(task.name)
+    if not templates:
+        return []
+    case_data = load_instance(task.case).data
+    return [
+        fill(template, build_context(template, task.case, task, case_data, form, user, None))
+        for template in templates
+    ]
+
+
+def case_documents(case: Case) -> list[Document]:
+    """The documents of a case in the order they were issued."""
+    query = select(Document).where(Document.case_id == case.id).order_by(Document.id)
+    return list(db.session.scalars(query))
+
+
+def document_content(document: Document) -> bytes:
+    """The PDF's bytes, re-hashed against the SHA-256 recorded at issue.
+
+    :raises server.attachments.AttachmentTampered: missing or changed on disk.
+    """
+    from server.attachments import verified_content
+
+    attachment = db.session.get(Attachment, document.attachment_id)
+    if attachment is None or attachment.sha256 != document.sha256:
+        from server.attachments import AttachmentTampered
+
+        raise AttachmentTampered("文书文件缺失，无法下载")
+    return verified_content(attachment)
+
+
+def download_name(document: Document) -> str:
+    """A file name for the download."""
+    return f"{document.title}（{document.number}）.pdf"
+
+
+def find_document(case: Case, document_id: int) -> Document | None:
+    """The document ``document_id`` of ``case`` (a visible case: the caller checked)."""
+    return db.session.scalar(
+        select(Document).where(Document.id == document_id, Document.case_id == case.id)
+    )
+
+
+def pdf_response(content: bytes, filename: str, fallback: str, *, inline: bool) -> Response:
+    """A PDF answer saved under its Chinese name."""
+    response = Response(content, mimetype="application/pdf")
+    disposition = "inline" if inline else "attachment"
+    response.headers["Content-Disposition"] = (
+        f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def document_response(document: Document) -> Response:
+    """An issued document's PDF (re-hashed against its SHA-256 first).
+
+    :raises server.attachments.AttachmentTampered: missing or changed on disk.
+    """
+    return pdf_response(
+        document_content(document),
+        download_name(document),
+        f"document-{document.id}.pdf",
+        inline=False,
+    )

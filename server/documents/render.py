@@ -1,0 +1,282 @@
+"""One engine for every kind of document: a filled template (``workflows.documents.Filled``)
+drawn to PDF with ReportLab in a GB/T 9704-2012-like layout.
+
+Measurements (../shared/DOCUMENTS.md §1, §5): A4; 天头 37 mm, 订口 28 mm, type area
+156 × 225 mm (so right 26 mm, bottom 35 mm); body 3号 (16 pt) at 22 lines a page (leading
+225 mm / 22 ≈ 29 pt), paragraphs indented two characters; title 2号 (22 pt) centred; page
+numbers "— 1 —" in 4号 (14 pt) 7 mm below the type area, odd pages right and even pages left,
+one character in. Layouts:
+
+``report`` (文件格式, e.g. a 请示)
+    red 发文机关标志 whose top is 35 mm below the type area's top, the 发文字号 two lines
+    below it, a red rule 4 mm under the number, the title two lines under the rule.
+``letter`` (信函格式, a 函)
+    red agency name whose top is 30 mm from the page's top, red double rules (thick over thin)
+    4 mm under it and (thin over thick) 20 mm above the page's bottom, 170 mm long; the number
+    flush right under the rule; no page number on the first page.
+``notice`` (a law-enforcement document)
+    the agency's name in black, the document's name as title, the number flush right, the
+    party (当事人), the body, the agency and date, and the recipient's receipt lines.
+
+One font: the dossier's embedded CJK TrueType (``server.dossier.dossier_font``; the canvas
+starts in it too, so no base-14 font is named in the file). Every build holds
+``server.dossier.fonts.BUILD_LOCK`` (ReportLab's fonts are not thread-safe).
+"""
+
+from __future__ import annotations
+
+import io
+from xml.sax.saxutils import escape
+
+from reportlab.lib.colors import HexColor, black
+from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    KeepTogether,
+    NextPageTemplate,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+)
+
+from server.dossier.fonts import BUILD_LOCK, DossierFont
+from workflows.documents import Filled
+
+PAGE_W, PAGE_H = A4
+TOP, LEFT, RIGHT, BOTTOM = 37 * mm, 28 * mm, 26 * mm, 35 * mm
+WIDTH = PAGE_W - LEFT - RIGHT  # 156 mm
+BODY = 16.0  # 3号
+LEADING = 225 * mm / 22  # 22 lines a page
+TITLE = 22.0  # 2号
+PAGE_NO = 14.0  # 4号
+RED = HexColor("#D0021B")
+CHAR = BODY  # one character of body text
+
+
+class _Rule(Flowable):
+    """A horizontal rule the width of the type area."""
+
+    def __init__(self, width: float, thickness: float, color: object = black) -> None:
+        super().__init__()
+        self.width, self.thickness, self.color = width, thickness, color
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.width, self.thickness + 2
+
+    def draw(self) -> None:
+        self.canv.setStrokeColor(self.color)
+        self.canv.setLineWidth(self.thickness)
+        self.canv.line(0, 1, self.width, 1)
+
+
+class _Doc(BaseDocTemplate):
+    """The page set of one document: a first page with its layout's header, then plain pages."""
+
+    def __init__(self, buffer: io.BytesIO, filled: Filled, font: DossierFont) -> None:
+        super().__init__(
+            buffer,
+            pagesize=A4,
+            leftMargin=LEFT,
+            rightMargin=RIGHT,
+            topMargin=TOP,
+            bottomMargin=BOTTOM,
+            title=f"{filled.title}（{filled.number}）",
+            author=filled.issuer,
+            subject=filled.name,
+            creator="Duban",
+            # the canvas starts in the CJK font: no unembedded Helvetica named in the file
+            initialFontName=font.name,
+            initialFontSize=BODY,
+        )
+        self.filled, self.font = filled, font
+        header = {"report": _REPORT_HEADER, "letter": _LETTER_HEADER}.get(filled.layout, 0.0)
+        first = Frame(LEFT, BOTTOM, WIDTH, 225 * mm - header, id="first", leftPadding=0,
+                      rightPadding=0, topPadding=0, bottomPadding=0)  # fmt: skip
+        later = Frame(LEFT, BOTTOM, WIDTH, 225 * mm, id="later", leftPadding=0, rightPadding=0,
+                      topPadding=0, bottomPadding=0)  # fmt: skip
+        self.addPageTemplates(
+            [
+                PageTemplate("first", [first], onPage=self._first_page),
+                PageTemplate("later", [later], onPage=self._later_page),
+            ]
+        )
+
+    def _page_number(self, canvas: Canvas) -> None:
+        page = canvas.getPageNumber()
+        text = f"— {page} —"
+        canvas.setFont(self.font.name, PAGE_NO)
+        canvas.setFillColor(black)
+        y = BOTTOM - 7 * mm - PAGE_NO * 0.85
+        if page % 2:
+            canvas.drawRightString(PAGE_W - RIGHT - PAGE_NO, y, text)
+        else:
+            canvas.drawString(LEFT + PAGE_NO, y, text)
+
+    def _first_page(self, canvas: Canvas, doc: BaseDocTemplate) -> None:
+        canvas.saveState()
+        layout = self.filled.layout
+        if layout == "report":
+            _draw_report_header(canvas, self.filled, self.font)
+            self._page_number(canvas)
+        elif layout == "letter":
+            _draw_letter_header(canvas, self.filled, self.font)
+        else:
+            self._page_number(canvas)
+        canvas.restoreState()
+
+    def _later_page(self, canvas: Canvas, doc: BaseDocTemplate) -> None:
+        canvas.saveState()
+        if self.filled.layout == "letter":
+            _draw_letter_footer(canvas)
+        self._page_number(canvas)
+        canvas.restoreState()
+
+
+# The report's header: mark top 35 mm below the type area, mark ~30 pt, number two lines below,
+# red rule 4 mm under the number; the body starts under the rule.
+_MARK = 30.0
+_REPORT_NUMBER_BASELINE = TOP + 35 * mm + _MARK + 2 * LEADING + BODY * 0.85
+_REPORT_HEADER = _REPORT_NUMBER_BASELINE - TOP + 4 * mm + 2
+# The letter's header: name top 30 mm from the page top, double rule 4 mm under it.
+_LETTER_MARK = 26.0
+_LETTER_RULE = 30 * mm + _LETTER_MARK + 4 * mm
+_LETTER_HEADER = max(_LETTER_RULE + 3 * mm - TOP, 0.0)
+
+
+def _fit(text: str, font: str, size: float, width: float) -> float:
+    """The font size at which ``text`` fits ``width`` (at most ``size``)."""
+    needed = stringWidth(text, font, size)
+    return size if needed <= width else size * width / needed
+
+
+def _draw_report_header(canvas: Canvas, filled: Filled, font: DossierFont) -> None:
+    size = _fit(filled.issuer, font.name, _MARK, WIDTH)
+    canvas.setFillColor(RED)
+    canvas.setFont(font.name, size)
+    canvas.drawCentredString(PAGE_W / 2, PAGE_H - (TOP + 35 * mm + size * 0.88), filled.issuer)
+    canvas.setFillColor(black)
+    canvas.setFont(font.name, BODY)
+    y = PAGE_H - _REPORT_NUMBER_BASELINE
+    canvas.drawCentredString(PAGE_W / 2, y, filled.number)
+    canvas.setStrokeColor(RED)
+    canvas.setLineWidth(1.5)
+    canvas.line(LEFT, y - 4 * mm, LEFT + WIDTH, y - 4 * mm)
+
+
+def _draw_letter_header(canvas: Canvas, filled: Filled, font: DossierFont) -> None:
+    size = _fit(filled.issuer, font.name, _LETTER_MARK, WIDTH)
+    canvas.setFillColor(RED)
+    canvas.setFont(font.name, size)
+    canvas.drawCentredString(PAGE_W / 2, PAGE_H - (30 * mm + size * 0.88), filled.issuer)
+    canvas.setStrokeColor(RED)
+    x0, x1 = (PAGE_W - 170 * mm) / 2, (PAGE_W + 170 * mm) / 2
+    y = PAGE_H - _LETTER_RULE
+    canvas.setLineWidth(2)
+    canvas.line(x0, y, x1, y)
+    canvas.setLineWidth(0.6)
+    canvas.line(x0, y - 2.5, x1, y - 2.5)
+    _draw_letter_footer(canvas)
+
+
+def _draw_letter_footer(canvas: Canvas) -> None:
+    canvas.setStrokeColor(RED)
+    x0, x1 = (PAGE_W - 170 * mm) / 2, (PAGE_W + 170 * mm) / 2
+    y = 20 * mm
+    canvas.setLineWidth(0.6)
+    canvas.line(x0, y + 2.5, x1, y + 2.5)
+    canvas.setLineWidth(2)
+    canvas.line(x0, y, x1, y)
+
+
+def _styles(font: str) -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle(
+        "body",
+        fontName=font,
+        fontSize=BODY,
+        leading=LEADING,
+        alignment=TA_JUSTIFY,
+        wordWrap="CJK",
+        firstLineIndent=2 * CHAR,
+    )
+    return {
+        "body": base,
+        "flush": ParagraphStyle("flush", parent=base, firstLineIndent=0, alignment=TA_LEFT),
+        "title": ParagraphStyle(
+            "title",
+            parent=base,
+            fontSize=TITLE,
+            leading=TITLE * 1.45,
+            alignment=TA_CENTER,
+            firstLineIndent=0,
+        ),
+        "agency": ParagraphStyle(
+            "agency", parent=base, fontSize=18, leading=26, alignment=TA_CENTER, firstLineIndent=0
+        ),
+        "number": ParagraphStyle("number", parent=base, alignment=TA_RIGHT, firstLineIndent=0),
+        "small": ParagraphStyle(
+            "small", parent=base, fontSize=14, leading=24, firstLineIndent=0, alignment=TA_LEFT
+        ),
+    }
+
+
+def _p(text: str, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(escape(text), style)
+
+
+def _signature(filled: Filled, font: str) -> list[Flowable]:
+    """署名 and 成文日期 without a seal (GB/T 9704 §7.3.5.2): the signature two characters from
+    the right, the date one line below starting two characters right of the signature."""
+    sig_w = stringWidth(filled.issuer, font, BODY)
+    date_w = stringWidth(filled.date, font, BODY)
+    sig_right = 2 * CHAR
+    date_right = sig_right + sig_w - date_w - 2 * CHAR
+    if date_right < 2 * CHAR:
+        sig_right += 2 * CHAR - date_right
+        date_right = 2 * CHAR
+    sig = ParagraphStyle("sig", fontName=font, fontSize=BODY, leading=LEADING,
+                         alignment=TA_RIGHT, rightIndent=sig_right, wordWrap="CJK")  # fmt: skip
+    day = ParagraphStyle("day", parent=sig, rightIndent=date_right)
+    return [
+        KeepTogether([Spacer(1, LEADING), _p(filled.issuer, sig), _p(filled.date or "　", day)])
+    ]
+
+
+def story(filled: Filled, font: str) -> list[Flowable]:
+    """The flowables of a document's body (the headers are drawn on the first page)."""
+    st = _styles(font)
+    parts: list[Flowable] = [NextPageTemplate("later")]
+    if filled.layout == "notice":
+        parts += [_p(filled.issuer, st["agency"]), Spacer(1, 6)]
+        parts += [_p(filled.title, st["title"]), Spacer(1, 6), _p(filled.number, st["number"])]
+        parts += [Spacer(1, LEADING / 2)]
+    elif filled.layout == "letter":
+        parts += [_p(filled.number, st["number"]), Spacer(1, LEADING)]
+        parts += [_p(filled.title, st["title"]), Spacer(1, LEADING / 2)]
+    else:  # report
+        parts += [Spacer(1, 2 * LEADING - 4 * mm)]
+        parts += [_p(filled.title, st["title"]), Spacer(1, LEADING / 2)]
+    label = f"{filled.addressee_label}：" if filled.addressee_label else ""
+    parts.append(_p(f"{label}{filled.addressee}" + ("" if label else "："), st["flush"]))
+    parts += [_p(text, st["body"]) for text in filled.paragraphs if text.strip()]
+    parts += _signature(filled, font)
+    if filled.receipt:
+        receipt: list[Flowable] = [Spacer(1, LEADING / 3), _Rule(WIDTH, 0.5)]
+        receipt += [_p(line, st["small"]) for line in filled.receipt]
+        parts.append(KeepTogether(receipt))
+    return parts
+
+
+def render(filled: Filled, font: DossierFont) -> bytes:
+    """The document as PDF bytes (one build at a time: ``BUILD_LOCK``)."""
+    with BUILD_LOCK:
+        buffer = io.BytesIO()
+        doc = _Doc(buffer, filled, font)
+        doc.build(story(filled, font.name))
+        return buffer.getvalue()

@@ -1,0 +1,227 @@
+"""Official documents issued with the major-hazard steps: numbered, stored, listed, previewed.
+
+Checks the PDFs with poppler's ``pdftotext`` and ``pdffonts`` (Debian's poppler-utils).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from tests.integration.conftest import csrf_token
+from tests.support.api import Api, today
+from tests.support.major_hazard import sample
+
+STREET = "wuling.nanping"
+FIRE = "wuling.fire"
+TO_REPORT = [
+    (STREET, "refer_to_fire_rescue"),
+    (FIRE, "file_case"),
+    (FIRE, "collective_deliberation"),
+    (FIRE, "serve_rectification_notice"),
+    (FIRE, "report_to_government"),
+]
+
+
+def _text(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True,
+                          capture_output=True, text=True).stdout  # fmt: skip
+
+
+def _fonts(pdf: bytes, tmp_path: Path) -> list[list[str]]:
+    path = tmp_path / "fonts.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True)
+    return [line.split() for line in out.stdout.splitlines()[2:]]
+
+
+def _run(api: Api, case_id: int, steps=TO_REPORT) -> None:
+    for user, name in steps:
+        api.complete(user, case_id, name)
+
+
+def test_three_steps_issue_three_numbered_documents(api: Api, tmp_path: Path) -> None:
+    case = api.register(STREET)
+    _run(api, case["id"])
+    listing = api.get(FIRE, f"/cases/{case['id']}/documents")
+    assert listing.status_code == 200, listing.json
+    items = listing.json["items"]
+    year = today().year
+    assert [(d["kind"], d["number"]) for d in items] == [
+        ("hazard_referral_letter", f"武南函〔{year}〕1号"),
+        ("rectification_notice", f"武消隐改字〔{year}〕第0001号"),
+        ("government_request", f"武消请〔{year}〕1号"),
+    ]
+    expected = {
+        "hazard_referral_letter": ["武陵区南坪街道", "武陵区消防救援大队", "存在重大火灾隐患的函"],
+        "rectification_notice": ["重大火灾隐患整改通知书", "当事人", "责令你单位予以整改消除"],
+        "government_request": ["挂牌督办的请示", "武陵区人民政府", "妥否，请批示。"],
+    }
+    for item in items:
+        assert set(item) >= {"kind", "title", "number", "issued_at", "issuer", "void", "sha256",
+                             "url"}  # fmt: skip
+        assert item["void"] is False
+        pdf = api.get(FIRE, item["url"].removeprefix("/api/v1"))
+        assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+        assert hashlib.sha256(pdf.data).hexdigest() == item["sha256"]
+        text = "".join(_text(pdf.data, tmp_path).split())
+        for word in [item["number"], case["unit_name"], *expected[item["kind"]]]:
+            assert "".join(word.split()) in text, (item["kind"], word)
+        fonts = _fonts(pdf.data, tmp_path)
+        assert fonts, "no font listed"
+        for row in fonts:
+            # name type encoding emb sub uni object ID: "yes" in the emb column
+            assert row[-5] == "yes", row
+    # the generated number is in the step's stored form and the hash chain
+    events = api.get(FIRE, f"/cases/{case['id']}/events", query_string={"per_page": 100}).json
+    issued = [e for e in events["items"] if e["kind"] == "document_issued"]
+    assert [e["data"]["number"] for e in issued] == [d["number"] for d in items]
+    assert [e["data"]["sha256"] for e in issued] == [d["sha256"] for d in items]
+
+
+def _counts(app: Flask) -> tuple[int, ...]:
+    from server.extensions import db
+    from server.models import Attachment, Case, Document, DocumentCounter, Event
+
+    with app.app_context():
+        counts = [
+            db.session.scalar(select(func.count()).select_from(model))
+            for model in (Document, DocumentCounter, Attachment, Event)
+        ]
+        return (*counts, db.session.scalar(select(func.max(Case.row_version))))
+
+
+def test_task_page_offers_a_preview_that_writes_nothing(app: Flask, api: Api, client, auth) -> None:
+    case = api.register(STREET)
+    task_id = api.task_id(STREET, case["id"], "refer_to_fire_rescue")
+    auth.login(STREET)
+    page = client.get(f"/tasks/{task_id}")
+    assert page.status_code == 200
+    assert "预览文书" in page.text and "《重大火灾隐患函告书》" in page.text
+    assert 'readonly placeholder="（文号在提交时生成）"' in page.text
+    assert 'name="letter_no"' not in page.text  # generated, never typed
+    before = _counts(app)
+    response = client.post(
+        f"/tasks/{task_id}/document-preview",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "referred_on": today().isoformat(),
+            "contents": "预览中的函告内容",
+            "letter_no": "手填文号",
+        },
+    )
+    assert response.status_code == 200
+    assert "（文号在提交时生成）" in response.text
+    assert "预览中的函告内容" in response.text and "手填文号" not in response.text
+    assert "武陵区消防救援大队：" in response.text  # the addressee: the case's fire brigade
+    assert case["unit_name"] in response.text
+    assert _counts(app) == before
+    # a task that issues no document: the page says so
+    _run(api, case["id"], TO_REPORT[:1])
+    file_task = api.task_id(FIRE, case["id"], "file_case")
+    auth.login(FIRE)
+    page = client.get(f"/tasks/{file_task}")
+    assert "预览文书" not in page.text
+    response = client.post(
+        f"/tasks/{file_task}/document-preview", data={"csrf_token": csrf_token(page.text)}
+    )
+    assert response.status_code == 200 and "本环节提交时不生成文书" in response.text
+
+
+def test_case_page_lists_documents_and_downloads_them(
+    app: Flask, api: Api, client, auth, runner, tmp_path: Path
+) -> None:
+    # an administrator's 机关代字 is used for the next number
+    result = runner.invoke(args=["agencies", "doc-code", "street:wuling:nanping", "南坪街"])
+    assert result.exit_code == 0 and "南坪街（管理员设定）" in result.output, result.output
+    case = api.register(STREET)
+    _run(api, case["id"], TO_REPORT[:1])
+    number = f"南坪街函〔{today().year}〕1号"
+    auth.login(FIRE)
+    page = client.get(f"/cases/{case['id']}")
+    assert number in page.text and "生成文书" in page.text
+    items = api.get(FIRE, f"/cases/{case['id']}/documents").json["items"]
+    assert items[0]["number"] == number and items[0]["issuer"]["code"] == "street:wuling:nanping"
+    url = f"/cases/{case['id']}/documents/{items[0]['id']}.pdf"
+    assert url in page.text
+    pdf = client.get(url)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert "attachment;" in pdf.headers["Content-Disposition"]
+    assert number in _text(pdf.data, tmp_path).replace(" ", "")
+    # the PDF is an attachment of the case, and the audit chain still verifies
+    assert runner.invoke(args=["audit", "verify", str(case["id"]), "--files"]).exit_code == 0
+    # a file changed on disk is refused, not served
+    from server.attachments import stored_path
+
+    with app.test_request_context():
+        stored_path(items[0]["sha256"]).write_bytes(b"%PDF-1.4 forged")
+    assert client.get(url).status_code == 409
+    assert api.get(FIRE, f"/cases/{case['id']}/documents/{items[0]['id']}.pdf").status_code == 409
+
+
+def test_report_kind_chooses_the_request(api: Api, tmp_path: Path) -> None:
+    case = api.register(STREET)
+    _run(api, case["id"], TO_REPORT[:-1])
+    api.complete(
+        FIRE, case["id"], "report_to_government", kind="regional_hazard", opinion="组织整治。"
+    )
+    items = api.get(FIRE, f"/cases/{case['id']}/documents").json["items"]
+    assert items[-1]["title"].endswith("所在区域性火灾隐患组织整治的请示")
+    pdf = api.get(FIRE, items[-1]["url"].removeprefix("/api/v1")).data
+    text = "".join(_text(pdf, tmp_path).split())
+    assert "提请组织有关部门、单位进行整治" in text and "挂牌督办" not in text
+
+
+PARALLEL = 8
+
+
+def test_parallel_completions_number_gaplessly(app: Flask, api: Api) -> None:
+    """Eight cases of one street, their referrals completed at the same moment: numbers
+    1..8, each once (PostgreSQL: the counter row is locked until each completion commits)."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite runs one writer at a time; set DUBAN_TEST_POSTGRES")
+    cases = [api.register(STREET)["id"] for _ in range(PARALLEL)]
+    tasks = [api.task_id(STREET, case_id, "refer_to_fire_rescue") for case_id in cases]
+    headers = api.headers(STREET)
+    data = sample("refer_to_fire_rescue", today())
+    barrier = threading.Barrier(PARALLEL)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def complete(task_id: str) -> None:
+        http = app.test_client()
+        barrier.wait(30)
+        response = http.post(
+            f"/api/v1/tasks/{task_id}/complete", json={"data": data}, headers=headers
+        )
+        with lock:
+            statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=complete, args=(t,)) for t in tasks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert statuses == [200] * PARALLEL
+    numbers = [
+        item["number"]
+        for case_id in cases
+        for item in api.get(STREET, f"/cases/{case_id}/documents").json["items"]
+    ]
+    year = today().year
+    assert sorted(numbers) == sorted(f"武南函〔{year}〕{n}号" for n in range(1, PARALLEL + 1))
+    from server.extensions import db
+    from server.models import Document, DocumentCounter
+
+    with app.app_context():
+        seqs = sorted(db.session.scalars(select(Document.seq)))
+        assert seqs == list(range(1, PARALLEL + 1))
+        assert db.session.scalar(select(DocumentCounter.last)) == PARALLEL

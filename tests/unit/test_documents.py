@@ -1,0 +1,190 @@
+"""Document templates (documents/*.toml): loading, checking, numbering and filling."""
+
+from __future__ import annotations
+
+import io
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from workflows import __main__ as cli
+from workflows import documents
+from workflows.documents import (
+    NUMBER_PENDING,
+    TemplateError,
+    check_numbering,
+    cn_date,
+    default_agency_short,
+    fill,
+    format_number,
+    load_templates,
+    read_template,
+    templates_for_task,
+)
+
+GOOD = (documents.DOCUMENTS_DIR / "rectification_notice.toml").read_text(encoding="utf-8")
+
+
+def _write(tmp_path: Path, text: str, kind: str = "rectification_notice") -> Path:
+    path = tmp_path / f"{kind}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_every_template_of_documents_loads() -> None:
+    loaded = load_templates()
+    assert set(loaded) == {"hazard_referral_letter", "rectification_notice", "government_request"}
+    assert [t.kind for t in templates_for_task("serve_rectification_notice")] == [
+        "rectification_notice"
+    ]
+    assert templates_for_task("file_case") == []
+    for template in loaded.values():
+        # every paragraph says what its wording rests on
+        assert all(p.source.strip() for p in template.paragraphs)
+
+
+def test_numbering_law_enforcement_and_official_documents() -> None:
+    assert format_number("{agency_short}隐改字〔{year}〕第{seq:04d}号", "武消", 2026, 17) == (
+        "武消隐改字〔2026〕第0017号"
+    )
+    official = format_number("{agency_short}请〔{year}〕{seq}号", "武消", 2026, 17)
+    assert official == "武消请〔2026〕17号"
+    assert check_numbering("{agency_short}〔{year}〕{seq}号") is None
+    assert "needs {year} and {seq}" in (check_numbering("{agency_short}〔2026〕{seq}号") or "")
+    assert "unknown field" in (check_numbering("{agency}〔{year}〕{seq}号") or "")
+    assert check_numbering("{agency_short}〔{year}〕{seq:04q}号") is not None
+    assert check_numbering("{agency_short}〔{year}〕{seq号") is not None
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "short"),
+    [
+        ("武陵区消防救援大队", "fire_brigade", "武消"),
+        ("武陵区人民政府", "government", "武政"),
+        ("武陵区南坪街道", "street", "武南"),
+        ("津市市襄阳街街道", "street", "津襄"),
+        ("常德市住建局", "industry", "常住"),
+        ("武陵区消防安全委员会办公室", "safety_office", "武消委"),
+    ],
+)
+def test_default_agency_short(name: str, kind: str, short: str) -> None:
+    assert default_agency_short(name, kind) == short
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (("{case.unit_name}", "{case.unit}"), "{case.unit}: no such case fact"),
+        (("{register_hazard.description}", "{register_hazard.nothing}"), "has no field 'nothing'"),
+        (("{collective_deliberation.deliberated_on|date}", "{nope.x}"), "no form forms/nope.json"),
+        (('layout = "notice"', 'layout = "poster"'), "unknown layout 'poster'"),
+        (("第{seq:04d}号", "第{number}号"), "unknown field(s) ['number']"),
+        (("{case.address}", "{case.address|upper}"), "unknown filter 'upper'"),
+        (('addressee = "{case.unit_name}"', 'addressee = "{lane.nowhere}"'), "no such lane"),
+        (('tasks = ["serve_rectification_notice"]', 'tasks = ["no_task"]'), "has no form"),
+        (
+            (
+                'number_field = "serve_rectification_notice.notice_no"',
+                'number_field = "serve_rectification_notice.recipient"',
+            ),
+            "must be readOnly",
+        ),
+        (("现责令你单位予以整改消除：", "现责令{你单位"), "a brace that is not a field"),
+        (('source = "the officer', 'sauce = "the officer'), '"source" must be a non-empty'),
+    ],
+)
+def test_a_broken_template_is_refused_naming_the_file(
+    tmp_path: Path, change: tuple[str, str], problem: str
+) -> None:
+    assert change[0] in GOOD
+    path = _write(tmp_path, GOOD.replace(change[0], change[1], 1))
+    with pytest.raises(TemplateError) as raised:
+        read_template(path)
+    assert str(raised.value).startswith("rectification_notice.toml: ")
+    assert problem in str(raised.value)
+
+
+def test_the_kind_is_the_file_name(tmp_path: Path) -> None:
+    with pytest.raises(TemplateError, match="must be the file's name"):
+        read_template(_write(tmp_path, GOOD, kind="other_name"))
+
+
+def test_check_command_fails_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(tmp_path, GOOD.replace("{case.address}", "{case.street}", 1))
+    monkeypatch.setattr(documents, "DOCUMENTS_DIR", tmp_path)
+    err, out = io.StringIO(), io.StringIO()
+    with redirect_stderr(err), redirect_stdout(out):
+        assert cli.main(["check"]) == 1
+    assert "rectification_notice.toml" in err.getvalue()
+    assert "{case.street}" in err.getvalue()
+
+
+def test_check_command_lists_the_documents() -> None:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert cli.main(["check"]) == 0
+    assert "document rectification_notice (重大火灾隐患整改通知书, notice)" in out.getvalue()
+
+
+CONTEXT = {
+    "case": {
+        "unit_name": "武陵区星光KTV",
+        "address": "武陵区人民路88号",
+        "case_no": "常消隐〔2026〕17号",
+    },
+    "issuer": {"agency": "武陵区消防救援大队", "agency_short": "武消", "officer": "李强"},
+    "lane": {"fire_rescue": "武陵区消防救援大队", "government": "武陵区人民政府"},
+    "document": {"number": "武消请〔2026〕3号"},
+    "register_hazard": {
+        "found_on": "2026-09-04",
+        "description": "安全出口数量不足。",
+        "elements": [],
+        "site_categories": ["crowded"],
+    },
+    "file_case": {"inspected_on": "2026-09-29", "verification": "核查属实。"},
+    "collective_deliberation": {"deliberated_on": "2026-09-30"},
+    "serve_rectification_notice": {
+        "served_on": "2026-10-08",
+        "notice_no": "武消隐改字〔2026〕第0001号",
+        "recipient": "王经理",
+        "service_method": "lodged",
+        "requirements": "增设安全出口。",
+    },
+    "report_to_government": {
+        "reported_on": "2026-10-09",
+        "kind": "suspension",
+        "opinion": "停业。",
+    },
+    "refer_to_fire_rescue": {"referred_on": "2026-09-05", "contents": "请依法处理。"},
+}
+
+
+def test_fill_the_request_by_its_kind() -> None:
+    filled = fill(load_templates()["government_request"], CONTEXT)
+    assert filled.title == "武陵区消防救援大队关于提请责令武陵区星光KTV停产停业整改的请示"
+    assert filled.number == "武消请〔2026〕3号"
+    assert filled.addressee == "武陵区人民政府"
+    assert filled.date == "2026年10月9日"
+    text = "".join(filled.paragraphs)
+    assert "2026年9月4日" in text and "武消隐改字〔2026〕第0001号" in text
+    assert "停产停业整改" in text and "挂牌督办" not in text  # one request, one matter
+    assert filled.paragraphs[-1] == "妥否，请批示。"
+
+
+def test_fill_labels_lists_and_the_pending_number() -> None:
+    context = {**CONTEXT, "document": {"number": ""}}
+    letter = fill(load_templates()["hazard_referral_letter"], context)
+    assert letter.number == NUMBER_PENDING
+    assert "人员密集场所" in letter.paragraphs[1]  # a choice by its title
+    assert "判定要素：（无）" in letter.paragraphs[1]  # an empty list says so
+    notice = fill(load_templates()["rectification_notice"], context)
+    assert notice.addressee_label == "当事人" and notice.addressee == "武陵区星光KTV"
+    assert "留置送达" in notice.receipt[0] and "王经理" in notice.receipt[0]
+
+
+def test_cn_date_has_no_padding() -> None:
+    assert cn_date("2026-01-07") == "2026年1月7日"
+    assert cn_date("not a date") == "not a date"

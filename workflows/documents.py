@@ -1,0 +1,470 @@
+"""Official documents (文书) as data: the templates in ``documents/``, checked and filled.
+
+Each ``documents/<kind>.toml`` describes one kind of document (see ``docs/documents-engine.md``):
+its name, the task(s) that issue it, its layout class, its numbering pattern, and its text —
+fixed wording with named fields in braces, ``{case.unit_name}``,
+``{register_hazard.found_on|date}``. This module loads and checks templates and fills them from
+a context (plain dicts); it knows nothing of Flask or the database. Rendering to PDF is
+``server.documents.render``.
+
+Field namespaces:
+
+``<task>.<field>``
+    a field of the form of ``<task>`` (``forms/<task>.json``) as the case stored it.
+``case.<fact>``
+    the case facts in :data:`CASE_FACTS`.
+``issuer.<x>``
+    the issuing agency and officer: :data:`ISSUER_FACTS`.
+``lane.<lane>``
+    the name of the agency that works ``<lane>`` for the case (``lane.fire_rescue``).
+``document.<x>``
+    the document itself: :data:`DOCUMENT_FACTS` (its number once issued).
+
+Filters after ``|``: ``date`` (``2026-12-07`` → ``2026年12月7日``), ``label`` (a choice's
+Chinese title from the form), ``list`` (a list joined with ``、``, choices by their titles).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from workflows.forms import FormDefinitionError, all_task_ids, load_form, resolve_form
+from workflows.lanes import LANE_RULES
+
+DOCUMENTS_DIR = Path(__file__).resolve().parent.parent / "documents"
+
+LAYOUTS = ("letter", "notice", "report")
+"""``letter``: GB/T 9704 信函格式 (函); ``report``: GB/T 9704 文件格式 of an upward 公文
+(请示); ``notice``: a law-enforcement document (black agency name, 第NNNN号, receipt lines)."""
+
+CASE_FACTS = {
+    "number": "督办编号",
+    "case_no": "立案编号",
+    "unit_name": "单位名称",
+    "address": "详细地址",
+    "district": "所在县市区",
+}
+ISSUER_FACTS = {"agency": "发文机关", "agency_short": "机关代字", "officer": "承办人"}
+DOCUMENT_FACTS = {"number": "文号", "date": "成文日期", "name": "文种名称"}
+FILTERS = ("date", "label", "list")
+NUMBER_FIELDS = {"agency_short", "year", "seq"}
+
+#: Shown in place of the number before it is allocated (the preview).
+NUMBER_PENDING = "（文号在提交时生成）"
+
+_FIELD = re.compile(r"\{([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)(?:\|([a-z]+))?\}")
+_BRACE = re.compile(r"[{}]")
+_KIND = re.compile(r"[a-z][a-z0-9_]*")
+
+
+class TemplateError(ValueError):
+    """A template file that cannot be used; the message names the file."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        """:param path: the template file. :param problem: what is wrong (English)."""
+        super().__init__(f"{path.name}: {problem}")
+        self.path = path
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One paragraph of fixed text with fields, and the source its wording rests on."""
+
+    text: str
+    source: str
+    own_wording: bool = False
+    """True when no official wording was found: Duban's plain neutral sentence."""
+    when: tuple[str, str] | None = None
+    """(field, value): the paragraph is used only when that field has that value."""
+
+
+@dataclass(frozen=True)
+class Template:
+    """One kind of document."""
+
+    kind: str
+    name: str
+    tasks: tuple[str, ...]
+    layout: str
+    numbering: str
+    title: str
+    issuer: str
+    addressee: str
+    date: str
+    paragraphs: tuple[Paragraph, ...]
+    number_field: str | None = None
+    """``task.field`` of the form where the generated number is recorded (read-only there)."""
+    addressee_label: str = ""
+    titles: Mapping[str, str] = field(default_factory=dict)
+    """Title by the value of :attr:`title_by` (e.g. the 请示's subject by the report kind)."""
+    title_by: str | None = None
+    receipt: tuple[str, ...] = ()
+    """Lines for the recipient's signature (law-enforcement documents' 存档 copy)."""
+    path: Path | None = None
+
+    def fields(self) -> set[tuple[str, str, str | None]]:
+        """Every (namespace, name, filter) the template names."""
+        texts = [self.title, self.issuer, self.addressee, *self.titles.values()]
+        texts += [p.text for p in self.paragraphs] + list(self.receipt)
+        found: set[tuple[str, str, str | None]] = {
+            (m.group(1), m.group(2), m.group(3)) for t in texts for m in _FIELD.finditer(t)
+        }
+        refs = [self.date, *(p.when[0] for p in self.paragraphs if p.when)]
+        refs += [r for r in (self.title_by, self.number_field) if r]
+        for ref in refs:
+            ns, _, name = ref.partition(".")
+            found.add((ns, name, None))
+        return found
+
+
+def format_number(pattern: str, agency_short: str, year: int, seq: int) -> str:
+    """The document number from its pattern: ``{agency_short}隐改字〔{year}〕第{seq:04d}号``."""
+    return pattern.format(agency_short=agency_short, year=year, seq=seq)
+
+
+def check_numbering(pattern: str) -> str | None:
+    """Why a numbering pattern is unusable, or None."""
+    try:
+        parts = list(string.Formatter().parse(pattern))
+    except ValueError as exc:
+        return f"numbering {pattern!r}: {exc}"
+    names = {name for _, name, _, _ in parts if name is not None}
+    if not names <= NUMBER_FIELDS:
+        return f"numbering {pattern!r}: unknown field(s) {sorted(names - NUMBER_FIELDS)}"
+    if not {"year", "seq"} <= names:
+        return f"numbering {pattern!r}: needs {{year}} and {{seq}}"
+    try:
+        format_number(pattern, "武消", 2026, 17)
+    except (ValueError, KeyError, IndexError) as exc:
+        return f"numbering {pattern!r}: {exc}"
+    return None
+
+
+def default_agency_short(name: str, kind: str) -> str:
+    """The default 机关代字 of an agency, derived from its name (administrators may set their
+    own): a fire agency ``武陵区消防救援大队`` → ``武消``, a government ``武陵区人民政府`` →
+    ``武政``, a safety committee office → ``武消委``, a street or department ``武陵区南坪街道``
+    → ``武南`` (the first character of the name and of the part after the district)."""
+    first = name[:1]
+    if kind in ("fire_brigade", "fire_detachment"):
+        return first + "消"
+    if kind == "government":
+        return first + "政"
+    if kind == "safety_office":
+        return first + "消委"
+    cut = max(name.rfind(c, 0, max(len(name) - 2, 1)) for c in "区县市")
+    rest = name[cut + 1 :] if cut >= 0 else name[1:]
+    return first + (rest[:1] or "")
+
+
+def cn_date(value: Any) -> str:
+    """``2026-12-07`` → ``2026年12月7日`` (no padding, as GB/T 9704 §7.3.5.4 writes dates)."""
+    try:
+        day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _text(raw: Mapping[str, Any], key: str, path: Path, *, required: bool = True) -> str:
+    value = raw.get(key, "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise TemplateError(path, f'"{key}" must be a non-empty string')
+    return value
+
+
+def read_template(path: Path) -> Template:
+    """Read and check one template file (its fields against the forms, see :func:`check`).
+
+    :raises TemplateError: naming the file.
+    """
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise TemplateError(path, f"cannot be read: {exc}") from exc
+    kind = _text(raw, "kind", path)
+    if not _KIND.fullmatch(kind) or kind != path.stem:
+        raise TemplateError(path, f"kind {kind!r} must be the file's name in lower case")
+    layout = _text(raw, "layout", path)
+    if layout not in LAYOUTS:
+        raise TemplateError(path, f"unknown layout {layout!r} (one of {', '.join(LAYOUTS)})")
+    tasks = raw.get("tasks")
+    if not isinstance(tasks, list) or not tasks or not all(isinstance(t, str) for t in tasks):
+        raise TemplateError(path, '"tasks" must be a list of task ids')
+    numbering = _text(raw, "numbering", path)
+    problem = check_numbering(numbering)
+    if problem:
+        raise TemplateError(path, problem)
+    paragraphs = []
+    for index, para in enumerate(raw.get("paragraphs", [])):
+        if not isinstance(para, dict):
+            raise TemplateError(path, f"paragraphs[{index}] must be a table")
+        when = para.get("when")
+        if when is not None and (
+            not isinstance(when, list)
+            or len(when) != 2
+            or not all(isinstance(w, str) for w in when)
+        ):
+            raise TemplateError(path, f'paragraphs[{index}]: "when" must be [field, value]')
+        paragraphs.append(
+            Paragraph(
+                text=_text(para, "text", path),
+                source=_text(para, "source", path),
+                own_wording=bool(para.get("own_wording", False)),
+                when=(when[0], when[1]) if when else None,
+            )
+        )
+    if not paragraphs:
+        raise TemplateError(path, "no paragraphs")
+    titles = raw.get("titles", {})
+    if not isinstance(titles, dict) or not all(isinstance(v, str) for v in titles.values()):
+        raise TemplateError(path, '"titles" must be a table of strings')
+    receipt = raw.get("receipt", [])
+    if not isinstance(receipt, list) or not all(isinstance(r, str) for r in receipt):
+        raise TemplateError(path, '"receipt" must be a list of strings')
+    template = Template(
+        kind=kind,
+        name=_text(raw, "name", path),
+        tasks=tuple(tasks),
+        layout=layout,
+        numbering=numbering,
+        title=_text(raw, "title", path),
+        issuer=_text(raw, "issuer", path),
+        addressee=_text(raw, "addressee", path),
+        date=_text(raw, "date", path),
+        paragraphs=tuple(paragraphs),
+        number_field=raw.get("number_field") or None,
+        addressee_label=_text(raw, "addressee_label", path, required=False),
+        titles=dict(titles),
+        title_by=raw.get("title_by") or None,
+        receipt=tuple(receipt),
+        path=path,
+    )
+    check(template)
+    return template
+
+
+def _form_properties(task: str) -> dict[str, Any] | None:
+    try:
+        return dict(load_form(task).get("properties", {}))
+    except KeyError:
+        return None
+
+
+def check(template: Template) -> None:
+    """Check that every field the template names exists (in the forms, the case facts, the
+    lanes), that its tasks have forms, and that its number field is read-only.
+
+    :raises TemplateError: naming the file and the field.
+    """
+    path = template.path or Path(f"{template.kind}.toml")
+    known_tasks = set(all_task_ids())
+    for task in template.tasks:
+        if task not in known_tasks:
+            raise TemplateError(path, f"task {task!r} has no form in forms/")
+    lanes = {rule.lane for rule in LANE_RULES}
+    fixed = {"case": CASE_FACTS, "issuer": ISSUER_FACTS, "document": DOCUMENT_FACTS}
+    for ns, name, filt in sorted(template.fields(), key=lambda f: (f[0], f[1], f[2] or "")):
+        where = f"{{{ns}.{name}{'|' + filt if filt else ''}}}"
+        if filt is not None and filt not in FILTERS:
+            raise TemplateError(path, f"{where}: unknown filter {filt!r}")
+        if ns in fixed:
+            if name not in fixed[ns]:
+                raise TemplateError(path, f"{where}: no such {ns} fact")
+        elif ns == "lane":
+            if name not in lanes:
+                raise TemplateError(path, f"{where}: no such lane")
+        else:
+            props = _form_properties(ns)
+            if props is None:
+                raise TemplateError(path, f"{where}: no form forms/{ns}.json")
+            if name not in props:
+                raise TemplateError(path, f"{where}: the form of {ns} has no field {name!r}")
+    if template.number_field:
+        ns, _, name = template.number_field.partition(".")
+        if ns not in template.tasks:
+            raise TemplateError(path, f"number_field {template.number_field!r}: not a task of it")
+        props = _form_properties(ns) or {}
+        if not props.get(name, {}).get("readOnly"):
+            raise TemplateError(
+                path, f"number_field {template.number_field!r} must be readOnly in its form"
+            )
+        required = load_form(ns).get("required", [])
+        if name in required:
+            raise TemplateError(
+                path, f"number_field {template.number_field!r} must not be required"
+            )
+    if template.title_by and set(template.titles) and _field_choices(template.title_by):
+        unknown = set(template.titles) - set(_field_choices(template.title_by))
+        if unknown:
+            raise TemplateError(
+                path, f"titles: {sorted(unknown)} are not values of {template.title_by}"
+            )
+    for text in [template.title, *(p.text for p in template.paragraphs)]:
+        stripped = _FIELD.sub("", text)
+        if _BRACE.search(stripped):
+            raise TemplateError(path, f"a brace that is not a field in {text[:40]!r}")
+
+
+@cache
+def _field_choices(ref: str) -> dict[str, str]:
+    """A form field's choices (value → Chinese title), built-in option lists resolved."""
+    ns, _, name = ref.partition(".")
+    try:
+        props = resolve_form(ns).get("properties", {})
+    except KeyError:
+        return {}
+    node = props.get(name, {})
+    if node.get("type") == "array":
+        node = node.get("items", {})
+    return {
+        str(c["const"]).lower() if isinstance(c["const"], bool) else str(c["const"]): str(
+            c.get("title", c["const"])
+        )
+        for c in node.get("oneOf", [])
+        if "const" in c
+    }
+
+
+def load_templates(directory: Path | None = None) -> dict[str, Template]:
+    """Every template of ``directory`` (``documents/``), by kind.
+
+    :raises TemplateError: on the first broken file.
+    """
+    folder = directory or DOCUMENTS_DIR
+    templates = {}
+    for path in sorted(folder.glob("*.toml")):
+        template = read_template(path)
+        templates[template.kind] = template
+    return templates
+
+
+@cache
+def templates() -> dict[str, Template]:
+    """The templates of ``documents/``, read once per process."""
+    return load_templates()
+
+
+def templates_for_task(task: str) -> list[Template]:
+    """The templates a completion of ``task`` issues, in kind order."""
+    return [t for t in templates().values() if task in t.tasks]
+
+
+# --------------------------------------------------------------------------- filling
+
+
+@dataclass(frozen=True)
+class Filled:
+    """A template with its fields filled: what the renderer draws."""
+
+    kind: str
+    name: str
+    layout: str
+    title: str
+    number: str
+    issuer: str
+    addressee: str
+    addressee_label: str
+    date: str
+    paragraphs: tuple[str, ...]
+    receipt: tuple[str, ...]
+
+
+def _lookup(context: Mapping[str, Any], ns: str, name: str) -> Any:
+    scope = context.get(ns)
+    if not isinstance(scope, Mapping):
+        return None
+    return scope.get(name)
+
+
+def _show(ns: str, name: str, value: Any, filt: str | None) -> str:
+    if value == [] and filt == "list":
+        return "（无）"
+    if value is None or value == "" or value == []:
+        return ""
+    if filt == "date":
+        return cn_date(value)
+    if filt in ("label", "list"):
+        choices = _field_choices(f"{ns}.{name}")
+        items = value if isinstance(value, list) else [value]
+        shown = [
+            choices.get(str(v).lower() if isinstance(v, bool) else str(v), str(v)) for v in items
+        ]
+        return "、".join(shown)
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def fill_text(text: str, context: Mapping[str, Any]) -> str:
+    """The text with every ``{ns.name|filter}`` replaced from ``context`` (missing: empty)."""
+
+    def replace(match: re.Match[str]) -> str:
+        ns, name, filt = match.groups()
+        return _show(ns, name, _lookup(context, ns, name), filt)
+
+    return _FIELD.sub(replace, text)
+
+
+def fill(template: Template, context: Mapping[str, Any]) -> Filled:
+    """Fill a template from ``context``: ``{"case": {...}, "issuer": {...}, "lane": {...},
+    "document": {"number": ...}, "<task>": <form data>, ...}``.
+
+    Paragraphs whose ``when`` does not hold are left out.
+    """
+    title = template.title
+    if template.title_by:
+        ns, _, name = template.title_by.partition(".")
+        chosen = _lookup(context, ns, name)
+        title = template.titles.get(str(chosen), title)
+    paragraphs = []
+    for para in template.paragraphs:
+        if para.when:
+            ns, _, name = para.when[0].partition(".")
+            if str(_lookup(context, ns, name)) != para.when[1]:
+                continue
+        paragraphs.append(fill_text(para.text, context))
+    ns, _, name = template.date.partition(".")
+    number = _lookup(context, "document", "number") or NUMBER_PENDING
+    return Filled(
+        kind=template.kind,
+        name=template.name,
+        layout=template.layout,
+        title=fill_text(title, context),
+        number=str(number),
+        issuer=fill_text(template.issuer, context),
+        addressee=fill_text(template.addressee, context),
+        addressee_label=template.addressee_label,
+        date=cn_date(_lookup(context, ns, name)) if _lookup(context, ns, name) else "",
+        paragraphs=tuple(paragraphs),
+        receipt=tuple(fill_text(line, context) for line in template.receipt),
+    )
+
+
+def check_all() -> list[str]:
+    """Load every template of ``documents/``; one line per kind for ``python -m workflows
+    check``.
+
+    :raises TemplateError: naming the broken file.
+    """
+    try:
+        loaded = load_templates()
+    except FormDefinitionError as exc:  # a form a template names is broken
+        raise TemplateError(Path("documents"), str(exc)) from exc
+    return [
+        f"document {t.kind} ({t.name}, {t.layout}) by {', '.join(t.tasks)}: {t.numbering}"
+        for t in loaded.values()
+    ]
