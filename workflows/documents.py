@@ -401,7 +401,8 @@ def _show(ns: str, name: str, value: Any, filt: str | None) -> str:
         shown = [
             choices.get(str(v).lower() if isinstance(v, bool) else str(v), str(v)) for v in items
         ]
-        return "、".join(shown)
+        # a label that is a sentence ends with 。; inside the document's own sentence it must not
+        return "、".join(label.rstrip("。；;") for label in shown)
     if isinstance(value, list):
         return "、".join(str(v) for v in value)
     if isinstance(value, bool):

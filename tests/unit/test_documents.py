@@ -188,3 +188,11 @@ def test_fill_labels_lists_and_the_pending_number() -> None:
 def test_cn_date_has_no_padding() -> None:
     assert cn_date("2026-01-07") == "2026年1月7日"
     assert cn_date("not a date") == "not a date"
+
+
+def test_a_listed_label_that_is_a_sentence_loses_its_full_stop() -> None:
+    context = {**CONTEXT, "document": {"number": ""}}
+    context["register_hazard"] = {**context.get("register_hazard", {}), "elements": ["6.5"]}
+    letter = fill(load_templates()["hazard_referral_letter"], context)
+    assert "。。" not in letter.paragraphs[1]
+    assert "80%。经初步判定" in letter.paragraphs[1]
