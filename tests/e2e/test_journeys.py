@@ -139,12 +139,23 @@ def test_journey_1_hazard_to_listed_supervision(officer_factory, live_server) ->
     street.shot("verdict")
 
     open_task_from_case(street, "函告消防救援机构")
-    page.get_by_label("函告文号").fill("武南函〔2026〕88号")
+    # The letter's number is generated when the step is submitted: nobody types it.
+    expect(page.get_by_label("函告文号")).not_to_be_editable()
+    expect(page.get_by_label("函告文号")).to_have_attribute("placeholder", "（文号在提交时生成）")
     page.get_by_label("函告日期").fill(TODAY)
     page.get_by_label("函告内容").fill("经初步判定为重大火灾隐患，现函告贵大队依法处理。")
     street.shot("refer-form")
+    with page.context.expect_page() as opened:  # the preview opens in a new tab
+        page.get_by_role("button", name="预览文书").click()
+    preview = opened.value
+    expect(preview.locator("body")).to_contain_text(f"关于{UNIT}存在重大火灾隐患的函")
+    expect(preview.locator("body")).to_contain_text("武陵区消防救援大队")
+    preview.close()
     submit(street)
     expect(page.locator("#h-tasks + table")).to_contain_text("武陵区消防救援大队")
+    documents = page.locator("#h-documents + table")
+    expect(documents).to_contain_text(f"关于{UNIT}存在重大火灾隐患的函")
+    expect(documents).to_contain_text(re.compile(r"武南函〔\d{4}〕\d+号"))
     street.shot("referred")
 
     # 大队: claim, file (with a mistake first), deliberate, serve the notice, report.
@@ -194,7 +205,6 @@ def test_journey_1_hazard_to_listed_supervision(officer_factory, live_server) ->
     submit(brigade)
 
     open_task_from_case(brigade, "送达重大火灾隐患整改通知书")
-    page.get_by_label("通知书文号").fill("常武消重改字〔2026〕88号")
     page.get_by_label("送达日期").fill(TODAY)
     page.get_by_label("受送达人").fill("覃经理")
     choose(page, "送达方式", "直接送达")
@@ -203,7 +213,6 @@ def test_journey_1_hazard_to_listed_supervision(officer_factory, live_server) ->
     brigade.shot("notice-served")
 
     open_task_from_case(brigade, "报告人民政府")
-    page.get_by_label("报告文号").fill("常武消报〔2026〕88号")
     page.get_by_label("报告日期").fill(TODAY)
     choose(page, "提请事项", "重大火灾隐患挂牌督办")
     page.get_by_label("处理意见").fill("建议对该重大火灾隐患挂牌督办。")
