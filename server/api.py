@@ -799,14 +799,22 @@ def inbox() -> Any:
 
 @bp.get("/tasks/<task_id>")
 def get_task(task_id: str) -> Any:
-    """A task the caller may work on, with its form schema and the case summary."""
+    """A task the caller may work on, with its form schema, the case summary and the documents
+    the step decides on (their text as issued)."""
+    from server.documents import issued_text, shown_documents
+
     task = workable_task(caller(), task_id)
+    documents = [
+        {**document_json(d), "text": text.to_json() if (text := issued_text(d)) else None}
+        for d in shown_documents(task)
+    ]
     return jsonify(
         {
             **task_json(task),
             "form": operations.task_form(task),
             "data": last_submission(task),
             "case": case_summary(task.case),
+            "documents": documents,
         }
     )
 

@@ -356,6 +356,9 @@ class Document(db.Model):  # type: ignore[name-defined]
     issued_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     # A document voided by a correction keeps its number (never reused), marked void.
     void: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The filled text as issued (workflows.documents.Filled.to_json): the next step shows it
+    # inline, exactly as issued. None for documents issued before the column existed.
+    filled: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     agency: Mapped[Agency] = relationship()
     issued_by: Mapped[User] = relationship()

@@ -200,6 +200,11 @@ def _schemas() -> dict[str, Any]:
                     }
                 ),
                 "case": _ref("CaseSummary"),
+                "documents": {
+                    "type": "array",
+                    "items": _ref("ShownDocument"),
+                    "description": "本环节办理所依据的文书（如政府决定的请示、立案的函告书）",
+                },
             }
         ),
         "Deadline": _object(deadline_properties),
@@ -389,6 +394,37 @@ def _schemas() -> dict[str, Any]:
             },
             "案件中生成的文书（PDF 作为案件附件保存一次，生成时记入审计链 document_issued）",
         ),
+        "DocumentText": _object(
+            {
+                "kind": {"type": "string"},
+                "name": {"type": "string", "description": "文种名称"},
+                "layout": {"type": "string", "enum": ["letter", "notice", "report"]},
+                "title": {"type": "string"},
+                "number": {"type": "string", "description": "文号"},
+                "issuer": {"type": "string", "description": "发文机关"},
+                "addressee": {"type": "string", "description": "主送机关或当事人"},
+                "addressee_label": {"type": "string"},
+                "date": {"type": "string", "description": "成文日期，如 2026年10月9日"},
+                "paragraphs": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "正文各段（事实、处理意见等），与生成时一致",
+                },
+                "receipt": {"type": "array", "items": {"type": "string"}},
+            },
+            "文书生成时填写的正文（不随案件数据的后续变化而改变）",
+        ),
+        "ShownDocument": {
+            "allOf": [
+                _ref("Document"),
+                _object(
+                    {
+                        "text": _nullable(_ref("DocumentText")),
+                    },
+                    "text 为生成时保存的正文；保存正文之前生成的文书为 null（仅提供 PDF）",
+                ),
+            ]
+        },
         "DocumentList": _list(_ref("Document")),
         "CasePage": _page_of(_ref("CaseSummary"), "一页案件"),
         "InboxPage": _page_of(_ref("InboxTask"), "一页待办任务"),

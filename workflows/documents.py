@@ -30,10 +30,11 @@ import re
 import string
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from workflows.forms import FormDefinitionError, all_task_ids, load_form, resolve_form
@@ -361,6 +362,39 @@ def templates_for_task(task: str) -> list[Template]:
     return [t for t in templates().values() if task in t.tasks]
 
 
+# The documents a step decides on, shown inline (the text as issued, its number, a link to the
+# PDF) on the step's task page and in the API's task detail: task → the kinds of the case's
+# documents it shows. No one approves blind, no one retypes (issue 17). Checked by
+# ``python -m workflows check``: every task has a form, every kind a template.
+SHOWN_TO_TASK: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        # the fire agency files the case the street/department referred: the 函告书
+        "file_case": ("hazard_referral_letter",),
+        # the government decides on the fire agency's 请示 (facts and proposal)
+        "government_decision": ("government_request",),
+    }
+)
+
+
+def kinds_shown_to(task: str) -> tuple[str, ...]:
+    """The kinds of the case's documents the task ``task`` shows (see ``SHOWN_TO_TASK``)."""
+    return SHOWN_TO_TASK.get(task, ())
+
+
+def check_shown(known_kinds: set[str], known_tasks: set[str]) -> list[str]:
+    """Why ``SHOWN_TO_TASK`` is broken: a task without a form, an unknown kind."""
+    problems = []
+    for task, kinds in SHOWN_TO_TASK.items():
+        if task not in known_tasks:
+            problems.append(f"SHOWN_TO_TASK: task {task!r} has no form in forms/")
+        problems.extend(
+            f"SHOWN_TO_TASK: {task}: no template documents/{kind}.toml"
+            for kind in kinds
+            if kind not in known_kinds
+        )
+    return problems
+
+
 # --------------------------------------------------------------------------- filling
 
 
@@ -379,6 +413,23 @@ class Filled:
     date: str
     paragraphs: tuple[str, ...]
     receipt: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The filled text as stored with the issued document (``document.filled``)."""
+        data = asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Filled:
+        """The filled text stored at issue (a key missing from an older row reads empty)."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            value = data.get(f.name)
+            if f.name in ("paragraphs", "receipt"):
+                values[f.name] = tuple(str(v) for v in value or ())
+            else:
+                values[f.name] = "" if value is None else str(value)
+        return cls(**values)
 
 
 def _lookup(context: Mapping[str, Any], ns: str, name: str) -> Any:
@@ -465,7 +516,10 @@ def check_all() -> list[str]:
         loaded = load_templates()
     except FormDefinitionError as exc:  # a form a template names is broken
         raise TemplateError(Path("documents"), str(exc)) from exc
+    problems = check_shown(set(loaded), set(all_task_ids()))
+    if problems:
+        raise TemplateError(Path(__file__), "; ".join(problems))
     return [
         f"document {t.kind} ({t.name}, {t.layout}) by {', '.join(t.tasks)}: {t.numbering}"
         for t in loaded.values()
-    ]
+    ] + [f"document shown to {task}: {', '.join(kinds)}" for task, kinds in SHOWN_TO_TASK.items()]

@@ -37,6 +37,7 @@ from workflows.documents import (
     default_agency_short,
     fill,
     format_number,
+    kinds_shown_to,
     templates_for_task,
 )
 from workflows.jurisdiction import DIVISIONS_BY_CODE
@@ -182,6 +183,7 @@ def issue_documents(
             issued_at=now,
             issued_by_id=user.id,
             void=False,
+            filled=filled.to_json(),
         )
         db.session.add(document)
         db.session.flush()
@@ -224,6 +226,26 @@ def case_documents(case: Case) -> list[Document]:
     """The documents of a case in the order they were issued."""
     query = select(Document).where(Document.case_id == case.id).order_by(Document.id)
     return list(db.session.scalars(query))
+
+
+def shown_documents(task: Task) -> list[Document]:
+    """The case's documents the step ``task`` decides on (``workflows.documents.SHOWN_TO_TASK``),
+    not void, in the order they were issued. The caller has scoped the task."""
+    kinds = kinds_shown_to(task.name)
+    if not kinds:
+        return []
+    query = (
+        select(Document)
+        .where(Document.case_id == task.case_id, Document.kind.in_(kinds), Document.void.is_(False))
+        .order_by(Document.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def issued_text(document: Document) -> Filled | None:
+    """The document's text exactly as issued (stored with it), or None for a document issued
+    before the text was stored: never re-filled from the case's current data."""
+    return Filled.from_json(document.filled) if document.filled else None
 
 
 def document_content(document: Document) -> bytes:

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from server import operations
 from server.auth import roles_required
+from server.documents import issued_text, shown_documents
 from server.form_render import build_form, parse_form
 from server.models import Task
 from server.scoping import workable_task
@@ -37,6 +38,7 @@ def _render(
         form=form,
         now=datetime.now(UTC),
         documents=templates_for_task(task.name),
+        shown=[(doc, issued_text(doc)) for doc in shown_documents(task)],
     ), status
 
 
