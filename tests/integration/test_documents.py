@@ -263,8 +263,9 @@ def test_temporary_sealing_issues_the_decision_and_lifting_its_lifting(
     item, text = _issued(api, case["id"], "temporary_sealing_decision", tmp_path)
     assert item["number"] == f"武消封字〔{year}〕第0001号"
     assert item["title"] == "临时查封决定书"
-    _has(text, item["number"], "临时查封决定书", "武陵区消防救援大队", f"当事人：{case['unit_name']}",
-         "二层包厢区安全出口数量不足", "疏散通道、安全出口数量不足或者严重堵塞",
+    _has(text, item["number"], "临时查封决定书", "武陵区消防救援大队",
+         f"当事人：{case['unit_name']}", "二层包厢区安全出口数量不足",
+         "疏散通道、安全出口数量不足或者严重堵塞",
          "查封部位、场所范围：二层包厢区，张贴决定并加贴封条。",
          "逾期未消除火灾隐患的，不受查封期限的限制。", "六十日内依法申请行政复议")  # fmt: skip
     # the typed number field is the generated number (read-only in the form)
@@ -322,7 +323,8 @@ def test_lifting_refused_is_titled_so(api: Api, tmp_path: Path) -> None:
     api.complete(FIRE, case["id"], "lifting_decision", decision="keep", reason="火灾隐患未消除。")
     item, text = _issued(api, case["id"], "sealing_lifting_decision", tmp_path)
     assert item["title"] == "不同意解除临时查封决定书"
-    _has(text, "不同意解除临时查封决定书", "决定不同意解除临时查封，继续查封。理由：火灾隐患未消除。",
+    _has(text, "不同意解除临时查封决定书",
+         "决定不同意解除临时查封，继续查封。理由：火灾隐患未消除。",
          "六十日内依法申请行政复议")  # fmt: skip
 
 
@@ -340,7 +342,8 @@ def test_reinspection_issues_the_opinion(api: Api, tmp_path: Path) -> None:
     item, text = _issued(api, case["id"], "reinspection_opinion", tmp_path)
     assert item["number"] == f"武消复字〔{year}〕第0001号"
     _has(text, item["number"], "复查意见书", f"当事人：{case['unit_name']}",
-         f"武消隐改字〔{year}〕第0001号", "二层包厢区安全出口数量不足", "复查情况：喷淋系统尚未安装。",
+         f"武消隐改字〔{year}〕第0001号", "二层包厢区安全出口数量不足",
+         "复查情况：喷淋系统尚未安装。",
          "复查意见：不合格。", "尚未整改消除")  # fmt: skip
 
 
@@ -353,7 +356,8 @@ def test_order_correction_and_ordinary_reinspection(api: Api, tmp_path: Path) ->
     item, text = _issued(api, case["id"], "correction_order", tmp_path, STREET)
     assert item["number"] == f"武南限字〔{year}〕第0001号"
     assert item["issuer"]["code"] == "street:wuling:nanping"
-    _has(text, item["number"], "责令限期改正通知书", "武陵区南坪街道", f"当事人：{case['unit_name']}",
+    _has(text, item["number"], "责令限期改正通知书", "武陵区南坪街道",
+         f"当事人：{case['unit_name']}",
          "2025年10月20日", "改正要求：清理疏散通道杂物。",
          f"责令你单位（场所）于{cn_date(today() + timedelta(days=15))}前改正。",
          "改正期间，你单位（场所）应当采取措施，确保消防安全。")  # fmt: skip
