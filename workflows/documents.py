@@ -109,7 +109,26 @@ class Template:
     title_by: str | None = None
     receipt: tuple[str, ...] = ()
     """Lines for the recipient's signature (law-enforcement documents' 存档 copy)."""
+    when: tuple[str, str] | None = None
+    """(task.field, value): issued only when the completing step's form has that value (a
+    临时查封决定书 only when the decision is to seal)."""
+    counter: str | None = None
+    """The kind whose number sequence this one shares (one 文种 issued by two tasks with
+    different forms: two templates, one sequence of numbers)."""
     path: Path | None = None
+
+    @property
+    def counter_kind(self) -> str:
+        """The kind the numbers are counted under: :attr:`counter`, else :attr:`kind`."""
+        return self.counter or self.kind
+
+    def applies(self, form: Mapping[str, Any]) -> bool:
+        """Whether a completion with ``form`` (the step's data) issues this document."""
+        if self.when is None:
+            return True
+        value = form.get(self.when[0].partition(".")[2])
+        shown = str(value).lower() if isinstance(value, bool) else str(value)
+        return shown == self.when[1]
 
     def fields(self) -> set[tuple[str, str, str | None]]:
         """Every (namespace, name, filter) the template names."""
@@ -120,6 +139,7 @@ class Template:
         }
         refs = [self.date, *(p.when[0] for p in self.paragraphs if p.when)]
         refs += [r for r in (self.title_by, self.number_field) if r]
+        refs += [self.when[0]] if self.when else []
         for ref in refs:
             ns, _, name = ref.partition(".")
             found.add((ns, name, None))
@@ -228,6 +248,14 @@ def read_template(path: Path) -> Template:
         )
     if not paragraphs:
         raise TemplateError(path, "no paragraphs")
+    when = raw.get("when")
+    if when is not None and (
+        not isinstance(when, list) or len(when) != 2 or not all(isinstance(w, str) for w in when)
+    ):
+        raise TemplateError(path, '"when" must be [task.field, value]')
+    counter = raw.get("counter")
+    if counter is not None and (not isinstance(counter, str) or not _KIND.fullmatch(counter)):
+        raise TemplateError(path, f'"counter" {counter!r} must be a kind')
     titles = raw.get("titles", {})
     if not isinstance(titles, dict) or not all(isinstance(v, str) for v in titles.values()):
         raise TemplateError(path, '"titles" must be a table of strings')
@@ -250,6 +278,8 @@ def read_template(path: Path) -> Template:
         titles=dict(titles),
         title_by=raw.get("title_by") or None,
         receipt=tuple(receipt),
+        when=(when[0], when[1]) if when else None,
+        counter=counter or None,
         path=path,
     )
     check(template)
@@ -306,6 +336,15 @@ def check(template: Template) -> None:
             raise TemplateError(
                 path, f"number_field {template.number_field!r} must not be required"
             )
+    if template.when:
+        ns, _, name = template.when[0].partition(".")
+        if ns not in template.tasks:
+            raise TemplateError(path, f"when {template.when[0]!r}: not a field of its tasks")
+        choices = _field_choices(template.when[0])
+        if choices and template.when[1] not in choices:
+            raise TemplateError(
+                path, f"when: {template.when[1]!r} is not a value of {template.when[0]}"
+            )
     if template.title_by and set(template.titles) and _field_choices(template.title_by):
         unknown = set(template.titles) - set(_field_choices(template.title_by))
         if unknown:
@@ -348,6 +387,17 @@ def load_templates(directory: Path | None = None) -> dict[str, Template]:
     for path in sorted(folder.glob("*.toml")):
         template = read_template(path)
         templates[template.kind] = template
+    for template in templates.values():
+        if template.counter is None:
+            continue
+        shared = templates.get(template.counter)
+        path = template.path or Path(f"{template.kind}.toml")
+        if shared is None:
+            raise TemplateError(path, f"counter {template.counter!r}: no such kind")
+        if shared.numbering != template.numbering or shared.counter is not None:
+            raise TemplateError(
+                path, f"counter {template.counter!r}: must have the same numbering, own counter"
+            )
     return templates
 
 
@@ -357,9 +407,11 @@ def templates() -> dict[str, Template]:
     return load_templates()
 
 
-def templates_for_task(task: str) -> list[Template]:
-    """The templates a completion of ``task`` issues, in kind order."""
-    return [t for t in templates().values() if task in t.tasks]
+def templates_for_task(task: str, form: Mapping[str, Any] | None = None) -> list[Template]:
+    """The templates a completion of ``task`` may issue, in kind order; with ``form`` (the
+    step's data) only those it issues (their ``when`` holds)."""
+    found = [t for t in templates().values() if task in t.tasks]
+    return [t for t in found if form is None or t.applies(form)]
 
 
 # The documents a step decides on, shown inline (the text as issued, its number, a link to the

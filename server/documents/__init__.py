@@ -146,9 +146,13 @@ def issue_documents(
     """
     form = dict(form)
     for template in templates_for_task(task.name):
+        if not template.applies(form):
+            if template.number_field:  # read-only: a client's typed number is not kept
+                form.pop(template.number_field.partition(".")[2], None)
+            continue
         day = _issue_date(template, form, now.astimezone(SHANGHAI).date())
         agency = task.agency
-        seq = next_seq(agency.id, template.kind, day.year)
+        seq = next_seq(agency.id, template.counter_kind, day.year)
         number = format_number(template.numbering, agency_short(agency), day.year, seq)
         if template.number_field:
             form[template.number_field.partition(".")[2]] = number
@@ -212,7 +216,7 @@ def preview_filled(user: User, task: Task, form: Mapping[str, Any]) -> list[Fill
     """The documents a completion of ``task`` with ``form`` would issue, unnumbered."""
     from server.operations import load_instance  # operations imports this package lazily
 
-    templates = templates_for_task(task.name)
+    templates = templates_for_task(task.name, form)
     if not templates:
         return []
     case_data = load_instance(task.case).data

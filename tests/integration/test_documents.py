@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 from tests.integration.conftest import csrf_token
 from tests.support.api import Api, today
 from tests.support.major_hazard import sample
+from workflows.documents import cn_date
 
 STREET = "wuling.nanping"
 FIRE = "wuling.fire"
@@ -225,3 +227,150 @@ def test_parallel_completions_number_gaplessly(app: Flask, api: Api) -> None:
         seqs = sorted(db.session.scalars(select(Document.seq)))
         assert seqs == list(range(1, PARALLEL + 1))
         assert db.session.scalar(select(DocumentCounter.last)) == PARALLEL
+
+
+GOVERNMENT = "wuling.gov"
+
+
+def _issued(
+    api: Api, case_id: int, kind: str, tmp_path: Path, user: str = FIRE
+) -> tuple[dict, str]:
+    """The one document ``kind`` of the case and its text (spaces removed); its fonts are
+    embedded."""
+    items = [d for d in api.get(user, f"/cases/{case_id}/documents").json["items"]
+             if d["kind"] == kind]  # fmt: skip
+    assert len(items) == 1, items
+    pdf = api.get(user, items[0]["url"].removeprefix("/api/v1"))
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    fonts = _fonts(pdf.data, tmp_path)
+    assert fonts and all(row[-5] == "yes" for row in fonts), fonts
+    return items[0], "".join(_text(pdf.data, tmp_path).split())
+
+
+def _has(text: str, *words: str) -> None:
+    for word in words:
+        assert "".join(word.split()) in text, word
+
+
+def test_temporary_sealing_issues_the_decision_and_lifting_its_lifting(
+    api: Api, tmp_path: Path
+) -> None:
+    year = today().year
+    case = api.register(STREET)
+    _run(api, case["id"], TO_REPORT[:1])
+    api.complete(FIRE, case["id"], "file_case", sealing="collective")
+    api.complete(FIRE, case["id"], "temporary_sealing")
+    item, text = _issued(api, case["id"], "temporary_sealing_decision", tmp_path)
+    assert item["number"] == f"武消封字〔{year}〕第0001号"
+    assert item["title"] == "临时查封决定书"
+    _has(text, item["number"], "临时查封决定书", "武陵区消防救援大队",
+         f"当事人：{case['unit_name']}", "二层包厢区安全出口数量不足",
+         "疏散通道、安全出口数量不足或者严重堵塞",
+         "查封部位、场所范围：二层包厢区，张贴决定并加贴封条。",
+         "逾期未消除火灾隐患的，不受查封期限的限制。", "六十日内依法申请行政复议")  # fmt: skip
+    # the typed number field is the generated number (read-only in the form)
+    events = api.get(FIRE, f"/cases/{case['id']}/events", query_string={"per_page": 100}).json
+    done = [e for e in events["items"] if e["kind"] == "task_completed"]
+    assert any(item["number"] in str(e["data"]) for e in done)
+
+    api.complete(FIRE, case["id"], "sealing_in_force")
+    api.complete(FIRE, case["id"], "lifting_check")
+    api.complete(FIRE, case["id"], "lifting_decision", decision_no="手填文号")
+    item, text = _issued(api, case["id"], "sealing_lifting_decision", tmp_path)
+    assert (
+        item["number"] == f"武消解封字〔{year}〕第0001号"
+    )  # the client's typed number is not kept
+    _has(text, item["number"], "解除临时查封决定书", f"当事人：{case['unit_name']}",
+         f"武消封字〔{year}〕第0001号", "安全出口已增设，疏散通道畅通。",
+         "解除对你单位（场所）的临时查封。理由：火灾隐患已经消除。")  # fmt: skip
+    assert "不同意" not in text and "手填文号" not in text
+
+
+def test_sealing_not_decided_issues_nothing(api: Api) -> None:
+    case = api.register(STREET)
+    _run(api, case["id"], TO_REPORT[:1])
+    api.complete(FIRE, case["id"], "file_case", sealing="collective")
+    api.complete(FIRE, case["id"], "temporary_sealing", decision="no_seal", decision_no="手填")
+    kinds = [d["kind"] for d in api.get(FIRE, f"/cases/{case['id']}/documents").json["items"]]
+    assert kinds == ["hazard_referral_letter"]
+
+
+def test_on_site_sealing_counts_on_the_same_numbers(api: Api, tmp_path: Path) -> None:
+    year = today().year
+    first = api.register(STREET)
+    _run(api, first["id"], TO_REPORT[:1])
+    api.complete(FIRE, first["id"], "file_case", sealing="collective")
+    api.complete(FIRE, first["id"], "temporary_sealing")
+    case = api.register(STREET)
+    _run(api, case["id"], TO_REPORT[:1])
+    api.complete(FIRE, case["id"], "file_case", sealing="emergency",
+                 sealed_on=today().isoformat(), sealed_time="09:30")  # fmt: skip
+    api.complete(FIRE, case["id"], "emergency_sealing_decision")
+    item, text = _issued(api, case["id"], "temporary_sealing_decision_on_site", tmp_path)
+    assert item["number"] == f"武消封字〔{year}〕第0002号"  # one sequence for the 文种
+    _has(text, item["number"], "临时查封决定书", f"当事人：{case['unit_name']}",
+         "人员密集场所违反消防安全规定，使用、储存易燃易爆危险品", "大队长张伟",
+         "09:30当场实施临时查封", "查封部位、场所范围：一层仓库，加贴封条。")  # fmt: skip
+
+
+def test_lifting_refused_is_titled_so(api: Api, tmp_path: Path) -> None:
+    case = api.register(STREET)
+    _run(api, case["id"], TO_REPORT[:1])
+    api.complete(FIRE, case["id"], "file_case", sealing="collective")
+    api.complete(FIRE, case["id"], "temporary_sealing")
+    api.complete(FIRE, case["id"], "sealing_in_force")
+    api.complete(FIRE, case["id"], "lifting_check", eliminated=False, findings="安全出口仍未增设。")
+    api.complete(FIRE, case["id"], "lifting_decision", decision="keep", reason="火灾隐患未消除。")
+    item, text = _issued(api, case["id"], "sealing_lifting_decision", tmp_path)
+    assert item["title"] == "不同意解除临时查封决定书"
+    _has(text, "不同意解除临时查封决定书",
+         "决定不同意解除临时查封，继续查封。理由：火灾隐患未消除。",
+         "六十日内依法申请行政复议")  # fmt: skip
+
+
+def test_reinspection_issues_the_opinion(api: Api, tmp_path: Path) -> None:
+    year = today().year
+    case = api.register(STREET)
+    _run(api, case["id"], TO_REPORT[:-1])
+    api.complete(FIRE, case["id"], "report_to_government")
+    api.complete(GOVERNMENT, case["id"], "government_decision")
+    api.complete(GOVERNMENT, case["id"], "set_rectification_plan",
+                 supervising_agency="street:wuling:nanping")  # fmt: skip
+    api.complete(STREET, case["id"], "report_rectification_progress", percent=100, completed=True)
+    api.complete(FIRE, case["id"], "reinspection", result="fail", findings="喷淋系统尚未安装。",
+                 new_rectify_by=(today() + timedelta(days=20)).isoformat())  # fmt: skip
+    item, text = _issued(api, case["id"], "reinspection_opinion", tmp_path)
+    assert item["number"] == f"武消复字〔{year}〕第0001号"
+    _has(text, item["number"], "复查意见书", f"当事人：{case['unit_name']}",
+         f"武消隐改字〔{year}〕第0001号", "二层包厢区安全出口数量不足",
+         "复查情况：喷淋系统尚未安装。",
+         "复查意见：不合格。", "尚未整改消除")  # fmt: skip
+
+
+def test_order_correction_and_ordinary_reinspection(api: Api, tmp_path: Path) -> None:
+    year = today().year
+    # found while GB 35181-2017 was in force: the street's "not major" verdict stands
+    case = api.register(STREET, found_on="2025-10-20", site_categories=["other"],
+                        elements=["7.4.1"])  # fmt: skip
+    api.complete(STREET, case["id"], "order_correction")
+    item, text = _issued(api, case["id"], "correction_order", tmp_path, STREET)
+    assert item["number"] == f"武南限字〔{year}〕第0001号"
+    assert item["issuer"]["code"] == "street:wuling:nanping"
+    _has(text, item["number"], "责令限期改正通知书", "武陵区南坪街道",
+         f"当事人：{case['unit_name']}",
+         "2025年10月20日", "改正要求：清理疏散通道杂物。",
+         f"责令你单位（场所）于{cn_date(today() + timedelta(days=15))}前改正。",
+         "改正期间，你单位（场所）应当采取措施，确保消防安全。")  # fmt: skip
+    api.complete(STREET, case["id"], "await_reinspection_request")
+    api.complete(STREET, case["id"], "ordinary_reinspection")
+    item, text = _issued(api, case["id"], "ordinary_reinspection_opinion", tmp_path, STREET)
+    assert item["number"] == f"武南复字〔{year}〕第0001号"
+    _has(
+        text,
+        item["number"],
+        "复查意见书",
+        f"当事人：{case['unit_name']}",
+        f"武南限字〔{year}〕第0001号",
+        "复查情况：已改正。",
+        "复查意见：合格。上述问题已经改正。",
+    )

@@ -151,7 +151,6 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
             "decided_on": _d(on),
             "participants": "大队长 张伟、教导员 王芳、副大队长 李强",
             "decision": "seal",
-            "decision_no": "常武消封字〔2026〕1号",
             "served_on": _d(on),
             "sealed_on": _d(on),
             "sealed_until": _d(on, 30),
@@ -165,7 +164,6 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
             "decided_on": _d(on),
             "participants": "大队长 张伟、教导员 王芳、副大队长 李强",
             "decision": "seal",
-            "decision_no": "常武消封字〔2026〕2号",
             "served_on": _d(on),
             "sealed_until": _d(on, 30),
             "grounds": ["flammables_in_crowded"],
@@ -188,7 +186,6 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
     elif task == "lifting_decision":
         data = {
             "decision": "lift",
-            "decision_no": "常武消解封字〔2026〕1号",
             "decided_on": _d(on),
             "served_on": _d(on),
             "reason": "火灾隐患已经消除。",
@@ -237,7 +234,6 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
         }
     elif task == "order_correction":
         data = {
-            "order_no": "武南责改〔2026〕8号",
             "issued_on": _d(on),
             "correct_by": _d(on, 15),
             "requirements": "清理疏散通道杂物。",

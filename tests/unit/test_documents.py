@@ -34,7 +34,17 @@ def _write(tmp_path: Path, text: str, kind: str = "rectification_notice") -> Pat
 
 def test_every_template_of_documents_loads() -> None:
     loaded = load_templates()
-    assert set(loaded) == {"hazard_referral_letter", "rectification_notice", "government_request"}
+    assert set(loaded) == {
+        "hazard_referral_letter",
+        "rectification_notice",
+        "government_request",
+        "temporary_sealing_decision",
+        "temporary_sealing_decision_on_site",
+        "sealing_lifting_decision",
+        "correction_order",
+        "reinspection_opinion",
+        "ordinary_reinspection_opinion",
+    }
     assert [t.kind for t in templates_for_task("serve_rectification_notice")] == [
         "rectification_notice"
     ]
@@ -196,3 +206,60 @@ def test_a_listed_label_that_is_a_sentence_loses_its_full_stop() -> None:
     letter = fill(load_templates()["hazard_referral_letter"], context)
     assert "。。" not in letter.paragraphs[1]
     assert "80%。经初步判定" in letter.paragraphs[1]
+
+
+def test_a_template_with_when_is_issued_only_for_that_value() -> None:
+    assert [t.kind for t in templates_for_task("temporary_sealing", {"decision": "seal"})] == [
+        "temporary_sealing_decision"
+    ]
+    assert templates_for_task("temporary_sealing", {"decision": "no_seal"}) == []
+    assert templates_for_task("emergency_sealing_decision", {"decision": "lift"}) == []
+    # without a form: every template the task may issue (the task page says which)
+    assert [t.kind for t in templates_for_task("emergency_sealing_decision")] == [
+        "temporary_sealing_decision_on_site"
+    ]
+
+
+def test_one_kind_issued_by_two_tasks_counts_one_sequence() -> None:
+    loaded = load_templates()
+    assert loaded["temporary_sealing_decision_on_site"].counter_kind == "temporary_sealing_decision"
+    assert loaded["temporary_sealing_decision"].counter_kind == "temporary_sealing_decision"
+    assert loaded["ordinary_reinspection_opinion"].counter_kind == "reinspection_opinion"
+    assert (
+        loaded["temporary_sealing_decision_on_site"].name
+        == loaded["temporary_sealing_decision"].name
+        == "临时查封决定书"
+    )
+
+
+def test_broken_when_and_counter_are_refused(tmp_path: Path) -> None:
+    bad_when = GOOD.replace(
+        'layout = "notice"', 'when = ["file_case.sealing", "none"]\nlayout = "notice"'
+    )
+    with pytest.raises(TemplateError, match="not a field of its tasks"):
+        read_template(_write(tmp_path, bad_when))
+    bad_value = GOOD.replace(
+        'layout = "notice"',
+        'when = ["serve_rectification_notice.service_method", "x"]\nlayout = "notice"',
+    )
+    with pytest.raises(TemplateError, match="is not a value of"):
+        read_template(_write(tmp_path, bad_value))
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    _write(folder, GOOD.replace('layout = "notice"', 'counter = "nothing"\nlayout = "notice"'))
+    with pytest.raises(TemplateError, match="counter 'nothing': no such kind"):
+        load_templates(folder)
+
+
+def test_law_enforcement_kinds_keep_di_and_four_digits() -> None:
+    for kind in (
+        "temporary_sealing_decision",
+        "sealing_lifting_decision",
+        "correction_order",
+        "reinspection_opinion",
+    ):
+        template = load_templates()[kind]
+        assert template.layout == "notice"
+        assert "第{seq:04d}号" in template.numbering, kind
+        # the number the officer used to type is now generated into a read-only field
+        assert template.number_field
