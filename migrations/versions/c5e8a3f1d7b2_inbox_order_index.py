@@ -9,27 +9,24 @@ Revises: b1d4e7a2c9f0
 Create Date: 2026-11-29 23:55:00
 
 """
-
 from alembic import op
 
 
-revision = "c5e8a3f1d7b2"
-down_revision = "b1d4e7a2c9f0"
+revision = 'c5e8a3f1d7b2'
+down_revision = 'b1d4e7a2c9f0'
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("task", schema=None) as batch_op:
+    with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.create_index(
-            "ix_task_inbox_order",
-            ["agency_id", "state", "due_at", "created_at", "id"],
-            unique=False,
+            'ix_task_inbox_order', ['agency_id', 'state', 'due_at', 'created_at', 'id'], unique=False
         )
-        batch_op.drop_index("ix_task_inbox")
+        batch_op.drop_index('ix_task_inbox')
 
 
 def downgrade():
-    with op.batch_alter_table("task", schema=None) as batch_op:
-        batch_op.create_index("ix_task_inbox", ["agency_id", "state", "due_at"], unique=False)
-        batch_op.drop_index("ix_task_inbox_order")
+    with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.create_index('ix_task_inbox', ['agency_id', 'state', 'due_at'], unique=False)
+        batch_op.drop_index('ix_task_inbox_order')
