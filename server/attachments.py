@@ -259,8 +259,7 @@ def add_attachment(user: User, case: Case, file_storage: FileStorage | None) -> 
         raise AttachmentWrongType(f"文件内容与扩展名（.{ext}）不符，请上传真实的{ext.upper()}文件")
     if len(name) <= len(ext) + 1:  # only an extension was left of the name
         name = f"附件.{ext}"
-    sha256 = hashlib.sha256(content).hexdigest()
-    _store(content, sha256)
+    sha256 = store_content(content)
     now = datetime.now(UTC)
     attachment = Attachment(
         case_id=case.id,

@@ -40,7 +40,7 @@ from workflows.documents import (
     kinds_shown_to,
     templates_for_task,
 )
-from workflows.jurisdiction import DIVISIONS_BY_CODE
+from workflows.jurisdiction import division_name
 from workflows.lanes import LANE_RULES, LaneResolutionError, resolve_lane
 
 
@@ -86,11 +86,6 @@ def _lane_names(template: Template, case: Case, data: Mapping[str, Any]) -> dict
     return names
 
 
-def _district_name(code: str) -> str:
-    division = DIVISIONS_BY_CODE.get(code)
-    return division.name if division is not None else code
-
-
 def build_context(
     template: Template,
     case: Case,
@@ -109,7 +104,7 @@ def build_context(
         "case_no": case.case_no or "",
         "unit_name": case.unit_name,
         "address": case.address,
-        "district": _district_name(case.district),
+        "district": division_name(case.district),
     }
     context["issuer"] = {
         "agency": agency.name,
