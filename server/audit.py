@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -242,6 +243,23 @@ def verify_chain(case_id: int | None, *, files: bool = False, cached: bool = Fal
         .where(Event.case_id.is_(None) if case_id is None else Event.case_id == case_id)
         .order_by(Event.seq)
     ).all()
+    case = db.session.get(Case, case_id) if case_id is not None else None
+    return verify_events(case_id, events, case=case, files=files, cached=cached)
+
+
+def verify_events(
+    case_id: int | None,
+    events: Sequence[Event],
+    *,
+    case: Case | None = None,
+    files: bool = False,
+    cached: bool = False,
+    tasks: Sequence[Any] | None = None,
+    attachments: Sequence[Any] | None = None,
+) -> ChainCheck:
+    """:func:`verify_chain` on rows already loaded: a chain's ``events`` in seq order (the
+    system chain's when ``case_id`` is None), with the ``case`` row (None when it is gone) and,
+    when the caller holds them, its ``tasks`` and ``attachments``."""
     problems: list[str] = []
     prev = GENESIS
     expected_seq = 1
@@ -268,7 +286,6 @@ def verify_chain(case_id: int | None, *, files: bool = False, cached: bool = Fal
                 f"（哈希 {stored[1][:12]}…）：链尾的事件被删除或改动"
             )
         return ChainCheck(None, len(events), not problems, prev, problems)
-    case = db.session.get(Case, case_id)
     if case is not None:
         if (case.event_seq, case.event_head) != (last_seq, prev):
             problems.append(
@@ -277,7 +294,9 @@ def verify_chain(case_id: int | None, *, files: bool = False, cached: bool = Fal
             )
         from server.case_facts import fact_problems  # it reads attachments, which append
 
-        problems += fact_problems(case, events, files=files, cached=cached)
+        problems += fact_problems(
+            case, events, files=files, cached=cached, tasks=tasks, attachments=attachments
+        )
     return ChainCheck(case_id, len(events), not problems, prev, problems)
 
 

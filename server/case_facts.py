@@ -48,13 +48,21 @@ def _text(value: Any) -> str:
 
 
 def fact_problems(
-    case: Case, events: Sequence[Event], *, files: bool = False, cached: bool = False
+    case: Case,
+    events: Sequence[Event],
+    *,
+    files: bool = False,
+    cached: bool = False,
+    tasks: Sequence[Task] | None = None,
+    attachments: Sequence[Attachment] | None = None,
 ) -> list[str]:
     """The differences between ``case``'s rows and its chain ``events`` (in seq order), in
     Chinese, one line each; empty when every fact shown agrees with the chain.
 
     :param files: also re-hash each attachment's file (:func:`server.attachments.file_problem`;
         ``cached``: trusting this process's digest of an unchanged inode, size and time).
+    :param tasks: the case's task rows, when the caller has loaded them (else read here).
+    :param attachments: the case's attachment rows, likewise.
     """
     problems: list[str] = []
 
@@ -87,16 +95,18 @@ def fact_problems(
     differs("案件状态", case.status, "closed" if closed else "open")
     differs("办结时间", _instant(case.closed_at), _instant(closed.at) if closed else None)
 
-    problems += _task_problems(case, completions)
-    problems += _attachment_problems(case, events, files, cached)
+    problems += _task_problems(case, completions, tasks)
+    problems += _attachment_problems(case, events, files, cached, attachments)
     return problems
 
 
-def _task_problems(case: Case, completions: Sequence[Event]) -> list[str]:
+def _task_problems(
+    case: Case, completions: Sequence[Event], tasks: Sequence[Task] | None
+) -> list[str]:
     """Completed task rows (the dossier's 办理经过) against the ``task_completed`` events."""
-    rows = db.session.scalars(
-        select(Task).where(Task.case_id == case.id, Task.state == "completed")
-    ).all()
+    if tasks is None:
+        tasks = db.session.scalars(select(Task).where(Task.case_id == case.id)).all()
+    rows = [t for t in tasks if t.state == "completed"]
 
     def key(name: str | None, label: Any, person: int | None, at: datetime | None) -> tuple:
         return (name, _text(label), person, _instant(at))
@@ -112,14 +122,20 @@ def _task_problems(case: Case, completions: Sequence[Event]) -> list[str]:
 
 
 def _attachment_problems(
-    case: Case, events: Sequence[Event], files: bool, cached: bool
+    case: Case,
+    events: Sequence[Event],
+    files: bool,
+    cached: bool,
+    attachments: Sequence[Attachment] | None,
 ) -> list[str]:
     """Attachment rows against the ``attachment_added`` events (and the files, if asked)."""
     from server.attachments import file_problem  # it appends events through server.audit
 
-    rows = db.session.scalars(
-        select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)
-    ).all()
+    if attachments is None:
+        attachments = db.session.scalars(
+            select(Attachment).where(Attachment.case_id == case.id)
+        ).all()
+    rows = sorted(attachments, key=lambda a: a.id)
     # an issued document's PDF is an attachment established by its document_issued event
     added = {
         e.data.get("attachment"): e

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from server import operations
-from server.audit import ChainCheck, verify_chain
+from server.audit import ChainCheck, verify_events
 from server.display import Badge, cn_datetime, event_label, overdue_badge, utc
 from server.engine import get_engine
 from server.extensions import db
@@ -356,7 +356,16 @@ def verdict_lines(verdict: Mapping[str, Any] | None) -> list[VerdictLine]:
     ]
 
 
-def chain_check(case_id: int) -> ChainCheck:
-    """The case's audit chain verified for its page: events, the facts its rows show, and its
-    attachment files (re-hashed when their size or mtime changed since last hashed)."""
-    return verify_chain(case_id, files=True, cached=True)
+def chain_check(record: CaseRecord) -> ChainCheck:
+    """The case's audit chain verified for its page, on the rows the page already loaded:
+    events, the facts its rows show, and its attachment files (re-hashed when their size or
+    mtime changed since last hashed)."""
+    return verify_events(
+        record.case.id,
+        record.events,
+        case=record.case,
+        files=True,
+        cached=True,
+        tasks=record.tasks,
+        attachments=record.attachments,
+    )

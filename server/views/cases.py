@@ -262,7 +262,7 @@ def show(case_id: int) -> Any:
         size=human_size,
         may_print=may_print_dossier(current_user),
         # Every fact shown is checked against the chain; files re-hashed when they changed.
-        check=chain_check(case.id),
+        check=chain_check(record),
     )
 
 
