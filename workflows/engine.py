@@ -182,9 +182,7 @@ class Instance:
         result = StepResult()
         task.run()
         result.completed.append(task.task_spec.name)
-        if publish_facts(task):
-            result.facts_changed = True
-            result.moved_timers.extend(follow_facts(self.workflow))
+        self._publish(task, result)
         self._advance(result)
         return result
 
@@ -195,16 +193,19 @@ class Instance:
         self._advance(result)
         return result
 
+    def _publish(self, task: Task, result: StepResult) -> None:
+        """Publish the shared facts ``task`` changed and move the timers that read them — before
+        the engine refreshes its timers, so that a moved one does not fire on its old date."""
+        if publish_facts(task):
+            result.facts_changed = True
+            result.moved_timers.extend(follow_facts(self.workflow))
+
     def _advance(self, result: StepResult) -> None:
         def did_complete(task: Task) -> None:
             if not task.task_spec.bpmn_id:  # SpiffWorkflow's own helper tasks
                 return
             result.completed.append(task.task_spec.bpmn_id)
-            if publish_facts(task):
-                result.facts_changed = True
-                # Before the engine refreshes its timers: one that a fact moved must not fire
-                # on its old date.
-                result.moved_timers.extend(follow_facts(self.workflow))
+            self._publish(task, result)
             if is_timer(task):
                 fired = describe_timer(task)
                 if fired is not None:
@@ -224,9 +225,6 @@ class Instance:
                     )
                 )
 
-        self._step(did_complete)
-
-    def _step(self, did_complete) -> None:
         # Firing a timer can open tasks whose own timers are already due (a late step), so
         # step until nothing more is ready for the engine.
         while True:
