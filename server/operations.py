@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import select
@@ -26,7 +26,7 @@ from server.models import Agency, Case, Deadline, Task, User
 from server.notifications import notify_escalation
 from server.public_warnings import record_warning
 from workflows import fire_grading
-from workflows.calendar import SHANGHAI
+from workflows.calendar import SHANGHAI, today_shanghai
 from workflows.engine import Instance, StepResult, TaskNotReady
 from workflows.forms import (
     has_forbidden_chars,
@@ -76,11 +76,6 @@ class NotFound(OperationError):
     """The object does not exist, or the caller may not see it (404)."""
 
     status = 404
-
-
-def today_shanghai() -> date:
-    """Today's date in Asia/Shanghai."""
-    return datetime.now(SHANGHAI).date()
 
 
 def agency_options() -> list[tuple[str, str]]:

@@ -48,6 +48,7 @@ __all__ = [
     "YearEntry",
     "parse_moment",
     "parse_year_entry",
+    "today_shanghai",
 ]
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -424,6 +425,11 @@ class WorkingCalendar:
             "workdays": sorted(d.isoformat() for d in data.workdays),
             "computed_holidays": [f.as_json() for f in computed],
         }
+
+
+def today_shanghai() -> date:
+    """Today's date in Asia/Shanghai (the day every legal period counts from)."""
+    return datetime.now(SHANGHAI).date()
 
 
 def parse_moment(value: object) -> datetime:

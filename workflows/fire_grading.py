@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from workflows import decisions, legal_settings
-from workflows.calendar import SHANGHAI, WorkingCalendar
+from workflows.calendar import SHANGHAI, WorkingCalendar, today_shanghai
 
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
 
@@ -285,7 +285,7 @@ def main(
         "output are counted from it",
     )
     args = parser.parse_args(argv)
-    today = datetime.now(SHANGHAI).date()
+    today = today_shanghai()
     on = args.on or today
     if on > today:
         parser.error(f"--on {on.isoformat()} is after today ({today.isoformat()})")

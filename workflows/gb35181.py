@@ -45,7 +45,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from functools import cache, partial
 from pathlib import Path
 from typing import Any, TypedDict
@@ -53,7 +53,7 @@ from typing import Any, TypedDict
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 
 from workflows import decisions
-from workflows.calendar import SHANGHAI
+from workflows.calendar import today_shanghai
 
 DEFAULT_EDITION = "GB 35181-2017"
 #: The edition whose element ids are bare clause numbers (stored before editions were data).
@@ -429,11 +429,6 @@ def select_edition(on: date) -> EditionChoice:
         used = earlier[-1]
         return EditionChoice(on, used, used.superseded_by or "（后续版本）", True)
     return EditionChoice(on, installed[0], installed[0].edition, False)
-
-
-def today_shanghai() -> date:
-    """Today in Asia/Shanghai."""
-    return datetime.now(SHANGHAI).date()
 
 
 def all_element_options() -> list[tuple[str, str]]:
