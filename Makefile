@@ -32,21 +32,28 @@ test: lint
 	  $(BIN)/python -m pytest; \
 	fi
 
-# PDF dossiers embed a CJK TrueType font: Debian's fonts-wqy-microhei (or DOSSIER_FONT=path).
-# Installed here when missing and we are root; otherwise a hint. Never fails: without the font
-# dossiers fall back to STSong-Light, which the PDF reader supplies (not embedded).
-WQY_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+# PDFs embed CJK TrueType fonts (no free 仿宋/小标宋: docs/documents-engine.md, "Fonts"): the
+# dossier WenQuanYi Micro Hei (or DOSSIER_FONT=path), issued documents AR PL UMing (body, title),
+# WenQuanYi Micro Hei (黑体) and AR PL UKai (楷体) (or DOCUMENT_FONT_BODY/_TITLE/_HEI/_KAI=path).
+# Installed here when missing and we are root; otherwise a hint. Never fails: without them the
+# documents use the dossier's font, and without any CJK TrueType both fall back to STSong-Light,
+# which the PDF reader supplies (not embedded).
+FONT_PACKAGES := fonts-wqy-microhei fonts-arphic-uming fonts-arphic-ukai
+FONT_FILES := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc \
+  /usr/share/fonts/truetype/arphic/uming.ttc /usr/share/fonts/truetype/arphic/ukai.ttc
 fonts:
-	@if [ -e $(WQY_FONT) ] || [ -n "$$DOSSIER_FONT" ]; then :; \
+	@missing=; for f in $(FONT_FILES); do [ -e $$f ] || missing=1; done; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "Installing fonts-wqy-microhei (CJK font for the PDF dossiers)"; \
-	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei || \
+	  echo "Installing $(FONT_PACKAGES) (CJK fonts for the PDF dossiers and documents)"; \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(FONT_PACKAGES) || \
 	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	    apt-get install -y -qq fonts-wqy-microhei; }; } >/dev/null 2>&1 || \
-	  echo "Could not install fonts-wqy-microhei: dossiers will use STSong-Light (not embedded)"; \
+	    apt-get install -y -qq $(FONT_PACKAGES); }; } >/dev/null 2>&1 || \
+	  echo "Could not install $(FONT_PACKAGES): PDFs will use what is installed, else STSong-Light (not embedded)"; \
 	else \
-	  echo "Note: install fonts-wqy-microhei (sudo apt-get install fonts-wqy-microhei) so that"; \
-	  echo "      PDF dossiers embed their font; until then they use STSong-Light (not embedded)."; \
+	  echo "Note: install $(FONT_PACKAGES) (sudo apt-get install $(FONT_PACKAGES))"; \
+	  echo "      so that PDF dossiers and documents embed their fonts; until then they use what is"; \
+	  echo "      installed, else STSong-Light (not embedded)."; \
 	fi
 
 # Migrate the database (DATABASE_URL, default instance/duban.sqlite3), seed the demo once, and

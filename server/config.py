@@ -16,7 +16,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     ``DATABASE_URL`` (any SQLAlchemy URL; default a SQLite file under ``instance/``),
     ``SECRET_KEY``, ``DUBAN_ENV`` (development or production), ``DEMO_PASSWORD``,
     ``SWEEP_SECONDS`` (scheduler interval; 0 switches the scheduler off), ``UPLOAD_DIR``,
-    ``MAX_UPLOAD_MB``, ``DOSSIER_FONT`` (the dossier's CJK TrueType font), ``EXPORT_DIR`` (batch
+    ``MAX_UPLOAD_MB``, ``DOSSIER_FONT`` (the dossier's CJK TrueType font), ``DOCUMENT_FONT_BODY``,
+    ``_TITLE``, ``_HEI``, ``_KAI`` (the issued documents' fonts by role), ``EXPORT_DIR`` (batch
     exports of dossiers), ``EXPORT_SYNC=1`` (build exports within the request),
     ``LOGIN_MAX_FAILURES`` (wrong passwords for one account from one address before a wait,
     default 5), ``LOGIN_MAX_FAILURES_PER_ADDRESS`` and ``LOGIN_MAX_FAILURES_PER_ACCOUNT``
@@ -40,6 +41,17 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance / "attachments")),
         # Dossier font: PATH or PATH#N (face N of a .ttc); empty: the installed CJK fonts.
         "DOSSIER_FONT": os.environ.get("DOSSIER_FONT", ""),
+        # Document fonts by GB/T 9704 role (server/documents/fonts.py), PATH or PATH#N each;
+        # empty: the installed ones (AR PL UMing, WenQuanYi Micro Hei, AR PL UKai).
+        **{
+            key: os.environ.get(key, "")
+            for key in (
+                "DOCUMENT_FONT_BODY",
+                "DOCUMENT_FONT_TITLE",
+                "DOCUMENT_FONT_HEI",
+                "DOCUMENT_FONT_KAI",
+            )
+        },
         "EXPORT_DIR": os.environ.get("EXPORT_DIR", str(instance / "exports")),
         "EXPORT_SYNC": os.environ.get("EXPORT_SYNC", "0") == "1",
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,

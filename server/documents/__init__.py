@@ -26,8 +26,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from server.attachments import store_content
 from server.audit import append_event
+from server.documents.fonts import document_fonts
 from server.documents.render import render
-from server.dossier import dossier_font
 from server.extensions import db
 from server.models import Agency, Attachment, Case, Document, DocumentCounter, Task, User
 from workflows.calendar import SHANGHAI
@@ -153,7 +153,7 @@ def issue_documents(
             form[template.number_field.partition(".")[2]] = number
         context = build_context(template, case, task, case_data, form, user, number)
         filled = fill(template, context)
-        content = render(filled, dossier_font())
+        content = render(filled, document_fonts())
         sha256 = store_content(content)
         filename = f"{filled.title}（{number}）.pdf".replace("/", "／")[-200:]
         attachment = Attachment(

@@ -18,14 +18,18 @@ one character in. Layouts:
     the agency's name in black, the document's name as title, the number flush right, the
     party (当事人), the body, the agency and date, and the recipient's receipt lines.
 
-One font: the dossier's embedded CJK TrueType (``server.dossier.dossier_font``; the canvas
-starts in it too, so no base-14 font is named in the file). Every build holds
-``server.dossier.fonts.BUILD_LOCK`` (ReportLab's fonts are not thread-safe).
+Fonts by role (``server.documents.fonts``): the body, number, 署名 and page numbers in the
+仿宋/宋体 stand-in, the title and the 发文机关标志 in the 小标宋 stand-in drawn emboldened, a
+first-level heading's sentence (一、) in 黑体, a second-level one's (（一）) in 楷体; each an
+embedded, subset TrueType (the canvas starts in the body font, so no base-14 font is named in
+the file). Every build holds ``server.dossier.fonts.BUILD_LOCK`` (ReportLab's fonts are not
+thread-safe).
 """
 
 from __future__ import annotations
 
 import io
+import re
 from xml.sax.saxutils import escape
 
 from reportlab.lib.colors import HexColor, black
@@ -46,18 +50,20 @@ from reportlab.platypus import (
     Spacer,
 )
 
-from server.dossier.fonts import BUILD_LOCK, DossierFont
+from server.documents.fonts import DocumentFonts
+from server.dossier.fonts import BUILD_LOCK
 from workflows.documents import Filled
 
 PAGE_W, PAGE_H = A4
 TOP, LEFT, RIGHT, BOTTOM = 37 * mm, 28 * mm, 26 * mm, 35 * mm
 WIDTH = PAGE_W - LEFT - RIGHT  # 156 mm
-BODY = 16.0  # 3号
+BODY = 15.75  # 3号 (16 pt) narrowed by 1.6 % so that 28 characters fill the 156 mm line
 LEADING = 225 * mm / 22  # 22 lines a page
 TITLE = 22.0  # 2号
 PAGE_NO = 14.0  # 4号
 RED = HexColor("#D0021B")
 CHAR = BODY  # one character of body text
+BOLD = 0.025  # the 小标宋 stand-in's emboldening: an outline stroke of 2.5 % of the size
 
 
 class _Rule(Flowable):
@@ -79,7 +85,7 @@ class _Rule(Flowable):
 class _Doc(BaseDocTemplate):
     """The page set of one document: a first page with its layout's header, then plain pages."""
 
-    def __init__(self, buffer: io.BytesIO, filled: Filled, font: DossierFont) -> None:
+    def __init__(self, buffer: io.BytesIO, filled: Filled, font: DocumentFonts) -> None:
         super().__init__(
             buffer,
             pagesize=A4,
@@ -91,8 +97,8 @@ class _Doc(BaseDocTemplate):
             author=filled.issuer,
             subject=filled.name,
             creator="Duban",
-            # the canvas starts in the CJK font: no unembedded Helvetica named in the file
-            initialFontName=font.name,
+            # the canvas starts in the body font: no unembedded Helvetica named in the file
+            initialFontName=font.body.name,
             initialFontSize=BODY,
         )
         self.filled, self.font = filled, font
@@ -156,13 +162,20 @@ def _fit(text: str, font: str, size: float, width: float) -> float:
     return size if needed <= width else size * width / needed
 
 
-def _draw_report_header(canvas: Canvas, filled: Filled, font: DossierFont) -> None:
-    size = _fit(filled.issuer, font.name, _MARK, WIDTH)
+def _draw_mark(canvas: Canvas, text: str, font: str, size: float, top: float) -> None:
+    """The red 发文机关标志, its top ``top`` below the page's top, emboldened (小标宋)."""
     canvas.setFillColor(RED)
-    canvas.setFont(font.name, size)
-    canvas.drawCentredString(PAGE_W / 2, PAGE_H - (TOP + 35 * mm + size * 0.88), filled.issuer)
+    canvas.setStrokeColor(RED)
+    canvas.setLineWidth(size * BOLD)
+    canvas.setFont(font, size)
+    canvas.drawCentredString(PAGE_W / 2, PAGE_H - (top + size * 0.88), text, mode=2)
+
+
+def _draw_report_header(canvas: Canvas, filled: Filled, font: DocumentFonts) -> None:
+    size = _fit(filled.issuer, font.title.name, _MARK, WIDTH)
+    _draw_mark(canvas, filled.issuer, font.title.name, size, TOP + 35 * mm)
     canvas.setFillColor(black)
-    canvas.setFont(font.name, BODY)
+    canvas.setFont(font.body.name, BODY)
     y = PAGE_H - _REPORT_NUMBER_BASELINE
     canvas.drawCentredString(PAGE_W / 2, y, filled.number)
     canvas.setStrokeColor(RED)
@@ -170,11 +183,9 @@ def _draw_report_header(canvas: Canvas, filled: Filled, font: DossierFont) -> No
     canvas.line(LEFT, y - 4 * mm, LEFT + WIDTH, y - 4 * mm)
 
 
-def _draw_letter_header(canvas: Canvas, filled: Filled, font: DossierFont) -> None:
-    size = _fit(filled.issuer, font.name, _LETTER_MARK, WIDTH)
-    canvas.setFillColor(RED)
-    canvas.setFont(font.name, size)
-    canvas.drawCentredString(PAGE_W / 2, PAGE_H - (30 * mm + size * 0.88), filled.issuer)
+def _draw_letter_header(canvas: Canvas, filled: Filled, font: DocumentFonts) -> None:
+    size = _fit(filled.issuer, font.title.name, _LETTER_MARK, WIDTH)
+    _draw_mark(canvas, filled.issuer, font.title.name, size, 30 * mm)
     canvas.setStrokeColor(RED)
     x0, x1 = (PAGE_W - 170 * mm) / 2, (PAGE_W + 170 * mm) / 2
     y = PAGE_H - _LETTER_RULE
@@ -195,10 +206,34 @@ def _draw_letter_footer(canvas: Canvas) -> None:
     canvas.line(x0, y, x1, y)
 
 
-def _styles(font: str) -> dict[str, ParagraphStyle]:
+class _Emboldened(Flowable):
+    """A flowable drawn with its glyphs filled and outlined (text render mode 2): the 小标宋
+    stand-in's weight, from a regular-weight Song face."""
+
+    def __init__(self, inner: Flowable, stroke: float) -> None:
+        super().__init__()
+        self.inner, self.stroke = inner, stroke
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        self.width, self.height = self.inner.wrap(available_width, available_height)
+        return self.width, self.height
+
+    def split(self, available_width: float, available_height: float) -> list[Flowable]:
+        return []  # a title is kept whole
+
+    def draw(self) -> None:
+        self.canv.saveState()
+        self.canv.setStrokeColor(black)
+        self.canv.setLineWidth(self.stroke)
+        self.canv.addLiteral("2 Tr")
+        self.inner.drawOn(self.canv, 0, 0)
+        self.canv.restoreState()
+
+
+def _styles(fonts: DocumentFonts) -> dict[str, ParagraphStyle]:
     base = ParagraphStyle(
         "body",
-        fontName=font,
+        fontName=fonts.body.name,
         fontSize=BODY,
         leading=LEADING,
         alignment=TA_JUSTIFY,
@@ -211,13 +246,20 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
         "title": ParagraphStyle(
             "title",
             parent=base,
+            fontName=fonts.title.name,
             fontSize=TITLE,
             leading=TITLE * 1.45,
             alignment=TA_CENTER,
             firstLineIndent=0,
         ),
         "agency": ParagraphStyle(
-            "agency", parent=base, fontSize=18, leading=26, alignment=TA_CENTER, firstLineIndent=0
+            "agency",
+            parent=base,
+            fontName=fonts.title.name,
+            fontSize=18,
+            leading=26,
+            alignment=TA_CENTER,
+            firstLineIndent=0,
         ),
         "number": ParagraphStyle("number", parent=base, alignment=TA_RIGHT, firstLineIndent=0),
         "small": ParagraphStyle(
@@ -228,6 +270,25 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
 
 def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text), style)
+
+
+def _bold(text: str, style: ParagraphStyle) -> Flowable:
+    return _Emboldened(_p(text, style), style.fontSize * BOLD)
+
+
+# Heading numbers (GB/T 9704 §7.3.3): "一、" first level in 黑体, "（一）" second level in 楷体.
+_LEVELS = (re.compile(r"[一二三四五六七八九十]+、"), re.compile(r"（[一二三四五六七八九十]+）"))
+
+
+def _body(text: str, style: ParagraphStyle, fonts: DocumentFonts) -> Paragraph:
+    """A body paragraph; one that opens with a heading number has its heading (up to the first
+    。, or the whole paragraph) in the level's face."""
+    for pattern, font in zip(_LEVELS, (fonts.hei, fonts.kai), strict=True):
+        if pattern.match(text):
+            head, stop, rest = text.partition("。")
+            markup = f'<font name="{font.name}">{escape(head + stop)}</font>{escape(rest)}'
+            return Paragraph(markup, style)
+    return _p(text, style)
 
 
 def _signature(filled: Filled, font: str) -> list[Flowable]:
@@ -248,23 +309,24 @@ def _signature(filled: Filled, font: str) -> list[Flowable]:
     ]
 
 
-def story(filled: Filled, font: str) -> list[Flowable]:
+def story(filled: Filled, fonts: DocumentFonts) -> list[Flowable]:
     """The flowables of a document's body (the headers are drawn on the first page)."""
-    st = _styles(font)
+    font = fonts.body.name
+    st = _styles(fonts)
     parts: list[Flowable] = [NextPageTemplate("later")]
     if filled.layout == "notice":
-        parts += [_p(filled.issuer, st["agency"]), Spacer(1, 6)]
-        parts += [_p(filled.title, st["title"]), Spacer(1, 6), _p(filled.number, st["number"])]
+        parts += [_bold(filled.issuer, st["agency"]), Spacer(1, 6)]
+        parts += [_bold(filled.title, st["title"]), Spacer(1, 6), _p(filled.number, st["number"])]
         parts += [Spacer(1, LEADING / 2)]
     elif filled.layout == "letter":
         parts += [_p(filled.number, st["number"]), Spacer(1, LEADING)]
-        parts += [_p(filled.title, st["title"]), Spacer(1, LEADING / 2)]
+        parts += [_bold(filled.title, st["title"]), Spacer(1, LEADING / 2)]
     else:  # report
         parts += [Spacer(1, 2 * LEADING - 4 * mm)]
-        parts += [_p(filled.title, st["title"]), Spacer(1, LEADING / 2)]
+        parts += [_bold(filled.title, st["title"]), Spacer(1, LEADING / 2)]
     label = f"{filled.addressee_label}：" if filled.addressee_label else ""
     parts.append(_p(f"{label}{filled.addressee}" + ("" if label else "："), st["flush"]))
-    parts += [_p(text, st["body"]) for text in filled.paragraphs if text.strip()]
+    parts += [_body(text, st["body"], fonts) for text in filled.paragraphs if text.strip()]
     parts += _signature(filled, font)
     if filled.receipt:
         receipt: list[Flowable] = [Spacer(1, LEADING / 3), _Rule(WIDTH, 0.5)]
@@ -273,10 +335,10 @@ def story(filled: Filled, font: str) -> list[Flowable]:
     return parts
 
 
-def render(filled: Filled, font: DossierFont) -> bytes:
+def render(filled: Filled, font: DocumentFonts) -> bytes:
     """The document as PDF bytes (one build at a time: ``BUILD_LOCK``)."""
     with BUILD_LOCK:
         buffer = io.BytesIO()
         doc = _Doc(buffer, filled, font)
-        doc.build(story(filled, font.name))
+        doc.build(story(filled, font))
         return buffer.getvalue()

@@ -49,6 +49,8 @@ CHINESE_NAMES: tuple[tuple[str, str], ...] = (
     ("wenquanyimicrohei", "文泉驿微米黑"),
     ("wenquanyizenhei", "文泉驿正黑"),
     ("arpluming", "文鼎 PL 细上明"),
+    ("uming", "文鼎 PL 细上明"),
+    ("ukai", "文鼎 PL 中楷"),
     ("stsonglight", "华文宋体"),
 )
 INSTALL_HINT = "apt-get install fonts-wqy-microhei"

@@ -1,0 +1,198 @@
+"""Every font of every issued document and of the dossier is embedded, subset and one of the
+configured fonts (``pdffonts``): no base-14 font, no font the reader must supply.
+
+Every template in ``documents/`` is rendered (the directory is read, so a kind added later is
+checked too), filled from a synthetic case: the forms' realistic test data
+(``tests.support``) where there is some, else a value made from the form's schema. Without
+the font packages the tests skip, saying which are missing; with ``DUBAN_E2E_REQUIRED=1`` (set
+by ``.ci/run``, which installs them) they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from server.documents.fonts import PACKAGES, UKAI, UMING, WQY, DocumentFonts, document_fonts
+from server.documents.render import render
+from server.dossier import dossier_font
+from tests.integration.test_dossier_print import printed_dossier
+from tests.support import fire_accountability, major_hazard
+from workflows.documents import DOCUMENTS_DIR, Filled, Template, fill, read_template
+from workflows.forms import resolve_form
+
+FONT_FILES = {UMING: "fonts-arphic-uming", UKAI: "fonts-arphic-ukai", WQY: "fonts-wqy-microhei"}
+BASE14 = ("Helvetica", "Times", "Courier", "Symbol", "ZapfDingbats")
+ON = date(2026, 3, 5)
+TEXT = "二层包厢区安全出口数量不足，疏散通道被货物堵塞，自动喷水灭火系统处于关闭状态。"
+
+
+def require(missing: list[str], hint: str) -> None:
+    """Skip (or, with ``DUBAN_E2E_REQUIRED=1``, fail) when something is missing."""
+    if missing:
+        reason = f"{', '.join(missing)} not installed ({hint})"
+        if os.environ.get("DUBAN_E2E_REQUIRED") == "1":
+            pytest.fail(f"required (DUBAN_E2E_REQUIRED=1) but {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def installed() -> None:
+    packages = sorted({pkg for path, pkg in FONT_FILES.items() if not Path(path).is_file()})
+    require(packages, f"apt-get install {' '.join(PACKAGES)}")
+    require(["pdffonts"] if shutil.which("pdffonts") is None else [], "apt-get install poppler-utils")
+
+
+def pdffonts(pdf: bytes, tmp_path: Path) -> list[list[str]]:
+    path = tmp_path / "fonts.pdf"
+    path.write_bytes(pdf)
+    listing = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True)
+    return [line.split() for line in listing.stdout.splitlines()[2:]]
+
+
+def assert_embedded_subsets(pdf: bytes, families: set[str], tmp_path: Path) -> set[str]:
+    """Every font of ``pdf`` is an embedded subset of one of ``families``; returns those used."""
+    rows = pdffonts(pdf, tmp_path)
+    assert rows, "no font at all"
+    used = set()
+    for row in rows:
+        name, kind, emb, sub = row[0], row[1], row[-5], row[-4]
+        assert (kind, emb, sub) == ("TrueType", "yes", "yes"), row
+        # ReportLab names a subset TAG+Family-N (N: the subset's number)
+        match = re.fullmatch(r"[A-Z]{6}\+(\S+?)(-\d+)?", name)
+        assert match and match.group(1) in families, (name, families)
+        used.add(match.group(1))
+    for base14 in BASE14:
+        assert f"/{base14}".encode() not in pdf, base14
+    return used
+
+
+def _schema_value(schema: dict[str, Any], title: str) -> Any:
+    """A value for a field no test sample knows: its first choice, a date, or a sentence."""
+    if schema.get("type") == "array":
+        return [_schema_value(schema.get("items", {}), title)]
+    choices = [c["const"] for c in schema.get("oneOf", []) if "const" in c]
+    if choices or "enum" in schema:
+        return (choices or schema["enum"])[0]
+    if schema.get("format") == "date":
+        return ON.isoformat()
+    if schema.get("type") == "boolean":
+        return True
+    if schema.get("type") in ("integer", "number"):
+        return 3
+    return f"{title}：{TEXT}"
+
+
+def _form_sample(task: str) -> dict[str, Any]:
+    for support in (major_hazard, fire_accountability):
+        try:
+            return support.sample(task, ON)
+        except KeyError:
+            continue
+    props = resolve_form(task).get("properties", {})
+    return {name: _schema_value(node, node.get("title", name)) for name, node in props.items()}
+
+
+def sample_filled(template: Template) -> Filled:
+    """The template filled from a synthetic case: every field it names has a value."""
+    context: dict[str, Any] = {
+        "case": {
+            "number": "DB2026-000017",
+            "case_no": "武消立字〔2026〕第0017号",
+            "unit_name": "常德市武陵区星光娱乐有限公司",
+            "address": "常德市武陵区南坪街道人民路88号",
+            "district": "武陵区",
+        },
+        "issuer": {"agency": "常德市武陵区消防救援大队", "agency_short": "武消", "officer": "李强"},
+        "lane": {},
+        "document": {"number": "武消字〔2026〕第0017号", "name": template.name},
+    }
+    for ns, name in sorted({(ns, name) for ns, name, _ in template.fields()}):
+        if ns == "lane":
+            context["lane"][name] = "常德市武陵区人民政府"
+        elif ns not in context:
+            context[ns] = _form_sample(ns)
+    return fill(template, context)
+
+
+def characters(filled: Filled) -> set[str]:
+    texts = [filled.title, filled.number, filled.issuer, filled.addressee, filled.date]
+    return {ch for text in [*texts, *filled.paragraphs, *filled.receipt] for ch in text}
+
+
+def families(fonts: DocumentFonts) -> set[str]:
+    return {font.family for font in fonts.all()}
+
+
+TEMPLATES = sorted(DOCUMENTS_DIR.glob("*.toml"))
+
+
+def test_the_roles_get_the_debian_fonts(app: Flask) -> None:
+    with app.app_context():
+        fonts = document_fonts()
+    assert fonts.embedded
+    assert (fonts.body.path, fonts.title.path) == (UMING, UMING)
+    assert (fonts.hei.path, fonts.kai.path) == (WQY, UKAI)
+    assert families(fonts) == {"UMingCN", "WenQuanYiMicroHei", "UKaiCN"}
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=[p.stem for p in TEMPLATES])
+def test_every_template_embeds_subsets_of_the_configured_fonts(
+    app: Flask, tmp_path: Path, path: Path
+) -> None:
+    template = read_template(path)
+    filled = sample_filled(template)
+    with app.app_context():
+        fonts = document_fonts()
+        pdf = render(filled, fonts)
+    used = assert_embedded_subsets(pdf, families(fonts), tmp_path)
+    assert fonts.body.family in used and fonts.title.family in used
+    # the body's face draws every character of the filled document (no blank boxes)
+    missing = sorted(ch for ch in characters(filled) if not fonts.body.has_glyph(ch))
+    assert not missing, missing
+
+
+def test_headings_use_the_hei_and_kai_faces(app: Flask, tmp_path: Path) -> None:
+    template = read_template(DOCUMENTS_DIR / "government_request.toml")
+    filled = sample_filled(template)
+    headed = replace(
+        filled,
+        paragraphs=("一、基本情况。" + TEXT, "（一）隐患部位。" + TEXT, *filled.paragraphs),
+    )
+    with app.app_context():
+        fonts = document_fonts()
+        pdf = render(headed, fonts)
+    used = assert_embedded_subsets(pdf, families(fonts), tmp_path)
+    assert used == families(fonts) == {"UMingCN", "WenQuanYiMicroHei", "UKaiCN"}
+
+
+def test_a_role_falls_back_to_the_dossier_font_when_its_font_is_missing(
+    app: Flask, tmp_path: Path
+) -> None:
+    app.config["DOCUMENT_FONT_BODY"] = str(tmp_path / "missing.ttf")
+    app.config["DOCUMENT_FONT_SEARCH"] = {"body": (WQY,), "title": (), "hei": (WQY,), "kai": ()}
+    app.config["DOCUMENT_FONT_KAI"] = f"{UKAI}#0"
+    with app.app_context():
+        fonts = document_fonts()
+    assert fonts.body.path == WQY and "missing.ttf" in fonts.body.problem
+    assert fonts.kai.path == UKAI
+    assert not fonts.title.embedded and fonts.title.family == "STSong-Light"
+
+
+def test_every_font_of_a_dossier_is_one_of_its_configured_fonts(
+    app: Flask, tmp_path: Path
+) -> None:
+    pdf = printed_dossier(app, tmp_path).read_bytes()
+    with app.app_context():
+        font = dossier_font()
+    assert font.embedded
+    assert assert_embedded_subsets(pdf, {font.family}, tmp_path) == {font.family}
