@@ -7,15 +7,11 @@ commercial; Debian bookworm has no free 仿宋 or 小标宋 that covers simplifi
 仿宋, ``fonts-cwtex-fs``, is a traditional-character font: it lacks 专, 业, 临, 书, 关 …). So each
 role gets the nearest free TrueType face Debian ships (``docs/documents-engine.md``, "Fonts"):
 
-========  ===================  ============================================  ==================
-role      the standard's face  font (Debian package)                          setting
-========  ===================  ============================================  ==================
-body      仿宋                 AR PL UMing CN, a 明体/宋体 (fonts-arphic-uming)  DOCUMENT_FONT_BODY
-title     小标宋 (also the     AR PL UMing CN, drawn emboldened               DOCUMENT_FONT_TITLE
-          red 机关标志)
-hei       黑体                 WenQuanYi Micro Hei (fonts-wqy-microhei)       DOCUMENT_FONT_HEI
-kai       楷体                 AR PL UKai CN (fonts-arphic-ukai)              DOCUMENT_FONT_KAI
-========  ===================  ============================================  ==================
+- ``body`` (仿宋; ``DOCUMENT_FONT_BODY``): AR PL UMing CN, a 明体 = 宋体 (fonts-arphic-uming);
+- ``title`` (小标宋, also the red 发文机关标志; ``DOCUMENT_FONT_TITLE``): AR PL UMing CN, drawn
+  emboldened by the renderer;
+- ``hei`` (黑体; ``DOCUMENT_FONT_HEI``): WenQuanYi Micro Hei (fonts-wqy-microhei);
+- ``kai`` (楷体; ``DOCUMENT_FONT_KAI``): AR PL UKai CN (fonts-arphic-ukai).
 
 A setting is ``PATH`` or ``PATH#N`` (face N of a ``.ttc``), from the app config or the
 environment. A role whose font is missing falls back along its search list and then to the
@@ -46,12 +42,15 @@ _SONG = (f"{UMING}#0", "/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf")
 #: Per role, the font files tried in order (after the role's setting); the dossier's search
 #: list comes last, so each role falls back to the dossier's sans face.
 SEARCH: dict[str, tuple[str, ...]] = {
-    "body": _SONG + DEFAULT_SEARCH,
-    "title": _SONG + DEFAULT_SEARCH,
-    "hei": (WQY, "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc") + DEFAULT_SEARCH,
-    "kai": (f"{UKAI}#0", "/usr/share/fonts/truetype/arphic-gkai00mp/gkai00mp.ttf")
-    + _SONG
-    + DEFAULT_SEARCH,
+    "body": (*_SONG, *DEFAULT_SEARCH),
+    "title": (*_SONG, *DEFAULT_SEARCH),
+    "hei": (WQY, "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", *DEFAULT_SEARCH),
+    "kai": (
+        f"{UKAI}#0",
+        "/usr/share/fonts/truetype/arphic-gkai00mp/gkai00mp.ttf",
+        *_SONG,
+        *DEFAULT_SEARCH,
+    ),
 }
 #: The setting of each role (app config key = environment variable).
 SETTINGS = {role: f"DOCUMENT_FONT_{role.upper()}" for role in SEARCH}
@@ -66,7 +65,7 @@ class DocumentFonts:
     title: DossierFont
     """小标宋's stand-in: the title and the 发文机关标志 (drawn emboldened)."""
     hei: DossierFont
-    """黑体: first-level headings (一、), the notice's agency name."""
+    """黑体: first-level headings (一、)."""
     kai: DossierFont
     """楷体: second-level headings (（一）), the 签发人's name."""
 

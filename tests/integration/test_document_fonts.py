@@ -49,7 +49,8 @@ def require(missing: list[str], hint: str) -> None:
 def installed() -> None:
     packages = sorted({pkg for path, pkg in FONT_FILES.items() if not Path(path).is_file()})
     require(packages, f"apt-get install {' '.join(PACKAGES)}")
-    require(["pdffonts"] if shutil.which("pdffonts") is None else [], "apt-get install poppler-utils")
+    tools = ["pdffonts"] if shutil.which("pdffonts") is None else []
+    require(tools, "apt-get install poppler-utils")
 
 
 def pdffonts(pdf: bytes, tmp_path: Path) -> list[list[str]]:
@@ -188,9 +189,7 @@ def test_a_role_falls_back_to_the_dossier_font_when_its_font_is_missing(
     assert not fonts.title.embedded and fonts.title.family == "STSong-Light"
 
 
-def test_every_font_of_a_dossier_is_one_of_its_configured_fonts(
-    app: Flask, tmp_path: Path
-) -> None:
+def test_every_font_of_a_dossier_is_one_of_its_configured_fonts(app: Flask, tmp_path: Path) -> None:
     pdf = printed_dossier(app, tmp_path).read_bytes()
     with app.app_context():
         font = dossier_font()
