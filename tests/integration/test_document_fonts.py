@@ -94,13 +94,23 @@ def _schema_value(schema: dict[str, Any], title: str) -> Any:
 
 
 def _form_sample(task: str) -> dict[str, Any]:
+    """The test samples' data for ``task`` where they know it, over values made from the
+    form's schema (a read-only number field, which the server fills, gets a number)."""
+    props = resolve_form(task).get("properties", {})
+    data = {
+        name: "武消字〔2026〕第0001号"
+        if node.get("readOnly")
+        else _schema_value(node, node.get("title", name))
+        for name, node in props.items()
+    }
     for support in (major_hazard, fire_accountability):
         try:
-            return support.sample(task, ON)
+            known = support.sample(task, ON)
         except KeyError:
             continue
-    props = resolve_form(task).get("properties", {})
-    return {name: _schema_value(node, node.get("title", name)) for name, node in props.items()}
+        data.update({k: v for k, v in known.items() if v not in ("", None)})
+        break
+    return data
 
 
 def sample_filled(template: Template) -> Filled:
