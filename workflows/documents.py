@@ -47,8 +47,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import xml.etree.ElementTree as ET
-
+from workflows.bpmn_xml import local_name, parse
 from workflows.forms import FormDefinitionError, all_task_ids, load_form, resolve_form
 from workflows.lanes import LANE_RULES
 
@@ -164,7 +163,6 @@ class Template:
             ns, _, name = ref.partition(".")
             found.add((ns, name, None))
         return found
-
 
     def item_fields(self) -> set[tuple[str, str, str]]:
         """Every (task, array field, item key) the template names: ``{t.parties.name|list}``."""
@@ -408,8 +406,12 @@ def decision_outputs() -> frozenset[str]:
     """The output names of every decision table (``bpmn/*.dmn``): the ``process`` namespace."""
     names = set()
     for path in sorted(BPMN_DIR.glob("*.dmn")):
-        for element in ET.parse(path).iter():
-            if element.tag.rpartition("}")[2] == "output" and element.get("name"):
+        for element in parse(path.read_bytes()).iter():
+            if (
+                isinstance(element.tag, str)
+                and local_name(element) == "output"
+                and element.get("name")
+            ):
                 names.add(str(element.get("name")))
     return frozenset(names)
 
@@ -420,8 +422,8 @@ def timer_events() -> frozenset[str]:
     namespace."""
     ids = set()
     for path in sorted(BPMN_DIR.glob("*.bpmn")):
-        for element in ET.parse(path).iter():
-            tags = {child.tag.rpartition("}")[2] for child in element}
+        for element in parse(path.read_bytes()).iter():
+            tags = {local_name(child) for child in element if isinstance(child.tag, str)}
             if "timerEventDefinition" in tags and element.get("id"):
                 ids.add(str(element.get("id")))
     return frozenset(ids)
@@ -597,7 +599,9 @@ def fill_text(text: str, context: Mapping[str, Any]) -> str:
         value = _lookup(context, ns, name)
         if key:  # one key of each item of an array of objects
             items = value if isinstance(value, list) else []
-            value = [i.get(key) for i in items if isinstance(i, Mapping) and i.get(key) not in (None, "")]
+            value = [
+                i.get(key) for i in items if isinstance(i, Mapping) and i.get(key) not in (None, "")
+            ]
             return _show(ns, f"{name}.{key}", value, filt)
         return _show(ns, name, value, filt)
 

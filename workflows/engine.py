@@ -165,7 +165,7 @@ class Instance:
                     value = self.engine.script_engine.restricted.evaluate(
                         definition.expression, context
                     )
-                except Exception:  # noqa: BLE001 - a missing fact: no date to show
+                except Exception:  # a fact not recorded yet (KeyError …): no date to show
                     return None
                 return str(value)
         return None

@@ -31,7 +31,6 @@ from server.dossier import dossier_font
 from server.extensions import db
 from server.models import Agency, Attachment, Case, Document, DocumentCounter, Task, User
 from workflows.calendar import SHANGHAI
-from workflows.engine import Instance
 from workflows.documents import (
     Filled,
     Template,
@@ -41,6 +40,7 @@ from workflows.documents import (
     kinds_shown_to,
     templates_for_task,
 )
+from workflows.engine import Instance
 from workflows.jurisdiction import division_name
 from workflows.lanes import LANE_RULES, LaneResolutionError, resolve_lane
 
