@@ -225,3 +225,27 @@ def test_a_simplified_determination_names_the_investigator_and_parties_without_r
     ]:
         assert word in text, word
     assert "复核" not in text  # §36(四): no review of a simplified determination
+
+
+def test_the_task_pages_ask_for_the_particulars_and_generate_the_number(
+    api: Api, client, auth
+) -> None:
+    case = api.register_fire(BRIGADE, days_ago=5)
+    task_id = api.task_id(BRIGADE, case["id"], "cause_investigation")
+    auth.login(BRIGADE)
+    page = client.get(f"/tasks/{task_id}")
+    assert page.status_code == 200
+    for label in [
+        "起火时间",
+        "起火部位",
+        "过火面积（平方米）",
+        "证据名称",
+        "当事人",
+        "《火灾事故认定书》",
+    ]:
+        assert label in page.text, label
+    assert 'name="document_no"' not in page.text  # generated, never typed
+    simple = api.register_fire(BRIGADE, days_ago=2, site_type="residence", direct_loss=18000)
+    page = client.get(f"/tasks/{api.task_id(BRIGADE, simple['id'], 'simplified_determination')}")
+    assert page.status_code == 200
+    assert "调查人员证件号" in page.text and "签字确认" in page.text
