@@ -47,6 +47,8 @@ class Fire:
     impact: str = ""  # a major social impact, described
     disputed: bool = False  # the parties dispute the facts
     arson: bool = False  # arson is suspected
+    ignition_location: str = ""  # 起火部位, as the determination states it
+    burnt_area: int = 0  # 过火面积, square metres
     steps: tuple[tuple[str, int, Mapping[str, Any]], ...] = ()
 
 
@@ -65,6 +67,8 @@ FIRES: tuple[Fire, ...] = (
         "厨房灶具使用不慎，油锅过热起火。",
         loss=18_000,
         households=1,
+        ignition_location="厨房灶台",
+        burnt_area=8,
         steps=(_t("simplified_determination", 19), _t("publish_warning", 16)),
     ),
     Fire(
@@ -78,6 +82,8 @@ FIRES: tuple[Fire, ...] = (
         deaths=1,
         injuries=2,
         loss=3_600_000,
+        ignition_location="厂房二楼仓库东北角配电箱处",
+        burnt_area=600,
         steps=(
             _t("responsibility_investigation", 12),
             _t("cause_investigation", 5),
@@ -107,6 +113,8 @@ FIRES: tuple[Fire, ...] = (
         injuries=4,
         loss=12_500_000,
         households=0,
+        ignition_location="仓库叉车充电区",
+        burnt_area=3000,
         steps=(
             _t("record_appraisal", 21),  # 8 days of testing, not counted in the 30/60 days
             _t("cause_investigation", 20, outcome="request_extension"),
@@ -124,6 +132,8 @@ FIRES: tuple[Fire, ...] = (
         "商铺内电动自行车违规充电，电池热失控起火。",
         loss=860_000,
         households=12,
+        ignition_location="市场东侧3号商铺内电动自行车充电处",
+        burnt_area=450,
         steps=(
             _t("responsibility_investigation", 45),
             _t("cause_investigation", 40),
@@ -144,6 +154,8 @@ FIRES: tuple[Fire, ...] = (
         "电动汽车动力电池故障起火。",
         loss=1_500_000,
         households=40,
+        ignition_location="地下车库B区12号车位",
+        burnt_area=900,
         impact="视频在网络广泛传播，多家媒体报道。",
         # No casualties, but a loss of 150万元 is not slight: the general procedure (《火灾事故
         # 调查规定》 ch. 3), by the city detachment (40 households, §6).
@@ -235,21 +247,43 @@ class FireSeeder:
         year = on[:4]
         self.serial += 1
         n = self.serial
-        determination = {
+        alarm = self.today - timedelta(days=fire.alarm)
+        alarm_time = self.registration(fire)["alarm_time"]
+        # the 认定书's particulars; its number is generated on submission
+        determination: dict[str, Any] = {
             "determined_on": on,
-            "document_no": f"常消火认字〔{year}〕第{n}号",
             "cause": fire.cause or "起火原因正在调查。",
+            "ignition_time": f"{alarm.year}年{alarm.month}月{alarm.day}日"
+            f"{alarm_time[:2]}时{alarm_time[3:]}分许",
+            "ignition_location": fire.ignition_location or "起火部位正在调查",
+            "burnt_area": fire.burnt_area,
+            "parties": [{"name": fire.unit}],
         }
         if task == "simplified_determination":
-            return {**determination, "served_on": on}
+            determination["parties"] = [{"name": fire.unit, "confirmed": True}]
+            return {
+                **determination,
+                "investigator": "陈明",
+                "investigator_cert_no": "湘消调0321",
+                "served_on": on,
+            }
+        determination["evidence"] = [
+            {"item": "现场勘验笔录"},
+            {"item": "现场照片"},
+            {"item": "询问笔录"},
+            {"item": "视频监控资料"},
+        ]
         if task == "cause_investigation":
             return {"outcome": "determined", **determination}
+        if task in ("cause_determination_extended", "re_determination"):
+            extra = {"served_on": on} if task == "re_determination" else {}
+            return {**determination, **extra}
         if task == "approve_extension":
             # A city-level investigation: the level above is the provincial corps, whose
-            # approval the detachment records.
+            # approval the detachment records (the 审批表's number is generated).
             return {"approved": True, "decided_on": on, "approving_body": "湖南省消防救援总队",
-                    "approval_no": f"湘消〔{year}〕第{n}号", "approver": "王刚（总队副总队长）",
-                    "opinion": "情况复杂，同意延长30日。"}  # fmt: skip
+                    "approver": "王刚（总队副总队长）",
+                    "opinion": f"情况复杂，同意延长30日（湘消〔{year}〕第{n}号）。"}  # fmt: skip
         if task == "serve_determination":
             return {"served_on": on, "method": "direct", "recipients": fire.unit}
         if task == "record_appraisal":

@@ -19,6 +19,16 @@ Field namespaces:
     the name of the agency that works ``<lane>`` for the case (``lane.fire_rescue``).
 ``document.<x>``
     the document itself: :data:`DOCUMENT_FACTS` (its number once issued).
+``process.<output>``
+    a decision's output (a DMN ``output`` name in ``bpmn/*.dmn``) as the case data holds it,
+    e.g. ``{process.fire_level_name}`` (一般火灾).
+``timer.<id>``
+    the due time the timer event ``<id>`` of the case's process would get now, on the case
+    data with the step's form (``workflows.engine.Instance.timer_due``): the date the process
+    is about to set, e.g. an extended determination deadline (use ``|date``).
+
+A field of an array of objects names the item's key as a third part:
+``{cause_investigation.parties.name|list}`` joins every party's name with ``、``.
 
 Filters after ``|``: ``date`` (``2026-12-07`` → ``2026年12月7日``), ``label`` (a choice's
 Chinese title from the form), ``list`` (a list joined with ``、``, choices by their titles).
@@ -37,10 +47,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from workflows.bpmn_xml import local_name, parse
 from workflows.forms import FormDefinitionError, all_task_ids, load_form, resolve_form
 from workflows.lanes import LANE_RULES
 
 DOCUMENTS_DIR = Path(__file__).resolve().parent.parent / "documents"
+BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
 
 LAYOUTS = ("letter", "notice", "report")
 """``letter``: GB/T 9704 信函格式 (函); ``report``: GB/T 9704 文件格式 of an upward 公文
@@ -61,7 +73,9 @@ NUMBER_FIELDS = {"agency_short", "year", "seq"}
 #: Shown in place of the number before it is allocated (the preview).
 NUMBER_PENDING = "（文号在提交时生成）"
 
-_FIELD = re.compile(r"\{([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)(?:\|([a-z]+))?\}")
+_FIELD = re.compile(
+    r"\{([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)(?:\.([a-z_][a-z0-9_]*))?(?:\|([a-z]+))?\}"
+)
 _BRACE = re.compile(r"[{}]")
 _KIND = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -73,6 +87,11 @@ class TemplateError(ValueError):
         """:param path: the template file. :param problem: what is wrong (English)."""
         super().__init__(f"{path.name}: {problem}")
         self.path = path
+
+
+def _as_choice(value: Any) -> str:
+    """A value as a ``when`` names it: booleans as ``true``/``false`` (JSON's spelling)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 @dataclass(frozen=True)
@@ -126,16 +145,16 @@ class Template:
         """Whether a completion with ``form`` (the step's data) issues this document."""
         if self.when is None:
             return True
-        value = form.get(self.when[0].partition(".")[2])
-        shown = str(value).lower() if isinstance(value, bool) else str(value)
-        return shown == self.when[1]
+        return _as_choice(form.get(self.when[0].partition(".")[2])) == self.when[1]
+
+    def _texts(self) -> list[str]:
+        texts = [self.title, self.issuer, self.addressee, *self.titles.values()]
+        return texts + [p.text for p in self.paragraphs] + list(self.receipt)
 
     def fields(self) -> set[tuple[str, str, str | None]]:
         """Every (namespace, name, filter) the template names."""
-        texts = [self.title, self.issuer, self.addressee, *self.titles.values()]
-        texts += [p.text for p in self.paragraphs] + list(self.receipt)
         found: set[tuple[str, str, str | None]] = {
-            (m.group(1), m.group(2), m.group(3)) for t in texts for m in _FIELD.finditer(t)
+            (m.group(1), m.group(2), m.group(4)) for t in self._texts() for m in _FIELD.finditer(t)
         }
         refs = [self.date, *(p.when[0] for p in self.paragraphs if p.when)]
         refs += [r for r in (self.title_by, self.number_field) if r]
@@ -144,6 +163,19 @@ class Template:
             ns, _, name = ref.partition(".")
             found.add((ns, name, None))
         return found
+
+    def item_fields(self) -> set[tuple[str, str, str]]:
+        """Every (task, array field, item key) the template names: ``{t.parties.name|list}``."""
+        return {
+            (m.group(1), m.group(2), m.group(3))
+            for t in self._texts()
+            for m in _FIELD.finditer(t)
+            if m.group(3)
+        }
+
+    def timers(self) -> set[str]:
+        """The timer events the template names (``{timer.<id>}``)."""
+        return {name for ns, name, _ in self.fields() if ns == "timer"}
 
 
 def format_number(pattern: str, agency_short: str, year: int, seq: int) -> str:
@@ -305,7 +337,13 @@ def check(template: Template) -> None:
         if task not in known_tasks:
             raise TemplateError(path, f"task {task!r} has no form in forms/")
     lanes = {rule.lane for rule in LANE_RULES}
-    fixed = {"case": CASE_FACTS, "issuer": ISSUER_FACTS, "document": DOCUMENT_FACTS}
+    fixed: dict[str, Mapping[str, Any] | frozenset[str]] = {
+        "case": CASE_FACTS,
+        "issuer": ISSUER_FACTS,
+        "document": DOCUMENT_FACTS,
+        "process": decision_outputs(),
+        "timer": timer_events(),
+    }
     for ns, name, filt in sorted(template.fields(), key=lambda f: (f[0], f[1], f[2] or "")):
         where = f"{{{ns}.{name}{'|' + filt if filt else ''}}}"
         if filt is not None and filt not in FILTERS:
@@ -322,6 +360,12 @@ def check(template: Template) -> None:
                 raise TemplateError(path, f"{where}: no form forms/{ns}.json")
             if name not in props:
                 raise TemplateError(path, f"{where}: the form of {ns} has no field {name!r}")
+    for ns, name, key in sorted(template.item_fields()):
+        where = f"{{{ns}.{name}.{key}}}"
+        node = (_form_properties(ns) or {}).get(name, {})
+        items = node.get("items", {}) if node.get("type") == "array" else {}
+        if key not in items.get("properties", {}):
+            raise TemplateError(path, f"{where}: {ns}.{name} is no array of objects with {key!r}")
     if template.number_field:
         ns, _, name = template.number_field.partition(".")
         if ns not in template.tasks:
@@ -358,9 +402,39 @@ def check(template: Template) -> None:
 
 
 @cache
+def decision_outputs() -> frozenset[str]:
+    """The output names of every decision table (``bpmn/*.dmn``): the ``process`` namespace."""
+    names = set()
+    for path in sorted(BPMN_DIR.glob("*.dmn")):
+        for element in parse(path.read_bytes()).iter():
+            if (
+                isinstance(element.tag, str)
+                and local_name(element) == "output"
+                and element.get("name")
+            ):
+                names.add(str(element.get("name")))
+    return frozenset(names)
+
+
+@cache
+def timer_events() -> frozenset[str]:
+    """The ids of every timer event of the processes (``bpmn/*.bpmn``): the ``timer``
+    namespace."""
+    ids = set()
+    for path in sorted(BPMN_DIR.glob("*.bpmn")):
+        for element in parse(path.read_bytes()).iter():
+            tags = {local_name(child) for child in element if isinstance(child.tag, str)}
+            if "timerEventDefinition" in tags and element.get("id"):
+                ids.add(str(element.get("id")))
+    return frozenset(ids)
+
+
+@cache
 def _field_choices(ref: str) -> dict[str, str]:
-    """A form field's choices (value → Chinese title), built-in option lists resolved."""
+    """A form field's choices (value → Chinese title), built-in option lists resolved; for
+    ``task.array.key`` those of the key of the array's items."""
     ns, _, name = ref.partition(".")
+    name, _, key = name.partition(".")
     try:
         props = resolve_form(ns).get("properties", {})
     except KeyError:
@@ -368,6 +442,8 @@ def _field_choices(ref: str) -> dict[str, str]:
     node = props.get(name, {})
     if node.get("type") == "array":
         node = node.get("items", {})
+    if key:
+        node = node.get("properties", {}).get(key, {})
     return {
         str(c["const"]).lower() if isinstance(c["const"], bool) else str(c["const"]): str(
             c.get("title", c["const"])
@@ -510,6 +586,8 @@ def _show(ns: str, name: str, value: Any, filt: str | None) -> str:
         return "、".join(str(v) for v in value)
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # an area of 300.0 square metres prints as 300
     return str(value)
 
 
@@ -517,8 +595,15 @@ def fill_text(text: str, context: Mapping[str, Any]) -> str:
     """The text with every ``{ns.name|filter}`` replaced from ``context`` (missing: empty)."""
 
     def replace(match: re.Match[str]) -> str:
-        ns, name, filt = match.groups()
-        return _show(ns, name, _lookup(context, ns, name), filt)
+        ns, name, key, filt = match.groups()
+        value = _lookup(context, ns, name)
+        if key:  # one key of each item of an array of objects
+            items = value if isinstance(value, list) else []
+            value = [
+                i.get(key) for i in items if isinstance(i, Mapping) and i.get(key) not in (None, "")
+            ]
+            return _show(ns, f"{name}.{key}", value, filt)
+        return _show(ns, name, value, filt)
 
     return _FIELD.sub(replace, text)
 
@@ -538,7 +623,7 @@ def fill(template: Template, context: Mapping[str, Any]) -> Filled:
     for para in template.paragraphs:
         if para.when:
             ns, _, name = para.when[0].partition(".")
-            if str(_lookup(context, ns, name)) != para.when[1]:
+            if _as_choice(_lookup(context, ns, name)) != para.when[1]:
                 continue
         paragraphs.append(fill_text(para.text, context))
     ns, _, name = template.date.partition(".")

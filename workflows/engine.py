@@ -6,6 +6,7 @@ the serializer); one :class:`Instance` per case being worked on in a request or 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +17,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
     EscalationEventDefinition,
     SignalEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -26,7 +28,7 @@ from SpiffWorkflow.util.task import TaskState
 from workflows import legal_settings
 from workflows.calendar import WorkingCalendar
 from workflows.catalog import ProcessCatalog, ProcessVersion
-from workflows.script_env import DubanScriptEngine
+from workflows.script_env import FACT_DEFAULTS, DubanScriptEngine
 from workflows.state import StateSerializer
 from workflows.timers import (
     WaitingTimer,
@@ -143,6 +145,30 @@ class Instance:
         data = dict(last.data) if last is not None else dict(self.workflow.data)
         data.update(shared_facts(self.workflow))
         return data
+
+    def timer_due(self, timer: str, data: Mapping[str, Any]) -> str | None:
+        """The due time the timer event ``timer`` (its BPMN id) would get now: its expression
+        evaluated on the case data overlaid with ``data`` (e.g. a step's form before it is
+        completed), in the engine's calendar; None when the process has no such timer or the
+        expression cannot be evaluated on that data (a fact not recorded yet).
+
+        A document can thus print the deadline the process is about to set (the new due date
+        of an approved extension) without computing it a second time.
+        """
+        specs = [self.process.spec, *self.process.subprocess_specs.values()]
+        for spec in specs:
+            task_spec = spec.task_specs.get(timer)
+            definition = getattr(task_spec, "event_definition", None)
+            if isinstance(definition, TimerEventDefinition):
+                context = {**copy.deepcopy(FACT_DEFAULTS), **self.data, **data}
+                try:
+                    value = self.engine.script_engine.restricted.evaluate(
+                        definition.expression, context
+                    )
+                except Exception:  # a fact not recorded yet (KeyError …): no date to show
+                    return None
+                return str(value)
+        return None
 
     def _lane_of(self, task: Task) -> str:
         lane = self.process.lanes.get(task.task_spec.name)

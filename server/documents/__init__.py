@@ -40,6 +40,7 @@ from workflows.documents import (
     kinds_shown_to,
     templates_for_task,
 )
+from workflows.engine import Instance
 from workflows.jurisdiction import division_name
 from workflows.lanes import LANE_RULES, LaneResolutionError, resolve_lane
 
@@ -94,10 +95,17 @@ def build_context(
     form: Mapping[str, Any],
     user: User,
     number: str | None,
+    timers: Mapping[str, str | None] | None = None,
 ) -> dict[str, Any]:
-    """What the template's fields are filled from: the case data with this task's form."""
+    """What the template's fields are filled from: the case data with this task's form.
+
+    :param timers: the due times of the timer events the template names (``timer.<id>``).
+    """
     context: dict[str, Any] = {k: v for k, v in case_data.items() if isinstance(v, Mapping)}
     context[task.name] = dict(form)
+    # decision outputs (fire_level_name …): the case data's plain values
+    context["process"] = {k: v for k, v in case_data.items() if not isinstance(v, Mapping)}
+    context["timer"] = dict(timers or {})
     agency = task.agency
     context["case"] = {
         "number": case.number,
@@ -116,6 +124,16 @@ def build_context(
     return context
 
 
+def timer_dues(
+    template: Template, instance: Instance | None, task: Task, form: Mapping[str, Any]
+) -> dict[str, str | None]:
+    """The due times of the timers the template names, as the process would set them once the
+    step is completed with ``form`` (``Instance.timer_due``)."""
+    if instance is None:
+        return {}
+    return {name: instance.timer_due(name, {task.name: dict(form)}) for name in template.timers()}
+
+
 def _issue_date(template: Template, form: Mapping[str, Any], today: date) -> date:
     ns, _, name = template.date.partition(".")
     value = form.get(name) if ns in template.tasks else None
@@ -132,11 +150,13 @@ def issue_documents(
     case_data: Mapping[str, Any],
     form: dict[str, Any],
     now: datetime,
+    instance: Instance | None = None,
 ) -> dict[str, Any]:
     """Issue the documents of a completed task (inside the completion's transaction).
 
     :param case_data: the workflow's data before this completion (earlier steps' forms).
     :param form: the validated form data of the step.
+    :param instance: the case's workflow before this completion (for ``timer.<id>`` fields).
     :returns: the form data with each document's number in its read-only number field.
     """
     form = dict(form)
@@ -151,7 +171,8 @@ def issue_documents(
         number = format_number(template.numbering, agency_short(agency), day.year, seq)
         if template.number_field:
             form[template.number_field.partition(".")[2]] = number
-        context = build_context(template, case, task, case_data, form, user, number)
+        timers = timer_dues(template, instance, task, form)
+        context = build_context(template, case, task, case_data, form, user, number, timers)
         filled = fill(template, context)
         content = render(filled, document_fonts())
         sha256 = store_content(content)
@@ -214,9 +235,22 @@ def preview_filled(user: User, task: Task, form: Mapping[str, Any]) -> list[Fill
     templates = templates_for_task(task.name, form)
     if not templates:
         return []
-    case_data = load_instance(task.case).data
+    instance = load_instance(task.case)
+    case_data = instance.data
     return [
-        fill(template, build_context(template, task.case, task, case_data, form, user, None))
+        fill(
+            template,
+            build_context(
+                template,
+                task.case,
+                task,
+                case_data,
+                form,
+                user,
+                None,
+                timer_dues(template, instance, task, form),
+            ),
+        )
         for template in templates
     ]
 

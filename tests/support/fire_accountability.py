@@ -17,12 +17,22 @@ CREDIT_TASKS = (
 )
 
 
-def _determination(on: date) -> dict[str, Any]:
-    return {
+def _determination(on: date, *, simplified: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
         "determined_on": on.isoformat(),
-        "document_no": f"常消火认字〔{on.year}〕第5号",
         "cause": "二楼仓库电气线路短路引燃周围可燃物。",
+        "ignition_time": f"{on.year}年{on.month}月{on.day}日14时20分许",
+        "ignition_location": "厂房二楼仓库东北角配电箱处",
+        "burnt_area": 300,
     }
+    if simplified:
+        data["parties"] = [{"name": "常德市鼎城区某纺织有限公司", "confirmed": True}]
+        data["investigator"] = "陈明"
+        data["investigator_cert_no"] = "湘消调0321"
+    else:
+        data["parties"] = [{"name": "常德市鼎城区某纺织有限公司"}]
+        data["evidence"] = [{"item": "现场勘验笔录"}, {"item": "询问笔录"}]
+    return data
 
 
 def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
@@ -47,7 +57,9 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
             "arson_suspected": False,
             "summary": "厂房二楼仓库起火，过火面积约300平方米，无人员伤亡。",
         }
-    elif task in ("simplified_determination", "re_determination"):
+    elif task == "simplified_determination":
+        data = {**_determination(on, simplified=True), "served_on": day}
+    elif task == "re_determination":
         data = {**_determination(on), "served_on": day}
     elif task == "cause_investigation" and overrides.get("outcome") == "request_extension":
         data = {"requested_on": day, "extension_reason": "需对起火部位残留物进行检验鉴定。"}
@@ -60,8 +72,8 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
             "approved": True,
             "decided_on": day,
             "approving_body": "常德市消防救援支队",
-            "approval_no": f"常消〔{on.year}〕第12号",
             "approver": "李强（支队长）",
+            "opinion": "情况复杂，同意延长30日。",
         }
     elif task == "amend_casualties":
         data = {

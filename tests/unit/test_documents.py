@@ -34,7 +34,8 @@ def _write(tmp_path: Path, text: str, kind: str = "rectification_notice") -> Pat
 
 def test_every_template_of_documents_loads() -> None:
     loaded = load_templates()
-    assert set(loaded) == {
+    # the kinds of the major-hazard path (other kinds are tested by their own files)
+    assert set(loaded) >= {
         "hazard_referral_letter",
         "rectification_notice",
         "government_request",
