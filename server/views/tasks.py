@@ -12,6 +12,7 @@ from server import operations
 from server.auth import roles_required
 from server.documents import issued_text, shown_documents
 from server.form_render import build_form, parse_form
+from workflows.forms import prefill_values
 from server.models import Task
 from server.scoping import workable_task
 from server.views.common import case_url, safe_next
@@ -51,8 +52,8 @@ def show(task_id: str) -> Any:
         flash("该任务已办结，无需再次办理", "info")
         return redirect(case_url(task.case_id))
     schema = operations.task_form(task)
-    if request.method == "GET":
-        return _render(task, schema)
+    if request.method == "GET":  # fields an earlier step decided start with its value
+        return _render(task, schema, prefill_values(schema, operations.load_instance(task.case).data))
     data = parse_form(schema, request.form)
     more = request.form.get("_add_rows")
     if more:  # 增加空行: show the form again with more blank rows, nothing is saved
