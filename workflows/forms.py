@@ -189,7 +189,7 @@ def check_all_forms() -> list[str]:
             other, _, field = source.partition(".")
             if other not in task_ids or field not in _load_cached(other).get("properties", {}):
                 raise FormDefinitionError(
-                    f"{task_id}.json: {name}: x-prefill {source!r} names no field of a form"
+                    FORMS_DIR / f"{task_id}.json", f"{name}: x-prefill {source!r} names no field"
                 )
     return task_ids
 
@@ -331,9 +331,7 @@ def _lint_value(node: Mapping[str, Any], where: str, problems: list[str]) -> Non
     if "x-options" in node and not _nonempty_str(node["x-options"]):
         problems.append(f'{where}: "x-options" must name an option list')
     prefill = node.get("x-prefill")
-    if prefill is not None and not (
-        isinstance(prefill, str) and _PREFILL.fullmatch(prefill)
-    ):
+    if prefill is not None and not (isinstance(prefill, str) and _PREFILL.fullmatch(prefill)):
         problems.append(f'{where}: "x-prefill" must be "task.field"')
     if "format" in node and node["format"] not in SUPPORTED_FORMATS:
         problems.append(f'{where}: unsupported "format" {node["format"]!r}')

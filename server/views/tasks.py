@@ -12,11 +12,11 @@ from server import operations
 from server.auth import roles_required
 from server.documents import issued_text, shown_documents
 from server.form_render import build_form, parse_form
-from workflows.forms import prefill_values
 from server.models import Task
 from server.scoping import workable_task
 from server.views.common import case_url, safe_next
 from workflows.documents import templates_for_task
+from workflows.forms import prefill_values
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 DONE_MESSAGE = "所办任务已完成，案件已进入下一环节"
@@ -53,7 +53,9 @@ def show(task_id: str) -> Any:
         return redirect(case_url(task.case_id))
     schema = operations.task_form(task)
     if request.method == "GET":  # fields an earlier step decided start with its value
-        return _render(task, schema, prefill_values(schema, operations.load_instance(task.case).data))
+        return _render(
+            task, schema, prefill_values(schema, operations.load_instance(task.case).data)
+        )
     data = parse_form(schema, request.form)
     more = request.form.get("_add_rows")
     if more:  # 增加空行: show the form again with more blank rows, nothing is saved

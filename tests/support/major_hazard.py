@@ -205,7 +205,9 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
             "listed": True,
             "responsible_person": "法定代表人 王经理",
             "rectify_by": _d(on, 61),
-            "supervising_departments": "南坪街道办事处督促整改并每月报送进展；区消防救援大队负责复查。",
+            "supervising_departments": (
+                "南坪街道办事处督促整改并每月报送进展；区消防救援大队负责复查。"
+            ),
             "notice_addressees": "南坪街道办事处，区应急管理局",
             "cc": "区应急管理局",
             "comments": "同意挂牌督办。",

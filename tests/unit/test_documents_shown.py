@@ -30,7 +30,12 @@ def test_check_shown_names_an_unknown_task_and_kind() -> None:
         problems
     )
     assert len(problems) == 2
-    assert set(SHOWN_TO_TASK) == {"file_case", "government_decision", "request_closure", "close_case"}
+    assert set(SHOWN_TO_TASK) == {
+        "file_case",
+        "government_decision",
+        "request_closure",
+        "close_case",
+    }
 
 
 def test_filled_text_round_trips_through_json() -> None:
