@@ -86,7 +86,7 @@ def test_quoted_fields_only_with_quotes(tmp_path: Path) -> None:
     text = (documents.DOCUMENTS_DIR / "closure_reply.toml").read_text(encoding="utf-8")
     path = tmp_path / "closure_reply.toml"
     path.write_text(text.replace('quotes = "closure_request"\n', ""), encoding="utf-8")
-    with pytest.raises(TemplateError, match="no form forms/quoted.json"):
+    with pytest.raises(TemplateError, match=r"no form forms/quoted\.json"):
         documents.read_template(path)
 
 
