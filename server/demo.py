@@ -178,7 +178,7 @@ def _listed(
     steps.append(s("serve_rectification_notice", notice))
     steps += [
         s("report_to_government", report),
-        s("government_decision", decide),
+        s("government_decision", decide, rectify_by=rectify_by),
         s("set_rectification_plan", plan, rectify_by=rectify_by, supervising_agency=supervisor),
     ]
     return tuple(steps)
@@ -581,6 +581,36 @@ CASES: tuple[DemoCase, ...] = (
         ),
         stage="复查",
     ),
+    # --- 提请销案 / 销案批复 (request_closure, close_case) ----------------------------------
+    DemoCase(
+        "wuling.nanping", 80,
+        Unit("武陵区欢乐谷网吧", "常德市武陵区南坪街道洞庭大道318号二层", "wuling", "南坪街道",
+             "entertainment", ("crowded",), ("6.5",),
+             "网吧二层仅设一个安全出口，疏散走道被改作吸烟区并堆放桌椅。",
+             "增设第二安全出口，清理疏散走道。", "许经理"),
+        (
+            *_listed(77, 75, 72, 70, 68, 63, 61, -5, "street:wuling:nanping"),
+            s("report_rectification_progress", 4, percent=100, completed=True,
+              progress="第二安全出口已开通，疏散走道已清理，申请复查。"),
+            s("reinspection", 2, findings="复查合格：两个安全出口畅通，疏散走道无堆放。"),
+        ),
+        stage="提请销案",
+    ),
+    DemoCase(
+        "wuling.nanping", 85,
+        Unit("武陵区鑫源宾馆", "常德市武陵区南坪街道紫缘路66号", "wuling", "南坪街道",
+             "hospitality", ("crowded",), ("6.9",),
+             "宾馆四至六层客房未设自动喷水灭火系统，火灾自动报警系统停用。",
+             "增设自动喷水灭火系统，修复火灾自动报警系统。", "邹经理"),
+        (
+            *_listed(82, 80, 77, 75, 73, 68, 66, -8, "street:wuling:nanping"),
+            s("report_rectification_progress", 5, percent=100, completed=True,
+              progress="喷淋系统已安装调试，报警系统已恢复运行，申请复查。"),
+            s("reinspection", 3, findings="复查合格：喷淋、报警系统运行正常。"),
+            s("request_closure", 2, findings="复查合格：喷淋、报警系统运行正常。"),
+        ),
+        stage="销案批复",
+    ),
     # --- 已销案 (closed) -------------------------------------------------------------------
     DemoCase(
         "wuling.nanping", 130,
@@ -599,6 +629,7 @@ CASES: tuple[DemoCase, ...] = (
             s("report_rectification_progress", 20, percent=100, completed=True,
               progress="已加装闭门器，更换全部应急照明灯具，申请复查。"),
             s("reinspection", 18, findings="复查合格：安全出口、防火门和应急照明均符合要求。"),
+            s("request_closure", 17, findings="复查合格：安全出口、防火门和应急照明均符合要求。"),
             s("close_case", 15),
         ),
         stage="已销案（复查不合格一次，约谈一次）",
@@ -620,6 +651,7 @@ CASES: tuple[DemoCase, ...] = (
             s("lifting_check", 48),
             s("reinspection", 47, findings="复查合格：场所内已无易燃易爆危险品。"),
             s("lifting_decision", 46),
+            s("request_closure", 46, findings="复查合格：场所内已无易燃易爆危险品。"),
             s("close_case", 45),
         ),
         stage="已销案（专家论证、临时查封）",
@@ -643,6 +675,7 @@ CASES: tuple[DemoCase, ...] = (
             s("report_rectification_progress", 20, percent=100, completed=True,
               progress="彩钢板客房已全部拆除，新建客房采用砖混结构，申请复查。"),
             s("reinspection", 17, findings="复查合格：原彩钢板客房已拆除。"),
+            s("request_closure", 16, findings="复查合格：原彩钢板客房已拆除。"),
             s("close_case", 14, delisted=False),
         ),
         stage="已销案（政府不同意，依职权处理）",
@@ -958,14 +991,26 @@ class _Seeder:
                     f"{unit.name}经集体讨论认定为重大火灾隐患，整改涉及资金和搬迁，"
                     f"单位自身难以按期完成，建议{division}人民政府挂牌督办。"
                 ),
+                "signer": brigade[5],  # 签发人: the brigade's leader
             }
         elif task == "government_decision":
+            # the 批复's number (and the 挂牌督办通知's) is generated with its document
             data = {
                 "decision": "agree",
                 "decided_on": on,
-                "document_no": f"{abbr}政函〔{year}〕{n}号",
+                "listed": True,
+                "responsible_person": f"法定代表人 {unit.contact}",
+                "rectify_by": on,  # replaced by the step
+                "supervising_departments": (
+                    f"{unit.street}负责督促整改并每月报送整改进展；行业主管部门依职责督促；"
+                    f"{division}消防救援大队负责技术指导和复查。"
+                ),
+                "notice_addressees": f"{unit.street}，{division}有关部门",
+                "cc": f"{division}应急管理局",
                 "comments": "同意挂牌督办，由属地和行业主管部门督促整改。",
             }
+            if fields.get("decision") == "disagree":  # a refusal states no terms
+                data = {"decision": "disagree", "decided_on": on}
         elif task == "set_rectification_plan":
             leader = self.people(1, index * 3 + 70)[0]
             data = {
@@ -997,10 +1042,15 @@ class _Seeder:
             data = {"measure": "interview", "taken_on": on, "notes": "约谈单位法定代表人。"}
         elif task == "reinspection":
             data = {"reinspected_on": on, "result": "pass", "findings": "复查合格。"}
-        elif task == "close_case":
+        elif task == "request_closure":  # the 请示's number is generated with it
+            data = {
+                "requested_on": on,
+                "signer": brigade[5],
+                "findings": "复查合格，重大火灾隐患已整改消除。",
+            }
+        elif task == "close_case":  # the 批复's number is generated with it
             data = {
                 "closed_on": on,
-                "document_no": f"{abbr}政销〔{year}〕{n}号",
                 "delisted": True,
                 "summary": f"{unit.name}重大火灾隐患已整改到位，经复查合格，予以销案摘牌。",
             }

@@ -29,6 +29,9 @@ Field namespaces:
 
 A field of an array of objects names the item's key as a third part:
 ``{cause_investigation.parties.name|list}`` joins every party's name with ``、``.
+``quoted.<x>``
+    the case's latest issued document of the kind named by the template's ``quotes`` (a 批复
+    quotes the 请示 it answers), as issued: :data:`QUOTED_FACTS`.
 
 Filters after ``|``: ``date`` (``2026-12-07`` → ``2026年12月7日``), ``label`` (a choice's
 Chinese title from the form), ``list`` (a list joined with ``、``, choices by their titles).
@@ -67,6 +70,12 @@ CASE_FACTS = {
 }
 ISSUER_FACTS = {"agency": "发文机关", "agency_short": "机关代字", "officer": "承办人"}
 DOCUMENT_FACTS = {"number": "文号", "date": "成文日期", "name": "文种名称"}
+QUOTED_FACTS = {
+    "title": "所答复文书的标题",
+    "number": "所答复文书的文号",
+    "date": "所答复文书的成文日期",
+    "found": "是否有该文书（true/false）",
+}
 FILTERS = ("date", "label", "list")
 NUMBER_FIELDS = {"agency_short", "year", "seq"}
 
@@ -134,6 +143,12 @@ class Template:
     counter: str | None = None
     """The kind whose number sequence this one shares (one 文种 issued by two tasks with
     different forms: two templates, one sequence of numbers)."""
+    quotes: str | None = None
+    """The kind of the case's earlier document this one answers (``quoted.*`` fields)."""
+    signer: str = ""
+    """签发人 (text with fields): printed on the number line of an upward 公文 (GB/T 9704)."""
+    cc: str = ""
+    """抄送机关 (text with fields): the 版记's 抄送 line; nothing printed when it fills empty."""
     path: Path | None = None
 
     @property
@@ -148,7 +163,14 @@ class Template:
         return _as_choice(form.get(self.when[0].partition(".")[2])) == self.when[1]
 
     def _texts(self) -> list[str]:
-        texts = [self.title, self.issuer, self.addressee, *self.titles.values()]
+        texts = [
+            self.title,
+            self.issuer,
+            self.addressee,
+            self.signer,
+            self.cc,
+            *self.titles.values(),
+        ]
         return texts + [p.text for p in self.paragraphs] + list(self.receipt)
 
     def fields(self) -> set[tuple[str, str, str | None]]:
@@ -294,6 +316,9 @@ def read_template(path: Path) -> Template:
     receipt = raw.get("receipt", [])
     if not isinstance(receipt, list) or not all(isinstance(r, str) for r in receipt):
         raise TemplateError(path, '"receipt" must be a list of strings')
+    quotes = raw.get("quotes")
+    if quotes is not None and (not isinstance(quotes, str) or not _KIND.fullmatch(quotes)):
+        raise TemplateError(path, f'"quotes" {quotes!r} must be a kind')
     template = Template(
         kind=kind,
         name=_text(raw, "name", path),
@@ -312,6 +337,9 @@ def read_template(path: Path) -> Template:
         receipt=tuple(receipt),
         when=(when[0], when[1]) if when else None,
         counter=counter or None,
+        quotes=quotes or None,
+        signer=_text(raw, "signer", path, required=False),
+        cc=_text(raw, "cc", path, required=False),
         path=path,
     )
     check(template)
@@ -344,6 +372,8 @@ def check(template: Template) -> None:
         "process": decision_outputs(),
         "timer": timer_events(),
     }
+    if template.quotes:
+        fixed["quoted"] = QUOTED_FACTS
     for ns, name, filt in sorted(template.fields(), key=lambda f: (f[0], f[1], f[2] or "")):
         where = f"{{{ns}.{name}{'|' + filt if filt else ''}}}"
         if filt is not None and filt not in FILTERS:
@@ -474,6 +504,10 @@ def load_templates(directory: Path | None = None) -> dict[str, Template]:
             raise TemplateError(
                 path, f"counter {template.counter!r}: must have the same numbering, own counter"
             )
+    for template in templates.values():
+        if template.quotes is not None and template.quotes not in templates:
+            path = template.path or Path(f"{template.kind}.toml")
+            raise TemplateError(path, f"quotes {template.quotes!r}: no such kind")
     return templates
 
 
@@ -500,6 +534,10 @@ SHOWN_TO_TASK: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "file_case": ("hazard_referral_letter",),
         # the government decides on the fire agency's 请示 (facts and proposal)
         "government_decision": ("government_request",),
+        # the fire agency asks for closure on the re-inspection it made: the 复查意见书
+        "request_closure": ("reinspection_opinion",),
+        # the government decides on the fire agency's 销案 请示
+        "close_case": ("closure_request",),
     }
 )
 
@@ -507,6 +545,19 @@ SHOWN_TO_TASK: Mapping[str, tuple[str, ...]] = MappingProxyType(
 def kinds_shown_to(task: str) -> tuple[str, ...]:
     """The kinds of the case's documents the task ``task`` shows (see ``SHOWN_TO_TASK``)."""
     return SHOWN_TO_TASK.get(task, ())
+
+
+def quoted_facts(filled: Filled | None, title: str, number: str) -> dict[str, str]:
+    """The ``quoted.*`` facts of an issued document (its stored text when it has one), or of
+    none (``found`` = ``"false"``: a case that reached the step before that document existed)."""
+    if filled is None and not number:
+        return {"title": "", "number": "", "date": "", "found": "false"}
+    return {
+        "title": filled.title if filled else title,
+        "number": filled.number if filled else number,
+        "date": filled.date if filled else "",
+        "found": "true",
+    }
 
 
 def check_shown(known_kinds: set[str], known_tasks: set[str]) -> list[str]:
@@ -541,6 +592,10 @@ class Filled:
     date: str
     paragraphs: tuple[str, ...]
     receipt: tuple[str, ...]
+    signer: str = ""
+    """签发人's name (upward 公文), empty when none."""
+    cc: str = ""
+    """抄送机关, empty when none."""
 
     def to_json(self) -> dict[str, Any]:
         """The filled text as stored with the issued document (``document.filled``)."""
@@ -618,7 +673,8 @@ def fill(template: Template, context: Mapping[str, Any]) -> Filled:
     if template.title_by:
         ns, _, name = template.title_by.partition(".")
         chosen = _lookup(context, ns, name)
-        title = template.titles.get(str(chosen), title)
+        shown = str(chosen).lower() if isinstance(chosen, bool) else str(chosen)
+        title = template.titles.get(shown, title)
     paragraphs = []
     for para in template.paragraphs:
         if para.when:
@@ -640,6 +696,8 @@ def fill(template: Template, context: Mapping[str, Any]) -> Filled:
         date=cn_date(_lookup(context, ns, name)) if _lookup(context, ns, name) else "",
         paragraphs=tuple(paragraphs),
         receipt=tuple(fill_text(line, context) for line in template.receipt),
+        signer=fill_text(template.signer, context).strip(),
+        cc=fill_text(template.cc, context).strip(),
     )
 
 

@@ -98,6 +98,7 @@ WIDGETS = frozenset({"textarea", "checkboxes", "radio", "select"})
 SUPPORTED_FORMATS = frozenset({"date"})
 
 _TASK_ID = re.compile(r"[a-z][a-z0-9_]{0,99}")
+_PREFILL = re.compile(r"([a-z][a-z0-9_]{0,99})\.([a-z][a-z0-9_]{0,99})")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 #: Years a form date may lie in: far-off dates (year 9999) are valid ISO dates, but a deadline
 #: counted to them walks millions of calendar days and has no meaning in a case.
@@ -180,7 +181,34 @@ def check_all_forms() -> list[str]:
     task_ids = all_task_ids()
     for task_id in task_ids:
         _load_cached(task_id)
+    for task_id in task_ids:
+        for name, prop in _load_cached(task_id).get("properties", {}).items():
+            source = prop.get("x-prefill")
+            if source is None:
+                continue
+            other, _, field = source.partition(".")
+            if other not in task_ids or field not in _load_cached(other).get("properties", {}):
+                raise FormDefinitionError(
+                    FORMS_DIR / f"{task_id}.json", f"{name}: x-prefill {source!r} names no field"
+                )
     return task_ids
+
+
+def prefill_values(schema: Mapping[str, Any], case_data: Mapping[str, Any]) -> dict[str, Any]:
+    """The values a form starts with on its task page: each property marked
+    ``"x-prefill": "task.field"`` takes that earlier step's stored value (what the step decided,
+    so the officer does not type it twice; they may still change it). Absent values are left out.
+    """
+    values: dict[str, Any] = {}
+    for name, prop in schema.get("properties", {}).items():
+        source = prop.get("x-prefill") if isinstance(prop, Mapping) else None
+        if not isinstance(source, str):
+            continue
+        task, _, field = source.partition(".")
+        step = case_data.get(task)
+        if isinstance(step, Mapping) and step.get(field) is not None:
+            values[name] = copy.deepcopy(step[field])
+    return values
 
 
 def read_form_file(path: Path) -> dict[str, Any]:
@@ -302,6 +330,9 @@ def _lint_value(node: Mapping[str, Any], where: str, problems: list[str]) -> Non
         problems.append(f'{where}: unknown "x-widget" {widget!r}')
     if "x-options" in node and not _nonempty_str(node["x-options"]):
         problems.append(f'{where}: "x-options" must name an option list')
+    prefill = node.get("x-prefill")
+    if prefill is not None and not (isinstance(prefill, str) and _PREFILL.fullmatch(prefill)):
+        problems.append(f'{where}: "x-prefill" must be "task.field"')
     if "format" in node and node["format"] not in SUPPORTED_FORMATS:
         problems.append(f'{where}: unsupported "format" {node["format"]!r}')
     if kind == "string":

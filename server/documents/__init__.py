@@ -38,6 +38,7 @@ from workflows.documents import (
     fill,
     format_number,
     kinds_shown_to,
+    quoted_facts,
     templates_for_task,
 )
 from workflows.engine import Instance
@@ -121,6 +122,8 @@ def build_context(
     }
     context["lane"] = _lane_names(template, case, case_data)
     context["document"] = {"name": template.name, "number": number or ""}
+    if template.quotes:
+        context["quoted"] = _quoted(case, template.quotes)
     return context
 
 
@@ -132,6 +135,19 @@ def timer_dues(
     if instance is None:
         return {}
     return {name: instance.timer_due(name, {task.name: dict(form)}) for name in template.timers()}
+
+
+def _quoted(case: Case, kind: str) -> dict[str, str]:
+    """The ``quoted.*`` facts: the case's latest not-void document of ``kind``, as issued."""
+    document = db.session.scalar(
+        select(Document)
+        .where(Document.case_id == case.id, Document.kind == kind, Document.void.is_(False))
+        .order_by(Document.id.desc())
+        .limit(1)
+    )
+    if document is None:
+        return quoted_facts(None, "", "")
+    return quoted_facts(issued_text(document), document.title, document.number)
 
 
 def _issue_date(template: Template, form: Mapping[str, Any], today: date) -> date:

@@ -177,7 +177,11 @@ def _draw_report_header(canvas: Canvas, filled: Filled, font: DocumentFonts) -> 
     canvas.setFillColor(black)
     canvas.setFont(font.body.name, BODY)
     y = PAGE_H - _REPORT_NUMBER_BASELINE
-    canvas.drawCentredString(PAGE_W / 2, y, filled.number)
+    if filled.signer:  # GB/T 9704 §7.2.4: the number left, 签发人 right, one character in
+        canvas.drawString(LEFT + CHAR, y, filled.number)
+        canvas.drawRightString(LEFT + WIDTH - CHAR, y, f"签发人：{filled.signer}")
+    else:
+        canvas.drawCentredString(PAGE_W / 2, y, filled.number)
     canvas.setStrokeColor(RED)
     canvas.setLineWidth(1.5)
     canvas.line(LEFT, y - 4 * mm, LEFT + WIDTH, y - 4 * mm)
@@ -328,6 +332,9 @@ def story(filled: Filled, fonts: DocumentFonts) -> list[Flowable]:
     parts.append(_p(f"{label}{filled.addressee}" + ("" if label else "："), st["flush"]))
     parts += [_body(text, st["body"], fonts) for text in filled.paragraphs if text.strip()]
     parts += _signature(filled, font)
+    if filled.cc:  # 版记: 抄送 between two rules (GB/T 9704 §7.4)
+        cc = [Spacer(1, LEADING), _Rule(WIDTH, 0.5), _p(f"抄送：{filled.cc}。", st["small"])]
+        parts.append(KeepTogether([*cc, _Rule(WIDTH, 0.5)]))
     if filled.receipt:
         receipt: list[Flowable] = [Spacer(1, LEADING / 3), _Rule(WIDTH, 0.5)]
         receipt += [_p(line, st["small"]) for line in filled.receipt]

@@ -16,6 +16,7 @@ from server.models import Task
 from server.scoping import workable_task
 from server.views.common import case_url, safe_next
 from workflows.documents import templates_for_task
+from workflows.forms import prefill_values
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 DONE_MESSAGE = "所办任务已完成，案件已进入下一环节"
@@ -51,8 +52,10 @@ def show(task_id: str) -> Any:
         flash("该任务已办结，无需再次办理", "info")
         return redirect(case_url(task.case_id))
     schema = operations.task_form(task)
-    if request.method == "GET":
-        return _render(task, schema)
+    if request.method == "GET":  # fields an earlier step decided start with its value
+        return _render(
+            task, schema, prefill_values(schema, operations.load_instance(task.case).data)
+        )
     data = parse_form(schema, request.form)
     more = request.form.get("_add_rows")
     if more:  # 增加空行: show the form again with more blank rows, nothing is saved

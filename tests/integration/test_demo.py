@@ -41,6 +41,8 @@ WAITING_STAGES = {
     "report_rectification_progress",
     "rectification_overdue_measures",  # the rectification deadline passed
     "reinspection",
+    "request_closure",  # re-inspected and passed: the 销案 请示
+    "close_case",  # the government's 销案 批复
     "order_correction",  # ordinary hazards
     "await_reinspection_request",
     "ordinary_reinspection",

@@ -113,6 +113,23 @@ def _form_sample(task: str) -> dict[str, Any]:
     return data
 
 
+# Namespaces that are not a form: decision outputs, timers' due dates, a quoted document.
+DERIVED: dict[str, dict[str, str]] = {
+    "process": {},
+    "timer": {},
+    "quoted": {
+        "found": "true",
+        "title": "常德市武陵区消防救援大队关于提请对常德市武陵区星光娱乐有限公司"
+        "重大火灾隐患挂牌督办的请示",
+        "number": "武消请〔2026〕3号",
+        "date": "2026-11-02",
+    },
+}
+
+
+DERIVED_DEFAULT = {"process": "一般火灾", "timer": "2026-12-31", "quoted": ""}
+
+
 def sample_filled(template: Template) -> Filled:
     """The template filled from a synthetic case: every field it names has a value."""
     context: dict[str, Any] = {
@@ -130,6 +147,8 @@ def sample_filled(template: Template) -> Filled:
     for ns, name in sorted({(ns, name) for ns, name, _ in template.fields()}):
         if ns == "lane":
             context["lane"][name] = "常德市武陵区人民政府"
+        elif ns in DERIVED:
+            context.setdefault(ns, {})[name] = DERIVED[ns].get(name, DERIVED_DEFAULT[ns])
         elif ns not in context:
             context[ns] = _form_sample(ns)
     return fill(template, context)

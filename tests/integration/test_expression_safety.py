@@ -61,7 +61,7 @@ class Poisoner:
 
     def poison(self, task: str, schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         out = dict(data)
-        used = self.used.setdefault(task, {})
+        used = self.used[task] = {}  # this completion's fields (a refusal has fewer)
         for name, prop in schema.get("properties", {}).items():
             if name not in out:
                 continue
@@ -184,6 +184,7 @@ def test_code_in_every_form_field_is_stored_as_text(
     do(app, client, auth, poisoner, listed, "report_rectification_progress",
        percent=100, completed=True)  # fmt: skip
     do(app, client, auth, poisoner, listed, "reinspection")
+    do(app, client, auth, poisoner, listed, "request_closure")
     do(app, client, auth, poisoner, listed, "close_case")
     check_stored_and_shown(app, client, auth, listed, poisoner)
 

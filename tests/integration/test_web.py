@@ -212,6 +212,7 @@ def test_major_hazard_from_registration_to_closure(app: Flask, client: FlaskClie
         completed=True,
     )
     do_task(app, client, auth, "wuling.fire", case_id, "reinspection")
+    do_task(app, client, auth, "wuling.fire", case_id, "request_closure")
     do_task(app, client, auth, "wuling.gov", case_id, "close_case")
 
     page = client.get(f"/cases/{case_id}")

@@ -54,6 +54,7 @@ def _listed_path(complex_and_sealed: bool) -> list[Step]:
         ("reinspection", date(2026, 12, 3), {"result": "fail", "new_rectify_by": "2026-12-20"}),
         ("report_rectification_progress", date(2026, 12, 18), {"percent": 100, "completed": True}),
         ("reinspection", date(2026, 12, 21), {}),
+        ("request_closure", date(2026, 12, 21), {}),
         ("close_case", date(2026, 12, 22), {}),
     ]
 
@@ -195,9 +196,26 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
             "reported_on": _d(on),
             "kind": "listed_supervision",
             "opinion": "建议对该重大火灾隐患挂牌督办。",
+            "signer": "张伟",
         }
     elif task == "government_decision":
-        data = {"decision": "agree", "decided_on": _d(on), "comments": "同意挂牌督办。"}
+        data = {
+            "decision": "agree",
+            "decided_on": _d(on),
+            "listed": True,
+            "responsible_person": "法定代表人 王经理",
+            "rectify_by": _d(on, 61),
+            "supervising_departments": (
+                "南坪街道办事处督促整改并每月报送进展；区消防救援大队负责复查。"
+            ),
+            "notice_addressees": "南坪街道办事处，区应急管理局",
+            "cc": "区应急管理局",
+            "comments": "同意挂牌督办。",
+        }
+        if overrides.get("decision") == "disagree":
+            for key in ("listed", "responsible_person", "rectify_by", "supervising_departments",
+                        "notice_addressees"):  # fmt: skip
+                data.pop(key)
     elif task == "set_rectification_plan":
         data = {
             "decided_on": _d(on),
@@ -225,10 +243,11 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
         data = {"measure": "interview", "taken_on": _d(on), "notes": "约谈单位法定代表人。"}
     elif task == "reinspection":
         data = {"reinspected_on": _d(on), "result": "pass", "findings": "隐患已整改完毕。"}
+    elif task == "request_closure":
+        data = {"requested_on": _d(on), "signer": "张伟", "findings": "隐患已整改完毕。"}
     elif task == "close_case":
         data = {
             "closed_on": _d(on),
-            "document_no": "武政销〔2026〕1号",
             "delisted": True,
             "summary": "隐患整改到位，予以销案摘牌。",
         }

@@ -45,6 +45,10 @@ def test_every_template_of_documents_loads() -> None:
         "correction_order",
         "reinspection_opinion",
         "ordinary_reinspection_opinion",
+        "government_reply",
+        "listed_supervision_notice",
+        "closure_request",
+        "closure_reply",
     }
     assert [t.kind for t in templates_for_task("serve_rectification_notice")] == [
         "rectification_notice"

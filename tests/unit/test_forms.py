@@ -67,6 +67,7 @@ MAJOR_HAZARD_TASKS = {
     "report_rectification_progress",
     "rectification_overdue_measures",
     "reinspection",
+    "request_closure",
     "close_case",
     "order_correction",
     "ordinary_reinspection",
@@ -221,11 +222,17 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "reported_on": "2026-03-16",
         "kind": "listed_supervision",
         "opinion": "建议对武陵区星光KTV重大火灾隐患挂牌督办，由区文旅广体局督促整改。",
+        "signer": "张某",
     },
     "government_decision": {
         "decision": "agree",
         "decided_on": "2026-03-18",
         "document_no": "武政办函〔2026〕12号",
+        "listed": True,
+        "responsible_person": "法定代表人 刘某",
+        "rectify_by": "2026-06-30",
+        "supervising_departments": "区文旅广体局牵头督促整改。",
+        "notice_addressees": "区文旅广体局",
         "comments": "同意挂牌督办。",
     },
     "set_rectification_plan": {
@@ -261,6 +268,12 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "result": "fail",
         "findings": "喷淋系统尚未安装完毕。",
         "new_rectify_by": "2026-04-30",
+    },
+    "request_closure": {
+        "request_no": "常武消〔2026〕22号",
+        "requested_on": "2026-03-20",
+        "signer": "张某",
+        "findings": "喷淋系统已安装并调试合格。",
     },
     "close_case": {
         "closed_on": "2026-03-20",
@@ -578,6 +591,10 @@ def test_only_required_fields_is_valid(task_id: str) -> None:
     )
     if task_id == "emergency_sealing_decision":
         assert check(task_id, data) == {"lifted_on": "不予查封的，必须填写解除日期"}
+        return
+    if task_id == "government_decision":  # an agreement states the reply's terms
+        terms = {"listed", "responsible_person", "rectify_by", "supervising_departments"}
+        assert set(check(task_id, data)) == terms
         return
     if task_id == "cause_investigation":  # a determination made needs its particulars
         assert set(check(task_id, data)) == {
@@ -990,9 +1007,28 @@ def test_failed_reinspection_needs_new_deadline() -> None:
 
 def test_disagreement_needs_reasons() -> None:
     errors = check(
-        "government_decision", example("government_decision", decision="disagree", comments=None)
+        "government_decision",
+        example("government_decision", decision="disagree", comments=None, listed=None),
     )
     assert errors == {"comments": "不同意时必须写明理由"}
+
+
+def test_agreement_states_the_terms_of_the_reply_and_a_refusal_lists_nothing() -> None:
+    bare = example("government_decision", listed=None, responsible_person=None, rectify_by=None)
+    message = "同意时必须写明是否挂牌督办、整改责任人、整改期限和督办部门"
+    assert check("government_decision", bare) == {
+        "listed": message,
+        "responsible_person": message,
+        "rectify_by": message,
+    }
+    listed = example("government_decision", notice_addressees=None)
+    assert check("government_decision", listed) == {
+        "notice_addressees": "挂牌督办时必须写明通知的主送机关"
+    }
+    refused = example("government_decision", decision="disagree", listed=True)
+    assert check("government_decision", refused) == {"listed": "不同意时不能挂牌督办"}
+    early = example("government_decision", rectify_by="2026-03-18")
+    assert check("government_decision", early) == {"rectify_by": "“整改期限”应当晚于“决定日期”"}
 
 
 def test_completed_rectification_is_one_hundred_percent() -> None:
@@ -1036,6 +1072,18 @@ DATE_RULE_CASES = [
         "“报告日期”不能晚于今天",
     ),
     ("government_decision", {"decided_on": "2026-03-21"}, "decided_on", "“决定日期”不能晚于今天"),
+    (
+        "government_decision",
+        {"rectify_by": "2026-03-18"},
+        "rectify_by",
+        "“整改期限”应当晚于“决定日期”",
+    ),
+    (
+        "request_closure",
+        {"requested_on": "2026-03-21"},
+        "requested_on",
+        "“请示日期”不能晚于今天",
+    ),
     (
         "set_rectification_plan",
         {"decided_on": "2026-03-21"},

@@ -248,7 +248,13 @@ def test_listed_supervision_to_closure_with_a_failed_reinspection(engine, clock)
     assert case.timers()["progress_deadline"] == "2027-01-04T23:59:59+08:00"
     case.do("report_rectification_progress", date(2026, 12, 18), percent=100, completed=True)
     case.do("reinspection", date(2026, 12, 21))
-    assert case.ready() == ["close_case"]
+    # a passed re-inspection: the fire agency asks the government to close (销案 请示), no timer
+    lanes = {t.name: t.lane for t in case.instance.ready_tasks()}
+    assert lanes == {"request_closure": "fire_rescue"}
+    assert "request_closure" not in " ".join(case.timers())
+    case.do("request_closure", date(2026, 12, 21))
+    lanes = {t.name: t.lane for t in case.instance.ready_tasks()}
+    assert lanes == {"close_case": "government"}
     case.do("close_case", date(2026, 12, 22))
     assert case.instance.completed
     assert case.codes() == []
@@ -274,6 +280,7 @@ def test_disagreement_means_enforcement_by_fire_rescue_then_tracking(engine, clo
     assert case.instance.data["rectify_by"] == "2026-11-27"
     case.do("report_rectification_progress", date(2026, 11, 20), percent=100, completed=True)
     case.do("reinspection", date(2026, 11, 23))
+    case.do("request_closure", date(2026, 11, 23))
     case.do("close_case", date(2026, 11, 24), delisted=False)
     assert case.instance.completed
 
