@@ -20,8 +20,16 @@ Field namespaces:
 ``document.<x>``
     the document itself: :data:`DOCUMENT_FACTS` (its number once issued).
 
+``settings.<key>``
+    a legal setting of the case (``bpmn/legal_settings.json``), as the case's snapshot holds it
+    (the period a timer of the process counts, printed in the document that announces it).
+
+Alternatives: ``{a.x/b.y}`` is the first of ``a.x``, ``b.y`` that is not empty (the served
+认定书's number: the extended determination's, else the first determination's).
+
 Filters after ``|``: ``date`` (``2026-12-07`` → ``2026年12月7日``), ``label`` (a choice's
-Chinese title from the form), ``list`` (a list joined with ``、``, choices by their titles).
+Chinese title from the form), ``list`` (a list joined with ``、``, choices by their titles),
+``time`` (``09:05`` → ``9时05分``, the 送达回证's 送达时间).
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ from typing import Any
 
 from workflows.forms import FormDefinitionError, all_task_ids, load_form, resolve_form
 from workflows.lanes import LANE_RULES
+from workflows.legal_settings import catalogue
 
 DOCUMENTS_DIR = Path(__file__).resolve().parent.parent / "documents"
 
@@ -55,13 +64,14 @@ CASE_FACTS = {
 }
 ISSUER_FACTS = {"agency": "发文机关", "agency_short": "机关代字", "officer": "承办人"}
 DOCUMENT_FACTS = {"number": "文号", "date": "成文日期", "name": "文种名称"}
-FILTERS = ("date", "label", "list")
+FILTERS = ("date", "label", "list", "time")
 NUMBER_FIELDS = {"agency_short", "year", "seq"}
 
 #: Shown in place of the number before it is allocated (the preview).
 NUMBER_PENDING = "（文号在提交时生成）"
 
-_FIELD = re.compile(r"\{([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)(?:\|([a-z]+))?\}")
+_REF = r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*"
+_FIELD = re.compile(r"\{(" + _REF + r"(?:/" + _REF + r")*)(?:\|([a-z]+))?\}")
 _BRACE = re.compile(r"[{}]")
 _KIND = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -83,8 +93,10 @@ class Paragraph:
     source: str
     own_wording: bool = False
     """True when no official wording was found: Duban's plain neutral sentence."""
-    when: tuple[str, str] | None = None
-    """(field, value): the paragraph is used only when that field has that value."""
+    when: tuple[str, tuple[str, ...]] | None = None
+    """(field, values): the paragraph is used only when that field has one of the values."""
+    if_set: str | None = None
+    """``ns.field``: the paragraph is used only when that field is not empty (an optional 备注)."""
 
 
 @dataclass(frozen=True)
@@ -109,9 +121,9 @@ class Template:
     title_by: str | None = None
     receipt: tuple[str, ...] = ()
     """Lines for the recipient's signature (law-enforcement documents' 存档 copy)."""
-    when: tuple[str, str] | None = None
-    """(task.field, value): issued only when the completing step's form has that value (a
-    临时查封决定书 only when the decision is to seal)."""
+    when: tuple[str, tuple[str, ...]] | None = None
+    """(task.field, values): issued only when the completing step's form has one of the values
+    (a 临时查封决定书 only when the decision is to seal)."""
     counter: str | None = None
     """The kind whose number sequence this one shares (one 文种 issued by two tasks with
     different forms: two templates, one sequence of numbers)."""
@@ -126,24 +138,57 @@ class Template:
         """Whether a completion with ``form`` (the step's data) issues this document."""
         if self.when is None:
             return True
-        value = form.get(self.when[0].partition(".")[2])
-        shown = str(value).lower() if isinstance(value, bool) else str(value)
-        return shown == self.when[1]
+        return as_choice(form.get(self.when[0].partition(".")[2])) in self.when[1]
 
     def fields(self) -> set[tuple[str, str, str | None]]:
         """Every (namespace, name, filter) the template names."""
         texts = [self.title, self.issuer, self.addressee, *self.titles.values()]
         texts += [p.text for p in self.paragraphs] + list(self.receipt)
         found: set[tuple[str, str, str | None]] = {
-            (m.group(1), m.group(2), m.group(3)) for t in texts for m in _FIELD.finditer(t)
+            (*ref.split("."), m.group(2))  # type: ignore[misc]
+            for t in texts
+            for m in _FIELD.finditer(t)
+            for ref in m.group(1).split("/")
         }
         refs = [self.date, *(p.when[0] for p in self.paragraphs if p.when)]
         refs += [r for r in (self.title_by, self.number_field) if r]
         refs += [self.when[0]] if self.when else []
+        refs += [p.if_set for p in self.paragraphs if p.if_set]
         for ref in refs:
             ns, _, name = ref.partition(".")
             found.add((ns, name, None))
         return found
+
+
+def as_choice(value: Any) -> str:
+    """A form value as a choice's key: ``True`` → ``"true"`` (as JSON writes it), else str."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _when(raw: Any, path: Path, where: str) -> tuple[str, tuple[str, ...]] | None:
+    """``[field, value]`` or ``[field, [value, …]]`` → (field, values)."""
+    if raw is None:
+        return None
+    values = raw[1] if isinstance(raw, list) and len(raw) == 2 else None
+    if isinstance(values, str):
+        values = [values]
+    if (
+        not isinstance(raw[0] if isinstance(raw, list) and raw else None, str)
+        or not isinstance(values, list)
+        or not values
+        or not all(isinstance(v, str) for v in values)
+    ):
+        raise TemplateError(path, f'{where}"when" must be [field, value] or [field, [values]]')
+    return raw[0], tuple(values)
+
+
+def _ref(raw: Any, path: Path, where: str) -> str | None:
+    """A ``ns.field`` reference, or None."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not re.fullmatch(_REF, raw):
+        raise TemplateError(path, f'{where}"if_set" must be "ns.field"')
+    return raw
 
 
 def format_number(pattern: str, agency_short: str, year: int, seq: int) -> str:
@@ -195,6 +240,12 @@ def cn_date(value: Any) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def cn_time(value: Any) -> str:
+    """``09:05`` → ``9时05分`` (as a 送达回证 writes the hour and minute); other text unchanged."""
+    match = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", str(value).strip())
+    return f"{int(match.group(1))}时{match.group(2)}分" if match else str(value)
+
+
 # --------------------------------------------------------------------------- loading
 
 
@@ -231,28 +282,18 @@ def read_template(path: Path) -> Template:
     for index, para in enumerate(raw.get("paragraphs", [])):
         if not isinstance(para, dict):
             raise TemplateError(path, f"paragraphs[{index}] must be a table")
-        when = para.get("when")
-        if when is not None and (
-            not isinstance(when, list)
-            or len(when) != 2
-            or not all(isinstance(w, str) for w in when)
-        ):
-            raise TemplateError(path, f'paragraphs[{index}]: "when" must be [field, value]')
         paragraphs.append(
             Paragraph(
                 text=_text(para, "text", path),
                 source=_text(para, "source", path),
                 own_wording=bool(para.get("own_wording", False)),
-                when=(when[0], when[1]) if when else None,
+                when=_when(para.get("when"), path, f"paragraphs[{index}]: "),
+                if_set=_ref(para.get("if_set"), path, f"paragraphs[{index}]: "),
             )
         )
     if not paragraphs:
         raise TemplateError(path, "no paragraphs")
-    when = raw.get("when")
-    if when is not None and (
-        not isinstance(when, list) or len(when) != 2 or not all(isinstance(w, str) for w in when)
-    ):
-        raise TemplateError(path, '"when" must be [task.field, value]')
+    when = _when(raw.get("when"), path, "")
     counter = raw.get("counter")
     if counter is not None and (not isinstance(counter, str) or not _KIND.fullmatch(counter)):
         raise TemplateError(path, f'"counter" {counter!r} must be a kind')
@@ -278,7 +319,7 @@ def read_template(path: Path) -> Template:
         titles=dict(titles),
         title_by=raw.get("title_by") or None,
         receipt=tuple(receipt),
-        when=(when[0], when[1]) if when else None,
+        when=when,
         counter=counter or None,
         path=path,
     )
@@ -305,7 +346,12 @@ def check(template: Template) -> None:
         if task not in known_tasks:
             raise TemplateError(path, f"task {task!r} has no form in forms/")
     lanes = {rule.lane for rule in LANE_RULES}
-    fixed = {"case": CASE_FACTS, "issuer": ISSUER_FACTS, "document": DOCUMENT_FACTS}
+    fixed = {
+        "case": CASE_FACTS,
+        "issuer": ISSUER_FACTS,
+        "document": DOCUMENT_FACTS,
+        "settings": {s.key: s.label for s in catalogue()},
+    }
     for ns, name, filt in sorted(template.fields(), key=lambda f: (f[0], f[1], f[2] or "")):
         where = f"{{{ns}.{name}{'|' + filt if filt else ''}}}"
         if filt is not None and filt not in FILTERS:
@@ -341,9 +387,15 @@ def check(template: Template) -> None:
         if ns not in template.tasks:
             raise TemplateError(path, f"when {template.when[0]!r}: not a field of its tasks")
         choices = _field_choices(template.when[0])
-        if choices and template.when[1] not in choices:
+        unknown = [v for v in template.when[1] if choices and v not in choices]
+        if unknown:
+            raise TemplateError(path, f"when: {unknown[0]!r} is not a value of {template.when[0]}")
+    for para in template.paragraphs:
+        choices = _field_choices(para.when[0]) if para.when else {}
+        unknown = [v for v in para.when[1] if choices and v not in choices] if para.when else []
+        if unknown:
             raise TemplateError(
-                path, f"when: {template.when[1]!r} is not a value of {template.when[0]}"
+                path, f"paragraph when: {unknown[0]!r} is not a value of {para.when[0]}"
             )
     if template.title_by and set(template.titles) and _field_choices(template.title_by):
         unknown = set(template.titles) - set(_field_choices(template.title_by))
@@ -491,6 +543,19 @@ def _lookup(context: Mapping[str, Any], ns: str, name: str) -> Any:
     return scope.get(name)
 
 
+def _first(context: Mapping[str, Any], refs: str) -> tuple[str, str, Any]:
+    """The first of the alternatives ``a.x/b.y`` that is not empty: (ns, name, value); the
+    last one (empty) when none is set."""
+    ns = name = ""
+    value: Any = None
+    for ref in refs.split("/"):
+        ns, _, name = ref.partition(".")
+        value = _lookup(context, ns, name)
+        if value is not None and value != "" and value != []:
+            break
+    return ns, name, value
+
+
 def _show(ns: str, name: str, value: Any, filt: str | None) -> str:
     if value == [] and filt == "list":
         return "（无）"
@@ -498,6 +563,8 @@ def _show(ns: str, name: str, value: Any, filt: str | None) -> str:
         return ""
     if filt == "date":
         return cn_date(value)
+    if filt == "time":
+        return cn_time(value)
     if filt in ("label", "list"):
         choices = _field_choices(f"{ns}.{name}")
         items = value if isinstance(value, list) else [value]
@@ -517,8 +584,9 @@ def fill_text(text: str, context: Mapping[str, Any]) -> str:
     """The text with every ``{ns.name|filter}`` replaced from ``context`` (missing: empty)."""
 
     def replace(match: re.Match[str]) -> str:
-        ns, name, filt = match.groups()
-        return _show(ns, name, _lookup(context, ns, name), filt)
+        refs, filt = match.groups()
+        ns, name, value = _first(context, refs)
+        return _show(ns, name, value, filt)
 
     return _FIELD.sub(replace, text)
 
@@ -533,13 +601,15 @@ def fill(template: Template, context: Mapping[str, Any]) -> Filled:
     if template.title_by:
         ns, _, name = template.title_by.partition(".")
         chosen = _lookup(context, ns, name)
-        title = template.titles.get(str(chosen), title)
+        title = template.titles.get(as_choice(chosen), title)
     paragraphs = []
     for para in template.paragraphs:
         if para.when:
             ns, _, name = para.when[0].partition(".")
-            if str(_lookup(context, ns, name)) != para.when[1]:
+            if as_choice(_lookup(context, ns, name)) not in para.when[1]:
                 continue
+        if para.if_set and _first(context, para.if_set)[2] in (None, "", []):
+            continue
         paragraphs.append(fill_text(para.text, context))
     ns, _, name = template.date.partition(".")
     number = _lookup(context, "document", "number") or NUMBER_PENDING
