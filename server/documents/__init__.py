@@ -135,7 +135,8 @@ def issue_documents(
 ) -> dict[str, Any]:
     """Issue the documents of a completed task (inside the completion's transaction).
 
-    :param case_data: the workflow's data before this completion (earlier steps' forms).
+    :param case_data: the workflow's data as the completed task sees it, before this completion
+        (the earlier steps of its branch, the case's shared facts: ``Instance.task_data``).
     :param form: the validated form data of the step.
     :returns: the form data with each document's number in its read-only number field.
     """
@@ -214,7 +215,7 @@ def preview_filled(user: User, task: Task, form: Mapping[str, Any]) -> list[Fill
     templates = templates_for_task(task.name, form)
     if not templates:
         return []
-    case_data = load_instance(task.case).data
+    case_data = load_instance(task.case).task_data(task.id)
     return [
         fill(template, build_context(template, task.case, task, case_data, form, user, None))
         for template in templates
