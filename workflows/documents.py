@@ -145,7 +145,7 @@ class Template:
         texts = [self.title, self.issuer, self.addressee, *self.titles.values()]
         texts += [p.text for p in self.paragraphs] + list(self.receipt)
         found: set[tuple[str, str, str | None]] = {
-            (*ref.split("."), m.group(2))  # type: ignore[misc]
+            (ref.partition(".")[0], ref.partition(".")[2], m.group(2))
             for t in texts
             for m in _FIELD.finditer(t)
             for ref in m.group(1).split("/")
@@ -387,15 +387,17 @@ def check(template: Template) -> None:
         if ns not in template.tasks:
             raise TemplateError(path, f"when {template.when[0]!r}: not a field of its tasks")
         choices = _field_choices(template.when[0])
-        unknown = [v for v in template.when[1] if choices and v not in choices]
-        if unknown:
-            raise TemplateError(path, f"when: {unknown[0]!r} is not a value of {template.when[0]}")
+        bad = [v for v in template.when[1] if choices and v not in choices]
+        if bad:
+            raise TemplateError(path, f"when: {bad[0]!r} is not a value of {template.when[0]}")
     for para in template.paragraphs:
-        choices = _field_choices(para.when[0]) if para.when else {}
-        unknown = [v for v in para.when[1] if choices and v not in choices] if para.when else []
-        if unknown:
+        if para.when is None:
+            continue
+        choices = _field_choices(para.when[0])
+        wrong = [v for v in para.when[1] if choices and v not in choices]
+        if wrong:
             raise TemplateError(
-                path, f"paragraph when: {unknown[0]!r} is not a value of {para.when[0]}"
+                path, f"paragraph when: {wrong[0]!r} is not a value of {para.when[0]}"
             )
     if template.title_by and set(template.titles) and _field_choices(template.title_by):
         unknown = set(template.titles) - set(_field_choices(template.title_by))
