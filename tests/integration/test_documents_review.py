@@ -207,7 +207,7 @@ def test_the_rectification_notice_gets_its_receipt_in_one_sequence(api: Api, tmp
     receipt = next(d for d in items if d["kind"] == "service_receipt_rectification")
     year = today().year
     assert receipt["number"].endswith(f"送字〔{year}〕第0001号")
-    _check(api, receipt, ["受送达人：王经理", "送达文书名称：重大火灾隐患整改通知书",
+    _check(api, receipt, ["受送达人：", case["unit_name"], "送达文书名称：重大火灾隐患整改通知书",
                           notice["number"], "10时30分", "李明、张伟", "直接送达"],
            tmp_path, viewer=fire_brigade)  # fmt: skip
     form = hazard_sample("serve_rectification_notice", today())
