@@ -940,7 +940,19 @@ class _Seeder:
                 "recipient": f"{unit.name}（签收人：{unit.contact}）",
                 "service_method": ("direct", "direct", "lodged", "mail")[index % 4],
                 "requirements": unit.fix,
+                # the 送达回证's particulars (docs/documents.md §4.4)
+                "served_time": f"{9 + index % 8:02d}:{(index * 7) % 60:02d}",
+                "place": unit.address,
+                "receiver": unit.contact,
+                "receiver_relation": "单位负责人",
+                "server_1": brigade[2],
+                "server_2": brigade[3],
             }
+            if data["service_method"] == "lodged":
+                data |= {
+                    "witness": f"{unit.street}工作人员 {brigade[4]}",
+                    "remarks": "受送达人拒绝签收，留置于其经营场所。",
+                }
         elif task in ("temporary_sealing", "emergency_sealing_decision"):
             grounds = ["flammables_in_crowded"] if "6.8" in unit.elements else ["no_evacuation"]
             data = {

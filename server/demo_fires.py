@@ -167,6 +167,50 @@ FIRES: tuple[Fire, ...] = (
             _t("report_warning_to_province", 3),
         ),
     ),
+    Fire(
+        "安乡县某服装加工有限公司",
+        "常德市安乡县深柳镇工业园纬二路6号",
+        "anxiang",
+        "industrial_mining",
+        30,
+        "缝纫车间起火，过火面积约200平方米，无人员伤亡。",
+        "车间照明线路绝缘老化短路，引燃布料。",
+        loss=260_000,
+        # A neighbouring workshop applies for review within 15 days of service; the city
+        # detachment accepts and determines the cause itself (复核认定).
+        steps=(
+            _t("responsibility_investigation", 20),
+            _t("cause_investigation", 14),
+            _t("serve_determination", 12),
+            _t("review_request", 8),
+            _t("review_acceptance", 6),
+            _t("review_decision", 1, outcome="determined_directly"),
+        ),
+    ),
+    Fire(
+        "临澧县某连锁超市",
+        "常德市临澧县安福街道望城路88号",
+        "linli",
+        "crowded_place",
+        25,
+        "超市仓储区起火，过火面积约60平方米，顾客及时疏散，无人员伤亡。",
+        "仓储区电动叉车充电器故障起火。",
+        loss=130_000,
+        # A supplier who is not a party applies for review: refused on §36 ground (一).
+        steps=(
+            _t("responsibility_investigation", 15),
+            _t("cause_investigation", 12),
+            _t("serve_determination", 11),
+            _t("review_request", 3, applicant="常德某商贸有限公司（超市供货商）"),
+            _t(
+                "review_acceptance",
+                1,
+                accepted=False,
+                refusal_ground="not_a_party",
+                reason="申请人系超市的供货商，不是本起火灾的当事人。",
+            ),
+        ),
+    ),
 )
 
 
@@ -285,7 +329,18 @@ class FireSeeder:
                     "approver": "王刚（总队副总队长）",
                     "opinion": f"情况复杂，同意延长30日（湘消〔{year}〕第{n}号）。"}  # fmt: skip
         if task == "serve_determination":
-            return {"served_on": on, "method": "direct", "recipients": fire.unit}
+            return {
+                "served_on": on,
+                "method": "direct",
+                "recipients": fire.unit,
+                # the 送达回证's particulars (docs/documents.md §4.4)
+                "served_time": f"{9 + ago % 8:02d}:{(ago * 7) % 60:02d}",
+                "place": fire.address,
+                "receiver": "刘某",
+                "receiver_relation": "单位负责人",
+                "server_1": "陈刚",
+                "server_2": "周敏",
+            }
         if task == "record_appraisal":
             return {
                 "item": "起火部位残留导线熔痕金相检验",
@@ -301,6 +356,16 @@ class FireSeeder:
             }
         if task == "review_acceptance":
             return {"decided_on": on, "accepted": True}
+        if task == "review_decision":
+            return {
+                "decided_on": on,
+                "outcome": "determined_directly",
+                "reasons": (
+                    "原认定对起火部位的认定证据不足；经复核现场勘验和电气线路鉴定，"
+                    "起火部位应为车间东北角配电箱。"
+                ),
+                "cause": "车间东北角配电箱内断路器接线端子接触不良过热，引燃周围布料。",
+            }
         if task == "responsibility_investigation":
             return {
                 "completed_on": on,

@@ -663,7 +663,9 @@ def complete_task(user: User, task: Task, data: Any) -> Case:
         # this module)
         from server.documents import issue_documents
 
-        data = issue_documents(user, case, task, instance.data, dict(data), now, instance)
+        data = issue_documents(
+            user, case, task, instance.task_data(task.id), dict(data), now, instance
+        )
         try:
             result = instance.complete(task.id, dict(data))
         except TaskNotReady as exc:

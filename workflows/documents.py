@@ -33,8 +33,16 @@ A field of an array of objects names the item's key as a third part:
     the case's latest issued document of the kind named by the template's ``quotes`` (a 批复
     quotes the 请示 it answers), as issued: :data:`QUOTED_FACTS`.
 
+``settings.<key>``
+    a legal setting of the case (``bpmn/legal_settings.json``), as the case's snapshot holds it
+    (the period a timer of the process counts, printed in the document that announces it).
+
+Alternatives: ``{a.x/b.y}`` is the first of ``a.x``, ``b.y`` that is not empty (the served
+认定书's number: the extended determination's, else the first determination's).
+
 Filters after ``|``: ``date`` (``2026-12-07`` → ``2026年12月7日``), ``label`` (a choice's
-Chinese title from the form), ``list`` (a list joined with ``、``, choices by their titles).
+Chinese title from the form), ``list`` (a list joined with ``、``, choices by their titles),
+``time`` (``09:05`` → ``9时05分``, the 送达回证's 送达时间).
 """
 
 from __future__ import annotations
@@ -53,6 +61,7 @@ from typing import Any
 from workflows.bpmn_xml import local_name, parse
 from workflows.forms import FormDefinitionError, all_task_ids, load_form, resolve_form
 from workflows.lanes import LANE_RULES
+from workflows.legal_settings import catalogue
 
 DOCUMENTS_DIR = Path(__file__).resolve().parent.parent / "documents"
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
@@ -76,15 +85,16 @@ QUOTED_FACTS = {
     "date": "所答复文书的成文日期",
     "found": "是否有该文书（true/false）",
 }
-FILTERS = ("date", "label", "list")
+FILTERS = ("date", "label", "list", "time")
 NUMBER_FIELDS = {"agency_short", "year", "seq"}
 
 #: Shown in place of the number before it is allocated (the preview).
 NUMBER_PENDING = "（文号在提交时生成）"
 
-_FIELD = re.compile(
-    r"\{([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)(?:\.([a-z_][a-z0-9_]*))?(?:\|([a-z]+))?\}"
-)
+_REF = r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*"
+# a reference, optionally with an item key (``t.parties.name``); alternatives joined by ``/``
+_ITEM_REF = _REF + r"(?:\.[a-z_][a-z0-9_]*)?"
+_FIELD = re.compile(r"\{(" + _ITEM_REF + r"(?:/" + _ITEM_REF + r")*)(?:\|([a-z]+))?\}")
 _BRACE = re.compile(r"[{}]")
 _KIND = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -98,11 +108,6 @@ class TemplateError(ValueError):
         self.path = path
 
 
-def _as_choice(value: Any) -> str:
-    """A value as a ``when`` names it: booleans as ``true``/``false`` (JSON's spelling)."""
-    return str(value).lower() if isinstance(value, bool) else str(value)
-
-
 @dataclass(frozen=True)
 class Paragraph:
     """One paragraph of fixed text with fields, and the source its wording rests on."""
@@ -111,8 +116,10 @@ class Paragraph:
     source: str
     own_wording: bool = False
     """True when no official wording was found: Duban's plain neutral sentence."""
-    when: tuple[str, str] | None = None
-    """(field, value): the paragraph is used only when that field has that value."""
+    when: tuple[str, tuple[str, ...]] | None = None
+    """(field, values): the paragraph is used only when that field has one of the values."""
+    if_set: str | None = None
+    """``ns.field``: the paragraph is used only when that field is not empty (an optional 备注)."""
 
 
 @dataclass(frozen=True)
@@ -137,9 +144,9 @@ class Template:
     title_by: str | None = None
     receipt: tuple[str, ...] = ()
     """Lines for the recipient's signature (law-enforcement documents' 存档 copy)."""
-    when: tuple[str, str] | None = None
-    """(task.field, value): issued only when the completing step's form has that value (a
-    临时查封决定书 only when the decision is to seal)."""
+    when: tuple[str, tuple[str, ...]] | None = None
+    """(task.field, values): issued only when the completing step's form has one of the values
+    (a 临时查封决定书 only when the decision is to seal)."""
     counter: str | None = None
     """The kind whose number sequence this one shares (one 文种 issued by two tasks with
     different forms: two templates, one sequence of numbers)."""
@@ -160,7 +167,7 @@ class Template:
         """Whether a completion with ``form`` (the step's data) issues this document."""
         if self.when is None:
             return True
-        return _as_choice(form.get(self.when[0].partition(".")[2])) == self.when[1]
+        return as_choice(form.get(self.when[0].partition(".")[2])) in self.when[1]
 
     def _texts(self) -> list[str]:
         texts = [
@@ -176,11 +183,15 @@ class Template:
     def fields(self) -> set[tuple[str, str, str | None]]:
         """Every (namespace, name, filter) the template names."""
         found: set[tuple[str, str, str | None]] = {
-            (m.group(1), m.group(2), m.group(4)) for t in self._texts() for m in _FIELD.finditer(t)
+            (parts[0], parts[1], m.group(2))
+            for t in self._texts()
+            for m in _FIELD.finditer(t)
+            for parts in (ref.split(".") for ref in m.group(1).split("/"))
         }
         refs = [self.date, *(p.when[0] for p in self.paragraphs if p.when)]
         refs += [r for r in (self.title_by, self.number_field) if r]
         refs += [self.when[0]] if self.when else []
+        refs += [p.if_set for p in self.paragraphs if p.if_set]
         for ref in refs:
             ns, _, name = ref.partition(".")
             found.add((ns, name, None))
@@ -189,15 +200,47 @@ class Template:
     def item_fields(self) -> set[tuple[str, str, str]]:
         """Every (task, array field, item key) the template names: ``{t.parties.name|list}``."""
         return {
-            (m.group(1), m.group(2), m.group(3))
+            (parts[0], parts[1], parts[2])
             for t in self._texts()
             for m in _FIELD.finditer(t)
-            if m.group(3)
+            for parts in (ref.split(".") for ref in m.group(1).split("/"))
+            if len(parts) == 3
         }
 
     def timers(self) -> set[str]:
         """The timer events the template names (``{timer.<id>}``)."""
         return {name for ns, name, _ in self.fields() if ns == "timer"}
+
+
+def as_choice(value: Any) -> str:
+    """A form value as a choice's key: ``True`` → ``"true"`` (as JSON writes it), else str."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _when(raw: Any, path: Path, where: str) -> tuple[str, tuple[str, ...]] | None:
+    """``[field, value]`` or ``[field, [value, …]]`` → (field, values)."""
+    if raw is None:
+        return None
+    values = raw[1] if isinstance(raw, list) and len(raw) == 2 else None
+    if isinstance(values, str):
+        values = [values]
+    if (
+        not isinstance(raw[0] if isinstance(raw, list) and raw else None, str)
+        or not isinstance(values, list)
+        or not values
+        or not all(isinstance(v, str) for v in values)
+    ):
+        raise TemplateError(path, f'{where}"when" must be [field, value] or [field, [values]]')
+    return raw[0], tuple(values)
+
+
+def _ref(raw: Any, path: Path, where: str) -> str | None:
+    """A ``ns.field`` reference, or None."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not re.fullmatch(_REF, raw):
+        raise TemplateError(path, f'{where}"if_set" must be "ns.field"')
+    return raw
 
 
 def format_number(pattern: str, agency_short: str, year: int, seq: int) -> str:
@@ -249,6 +292,12 @@ def cn_date(value: Any) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def cn_time(value: Any) -> str:
+    """``09:05`` → ``9时05分`` (as a 送达回证 writes the hour and minute); other text unchanged."""
+    match = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", str(value).strip())
+    return f"{int(match.group(1))}时{match.group(2)}分" if match else str(value)
+
+
 # --------------------------------------------------------------------------- loading
 
 
@@ -285,28 +334,18 @@ def read_template(path: Path) -> Template:
     for index, para in enumerate(raw.get("paragraphs", [])):
         if not isinstance(para, dict):
             raise TemplateError(path, f"paragraphs[{index}] must be a table")
-        when = para.get("when")
-        if when is not None and (
-            not isinstance(when, list)
-            or len(when) != 2
-            or not all(isinstance(w, str) for w in when)
-        ):
-            raise TemplateError(path, f'paragraphs[{index}]: "when" must be [field, value]')
         paragraphs.append(
             Paragraph(
                 text=_text(para, "text", path),
                 source=_text(para, "source", path),
                 own_wording=bool(para.get("own_wording", False)),
-                when=(when[0], when[1]) if when else None,
+                when=_when(para.get("when"), path, f"paragraphs[{index}]: "),
+                if_set=_ref(para.get("if_set"), path, f"paragraphs[{index}]: "),
             )
         )
     if not paragraphs:
         raise TemplateError(path, "no paragraphs")
-    when = raw.get("when")
-    if when is not None and (
-        not isinstance(when, list) or len(when) != 2 or not all(isinstance(w, str) for w in when)
-    ):
-        raise TemplateError(path, '"when" must be [task.field, value]')
+    when = _when(raw.get("when"), path, "")
     counter = raw.get("counter")
     if counter is not None and (not isinstance(counter, str) or not _KIND.fullmatch(counter)):
         raise TemplateError(path, f'"counter" {counter!r} must be a kind')
@@ -335,7 +374,7 @@ def read_template(path: Path) -> Template:
         titles=dict(titles),
         title_by=raw.get("title_by") or None,
         receipt=tuple(receipt),
-        when=(when[0], when[1]) if when else None,
+        when=when,
         counter=counter or None,
         quotes=quotes or None,
         signer=_text(raw, "signer", path, required=False),
@@ -371,6 +410,7 @@ def check(template: Template) -> None:
         "document": DOCUMENT_FACTS,
         "process": decision_outputs(),
         "timer": timer_events(),
+        "settings": {s.key: s.label for s in catalogue()},
     }
     if template.quotes:
         fixed["quoted"] = QUOTED_FACTS
@@ -415,9 +455,17 @@ def check(template: Template) -> None:
         if ns not in template.tasks:
             raise TemplateError(path, f"when {template.when[0]!r}: not a field of its tasks")
         choices = _field_choices(template.when[0])
-        if choices and template.when[1] not in choices:
+        bad = [v for v in template.when[1] if choices and v not in choices]
+        if bad:
+            raise TemplateError(path, f"when: {bad[0]!r} is not a value of {template.when[0]}")
+    for para in template.paragraphs:
+        if para.when is None:
+            continue
+        choices = _field_choices(para.when[0])
+        wrong = [v for v in para.when[1] if choices and v not in choices]
+        if wrong:
             raise TemplateError(
-                path, f"when: {template.when[1]!r} is not a value of {template.when[0]}"
+                path, f"paragraph when: {wrong[0]!r} is not a value of {para.when[0]}"
             )
     if template.title_by and set(template.titles) and _field_choices(template.title_by):
         unknown = set(template.titles) - set(_field_choices(template.title_by))
@@ -622,6 +670,27 @@ def _lookup(context: Mapping[str, Any], ns: str, name: str) -> Any:
     return scope.get(name)
 
 
+def _first(context: Mapping[str, Any], refs: str) -> tuple[str, str, Any]:
+    """The first of the alternatives ``a.x/b.y`` that is not empty: (ns, name, value); the
+    last one (empty) when none is set."""
+    ns = name = ""
+    value: Any = None
+    for ref in refs.split("/"):
+        ns, name, *key = ref.split(".")
+        value = _lookup(context, ns, name)
+        if key:  # one key of each item of an array of objects
+            items = value if isinstance(value, list) else []
+            value = [
+                i.get(key[0])
+                for i in items
+                if isinstance(i, Mapping) and i.get(key[0]) not in (None, "")
+            ]
+            name = f"{name}.{key[0]}"
+        if value is not None and value != "" and value != []:
+            break
+    return ns, name, value
+
+
 def _show(ns: str, name: str, value: Any, filt: str | None) -> str:
     if value == [] and filt == "list":
         return "（无）"
@@ -629,6 +698,8 @@ def _show(ns: str, name: str, value: Any, filt: str | None) -> str:
         return ""
     if filt == "date":
         return cn_date(value)
+    if filt == "time":
+        return cn_time(value)
     if filt in ("label", "list"):
         choices = _field_choices(f"{ns}.{name}")
         items = value if isinstance(value, list) else [value]
@@ -650,14 +721,8 @@ def fill_text(text: str, context: Mapping[str, Any]) -> str:
     """The text with every ``{ns.name|filter}`` replaced from ``context`` (missing: empty)."""
 
     def replace(match: re.Match[str]) -> str:
-        ns, name, key, filt = match.groups()
-        value = _lookup(context, ns, name)
-        if key:  # one key of each item of an array of objects
-            items = value if isinstance(value, list) else []
-            value = [
-                i.get(key) for i in items if isinstance(i, Mapping) and i.get(key) not in (None, "")
-            ]
-            return _show(ns, f"{name}.{key}", value, filt)
+        refs, filt = match.groups()
+        ns, name, value = _first(context, refs)
         return _show(ns, name, value, filt)
 
     return _FIELD.sub(replace, text)
@@ -673,14 +738,15 @@ def fill(template: Template, context: Mapping[str, Any]) -> Filled:
     if template.title_by:
         ns, _, name = template.title_by.partition(".")
         chosen = _lookup(context, ns, name)
-        shown = str(chosen).lower() if isinstance(chosen, bool) else str(chosen)
-        title = template.titles.get(shown, title)
+        title = template.titles.get(as_choice(chosen), title)
     paragraphs = []
     for para in template.paragraphs:
         if para.when:
             ns, _, name = para.when[0].partition(".")
-            if _as_choice(_lookup(context, ns, name)) != para.when[1]:
+            if as_choice(_lookup(context, ns, name)) not in para.when[1]:
                 continue
+        if para.if_set and _first(context, para.if_set)[2] in (None, "", []):
+            continue
         paragraphs.append(fill_text(para.text, context))
     ns, _, name = template.date.partition(".")
     number = _lookup(context, "document", "number") or NUMBER_PENDING

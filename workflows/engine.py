@@ -170,6 +170,23 @@ class Instance:
                 return str(value)
         return None
 
+    def task_data(self, task_id: str | UUID) -> dict[str, Any]:
+        """The case data as the ready task ``task_id`` sees it (its own branch's data: in a
+        parallel branch, the steps done before it there, not the most recently completed task
+        of another branch), with the case's shared facts as last published.
+
+        :raises TaskNotReady: when the task is unknown.
+        """
+        try:
+            task = self.workflow.get_task_from_id(UUID(str(task_id)))
+        except (ValueError, WorkflowException) as exc:
+            raise TaskNotReady(str(task_id)) from exc
+        if task is None:
+            raise TaskNotReady(str(task_id))
+        data = dict(task.data)
+        data.update(shared_facts(self.workflow))
+        return data
+
     def _lane_of(self, task: Task) -> str:
         lane = self.process.lanes.get(task.task_spec.name)
         workflow = task.workflow

@@ -170,7 +170,8 @@ def issue_documents(
 ) -> dict[str, Any]:
     """Issue the documents of a completed task (inside the completion's transaction).
 
-    :param case_data: the workflow's data before this completion (earlier steps' forms).
+    :param case_data: the workflow's data as the completed task sees it, before this completion
+        (the earlier steps of its branch, the case's shared facts: ``Instance.task_data``).
     :param form: the validated form data of the step.
     :param instance: the case's workflow before this completion (for ``timer.<id>`` fields).
     :returns: the form data with each document's number in its read-only number field.
@@ -252,7 +253,7 @@ def preview_filled(user: User, task: Task, form: Mapping[str, Any]) -> list[Fill
     if not templates:
         return []
     instance = load_instance(task.case)
-    case_data = instance.data
+    case_data = instance.task_data(task.id)
     return [
         fill(
             template,

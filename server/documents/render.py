@@ -308,9 +308,7 @@ def _signature(filled: Filled, font: str) -> list[Flowable]:
     sig = ParagraphStyle("sig", fontName=font, fontSize=BODY, leading=LEADING,
                          alignment=TA_RIGHT, rightIndent=sig_right, wordWrap="CJK")  # fmt: skip
     day = ParagraphStyle("day", parent=sig, rightIndent=date_right)
-    return [
-        KeepTogether([Spacer(1, LEADING), _p(filled.issuer, sig), _p(filled.date or "　", day)])
-    ]
+    return [Spacer(1, LEADING), _p(filled.issuer, sig), _p(filled.date or "　", day)]
 
 
 def story(filled: Filled, fonts: DocumentFonts) -> list[Flowable]:
@@ -330,8 +328,11 @@ def story(filled: Filled, fonts: DocumentFonts) -> list[Flowable]:
         parts += [_bold(filled.title, st["title"]), Spacer(1, LEADING / 2)]
     label = f"{filled.addressee_label}：" if filled.addressee_label else ""
     parts.append(_p(f"{label}{filled.addressee}" + ("" if label else "："), st["flush"]))
-    parts += [_body(text, st["body"], fonts) for text in filled.paragraphs if text.strip()]
-    parts += _signature(filled, font)
+    body = [_body(text, st["body"], fonts) for text in filled.paragraphs if text.strip()]
+    # the last paragraph goes with the 署名 and date: never a page of signature without text
+    # (GB/T 9704 §7.3.5: no "此页无正文", ../shared/DOCUMENTS.md §5)
+    parts += body[:-1]
+    parts.append(KeepTogether(body[-1:] + _signature(filled, font)))
     if filled.cc:  # 版记: 抄送 between two rules (GB/T 9704 §7.4)
         cc = [Spacer(1, LEADING), _Rule(WIDTH, 0.5), _p(f"抄送：{filled.cc}。", st["small"])]
         parts.append(KeepTogether([*cc, _Rule(WIDTH, 0.5)]))

@@ -117,6 +117,7 @@ def _form_sample(task: str) -> dict[str, Any]:
 DERIVED: dict[str, dict[str, str]] = {
     "process": {},
     "timer": {},
+    "settings": {},
     "quoted": {
         "found": "true",
         "title": "常德市武陵区消防救援大队关于提请对常德市武陵区星光娱乐有限公司"
@@ -127,7 +128,12 @@ DERIVED: dict[str, dict[str, str]] = {
 }
 
 
-DERIVED_DEFAULT = {"process": "一般火灾", "timer": "2026-12-31", "quoted": ""}
+DERIVED_DEFAULT = {
+    "process": "一般火灾",
+    "timer": "2026-12-31",
+    "settings": "30",
+    "quoted": "",
+}
 
 
 def sample_filled(template: Template) -> Filled:

@@ -60,11 +60,13 @@ def test_three_steps_issue_three_numbered_documents(api: Api, tmp_path: Path) ->
     assert [(d["kind"], d["number"]) for d in items] == [
         ("hazard_referral_letter", f"武南函〔{year}〕1号"),
         ("rectification_notice", f"武消隐改字〔{year}〕第0001号"),
+        ("service_receipt_rectification", f"武消送字〔{year}〕第0001号"),  # its 送达回证
         ("government_request", f"武消请〔{year}〕1号"),
     ]
     expected = {
         "hazard_referral_letter": ["武陵区南坪街道", "武陵区消防救援大队", "存在重大火灾隐患的函"],
         "rectification_notice": ["重大火灾隐患整改通知书", "当事人", "责令你单位予以整改消除"],
+        "service_receipt_rectification": ["送达回证", "受送达人", items[1]["number"]],
         "government_request": ["挂牌督办的请示", "武陵区人民政府", "妥否，请批示。"],
     }
     for item in items:

@@ -174,7 +174,8 @@ def test_a_redetermination_counts_on_the_same_sequence_and_offers_no_second_revi
     api.complete(DETACHMENT, case_id, "review_decision", outcome="redetermine")
     new_cause = "配电箱内断路器接触不良发热引燃周围可燃物。"
     api.complete(BRIGADE, case_id, "re_determination", cause=new_cause)
-    docs = [d for d in _documents(api, BRIGADE, case_id) if d["kind"].startswith("fire_")]
+    determinations = {"fire_determination", "fire_redetermination"}
+    docs = [d for d in _documents(api, BRIGADE, case_id) if d["kind"] in determinations]
     year = today().year
     assert [(d["kind"], d["number"]) for d in docs] == [
         ("fire_determination", f"鼎消火认字〔{year}〕第0001号"),

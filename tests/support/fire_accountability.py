@@ -90,7 +90,17 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
             "ended_on": day,
         }
     elif task == "serve_determination":
-        data = {"served_on": day, "method": "direct", "recipients": "常德市鼎城区某纺织有限公司"}
+        data = {
+            "served_on": day,
+            "method": "direct",
+            "recipients": "常德市鼎城区某纺织有限公司",
+            "served_time": "09:30",
+            "place": "常德市鼎城区玉霞街道工业大道8号公司办公室",
+            "receiver": "刘某",
+            "receiver_relation": "法定代表人",
+            "server_1": "陈刚",
+            "server_2": "周敏",
+        }
     elif task == "review_request":
         data = {
             "received_on": day,
@@ -99,13 +109,16 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
         }
     elif task == "review_acceptance":
         data = {"decided_on": day, "accepted": True}
+        if overrides.get("accepted") is False:  # a refusal cites its §36 ground by its number
+            data["refusal_ground"] = "out_of_time"
     elif task == "review_decision":
         data = {
             "decided_on": day,
-            "decision_no": f"湘消复字〔{on.year}〕第2号",
             "outcome": "upheld",
             "reasons": "认定事实清楚，证据确实充分，程序合法。",
         }
+        if overrides.get("outcome") == "determined_directly":
+            data["cause"] = "一楼配电箱内断路器接线端子接触不良过热，引燃周围可燃物。"
     elif task == "responsibility_investigation":
         data = {
             "completed_on": day,

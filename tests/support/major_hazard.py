@@ -145,6 +145,12 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
             "recipient": "王经理",
             "service_method": "direct",
             "requirements": "增设安全出口，清理疏散通道。",
+            "served_time": "10:30",
+            "place": "单位办公室",
+            "receiver": "王经理",
+            "receiver_relation": "本人",
+            "server_1": "李明",
+            "server_2": "张伟",
         }
     elif task == "temporary_sealing":
         data = {

@@ -49,9 +49,15 @@ def test_every_template_of_documents_loads() -> None:
         "listed_supervision_notice",
         "closure_request",
         "closure_reply",
+        "service_receipt",
+        "service_receipt_rectification",
+        "review_acceptance_notice",
+        "fire_review_decision",
     }
+    # the notice first: its receipt prints the number generated for it in the same completion
     assert [t.kind for t in templates_for_task("serve_rectification_notice")] == [
-        "rectification_notice"
+        "rectification_notice",
+        "service_receipt_rectification",
     ]
     assert templates_for_task("file_case") == []
     for template in loaded.values():

@@ -216,6 +216,12 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "requirements": (
             "1. 增设安全出口；\n2. 按规范设置自动喷水灭火系统。\t限2026年6月30日前完成。"
         ),
+        "served_time": "15:20",
+        "place": "武陵区星光KTV前台",
+        "receiver": "刘经理",
+        "receiver_relation": "单位负责人",
+        "server_1": "李明",
+        "server_2": "张伟",
     },
     "report_to_government": {
         "report_no": "常武消〔2026〕21号",
@@ -607,9 +613,16 @@ def test_only_required_fields_is_valid(task_id: str) -> None:
             "parties",
         }  # the 认定书's number is generated, not typed (docs/documents-engine.md)
         return
-    if task_id == "serve_determination":  # served on a date, or by a notice published on one
-        assert set(check(task_id, data)) == {"served_on"}
+    # served on a date and hour, at a place, to a receiver, by two officers (送达回证), or by a
+    # notice published on a date
+    service = {"served_time", "place", "receiver", "receiver_relation", "server_1", "server_2"}
+    if task_id == "serve_determination":
+        assert set(check(task_id, data)) == {"served_on"} | service
         assert check(task_id, {**data, "method": "notice"}) == {"notice_published_on": ANY}
+        return
+    if task_id == "serve_rectification_notice":
+        assert set(check(task_id, data)) == service
+        assert check(task_id, {**data, "service_method": "public"}) == {}
         return
     assert check(task_id, data) == {}
 
