@@ -18,7 +18,12 @@ Field namespaces:
 ``lane.<lane>``
     the name of the agency that works ``<lane>`` for the case (``lane.fire_rescue``).
 ``document.<x>``
-    the document itself: :data:`DOCUMENT_FACTS` (its number once issued).
+    the document itself: :data:`DOCUMENT_FACTS` (its number once issued, the day of issue).
+``computed.<name>``
+    a value of the template's ``[computed]`` table: a checked expression (the BPMN expression
+    language of :mod:`workflows.script_env`, its day helpers bound to the case's calendar)
+    evaluated over the process data and the namespaces above, e.g. the reply deadline
+    ``working_days_after(document["date"], settings.get("credit_reply_working_days", 10))``.
 
 Filters after ``|``: ``date`` (``2026-12-07`` → ``2026年12月7日``), ``label`` (a choice's
 Chinese title from the form), ``list`` (a list joined with ``、``, choices by their titles).
@@ -29,7 +34,7 @@ from __future__ import annotations
 import re
 import string
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from functools import cache
@@ -39,6 +44,7 @@ from typing import Any
 
 from workflows.forms import FormDefinitionError, all_task_ids, load_form, resolve_form
 from workflows.lanes import LANE_RULES
+from workflows.script_env import UnsafeExpression, check_source
 
 DOCUMENTS_DIR = Path(__file__).resolve().parent.parent / "documents"
 
@@ -55,6 +61,8 @@ CASE_FACTS = {
 }
 ISSUER_FACTS = {"agency": "发文机关", "agency_short": "机关代字", "officer": "承办人"}
 DOCUMENT_FACTS = {"number": "文号", "date": "成文日期", "name": "文种名称"}
+#: ``date = "document.date"``: the 成文日期 is the day the document is issued (the completion).
+ISSUE_DAY = "document.date"
 FILTERS = ("date", "label", "list")
 NUMBER_FIELDS = {"agency_short", "year", "seq"}
 
@@ -62,6 +70,8 @@ NUMBER_FIELDS = {"agency_short", "year", "seq"}
 NUMBER_PENDING = "（文号在提交时生成）"
 
 _FIELD = re.compile(r"\{([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)(?:\|([a-z]+))?\}")
+#: A reference to a field of the rows of a form's list: ``parties[].credit_referral``.
+_ROW_FIELD = re.compile(r"([a-z_][a-z0-9_]*)\[\]\.([a-z_][a-z0-9_]*)")
 _BRACE = re.compile(r"[{}]")
 _KIND = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -115,6 +125,9 @@ class Template:
     counter: str | None = None
     """The kind whose number sequence this one shares (one 文种 issued by two tasks with
     different forms: two templates, one sequence of numbers)."""
+    computed: Mapping[str, str] = field(default_factory=dict)
+    """``{computed.<name>}``: name → a checked expression over the process data and the
+    namespaces (see the module docstring), evaluated when the document is filled."""
     path: Path | None = None
 
     @property
@@ -126,9 +139,7 @@ class Template:
         """Whether a completion with ``form`` (the step's data) issues this document."""
         if self.when is None:
             return True
-        value = form.get(self.when[0].partition(".")[2])
-        shown = str(value).lower() if isinstance(value, bool) else str(value)
-        return shown == self.when[1]
+        return holds(form, self.when[0].partition(".")[2], self.when[1])
 
     def fields(self) -> set[tuple[str, str, str | None]]:
         """Every (namespace, name, filter) the template names."""
@@ -144,6 +155,23 @@ class Template:
             ns, _, name = ref.partition(".")
             found.add((ns, name, None))
         return found
+
+
+def _as_text(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def holds(data: Mapping[str, Any], name: str, wanted: str) -> bool:
+    """Whether the field ``name`` of ``data`` has the value ``wanted`` (booleans as
+    ``true``/``false``); for a field of a list's rows, ``parties[].credit_referral``, whether
+    any row has it."""
+    row = _ROW_FIELD.fullmatch(name)
+    if row:
+        rows = data.get(row.group(1))
+        return isinstance(rows, list) and any(
+            isinstance(r, Mapping) and _as_text(r.get(row.group(2))) == wanted for r in rows
+        )
+    return _as_text(data.get(name)) == wanted
 
 
 def format_number(pattern: str, agency_short: str, year: int, seq: int) -> str:
@@ -259,6 +287,18 @@ def read_template(path: Path) -> Template:
     titles = raw.get("titles", {})
     if not isinstance(titles, dict) or not all(isinstance(v, str) for v in titles.values()):
         raise TemplateError(path, '"titles" must be a table of strings')
+    computed = raw.get("computed", {})
+    if not isinstance(computed, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in computed.items()
+    ):
+        raise TemplateError(path, '"computed" must be a table of expressions')
+    for name, expression in computed.items():
+        if not _KIND.fullmatch(name):
+            raise TemplateError(path, f"computed {name!r}: not a field name")
+        try:
+            check_source(expression, "eval")
+        except UnsafeExpression as exc:
+            raise TemplateError(path, f"computed {name!r}: {exc}") from exc
     receipt = raw.get("receipt", [])
     if not isinstance(receipt, list) or not all(isinstance(r, str) for r in receipt):
         raise TemplateError(path, '"receipt" must be a list of strings')
@@ -280,6 +320,7 @@ def read_template(path: Path) -> Template:
         receipt=tuple(receipt),
         when=(when[0], when[1]) if when else None,
         counter=counter or None,
+        computed=dict(computed),
         path=path,
     )
     check(template)
@@ -316,11 +357,19 @@ def check(template: Template) -> None:
         elif ns == "lane":
             if name not in lanes:
                 raise TemplateError(path, f"{where}: no such lane")
+        elif ns == "computed":
+            if name not in template.computed:
+                raise TemplateError(path, f"{where}: not in the template's [computed] table")
         else:
             props = _form_properties(ns)
             if props is None:
                 raise TemplateError(path, f"{where}: no form forms/{ns}.json")
-            if name not in props:
+            row = _ROW_FIELD.fullmatch(name)
+            if row:
+                items = props.get(row.group(1), {}).get("items", {})
+                if row.group(2) not in items.get("properties", {}):
+                    raise TemplateError(path, f"{where}: the form of {ns} has no field {name!r}")
+            elif name not in props:
                 raise TemplateError(path, f"{where}: the form of {ns} has no field {name!r}")
     if template.number_field:
         ns, _, name = template.number_field.partition(".")
@@ -365,7 +414,12 @@ def _field_choices(ref: str) -> dict[str, str]:
         props = resolve_form(ns).get("properties", {})
     except KeyError:
         return {}
-    node = props.get(name, {})
+    row = _ROW_FIELD.fullmatch(name)
+    if row:
+        items = props.get(row.group(1), {}).get("items", {})
+        node = items.get("properties", {}).get(row.group(2), {})
+    else:
+        node = props.get(name, {})
     if node.get("type") == "array":
         node = node.get("items", {})
     return {
@@ -424,6 +478,11 @@ SHOWN_TO_TASK: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "file_case": ("hazard_referral_letter",),
         # the government decides on the fire agency's 请示 (facts and proposal)
         "government_decision": ("government_request",),
+        # each department replies to the credit joint-punishment letter addressed to it
+        "credit_development_reform": ("credit_referral_letter_development_reform",),
+        "credit_housing": ("credit_referral_letter_housing",),
+        "credit_finance": ("credit_referral_letter_finance",),
+        "credit_market_regulation": ("credit_referral_letter_market_regulation",),
     }
 )
 
@@ -527,20 +586,23 @@ def fill(template: Template, context: Mapping[str, Any]) -> Filled:
     """Fill a template from ``context``: ``{"case": {...}, "issuer": {...}, "lane": {...},
     "document": {"number": ...}, "<task>": <form data>, ...}``.
 
-    Paragraphs whose ``when`` does not hold are left out.
+    Paragraphs whose ``when`` does not hold are left out; a paragraph whose filled text has
+    line breaks (an officer's numbered requirements) becomes one paragraph per line, and
+    empty lines are dropped.
     """
     title = template.title
     if template.title_by:
         ns, _, name = template.title_by.partition(".")
         chosen = _lookup(context, ns, name)
         title = template.titles.get(str(chosen), title)
-    paragraphs = []
+    paragraphs: list[str] = []
     for para in template.paragraphs:
         if para.when:
             ns, _, name = para.when[0].partition(".")
-            if str(_lookup(context, ns, name)) != para.when[1]:
+            if _as_text(_lookup(context, ns, name)) != para.when[1]:
                 continue
-        paragraphs.append(fill_text(para.text, context))
+        lines = (line.strip() for line in fill_text(para.text, context).splitlines())
+        paragraphs.extend(line for line in lines if line)
     ns, _, name = template.date.partition(".")
     number = _lookup(context, "document", "number") or NUMBER_PENDING
     return Filled(
@@ -556,6 +618,31 @@ def fill(template: Template, context: Mapping[str, Any]) -> Filled:
         paragraphs=tuple(paragraphs),
         receipt=tuple(fill_text(line, context) for line in template.receipt),
     )
+
+
+def compute(
+    template: Template,
+    scope: Mapping[str, Any],
+    evaluate: Callable[[str, dict[str, Any]], Any],
+) -> dict[str, Any]:
+    """The values of the template's ``[computed]`` table.
+
+    :param scope: the names the expressions read (process data and the fill namespaces).
+    :param evaluate: evaluates one checked expression over a scope (the script engine's
+        restricted environment, bound to the case's calendar).
+    :raises ComputeError: naming the template and the expression that failed.
+    """
+    values: dict[str, Any] = {}
+    for name, expression in template.computed.items():
+        try:
+            values[name] = evaluate(expression, dict(scope))
+        except Exception as exc:
+            raise ComputeError(f"{template.kind}: computed {name!r}: {exc!r}") from exc
+    return values
+
+
+class ComputeError(ValueError):
+    """A ``[computed]`` expression failed on the case's data."""
 
 
 def check_all() -> list[str]:

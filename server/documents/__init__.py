@@ -30,10 +30,11 @@ from server.documents.render import render
 from server.dossier import dossier_font
 from server.extensions import db
 from server.models import Agency, Attachment, Case, Document, DocumentCounter, Task, User
-from workflows.calendar import SHANGHAI
+from workflows.calendar import SHANGHAI, today_shanghai
 from workflows.documents import (
     Filled,
     Template,
+    compute,
     default_agency_short,
     fill,
     format_number,
@@ -94,8 +95,10 @@ def build_context(
     form: Mapping[str, Any],
     user: User,
     number: str | None,
+    day: date,
 ) -> dict[str, Any]:
-    """What the template's fields are filled from: the case data with this task's form."""
+    """What the template's fields are filled from: the case data with this task's form, and
+    the template's ``[computed]`` values (evaluated over the process data and these)."""
     context: dict[str, Any] = {k: v for k, v in case_data.items() if isinstance(v, Mapping)}
     context[task.name] = dict(form)
     agency = task.agency
@@ -112,7 +115,14 @@ def build_context(
         "officer": user.name,
     }
     context["lane"] = _lane_names(template, case, case_data)
-    context["document"] = {"name": template.name, "number": number or ""}
+    context["document"] = {"name": template.name, "number": number or "", "date": day.isoformat()}
+    if template.computed:
+        from server.engine import get_engine  # the engine holds the case's working calendar
+
+        scope = {**case_data, **context}
+        context["computed"] = compute(
+            template, scope, get_engine().script_engine.restricted.evaluate
+        )
     return context
 
 
@@ -151,7 +161,7 @@ def issue_documents(
         number = format_number(template.numbering, agency_short(agency), day.year, seq)
         if template.number_field:
             form[template.number_field.partition(".")[2]] = number
-        context = build_context(template, case, task, case_data, form, user, number)
+        context = build_context(template, case, task, case_data, form, user, number, day)
         filled = fill(template, context)
         content = render(filled, dossier_font())
         sha256 = store_content(content)
@@ -215,10 +225,13 @@ def preview_filled(user: User, task: Task, form: Mapping[str, Any]) -> list[Fill
     if not templates:
         return []
     case_data = load_instance(task.case).data
-    return [
-        fill(template, build_context(template, task.case, task, case_data, form, user, None))
-        for template in templates
-    ]
+    today = today_shanghai()
+    filled = []
+    for template in templates:
+        day = _issue_date(template, form, today)
+        context = build_context(template, task.case, task, case_data, form, user, None, day)
+        filled.append(fill(template, context))
+    return filled
 
 
 def case_documents(case: Case) -> list[Document]:

@@ -44,6 +44,11 @@ def test_every_template_of_documents_loads() -> None:
         "correction_order",
         "reinspection_opinion",
         "ordinary_reinspection_opinion",
+        "fire_warning_notice",
+        "credit_referral_letter_development_reform",
+        "credit_referral_letter_housing",
+        "credit_referral_letter_finance",
+        "credit_referral_letter_market_regulation",
     }
     assert [t.kind for t in templates_for_task("serve_rectification_notice")] == [
         "rectification_notice"
