@@ -393,7 +393,10 @@ class FireSeeder:
             return {
                 "published_on": on,
                 "title": f"关于{fire.unit}火灾的警示通报",
-                "text": f"{fire.summary}\n经调查，{fire.cause}\n请各单位举一反三，开展自查自纠。",
+                # the requirements only: the notice states the facts from the case itself
+                "text": "一、立即组织开展同类场所消防安全自查自纠，重点排查电气线路和用火用电。\n"
+                "二、督促生产经营单位落实消防安全主体责任，畅通疏散通道。\n"
+                "三、加强消防安全宣传提示，提高群众火灾防范意识。",
                 "channels": ["government_site", "wechat"],
             }
         if task == "report_warning_to_province":

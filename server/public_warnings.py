@@ -18,7 +18,7 @@ from sqlalchemy import Select, select
 from server.audit import append_event
 from server.display import cn_date
 from server.extensions import db
-from server.models import Case, PublicWarning, Task
+from server.models import Case, Document, PublicWarning, Task
 from server.parsing import positive_int
 
 SCOPE_LABELS = {
@@ -40,7 +40,7 @@ def record_warning(
             district=case.district,
             fire_level=str(data.get("fire_level_name") or ""),
             title=str(form["title"]),
-            text=str(form["text"]),
+            text=_issued_text(task) or str(form["text"]),
             published_on=str(form["published_on"]),
             publisher_agency_id=task.agency_id,
             published_at=now,
@@ -54,6 +54,19 @@ def record_warning(
             warning.province_report = (
                 f"{cn_date(form['reported_on'])}报{form['recipient']}（{form['report_no']}）"
             )
+
+
+def _issued_text(task: Task) -> str:
+    """The body of the 预警通报 the completion just issued (the facts generated from the case,
+    then the publisher's requirements), for the board; empty if none was issued."""
+    document = db.session.scalar(
+        select(Document)
+        .where(Document.task_id == task.id, Document.kind == "fire_warning_notice")
+        .order_by(Document.id.desc())
+    )
+    if document is None or not document.filled:
+        return ""
+    return "\n".join(str(p) for p in document.filled.get("paragraphs", []))
 
 
 def parse_year(value: str) -> int:

@@ -18,7 +18,7 @@ Field namespaces:
 ``lane.<lane>``
     the name of the agency that works ``<lane>`` for the case (``lane.fire_rescue``).
 ``document.<x>``
-    the document itself: :data:`DOCUMENT_FACTS` (its number once issued).
+    the document itself: :data:`DOCUMENT_FACTS` (its number once issued, the day of issue).
 ``process.<output>``
     a decision's output (a DMN ``output`` name in ``bpmn/*.dmn``) as the case data holds it,
     e.g. ``{process.fire_level_name}`` (一般火灾).
@@ -40,6 +40,12 @@ A field of an array of objects names the item's key as a third part:
 Alternatives: ``{a.x/b.y}`` is the first of ``a.x``, ``b.y`` that is not empty (the served
 认定书's number: the extended determination's, else the first determination's).
 
+``computed.<name>``
+    a value of the template's ``[computed]`` table: a checked expression (the BPMN expression
+    language of :mod:`workflows.script_env`, its day helpers bound to the case's calendar)
+    evaluated over the process data and the namespaces above, e.g. the reply deadline
+    ``working_days_after(document["date"], settings.get("credit_reply_working_days", 10))``.
+
 Filters after ``|``: ``date`` (``2026-12-07`` → ``2026年12月7日``), ``label`` (a choice's
 Chinese title from the form), ``list`` (a list joined with ``、``, choices by their titles),
 ``time`` (``09:05`` → ``9时05分``, the 送达回证's 送达时间).
@@ -50,7 +56,7 @@ from __future__ import annotations
 import re
 import string
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from functools import cache
@@ -62,6 +68,7 @@ from workflows.bpmn_xml import local_name, parse
 from workflows.forms import FormDefinitionError, all_task_ids, load_form, resolve_form
 from workflows.lanes import LANE_RULES
 from workflows.legal_settings import catalogue
+from workflows.script_env import UnsafeExpression, check_source
 
 DOCUMENTS_DIR = Path(__file__).resolve().parent.parent / "documents"
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
@@ -86,6 +93,8 @@ QUOTED_FACTS = {
     "found": "是否有该文书（true/false）",
 }
 FILTERS = ("date", "label", "list", "time")
+#: ``date = "document.date"``: the 成文日期 is the day the document is issued (the completion).
+ISSUE_DAY = "document.date"
 NUMBER_FIELDS = {"agency_short", "year", "seq"}
 
 #: Shown in place of the number before it is allocated (the preview).
@@ -95,6 +104,8 @@ _REF = r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*"
 # a reference, optionally with an item key (``t.parties.name``); alternatives joined by ``/``
 _ITEM_REF = _REF + r"(?:\.[a-z_][a-z0-9_]*)?"
 _FIELD = re.compile(r"\{(" + _ITEM_REF + r"(?:/" + _ITEM_REF + r")*)(?:\|([a-z]+))?\}")
+#: A reference to a field of the rows of a form's list: ``parties[].credit_referral``.
+_ROW_FIELD = re.compile(r"([a-z_][a-z0-9_]*)\[\]\.([a-z_][a-z0-9_]*)")
 _BRACE = re.compile(r"[{}]")
 _KIND = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -156,6 +167,9 @@ class Template:
     """签发人 (text with fields): printed on the number line of an upward 公文 (GB/T 9704)."""
     cc: str = ""
     """抄送机关 (text with fields): the 版记's 抄送 line; nothing printed when it fills empty."""
+    computed: Mapping[str, str] = field(default_factory=dict)
+    """``{computed.<name>}``: name → a checked expression over the process data and the
+    namespaces (see the module docstring), evaluated when the document is filled."""
     path: Path | None = None
 
     @property
@@ -167,7 +181,7 @@ class Template:
         """Whether a completion with ``form`` (the step's data) issues this document."""
         if self.when is None:
             return True
-        return as_choice(form.get(self.when[0].partition(".")[2])) in self.when[1]
+        return holds(form, self.when[0].partition(".")[2], self.when[1])
 
     def _texts(self) -> list[str]:
         texts = [
@@ -241,6 +255,19 @@ def _ref(raw: Any, path: Path, where: str) -> str | None:
     if not isinstance(raw, str) or not re.fullmatch(_REF, raw):
         raise TemplateError(path, f'{where}"if_set" must be "ns.field"')
     return raw
+
+
+def holds(data: Mapping[str, Any], name: str, wanted: tuple[str, ...]) -> bool:
+    """Whether the field ``name`` of ``data`` has one of the values ``wanted`` (booleans as
+    ``true``/``false``); for a field of a list's rows, ``parties[].credit_referral``, whether
+    any row has one."""
+    row = _ROW_FIELD.fullmatch(name)
+    if row:
+        rows = data.get(row.group(1))
+        return isinstance(rows, list) and any(
+            isinstance(r, Mapping) and as_choice(r.get(row.group(2))) in wanted for r in rows
+        )
+    return as_choice(data.get(name)) in wanted
 
 
 def format_number(pattern: str, agency_short: str, year: int, seq: int) -> str:
@@ -352,6 +379,18 @@ def read_template(path: Path) -> Template:
     titles = raw.get("titles", {})
     if not isinstance(titles, dict) or not all(isinstance(v, str) for v in titles.values()):
         raise TemplateError(path, '"titles" must be a table of strings')
+    computed = raw.get("computed", {})
+    if not isinstance(computed, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in computed.items()
+    ):
+        raise TemplateError(path, '"computed" must be a table of expressions')
+    for name, expression in computed.items():
+        if not _KIND.fullmatch(name):
+            raise TemplateError(path, f"computed {name!r}: not a field name")
+        try:
+            check_source(expression, "eval")
+        except UnsafeExpression as exc:
+            raise TemplateError(path, f"computed {name!r}: {exc}") from exc
     receipt = raw.get("receipt", [])
     if not isinstance(receipt, list) or not all(isinstance(r, str) for r in receipt):
         raise TemplateError(path, '"receipt" must be a list of strings')
@@ -379,6 +418,7 @@ def read_template(path: Path) -> Template:
         quotes=quotes or None,
         signer=_text(raw, "signer", path, required=False),
         cc=_text(raw, "cc", path, required=False),
+        computed=dict(computed),
         path=path,
     )
     check(template)
@@ -424,11 +464,19 @@ def check(template: Template) -> None:
         elif ns == "lane":
             if name not in lanes:
                 raise TemplateError(path, f"{where}: no such lane")
+        elif ns == "computed":
+            if name not in template.computed:
+                raise TemplateError(path, f"{where}: not in the template's [computed] table")
         else:
             props = _form_properties(ns)
             if props is None:
                 raise TemplateError(path, f"{where}: no form forms/{ns}.json")
-            if name not in props:
+            row = _ROW_FIELD.fullmatch(name)
+            if row:
+                items = props.get(row.group(1), {}).get("items", {})
+                if row.group(2) not in items.get("properties", {}):
+                    raise TemplateError(path, f"{where}: the form of {ns} has no field {name!r}")
+            elif name not in props:
                 raise TemplateError(path, f"{where}: the form of {ns} has no field {name!r}")
     for ns, name, key in sorted(template.item_fields()):
         where = f"{{{ns}.{name}.{key}}}"
@@ -517,7 +565,12 @@ def _field_choices(ref: str) -> dict[str, str]:
         props = resolve_form(ns).get("properties", {})
     except KeyError:
         return {}
-    node = props.get(name, {})
+    row = _ROW_FIELD.fullmatch(name)
+    if row:
+        items = props.get(row.group(1), {}).get("items", {})
+        node = items.get("properties", {}).get(row.group(2), {})
+    else:
+        node = props.get(name, {})
     if node.get("type") == "array":
         node = node.get("items", {})
     if key:
@@ -586,6 +639,11 @@ SHOWN_TO_TASK: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "request_closure": ("reinspection_opinion",),
         # the government decides on the fire agency's 销案 请示
         "close_case": ("closure_request",),
+        # each department replies to the credit joint-punishment letter addressed to it
+        "credit_development_reform": ("credit_referral_letter_development_reform",),
+        "credit_housing": ("credit_referral_letter_housing",),
+        "credit_finance": ("credit_referral_letter_finance",),
+        "credit_market_regulation": ("credit_referral_letter_market_regulation",),
     }
 )
 
@@ -732,14 +790,16 @@ def fill(template: Template, context: Mapping[str, Any]) -> Filled:
     """Fill a template from ``context``: ``{"case": {...}, "issuer": {...}, "lane": {...},
     "document": {"number": ...}, "<task>": <form data>, ...}``.
 
-    Paragraphs whose ``when`` does not hold are left out.
+    Paragraphs whose ``when`` does not hold are left out; a paragraph whose filled text has
+    line breaks (an officer's numbered requirements) becomes one paragraph per line, and
+    empty lines are dropped.
     """
     title = template.title
     if template.title_by:
         ns, _, name = template.title_by.partition(".")
         chosen = _lookup(context, ns, name)
         title = template.titles.get(as_choice(chosen), title)
-    paragraphs = []
+    paragraphs: list[str] = []
     for para in template.paragraphs:
         if para.when:
             ns, _, name = para.when[0].partition(".")
@@ -747,7 +807,8 @@ def fill(template: Template, context: Mapping[str, Any]) -> Filled:
                 continue
         if para.if_set and _first(context, para.if_set)[2] in (None, "", []):
             continue
-        paragraphs.append(fill_text(para.text, context))
+        lines = (line.strip() for line in fill_text(para.text, context).splitlines())
+        paragraphs.extend(line for line in lines if line)
     ns, _, name = template.date.partition(".")
     number = _lookup(context, "document", "number") or NUMBER_PENDING
     return Filled(
@@ -765,6 +826,31 @@ def fill(template: Template, context: Mapping[str, Any]) -> Filled:
         signer=fill_text(template.signer, context).strip(),
         cc=fill_text(template.cc, context).strip(),
     )
+
+
+def compute(
+    template: Template,
+    scope: Mapping[str, Any],
+    evaluate: Callable[[str, dict[str, Any]], Any],
+) -> dict[str, Any]:
+    """The values of the template's ``[computed]`` table.
+
+    :param scope: the names the expressions read (process data and the fill namespaces).
+    :param evaluate: evaluates one checked expression over a scope (the script engine's
+        restricted environment, bound to the case's calendar).
+    :raises ComputeError: naming the template and the expression that failed.
+    """
+    values: dict[str, Any] = {}
+    for name, expression in template.computed.items():
+        try:
+            values[name] = evaluate(expression, dict(scope))
+        except Exception as exc:
+            raise ComputeError(f"{template.kind}: computed {name!r}: {exc!r}") from exc
+    return values
+
+
+class ComputeError(ValueError):
+    """A ``[computed]`` expression failed on the case's data."""
 
 
 def check_all() -> list[str]:

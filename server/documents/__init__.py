@@ -30,10 +30,11 @@ from server.documents.fonts import document_fonts
 from server.documents.render import render
 from server.extensions import db
 from server.models import Agency, Attachment, Case, Document, DocumentCounter, Task, User
-from workflows.calendar import SHANGHAI
+from workflows.calendar import SHANGHAI, today_shanghai
 from workflows.documents import (
     Filled,
     Template,
+    compute,
     default_agency_short,
     fill,
     format_number,
@@ -96,10 +97,13 @@ def build_context(
     form: Mapping[str, Any],
     user: User,
     number: str | None,
+    day: date,
     timers: Mapping[str, str | None] | None = None,
 ) -> dict[str, Any]:
-    """What the template's fields are filled from: the case data with this task's form.
+    """What the template's fields are filled from: the case data with this task's form, and
+    the template's ``[computed]`` values (evaluated over the process data and these).
 
+    :param day: the day of issue (``document.date``).
     :param timers: the due times of the timer events the template names (``timer.<id>``).
     """
     context: dict[str, Any] = {k: v for k, v in case_data.items() if isinstance(v, Mapping)}
@@ -121,9 +125,16 @@ def build_context(
         "officer": user.name,
     }
     context["lane"] = _lane_names(template, case, case_data)
-    context["document"] = {"name": template.name, "number": number or ""}
+    context["document"] = {"name": template.name, "number": number or "", "date": day.isoformat()}
     if template.quotes:
         context["quoted"] = _quoted(case, template.quotes)
+    if template.computed:
+        from server.engine import get_engine  # the engine holds the case's working calendar
+
+        scope = {**case_data, **context}
+        context["computed"] = compute(
+            template, scope, get_engine().script_engine.restricted.evaluate
+        )
     return context
 
 
@@ -189,7 +200,7 @@ def issue_documents(
         if template.number_field:
             form[template.number_field.partition(".")[2]] = number
         timers = timer_dues(template, instance, task, form)
-        context = build_context(template, case, task, case_data, form, user, number, timers)
+        context = build_context(template, case, task, case_data, form, user, number, day, timers)
         filled = fill(template, context)
         content = render(filled, document_fonts())
         sha256 = store_content(content)
@@ -254,22 +265,14 @@ def preview_filled(user: User, task: Task, form: Mapping[str, Any]) -> list[Fill
         return []
     instance = load_instance(task.case)
     case_data = instance.task_data(task.id)
-    return [
-        fill(
-            template,
-            build_context(
-                template,
-                task.case,
-                task,
-                case_data,
-                form,
-                user,
-                None,
-                timer_dues(template, instance, task, form),
-            ),
-        )
-        for template in templates
-    ]
+    today = today_shanghai()
+    filled = []
+    for template in templates:
+        day = _issue_date(template, form, today)
+        timers = timer_dues(template, instance, task, form)
+        context = build_context(template, task.case, task, case_data, form, user, None, day, timers)
+        filled.append(fill(template, context))
+    return filled
 
 
 def case_documents(case: Case) -> list[Document]:

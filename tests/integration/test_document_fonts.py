@@ -118,6 +118,7 @@ DERIVED: dict[str, dict[str, str]] = {
     "process": {},
     "timer": {},
     "settings": {},
+    "computed": {},
     "quoted": {
         "found": "true",
         "title": "常德市武陵区消防救援大队关于提请对常德市武陵区星光娱乐有限公司"
@@ -132,6 +133,7 @@ DERIVED_DEFAULT = {
     "process": "一般火灾",
     "timer": "2026-12-31",
     "settings": "30",
+    "computed": "2026-12-31",
     "quoted": "",
 }
 

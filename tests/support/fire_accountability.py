@@ -160,7 +160,8 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
         data = {
             "published_on": day,
             "title": "关于鼎城区某纺织有限公司火灾的警示通报",
-            "text": "某日，鼎城区某纺织有限公司仓库发生火灾。请各单位举一反三，开展电气线路排查。",
+            "text": "一、立即开展电气线路和仓储场所消防安全排查。\n"
+            "二、督促生产经营单位落实消防安全主体责任。",
             "channels": ["government_site", "wechat"],
         }
     elif task == "report_warning_to_province":

@@ -16,7 +16,9 @@ def test_check_lists_processes_and_forms(capsys):
     out = capsys.readouterr().out
     assert "major_hazard (重大火灾隐患督办) version " in out
     assert "fire_accountability (火灾事故调查处理（失火即追责）) version " in out
-    assert "47 forms ok" in out  # incl. request_closure, record_appraisal, amend_casualties, sealing
+    assert (
+        "47 forms ok" in out
+    )  # incl. request_closure, record_appraisal, amend_casualties, sealing
 
 
 def test_check_reports_a_broken_diagram_without_a_traceback(capsys, tmp_path: Path):

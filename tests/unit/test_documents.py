@@ -53,6 +53,11 @@ def test_every_template_of_documents_loads() -> None:
         "service_receipt_rectification",
         "review_acceptance_notice",
         "fire_review_decision",
+        "fire_warning_notice",
+        "credit_referral_letter_development_reform",
+        "credit_referral_letter_housing",
+        "credit_referral_letter_finance",
+        "credit_referral_letter_market_regulation",
     }
     # the notice first: its receipt prints the number generated for it in the same completion
     assert [t.kind for t in templates_for_task("serve_rectification_notice")] == [

@@ -53,6 +53,16 @@ def close_review_window(case, served=date(2026, 9, 22)):
     assert "review_request" not in case.ready()
 
 
+def investigate_and_refer(case, day=date(2026, 9, 18), replied=date(2026, 9, 25)):
+    """The responsibility investigation refers a party for credit punishment: the four
+    departments' replies open at once (the referral letters are sent with it) and are given
+    here, so that the test goes on with the rest of the investigation."""
+    case.do("responsibility_investigation", day)
+    assert set(CREDIT_TASKS) <= set(case.ready())
+    for task in CREDIT_TASKS:
+        case.do(task, replied)
+
+
 def punish_and_close(case, day=date(2026, 10, 14)):
     assert case.ready() == sorted(CREDIT_TASKS)
     for task in CREDIT_TASKS:
@@ -137,19 +147,21 @@ def test_a_fatal_factory_fire_is_investigated_by_the_city_and_reported_to_the_pr
         "leadership_investigation", date(2026, 9, 25), investigating_government="鼎城区人民政府"
     )
     case.do("responsibility_investigation", date(2026, 9, 18))
-    determine_and_serve(case)
-    close_review_window(case)
-    assert agencies(case) == {
+    # The findings refer a party: the referral letters go out with them and the four
+    # departments' replies open at once, beside the rest of the investigation.
+    assert {task: agencies(case)[task] for task in CREDIT_TASKS} == {
         "credit_development_reform": "industry:city:fagai",
         "credit_housing": "industry:city:zhujian",
         "credit_finance": "industry:city:caizheng",
         "credit_market_regulation": "industry:city:shijian",
     }
+    for task in CREDIT_TASKS:
+        case.do(task, date(2026, 9, 25))
+    determine_and_serve(case)
+    close_review_window(case)
+    assert agencies(case) == {"notification_evaluation": "safety_office:city"}
     # The referral names the parties the responsibility findings referred.
     assert case.instance.data["credit_subjects"] == ["常德市鼎城区某纺织有限公司"]
-    for task in CREDIT_TASKS:
-        case.do(task, date(2026, 10, 14))
-    assert agencies(case) == {"notification_evaluation": "safety_office:city"}
     case.do("notification_evaluation", date(2026, 10, 20))
     assert case.instance.completed
     assert case.codes() == []
@@ -210,12 +222,12 @@ def test_the_government_investigation_goes_to_the_government_of_its_level(
 def test_the_investigation_waits_for_the_government_investigation(engine, clock):
     case = register(engine, clock, site_type="production_business", direct_loss=10_000_000)
     assert case.instance.data["fire_level"] == "larger"
-    case.do("responsibility_investigation", date(2026, 9, 18))
+    investigate_and_refer(case)
     determine_and_serve(case)
     close_review_window(case)
     assert case.ready() == ["leadership_investigation"]
     case.do("leadership_investigation", date(2026, 10, 9))
-    assert case.ready() == sorted(CREDIT_TASKS)
+    assert case.ready() == ["notification_evaluation"]
 
 
 # --- determination deadline and extension -----------------------------------------------------
@@ -286,7 +298,7 @@ def test_no_review_request_continues_when_the_window_closes(engine, clock):
 
 def test_a_review_request_is_accepted_decided_and_redetermined(engine, clock):
     case = register(engine, clock, site_type="crowded_place")
-    case.do("responsibility_investigation", date(2026, 9, 18))
+    investigate_and_refer(case)
     determine_and_serve(case)
     case.do("review_request", date(2026, 9, 30))
     assert case.ready() == ["review_acceptance"]
@@ -300,7 +312,7 @@ def test_a_review_request_is_accepted_decided_and_redetermined(engine, clock):
     assert case.ready() == ["re_determination"]
     assert agencies(case) == {"re_determination": "fire_brigade:dingcheng"}
     case.do("re_determination", date(2026, 11, 10))
-    assert case.ready() == sorted(CREDIT_TASKS)
+    assert case.ready() == ["notification_evaluation"]
     assert case.codes() == []
 
 
@@ -350,10 +362,10 @@ def test_no_credit_punishment_when_no_party_is_referred(engine, clock):
 
 def test_a_department_that_never_acknowledges_escalates_once(engine, clock):
     case = register(engine, clock, site_type="crowded_place")
-    case.do("responsibility_investigation", date(2026, 9, 18))
     determine_and_serve(case)
     case.do("review_request", date(2026, 9, 30))
-    case.do("review_acceptance", date(2026, 10, 12), accepted=False, reason="逾期申请。")
+    case.do("review_acceptance", date(2026, 10, 9), accepted=False, reason="逾期申请。")
+    case.do("responsibility_investigation", date(2026, 10, 12))  # refers: the letters go out
     due = "2026-10-26T23:59:59+08:00"  # 10 working days after Mon 10-12, the referral
     assert case.timers() == {f"{task}_deadline": due for task in CREDIT_TASKS}
     for task in CREDIT_TASKS[:3]:
@@ -458,7 +470,7 @@ def test_service_by_public_notice_opens_the_review_window_when_the_notice_period
 
 def review_requested(engine, clock):
     case = register(engine, clock, site_type="crowded_place")
-    case.do("responsibility_investigation", date(2026, 9, 18))
+    investigate_and_refer(case)
     determine_and_serve(case)
     case.do("review_request", date(2026, 9, 30))
     case.do("review_acceptance", date(2026, 10, 8))
@@ -468,7 +480,7 @@ def review_requested(engine, clock):
 def test_the_review_body_may_determine_directly(engine, clock):
     case = review_requested(engine, clock)
     case.do("review_decision", date(2026, 10, 30), outcome="determined_directly")
-    assert case.ready() == sorted(CREDIT_TASKS)
+    assert case.ready() == ["notification_evaluation"]
     done = {name for r in case.results for name in r.completed}
     assert "re_determination" not in done
     assert "review_decision" in done
@@ -495,7 +507,7 @@ def test_the_review_decision_period_is_a_legal_setting(engine, clock):
     case.instance = engine.start("fire_accountability", CASE, settings=settings)
     case.roundtrip()
     case.do("register_fire", ALARM, site_type="crowded_place")
-    case.do("responsibility_investigation", date(2026, 9, 18))
+    investigate_and_refer(case)
     determine_and_serve(case)
     case.do("review_request", date(2026, 9, 30))
     case.do("review_acceptance", date(2026, 10, 8))
@@ -642,9 +654,9 @@ def test_the_credit_reply_period_is_a_legal_setting(engine, clock):
     case.do("register_fire", ALARM, site_type="crowded_place")
     case.sweep(date(2026, 9, 9))
     case.do("publish_warning", date(2026, 9, 9))
-    case.do("responsibility_investigation", date(2026, 9, 18))
     determine_and_serve(case)
     case.do("review_request", date(2026, 9, 30))
-    case.do("review_acceptance", date(2026, 10, 12), accepted=False, reason="逾期申请。")
+    case.do("review_acceptance", date(2026, 10, 9), accepted=False, reason="逾期申请。")
+    case.do("responsibility_investigation", date(2026, 10, 12))
     due = "2026-10-19T23:59:59+08:00"  # 5 working days after Mon 10-12, the referral
     assert case.timers() == {f"{task}_deadline": due for task in CREDIT_TASKS}
