@@ -1000,7 +1000,7 @@ def index_section(
                      page_range(pages, f"doc-{n}"), remark])  # fmt: skip
     for n, (key, title) in enumerate(PARTS, start=len(data.documents) + 1):
         rows.append([str(n), "—", title, day(data.printed_at), page_range(pages, key), ""])
-    story.append(_table(rows, [26, 138, width - 320, 76, 40, 40], st))
+    story.append(_table(rows, [26, 134, width - 326, 74, 40, 52], st))
     story += [
         Spacer(1, 6),
         Paragraph(
