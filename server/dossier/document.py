@@ -786,14 +786,14 @@ def diagram_pages(data: DossierData, font: DossierFont, st: Styles) -> list[Flow
     """The process diagram on landscape pages: the overview, then detail sheets if needed."""
     story: list[Flowable] = [NextPageTemplate("landscape"), PageBreak(), Mark("diagram")]
     painter = None
-    nodes: list[tuple[float, float]] = []
+    nodes: list[Bounds] = []
     if data.bpmn:
         try:
             geometry = diagram_geometry(data.bpmn)
             nodes = [
-                (sh.bounds.x + sh.bounds.width / 2, sh.bounds.y + sh.bounds.height / 2)
+                sh.bounds
                 for sh in geometry.shapes
-                if not sh.is_lane and sh.kind not in ("participant", "lane", "laneSet")
+                if not sh.is_lane and sh.kind not in ("participant", "lane", "subProcess")
             ]
             if geometry.shapes:
                 painter = diagram_painter(
@@ -817,7 +817,7 @@ def diagram_pages(data: DossierData, font: DossierFont, st: Styles) -> list[Flow
     legend = legend_painter(font)
     overview = DiagramSheet(painter, legend, full, "", "", "", 0)
     scale, _, _ = overview.area(frame_w, frame_h)
-    sheets = _useful(_sheets(full, frame_w, frame_h - 64, scale), nodes)
+    sheets = _swept(full, _sheets(full, frame_w, frame_h - 64, scale), nodes)
     note = (
         f"{data.process_name}（版本 {data.process_version[:12]}）。绿色打 ✓ 为已办结环节，"
         "蓝色标 ● 为当前待办环节，红框标“逾期”为错过期限的环节。"
@@ -839,24 +839,49 @@ def _ratio(sheet: Bounds, full: Bounds) -> str:
     return f"{min(full.width / sheet.width, full.height / sheet.height):.1f}"
 
 
-#: A detail sheet showing fewer elements than this is left out (the overview shows them), unless
-#: it is the only sheet that shows one of them.
-SPARSE_SHEET = 3
+def _swept(full: Bounds, grid: list[Bounds], nodes: Sequence[Bounds]) -> list[Bounds]:
+    """Detail sheets placed where the elements are, so no page shows bare lanes.
 
+    The grid's rows of sheets stay; along each row, a sheet starts just left of the leftmost
+    element not yet shown whole, until every element lying in the row is on a sheet (an element
+    across two rows is swept with the row holding its centre). Rows without elements get none,
+    and a sheet whose every element another sheet shows whole is left out.
 
-def _useful(sheets: list[Bounds], nodes: Sequence[tuple[float, float]]) -> list[Bounds]:
-    """The detail sheets worth a page: no near-empty page of bare lanes."""
+    :param grid: the evenly spread sheets of :func:`_sheets` (their size and rows are kept).
+    :param nodes: the boxes of the diagram's flow elements (not lanes or pools).
+    """
+    if not grid or not nodes:
+        return grid
+    width, height = grid[0].width, grid[0].height
+    bands = sorted({sheet.y for sheet in grid})
 
-    def inside(sheet: Bounds, point: tuple[float, float]) -> bool:
-        return sheet.x <= point[0] <= sheet.right and sheet.y <= point[1] <= sheet.y + sheet.height
+    def band_of(node: Bounds) -> float:
+        inside = [y for y in bands if node.y >= y and node.y + node.height <= y + height]
+        if inside:
+            return inside[0]
+        centre = node.y + node.height / 2
+        return min(bands, key=lambda y: abs(y + height / 2 - centre))
 
-    shown = [[n for n in nodes if inside(sheet, n)] for sheet in sheets]
-    kept = []
-    for sheet, here in zip(sheets, shown, strict=True):
-        alone = any(sum(1 for other in shown if node in other) == 1 for node in here)
-        if len(here) >= SPARSE_SHEET or alone:
-            kept.append(sheet)
-    return kept
+    placed: list[Bounds] = []
+    for y in bands:
+        here = sorted((n for n in nodes if band_of(n) == y), key=lambda n: n.x)
+        while here:
+            left = min(max(here[0].x - MARGIN, full.x), max(full.x, full.right - width))
+            placed.append(Bounds(left, y, width, height))
+            rest = [n for n in here if n.right > left + width]
+            here = rest if len(rest) < len(here) else here[1:]
+
+    def shows(sheet: Bounds, n: Bounds) -> bool:
+        return (sheet.x <= n.x and n.right <= sheet.right
+                and sheet.y <= n.y and n.y + n.height <= sheet.y + sheet.height)  # fmt: skip
+
+    # rows overlap: a sheet whose every element another sheet shows whole is left out
+    kept = list(placed)
+    for sheet in sorted(placed, key=lambda b: sum(shows(b, n) for n in nodes)):
+        others = [k for k in kept if k is not sheet]
+        if all(any(shows(o, n) for o in others) for n in nodes if shows(sheet, n)):
+            kept = others
+    return [sheet for sheet in placed if sheet in kept]
 
 
 def _sheets(full: Bounds, aw: float, ah: float, overview_scale: float) -> list[Bounds]:

@@ -27,10 +27,13 @@ from server import create_app
 from server.attachments import stored_path
 from server.audit import verify_chain
 from server.dossier import PrintedDossier, print_dossier
+from server.dossier.document import BOTTOM, LANDSCAPE, TOP, _sheets, _swept
 from server.extensions import db
 from server.models import Case, Document, Event, User
 from tests.integration.conftest import TEST_CONFIG, Databases
 from tests.support.api import Api
+from workflows.catalog import BPMN_DIR
+from workflows.diagram_svg import MARGIN, Bounds, diagram_geometry
 
 STREET, FIRE = "wuling.nanping", "wuling.fire"
 #: Three steps that issue three documents (函, 整改通知书, 请示), the last of two pages.
@@ -325,3 +328,34 @@ def test_the_dossier_of_a_closed_demo_case_starts_with_its_index(demo: Flask) ->
         assert any(number in page for page in pages[2:]), number
     assert "卷内备考表" in pages[-1] and "承办人（立卷人）" in pages[-1]
     assert "审核人（检查人）" in pages[-1]
+
+
+# --------------------------------------------------------------------------- the diagram's sheets
+
+
+@pytest.mark.parametrize("path", sorted(BPMN_DIR.glob("*.bpmn")), ids=lambda p: p.stem)
+def test_detail_sheets_show_every_element_and_no_bare_lanes(path: Path) -> None:
+    geometry = diagram_geometry(path.read_text(encoding="utf-8"))
+    nodes = [s.bounds for s in geometry.shapes
+             if not s.is_lane and s.kind not in ("participant", "lane", "subProcess")]  # fmt: skip
+    box = geometry.bounds
+    full = Bounds(box.x - MARGIN, box.y - MARGIN, box.width + 2 * MARGIN, box.height + 2 * MARGIN)
+    frame_w, frame_h = LANDSCAPE[0] - 72, LANDSCAPE[1] - TOP - BOTTOM + 12 - 1 - 64
+    scale = min(frame_w / full.width, frame_h / full.height)
+    grid = _sheets(full, frame_w, frame_h, scale)
+    sheets = _swept(full, grid, nodes)
+    if not grid:
+        return  # readable as a whole
+    assert len(sheets) <= len(grid)
+
+    def shows(sheet: Bounds, n: Bounds) -> bool:
+        return (sheet.x <= n.x and n.right <= sheet.right
+                and sheet.y <= n.y and n.y + n.height <= sheet.y + sheet.height)  # fmt: skip
+
+    for sheet in sheets:
+        assert any(shows(sheet, n) for n in nodes), sheet  # no page of bare lanes
+    # every element lying within one row of sheets is shown whole on some sheet
+    height = grid[0].height
+    for n in nodes:
+        if n.height <= height / 2:
+            assert any(shows(sheet, n) for sheet in sheets), n
