@@ -30,6 +30,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -140,7 +141,7 @@ class IssuedDocument:
     problem: str = ""
     """Why ``pdf`` is None, in Chinese."""
 
-    @property
+    @cached_property
     def pages(self) -> int:
         """How many pages it takes in the dossier (one notice page when the file is missing)."""
         if self.pdf is None:
