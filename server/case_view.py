@@ -165,10 +165,14 @@ def deadline_rows(case: Case, tasks: dict[str, Task], now: datetime) -> list[Dea
     return rows
 
 
-def timeline(events: list[Event], labels: dict[str, str]) -> list[TimelineEntry]:
+def timeline(
+    events: list[Event], labels: dict[str, str], *, hashes_in_lines: bool = True
+) -> list[TimelineEntry]:
     """The case's events with Chinese names, actors and form data under labels.
 
     :param labels: BPMN id → Chinese task name (see :func:`process_labels`).
+    :param hashes_in_lines: whether an entry's lines may quote a hash (an earlier printing's
+        head hash); the dossier keeps every hash in its appendix instead.
     """
     options = operations.form_options()
     agency_names = dict(options.get("agencies", []))
@@ -224,10 +228,8 @@ def timeline(events: list[Event], labels: dict[str, str]) -> list[TimelineEntry]
                 entry.lines.append(str(data["note"]))
         elif event.kind == "dossier_printed":
             verified = "通过" if data.get("chain_ok") else "未通过"
-            entry.lines.append(
-                f"打印时审计链校验{verified}（{data.get('events', 0)}个事件，"
-                f"链头哈希 {data.get('head', '')}）"
-            )
+            head = f"，链头哈希 {data.get('head', '')}" if hashes_in_lines else ""
+            entry.lines.append(f"打印时审计链校验{verified}（{data.get('events', 0)}个事件{head}）")
             if data.get("export"):
                 entry.lines.append(f"批量导出任务 {data['export']}")
         elif event.kind == "deadlines_recomputed":

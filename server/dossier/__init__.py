@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from server.attachments import AttachmentTampered, verified_content
 from server.audit import ChainCheck, append_event, verify_chain
 from server.case_view import (
     bpmn_source,
@@ -36,6 +37,7 @@ from server.display import CASE_STATUS_LABELS, district_name, overdue_badge
 from server.dossier.document import (
     AttachmentRow,
     DossierData,
+    IssuedDocument,
     OpenTaskRow,
     StageRow,
     render,
@@ -43,7 +45,7 @@ from server.dossier.document import (
 from server.dossier.fonts import DEFAULT_SEARCH, DossierFont, find_font
 from server.engine import get_engine
 from server.extensions import db
-from server.models import Case, Event, User
+from server.models import Attachment, Case, Document, Event, User
 from server.operations import Conflict, Forbidden
 from server.scoping import case_filter
 
@@ -81,6 +83,38 @@ def dossier_font() -> DossierFont:
     config = current_app.config
     search = tuple(config.get("DOSSIER_FONT_SEARCH", DEFAULT_SEARCH))
     return find_font(config.get("DOSSIER_FONT") or "", search)
+
+
+def issued_documents(case: Case) -> list[IssuedDocument]:
+    """The case's documents in issue order, each with its stored PDF re-hashed against the
+    SHA-256 recorded at issue (None, with the reason, when missing or changed)."""
+    documents = db.session.scalars(
+        select(Document).where(Document.case_id == case.id).order_by(Document.id)
+    )
+    issued = []
+    for document in documents:
+        pdf: bytes | None = None
+        problem = ""
+        attachment = db.session.get(Attachment, document.attachment_id)
+        try:
+            if attachment is None or attachment.sha256 != document.sha256:
+                raise AttachmentTampered("文书文件缺失")
+            pdf = verified_content(attachment)
+        except AttachmentTampered:
+            problem = "存放的文件缺失，或其内容与签发时记录的 SHA-256 不符；请联系管理员核查。"
+        issued.append(
+            IssuedDocument(
+                number=document.number,
+                title=document.title,
+                issuer=document.agency.name,
+                issued_at=document.issued_at,
+                void=document.void,
+                sha256=document.sha256,
+                pdf=pdf,
+                problem=problem,
+            )
+        )
+    return issued
 
 
 def gather(case: Case, user: User, check: ChainCheck, now: datetime) -> DossierData:
@@ -121,7 +155,7 @@ def gather(case: Case, user: User, check: ChainCheck, now: datetime) -> DossierD
         for t in record.tasks
         if t.state == "ready"
     ]
-    entries = timeline(record.events, labels)
+    entries = timeline(record.events, labels, hashes_in_lines=False)
     opener = people.get(case.opened_by_id)
     return DossierData(
         number=case.number,
@@ -159,6 +193,7 @@ def gather(case: Case, user: User, check: ChainCheck, now: datetime) -> DossierD
             )
             for a in record.attachments
         ],
+        documents=issued_documents(case),
         bpmn=bpmn,
         states=diagram_states(record.tasks, record.events, missed_guards(case)),
     )

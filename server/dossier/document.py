@@ -1,28 +1,45 @@
-"""The dossier's pages, set with ReportLab from plain data (no database, no Flask).
+"""The dossier (案卷), set with ReportLab from plain data (no database, no Flask), with the
+case's issued documents merged in with pypdf.
 
-:func:`render` turns a :class:`DossierData` into an A4 PDF: a cover, the summary (stages passed,
-open tasks, deadlines met or missed), the process diagram on landscape pages (an overview and,
-when the overview is too small to read, detail sheets), the full timeline with the submitted
-forms under their Chinese labels, the attachments with their SHA-256, and the verification of
-the audit chain. Every page carries the case number in its header and "第 x 页 共 y 页" in its
-footer; every section is a bookmark in the PDF outline.
+:func:`render` turns a :class:`DossierData` into an A4 archive file, in this order:
+
+1. the cover;
+2. the 卷内目录 (index): one row per issued document in issue order (文号, 题名, 日期, 页号,
+   备注 — a void one marked 作废), then the dossier's own sections;
+3. every issued document, its stored PDF pages as issued (the caller re-hashed the bytes against
+   the SHA-256 recorded at issue), each page stamped "案卷第 x 页" in its top right corner;
+4. the summary (stages passed, open tasks, deadlines met or missed), the process diagram on
+   landscape pages (an overview and, when the overview is too small to read, detail sheets),
+   the full record with the submitted forms under their Chinese labels, the attachments;
+5. 附录：哈希校验 — the verification of the audit chain and every hash (events, documents,
+   attachments), which appear nowhere else;
+6. the 卷内备考表: how many documents and pages, signature lines for the 承办人 and the 审核人.
+
+The index's page numbers are true: the ReportLab part is set with as many blank "slot" pages as
+each document has, set again until every section lands where the index says (two passes; the
+index's length does not depend on its numbers), and then each slot page gets the document's
+page merged under its stamp. Every page is counted in one "第 x 页 共 y 页" numbering.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from xml.sax.saxutils import escape
 
+from pypdf import PdfReader, PdfWriter
 from reportlab.lib.colors import HexColor, white
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -109,6 +126,29 @@ class AttachmentRow:
     sha256: str
 
 
+@dataclass(frozen=True)
+class IssuedDocument:
+    """An issued document (文书) of the case, with its stored PDF."""
+
+    number: str
+    title: str
+    issuer: str
+    issued_at: datetime
+    void: bool
+    sha256: str
+    pdf: bytes | None
+    """The stored bytes, re-hashed against ``sha256``; None when missing or changed on disk."""
+    problem: str = ""
+    """Why ``pdf`` is None, in Chinese."""
+
+    @cached_property
+    def pages(self) -> int:
+        """How many pages it takes in the dossier (one notice page when the file is missing)."""
+        if self.pdf is None:
+            return 1
+        return len(PdfReader(io.BytesIO(self.pdf)).pages)
+
+
 @dataclass
 class DossierData:
     """Everything printed in a dossier, already in words."""
@@ -141,6 +181,7 @@ class DossierData:
     deadlines: list[DeadlineRow] = field(default_factory=list)
     timeline: list[TimelineEntry] = field(default_factory=list)
     attachments: list[AttachmentRow] = field(default_factory=list)
+    documents: list[IssuedDocument] = field(default_factory=list)
     bpmn: str | None = None
     states: DiagramStates = field(default_factory=lambda: DiagramStates((), (), ()))
 
@@ -177,6 +218,7 @@ class Styles:
         self.label = style("label", 9, 12.5, textColor=MUTED)
         self.entry = style("entry", 10.5, 15)
         self.mono = style("mono", 8.5, 11.5)
+        self.hash = style("hash", 7, 10)
         self.warn_title = style("warn_title", 15, 21, textColor=RED)
         self.warn = style("warn", 10, 15, textColor=RED)
         self.ok_title = style("ok_title", 13, 18, textColor=GREEN)
@@ -326,15 +368,22 @@ class DiagramSheet(Flowable):
 # --- page furniture --------------------------------------------------------------------------
 
 
-def numbered_canvas(font: str) -> type[Canvas]:
+def numbered_canvas(font: str, case_number: str, *, chain_ok: bool = True) -> type[Canvas]:
     """A canvas class that holds pages back until the end, then writes "第 x 页 共 y 页"
-    on each (and the bookmarks of each page, which must be made while it is current)."""
+    on each (and the bookmarks of each page, which must be made while it is current).
+
+    A slot page (the place of an issued document's page, see :class:`SlotPage`) gets its number
+    as an archive stamp in the top right corner instead: the document's own page number
+    ("— 1 —") stays where the document put it. When the audit chain failed, the stamp says so in
+    red, as every other page's header does.
+    """
 
     class NumberedCanvas(Canvas):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._held: list[tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]] = []
             self._marks: list[tuple[str, dict[str, Any]]] = []
+            self.slot = False
 
         def bookmarkPage(self, key: str, **kwargs: Any) -> None:
             self._marks.append((key, kwargs))
@@ -342,6 +391,7 @@ def numbered_canvas(font: str) -> type[Canvas]:
         def showPage(self) -> None:
             marks, self._marks = self._marks, []
             self._held.append((dict(self.__dict__), marks))
+            self.slot = False
             self._startPage()
 
         def save(self) -> None:
@@ -350,14 +400,63 @@ def numbered_canvas(font: str) -> type[Canvas]:
                 self.__dict__.update(state)
                 for key, kwargs in marks:
                     Canvas.bookmarkPage(self, key, **kwargs)
-                width = self._pagesize[0]
+                width, height = self._pagesize
                 self.setFont(font, 9)
                 self.setFillColor(MUTED)
-                self.drawCentredString(width / 2, 24, f"第 {number} 页 共 {total} 页")
+                if state.get("slot"):
+                    stamp = f"{case_number} 案卷 第 {number} 页 共 {total} 页"
+                    if not chain_ok:
+                        stamp = "审计链校验未通过 · " + stamp
+                        self.setFillColor(RED)
+                    self.setStrokeColor(GRID if chain_ok else RED)
+                    self.setLineWidth(0.6)
+                    w = stringWidth(stamp, font, 9) + 12
+                    self.rect(width - 24 - w, height - 30, w, 16, stroke=1, fill=0)
+                    self.drawRightString(width - 30, height - 25, stamp)
+                else:
+                    self.drawCentredString(width / 2, 24, f"第 {number} 页 共 {total} 页")
                 Canvas.showPage(self)
             Canvas.save(self)
 
     return NumberedCanvas
+
+
+class SlotPage(Flowable):
+    """The place of one page of an issued document: nothing drawn, the page marked a slot (its
+    number becomes a stamp) and, on the document's first page, bookmarked."""
+
+    def __init__(self, outline: tuple[str, str] | None = None) -> None:
+        """:param outline: (title, key) of the bookmark on the document's first page."""
+        super().__init__()
+        self.outline = outline
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        """Takes no room."""
+        return 0.0, 0.0
+
+    def draw(self) -> None:
+        """Mark the page."""
+        self.canv.slot = True
+        if self.outline:
+            title, key = self.outline
+            self.canv.bookmarkPage(key, fit="Fit")
+            self.canv.addOutlineEntry(title, key, level=1, closed=True)
+
+
+class Mark(Flowable):
+    """Where a part of the dossier starts (its page is recorded for the index)."""
+
+    def __init__(self, key: str) -> None:
+        """:param key: the part's key in :attr:`DossierDoc.marks`."""
+        super().__init__()
+        self.key = key
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        """Takes no room."""
+        return 0.0, 0.0
+
+    def draw(self) -> None:
+        """Nothing to draw: the document template records the page."""
 
 
 class DossierDoc(BaseDocTemplate):
@@ -393,12 +492,21 @@ class DossierDoc(BaseDocTemplate):
             36, BOTTOM - 8, LANDSCAPE[0] - 72, LANDSCAPE[1] - TOP - BOTTOM + 12, id="l",
             leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0,
         )  # fmt: skip
+        slot = Frame(0, 0, PORTRAIT[0], PORTRAIT[1], id="s")
         self.addPageTemplates(
             [
                 PageTemplate("portrait", [portrait], onPage=self.furniture, pagesize=PORTRAIT),
                 PageTemplate("landscape", [wide], onPage=self.furniture, pagesize=LANDSCAPE),
+                PageTemplate("slot", [slot], pagesize=PORTRAIT),
             ]
         )
+        #: part key → page where it starts (filled while building)
+        self.marks: dict[str, int] = {}
+
+    def afterFlowable(self, flowable: Flowable) -> None:
+        """Record where each :class:`Mark` landed."""
+        if isinstance(flowable, Mark):
+            self.marks.setdefault(flowable.key, self.page)
 
     def beforeDocument(self) -> None:
         """Open the PDF with its outline (the bookmarks of the sections) shown."""
@@ -496,8 +604,11 @@ def verification_box(data: DossierData, st: Styles, width: float, *, full: bool)
                 text(f"本案 {check.events} 个审计事件的哈希链完整，未发现改动、删除或顺序调整。"),
                 st.body,
             ),
-            Paragraph(text(f"链头哈希（SHA-256）：{check.head}"), st.mono),
         ]
+        if full:
+            content.append(Paragraph(text(f"链头哈希（SHA-256）：{check.head}"), st.mono))
+        else:
+            content.append(Paragraph("各事件、文书和附件的哈希见“附录：哈希校验”。", st.small))
         return box(content, GREEN, GREEN_BG, width, 1.5, font=st.font)
     content = [
         Paragraph("审计链校验未通过", st.warn_title),
@@ -513,12 +624,14 @@ def verification_box(data: DossierData, st: Styles, width: float, *, full: bool)
     content += [Paragraph(text(f"• {p}"), st.warn) for p in problems]
     if len(problems) < len(check.problems):
         more = len(check.problems) - len(problems)
-        content.append(Paragraph(text(f"……另有 {more} 处问题，见“审计链校验”一节。"), st.warn))
-    content.append(
-        Paragraph(
-            text(f"共 {check.events} 个事件；按现存记录计算的链头哈希：{check.head}"), st.mono
+        content.append(Paragraph(text(f"……另有 {more} 处问题，见“附录：哈希校验”。"), st.warn))
+    if full:
+        content.append(
+            Paragraph(
+                text(f"共 {check.events} 个事件；按现存记录计算的链头哈希：{check.head}"),
+                st.mono,
+            )
         )
-    )
     return box(content, RED, RED_BG, width, 3.0, font=st.font)
 
 
@@ -617,7 +730,11 @@ def deadline_result(d: DeadlineRow) -> str:
 
 def summary(data: DossierData, st: Styles, width: float) -> list[Flowable]:
     """Stages passed with dates, what waits now, every deadline met or missed."""
-    story: list[Flowable] = [PageBreak(), Heading("一、办理摘要", st.h1, "summary")]
+    story: list[Flowable] = [
+        PageBreak(),
+        Mark("summary"),
+        Heading("一、办理摘要", st.h1, "summary"),
+    ]
     for line in verdict_lines(data.verdict):
         story.append(
             Paragraph(
@@ -668,11 +785,17 @@ def summary(data: DossierData, st: Styles, width: float) -> list[Flowable]:
 
 def diagram_pages(data: DossierData, font: DossierFont, st: Styles) -> list[Flowable]:
     """The process diagram on landscape pages: the overview, then detail sheets if needed."""
-    story: list[Flowable] = [NextPageTemplate("landscape"), PageBreak()]
+    story: list[Flowable] = [NextPageTemplate("landscape"), PageBreak(), Mark("diagram")]
     painter = None
+    nodes: list[Bounds] = []
     if data.bpmn:
         try:
             geometry = diagram_geometry(data.bpmn)
+            nodes = [
+                sh.bounds
+                for sh in geometry.shapes
+                if not sh.is_lane and sh.kind not in ("participant", "lane", "subProcess")
+            ]
             if geometry.shapes:
                 painter = diagram_painter(
                     data.bpmn, font, done=data.states.done, current=data.states.current,
@@ -695,7 +818,7 @@ def diagram_pages(data: DossierData, font: DossierFont, st: Styles) -> list[Flow
     legend = legend_painter(font)
     overview = DiagramSheet(painter, legend, full, "", "", "", 0)
     scale, _, _ = overview.area(frame_w, frame_h)
-    sheets = _sheets(full, frame_w, frame_h - 64, scale)
+    sheets = _swept(full, _sheets(full, frame_w, frame_h - 64, scale), nodes)
     note = (
         f"{data.process_name}（版本 {data.process_version[:12]}）。绿色打 ✓ 为已办结环节，"
         "蓝色标 ● 为当前待办环节，红框标“逾期”为错过期限的环节。"
@@ -715,6 +838,51 @@ def diagram_pages(data: DossierData, font: DossierFont, st: Styles) -> list[Flow
 
 def _ratio(sheet: Bounds, full: Bounds) -> str:
     return f"{min(full.width / sheet.width, full.height / sheet.height):.1f}"
+
+
+def _swept(full: Bounds, grid: list[Bounds], nodes: Sequence[Bounds]) -> list[Bounds]:
+    """Detail sheets placed where the elements are, so no page shows bare lanes.
+
+    The grid's rows of sheets stay; along each row, a sheet starts just left of the leftmost
+    element not yet shown whole, until every element lying in the row is on a sheet (an element
+    across two rows is swept with the row holding its centre). Rows without elements get none,
+    and a sheet whose every element another sheet shows whole is left out.
+
+    :param grid: the evenly spread sheets of :func:`_sheets` (their size and rows are kept).
+    :param nodes: the boxes of the diagram's flow elements (not lanes or pools).
+    """
+    if not grid or not nodes:
+        return grid
+    width, height = grid[0].width, grid[0].height
+    bands = sorted({sheet.y for sheet in grid})
+
+    def band_of(node: Bounds) -> float:
+        inside = [y for y in bands if node.y >= y and node.y + node.height <= y + height]
+        if inside:
+            return inside[0]
+        centre = node.y + node.height / 2
+        return min(bands, key=lambda y: abs(y + height / 2 - centre))
+
+    placed: list[Bounds] = []
+    for y in bands:
+        here = sorted((n for n in nodes if band_of(n) == y), key=lambda n: n.x)
+        while here:
+            left = min(max(here[0].x - MARGIN, full.x), max(full.x, full.right - width))
+            placed.append(Bounds(left, y, width, height))
+            rest = [n for n in here if n.right > left + width]
+            here = rest if len(rest) < len(here) else here[1:]
+
+    def shows(sheet: Bounds, n: Bounds) -> bool:
+        return (sheet.x <= n.x and n.right <= sheet.right
+                and sheet.y <= n.y and n.y + n.height <= sheet.y + sheet.height)  # fmt: skip
+
+    # rows overlap: a sheet whose every element another sheet shows whole is left out
+    kept = list(placed)
+    for sheet in sorted(placed, key=lambda b: sum(shows(b, n) for n in nodes)):
+        others = [k for k in kept if k is not sheet]
+        if all(any(shows(o, n) for o in others) for n in nodes if shows(sheet, n)):
+            kept = others
+    return [sheet for sheet in placed if sheet in kept]
 
 
 def _sheets(full: Bounds, aw: float, ah: float, overview_scale: float) -> list[Bounds]:
@@ -747,10 +915,13 @@ def _sheets(full: Bounds, aw: float, ah: float, overview_scale: float) -> list[B
 
 def timeline_section(data: DossierData, st: Styles, width: float) -> list[Flowable]:
     """Every event of the chain, oldest first, with the submitted forms under their labels."""
-    story: list[Flowable] = [Heading("三、办理记录", st.h1, "timeline")]
+    story: list[Flowable] = [Mark("timeline"), Heading("三、办理记录", st.h1, "timeline")]
     story.append(
         Paragraph(
-            text(f"按审计链顺序列出本案全部 {len(data.timeline)} 个事件（时间为北京时间）。"),
+            text(
+                f"按审计链顺序列出本案全部 {len(data.timeline)} 个事件（时间为北京时间）；"
+                "各事件的哈希见附录。"
+            ),
             st.small,
         )
     )
@@ -776,7 +947,6 @@ def timeline_section(data: DossierData, st: Styles, width: float) -> list[Flowab
                     st.cell,
                 )
             )
-        head.append(Paragraph(text(f"事件哈希 {entry.hash}"), st.small))
         block: list[Flowable] = [CondPageBreak(80), KeepTogether(head)]
         if entry.shown:
             pairs = [(s.label, "\n".join(s.values)) for s in entry.shown]
@@ -789,33 +959,135 @@ def timeline_section(data: DossierData, st: Styles, width: float) -> list[Flowab
 
 
 def attachments_section(data: DossierData, st: Styles, width: float) -> list[Flowable]:
-    """The attached files with size, uploader and SHA-256."""
-    story: list[Flowable] = [CondPageBreak(120), Heading("四、附件", st.h1, "attachments")]
+    """The attached files with size, uploader and time (their SHA-256 in the appendix)."""
+    story: list[Flowable] = [
+        CondPageBreak(120),
+        Mark("attachments"),
+        Heading("四、附件", st.h1, "attachments"),
+    ]
     if not data.attachments:
         return [*story, Paragraph("本案没有附件。", st.body)]
-    rows: list[list[Any]] = [["序号", "文件名与 SHA-256", "大小", "上传人", "上传时间"]]
+    rows: list[list[Any]] = [["序号", "文件名", "大小", "上传人", "上传时间"]]
     for n, a in enumerate(data.attachments, start=1):
-        name = Paragraph(
-            f"{text(a.filename)}<br/>"
-            f"<font size=7.5 color='#5f6368'>SHA-256 {text(a.sha256)}</font>",
-            st.cell,
-        )
-        rows.append([str(n), name, a.size, a.uploaded_by, short(a.uploaded_at)])
+        rows.append([str(n), a.filename, a.size, a.uploaded_by, short(a.uploaded_at)])
     story.append(_table(rows, [26, width - 240, 56, 74, 84], st))
+    story.append(Spacer(1, 4))
+    story.append(Paragraph("各附件的 SHA-256 见附录。", st.small))
     return story
 
 
-def verification_section(data: DossierData, st: Styles, width: float) -> list[Flowable]:
-    """How the chain was verified and what came out."""
+#: The dossier's own parts after the documents, as the index names them (key, title).
+PARTS: tuple[tuple[str, str], ...] = (
+    ("summary", "办理摘要"),
+    ("diagram", "办理流程图"),
+    ("timeline", "办理记录"),
+    ("attachments", "附件目录"),
+    ("appendix", "附录：哈希校验"),
+    ("backnote", "卷内备考表"),
+)
+
+
+def day(value: datetime) -> str:
+    """A date in Asia/Shanghai: ``2026年10月9日``."""
+    moment = to_shanghai(value)
+    if not isinstance(moment, datetime):
+        return "—"
+    return f"{moment.year}年{moment.month}月{moment.day}日"
+
+
+def page_range(pages: dict[str, int], key: str) -> str:
+    """``3`` or ``3–5`` for a part, ``…`` before the pages are known (the first pass)."""
+    first, last = pages.get(key), pages.get(f"{key}-end")
+    if first is None or last is None:
+        return "…"
+    return str(first) if last <= first else f"{first}–{last}"
+
+
+def index_section(
+    data: DossierData, st: Styles, width: float, pages: dict[str, int]
+) -> list[Flowable]:
+    """卷内目录: every issued document in issue order, then the dossier's own parts."""
+    story: list[Flowable] = [
+        PageBreak(),
+        Mark("index"),
+        Heading("卷内目录", st.title, "index"),
+        Paragraph(text(f"{data.title} {data.number}　{data.unit_name}"), st.subtitle),
+    ]
+    rows: list[list[Any]] = [["序号", "文号", "文件题名", "日期", "页号", "备注"]]
+    for n, d in enumerate(data.documents, start=1):
+        title = Paragraph(
+            f"{text(d.title)}<br/><font size=7.5 color='#5f6368'>{text(d.issuer)}</font>",
+            st.cell,
+        )
+        remark = "作废" if d.void else ""
+        if d.pdf is None:
+            remark = "、".join(r for r in (remark, "文件缺失") if r)
+        rows.append([str(n), d.number, title, day(d.issued_at),
+                     page_range(pages, f"doc-{n}"), remark])  # fmt: skip
+    for n, (key, title) in enumerate(PARTS, start=len(data.documents) + 1):
+        rows.append([str(n), "—", title, day(data.printed_at), page_range(pages, key), ""])
+    story.append(_table(rows, [26, 134, width - 326, 74, 40, 52], st))
+    story += [
+        Spacer(1, 6),
+        Paragraph(
+            text(
+                "页号为本案卷统一编排的页码（文书页右上角的“案卷第 x 页”）；"
+                "文书按签发顺序收录，保持签发时的原样，作废文书保留原文号并注明“作废”；"
+                "无文号的各项为本系统按案件记录生成的部分，日期为生成日期。"
+            ),
+            st.small,
+        ),
+    ]
+    return story
+
+
+def documents_section(data: DossierData, st: Styles, width: float) -> list[Flowable]:
+    """The issued documents' places: one slot page per page of each stored PDF (the pages are
+    merged in afterwards); a notice page for a document whose file is missing or changed."""
+    story: list[Flowable] = []
+    for n, d in enumerate(data.documents, start=1):
+        outline = f"文书 {n}：{d.title}（{d.number}）" + ("（作废）" if d.void else "")
+        key = f"doc-{n}"
+        if d.pdf is None:
+            story += [
+                NextPageTemplate("portrait"),
+                PageBreak(),
+                Mark(key),
+                Heading(outline, st.h1, key, 1),
+                box(
+                    [
+                        Paragraph("文书文件未能收入本案卷", st.warn_title),
+                        Paragraph(text(d.problem or "文书文件缺失或已被改动。"), st.warn),
+                    ],
+                    RED,
+                    RED_BG,
+                    width,
+                    3.0,
+                    font=st.font,
+                ),
+                Mark(f"{key}-end"),
+            ]
+            continue
+        story += [NextPageTemplate("slot"), PageBreak(), Mark(key), SlotPage((outline, key))]
+        for _ in range(d.pages - 1):
+            story += [PageBreak(), SlotPage()]
+        story.append(Mark(f"{key}-end"))
+    return [*story, NextPageTemplate("portrait")]
+
+
+def appendix_section(data: DossierData, st: Styles, width: float) -> list[Flowable]:
+    """附录：哈希校验 — how the chain was verified, what came out, and every hash of the case."""
     check = data.check
-    return [
-        CondPageBreak(200),
-        Heading("五、审计链校验", st.h1, "verification"),
+    story: list[Flowable] = [
+        CondPageBreak(260),
+        Mark("appendix"),
+        Heading("附录：哈希校验", st.h1, "verification"),
         Paragraph(
             text(
                 "本案每个审计事件的哈希为 SHA-256(前一事件哈希 + 本事件内容的规范 JSON)，"
                 "第一个事件的前一哈希为 64 个 0。打印时按序号逐一重算：任何事件在记录后被改动、"
-                "删除或调换顺序，都会使其哈希或后续事件的前序哈希不符。"
+                "删除或调换顺序，都会使其哈希或后续事件的前序哈希不符。文书和附件按其内容的 "
+                "SHA-256 存放，收入本案卷前逐一重算核对。"
             ),
             st.body,
         ),
@@ -831,6 +1103,88 @@ def verification_section(data: DossierData, st: Styles, width: float) -> list[Fl
             st.small,
         ),
     ]
+    if data.documents:
+        story.append(Heading("文书", st.h2, "appendix-documents", 1))
+        rows: list[list[Any]] = [["序号", "文号", "SHA-256", "核对"]]
+        for n, d in enumerate(data.documents, start=1):
+            state = "与签发时一致" if d.pdf is not None else "文件缺失或已改动"
+            rows.append([str(n), d.number, Paragraph(text(d.sha256), st.hash), state])
+        story.append(_table(rows, [26, width - 369, 263, 80], st))
+    if data.attachments:
+        story.append(Heading("附件", st.h2, "appendix-attachments", 1))
+        rows = [["序号", "文件名", "SHA-256"]]
+        rows += [
+            [str(n), a.filename, Paragraph(text(a.sha256), st.hash)]
+            for n, a in enumerate(data.attachments, start=1)
+        ]
+        story.append(_table(rows, [26, width - 289, 263], st))
+    if data.timeline:
+        story.append(Heading("审计事件", st.h2, "appendix-events", 1))
+        rows = [["序号", "事件", "时间", "事件哈希"]]
+        rows += [
+            [str(e.seq), e.title, short(e.at), Paragraph(text(e.hash), st.hash)]
+            for e in data.timeline
+        ]
+        story.append(_table(rows, [30, width - 371, 78, 263], st))
+    return [*story, Mark("appendix-end")]
+
+
+def signature_line(st: Styles, width: float) -> Table:
+    """签名：＿＿＿＿ 日期：＿＿年＿月＿日, the blanks ruled for a hand to fill."""
+    cells = ["签名：", "", "日期：", "", "年", "", "月", "", "日"]
+    widths = [40, width - 232, 40, 52, 18, 30, 18, 30, 4]
+    widths[-1] = width - sum(widths[:-1])
+    table = Table([[Paragraph(c, st.entry) if c else "" for c in cells]], colWidths=widths)
+    table.setStyle(
+        TableStyle(
+            [("FONTNAME", (0, 0), (-1, -1), st.font)]
+            + [("LINEBELOW", (i, 0), (i, 0), 0.8, INK) for i in (1, 3, 5, 7)]
+            + [("LEFTPADDING", (0, 0), (-1, -1), 1), ("RIGHTPADDING", (0, 0), (-1, -1), 1)]
+        )
+    )
+    return table
+
+
+def backnote_section(
+    data: DossierData, st: Styles, width: float, total: int | None
+) -> list[Flowable]:
+    """卷内备考表: what the file holds, and lines for the 承办人 and the 审核人 to sign and date."""
+    void = sum(1 for d in data.documents if d.void)
+    pages = f"{total}" if total else "…"
+    summary_text = (
+        f"本卷共有文书 {len(data.documents)} 件"
+        + (f"（其中作废 {void} 件）" if void else "")
+        + f"，连同封面、卷内目录、办理记录、附录和本表，共 {pages} 页。"
+        + f"审计链校验{'通过' if data.check.ok else '未通过'}（{data.check.events} 个事件）。"
+        + f"本卷由系统于{when(data.printed_at)}生成，打印人：{data.printed_by}。"
+    )
+    rows = [
+        [Paragraph("本卷情况说明", st.label), Paragraph(text(summary_text), st.entry)],
+        [Paragraph("承办人（立卷人）", st.label), signature_line(st, width - 126)],
+        [Paragraph("审核人（检查人）", st.label), signature_line(st, width - 126)],
+    ]
+    table = Table(rows, colWidths=[110, width - 110], rowHeights=[260, 70, 70])
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), st.font),
+                ("GRID", (0, 0), (-1, -1), 0.8, INK),
+                ("VALIGN", (0, 0), (-1, 0), "TOP"),
+                ("VALIGN", (0, 1), (-1, -1), "BOTTOM"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ("TOPPADDING", (0, 0), (-1, -1), 8),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 12),
+            ]
+        )
+    )
+    return [
+        PageBreak(),
+        Mark("backnote"),
+        Heading("卷内备考表", st.title, "backnote"),
+        Paragraph(text(f"{data.title} {data.number}　{data.unit_name}"), st.subtitle),
+        table,
+        Mark("backnote-end"),
+    ]
 
 
 def render(data: DossierData, font: DossierFont) -> tuple[bytes, int]:
@@ -843,17 +1197,60 @@ def render(data: DossierData, font: DossierFont) -> tuple[bytes, int]:
         return _render(data, font)
 
 
+#: Passes until the index's page numbers are where the parts landed (two in practice).
+MAX_PASSES = 4
+
+
 def _render(data: DossierData, font: DossierFont) -> tuple[bytes, int]:
+    pages: dict[str, int] = {}
+    total: int | None = None
+    for _ in range(MAX_PASSES):
+        pdf, marks, count = _build(data, font, pages, total)
+        if marks == pages and count == total:
+            break
+        pages, total = marks, count
+    return _merge(pdf, data, pages), count
+
+
+def _build(
+    data: DossierData, font: DossierFont, pages: dict[str, int], total: int | None
+) -> tuple[bytes, dict[str, int], int]:
+    """One pass: the ReportLab part with the index numbered from ``pages``; returns it with
+    where each part landed and the page count."""
     buffer = io.BytesIO()
     doc = DossierDoc(buffer, data, font)
     st = Styles(font.name)
     width = PORTRAIT[0] - 2 * SIDE
     story: list[Flowable] = []
     story += cover(data, font, st, width)
+    story += index_section(data, st, width, pages)
+    story += documents_section(data, st, width)
     story += summary(data, st, width)
+    story += [Mark("summary-end")]
     story += diagram_pages(data, font, st)
-    story += timeline_section(data, st, width)
-    story += attachments_section(data, st, width)
-    story += verification_section(data, st, width)
-    doc.build(story, canvasmaker=numbered_canvas(font.name))
-    return buffer.getvalue(), doc.page
+    story += [*timeline_section(data, st, width), Mark("timeline-end")]
+    story += [*attachments_section(data, st, width), Mark("attachments-end")]
+    story += appendix_section(data, st, width)
+    story += backnote_section(data, st, width, total)
+    doc.build(story, canvasmaker=numbered_canvas(font.name, data.number, chain_ok=data.check.ok))
+    marks = dict(doc.marks)
+    for (key, _), (following, _) in itertools.pairwise(PARTS):
+        if f"{key}-end" not in marks and following in marks:
+            marks[f"{key}-end"] = marks[following] - 1
+    return buffer.getvalue(), marks, doc.page
+
+
+def _merge(pdf: bytes, data: DossierData, pages: dict[str, int]) -> bytes:
+    """Each issued document's pages, as stored, under the stamps of their slot pages."""
+    if not any(d.pdf for d in data.documents):
+        return pdf
+    writer = PdfWriter(clone_from=io.BytesIO(pdf))
+    for n, d in enumerate(data.documents, start=1):
+        if d.pdf is None:
+            continue
+        first = pages[f"doc-{n}"]
+        for i, page in enumerate(PdfReader(io.BytesIO(d.pdf)).pages):
+            writer.pages[first - 1 + i].merge_page(page, over=False)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

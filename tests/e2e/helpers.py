@@ -66,14 +66,16 @@ def readme_copy(path: Path, name: str) -> None:
         shutil.copyfile(path, Path(target) / f"{name}.png")
 
 
-def pdf_first_page_png(pdf: Path, png: Path) -> Path | None:
-    """Render the first page of ``pdf`` to ``png`` with poppler's pdftoppm (None without it)."""
+def pdf_first_page_png(pdf: Path, png: Path, page: int = 1) -> Path | None:
+    """Render the first page (or page ``page``) of ``pdf`` to ``png`` with poppler's pdftoppm
+    (None without it)."""
     tool = shutil.which("pdftoppm")
     if tool is None:
         return None
     stem = png.with_suffix("")
+    number = str(page)
     subprocess.run(
-        [tool, "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(stem)],
+        [tool, "-png", "-r", "80", "-f", number, "-l", number, "-singlefile", str(pdf), str(stem)],
         check=True, timeout=60,
     )  # fmt: skip
     return png

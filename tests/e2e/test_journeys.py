@@ -353,9 +353,13 @@ def test_journey_3_auditor_prints_and_exports(officer_factory) -> None:
     pdf.write_bytes(body)
     text = "".join(p.extract_text() or "" for p in PdfReader(BytesIO(body)).pages[:2])
     assert number in text
+    assert "卷内目录" in (PdfReader(BytesIO(body)).pages[1].extract_text() or "")
     cover = pdf_first_page_png(pdf, auditor.artifact("dossier-cover.png"))
     if cover is not None:  # poppler-utils installed: the first page as a picture
         readme_copy(cover, "dossier-cover")
+    index = pdf_first_page_png(pdf, auditor.artifact("dossier-index.png"), page=2)
+    if index is not None:  # the 卷内目录 right after the cover
+        readme_copy(index, "dossier-index")
 
     page.locator("#exp-district").select_option(label="鼎城区")
     page.get_by_role("button", name="导出案卷 (ZIP)").click()

@@ -203,15 +203,15 @@ def test_dossier_holds_the_whole_record_and_its_printing_is_audited(
     ):
         assert label + value in text, (label, value)
     assert "unit_name" not in text and "can_correct_immediately" not in text
-    # verification, with the head hash that was verified
-    assert "五、审计链校验" in text and f"链头哈希（SHA-256）：{before.head}" in text
+    # verification in the appendix, with the head hash that was verified
+    assert "附录：哈希校验" in text and f"链头哈希（SHA-256）：{before.head}" in text
     # footers and outline
     total = len(reader.pages)
     assert f"第 1 页 共 {total} 页" in pages[0]
     assert f"第 {total} 页 共 {total} 页" in pages[-1]
     titles = outline_titles(reader)
     sections = ("火灾隐患督办案卷", "一、办理摘要", "二、办理流程图", "三、办理记录", "四、附件")
-    for section in (*sections, "五、审计链校验"):
+    for section in (*sections, "卷内目录", "附录：哈希校验", "卷内备考表"):
         assert section in titles, titles
     assert any(t.startswith("办理流程图 分幅") for t in titles)
     assert (reader.metadata or {}).get("/Title", "").startswith(f"火灾隐患督办案卷 {number}")
@@ -273,8 +273,9 @@ def test_a_tampered_event_is_flagged_on_the_cover_and_in_the_verification(
     cover = squeeze(pages[0])
     assert "审计链校验未通过" in cover and "第2号事件内容已被改动" in cover
     assert "审计链校验：通过" not in squeeze("".join(pages))
-    last = squeeze(pages[-1])
-    assert "五、审计链校验" in last and "审计链校验未通过" in last
+    appendix = squeeze("".join(p for p in pages if "附录：哈希校验" in squeeze(p)))
+    assert "审计链校验未通过" in appendix and "按现存记录计算的链头哈希" in appendix
+    assert "审计链校验未通过" in squeeze(pages[-1])  # the 备考表 says so too
     assert all("审计链校验未通过" in squeeze(p) for p in pages)  # the red mark in every header
     with app.app_context():
         printed = events_of(case_id)[-1]

@@ -119,9 +119,13 @@ def test_the_diagram_pages_carry_the_case_pages_words(app: Flask, tmp_path: Path
         pytest.skip(f"{WQY} is not installed (apt-get install fonts-wqy-microhei)")
     path = printed_dossier(app, tmp_path)
     reader = PdfReader(path)
-    outline = [str(item.title) for item in reader.outline if not isinstance(item, list)]
-    first = 1 + next(i for i, title in enumerate(outline) if title == "二、办理流程图")
-    text = squeeze(pdftotext(path, first + 1))
+    overview = next(
+        item
+        for item in reader.outline
+        if not isinstance(item, list) and str(item.title) == "二、办理流程图"
+    )
+    first = 1 + reader.get_destination_page_number(overview)
+    text = squeeze(pdftotext(path, first + 1))  # the first detail sheet
     # task and gateway names, the lane name with its 、, the badge and the legend
     for words in ("发现登记", "函告消防", "是否重大火灾隐患", "乡镇", "逾期", "图例", "当前待办"):
         assert words in text, words
