@@ -11,12 +11,15 @@ of the PDF handed out, so a printed dossier can be matched to the log.
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 from flask import Response, current_app
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -100,8 +103,12 @@ def issued_documents(case: Case) -> list[IssuedDocument]:
             if attachment is None or attachment.sha256 != document.sha256:
                 raise AttachmentTampered("文书文件缺失")
             pdf = verified_content(attachment)
+            PdfReader(io.BytesIO(pdf)).pages  # noqa: B018 - a file pypdf cannot read fails here
         except AttachmentTampered:
             problem = "存放的文件缺失，或其内容与签发时记录的 SHA-256 不符；请联系管理员核查。"
+        except PdfReadError:
+            pdf = None
+            problem = "存放的文件无法作为 PDF 读取；请联系管理员核查。"
         issued.append(
             IssuedDocument(
                 number=document.number,

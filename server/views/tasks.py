@@ -53,9 +53,11 @@ def show(task_id: str) -> Any:
         return redirect(case_url(task.case_id))
     schema = operations.task_form(task)
     if request.method == "GET":  # fields an earlier step decided start with its value
-        return _render(
-            task, schema, prefill_values(schema, operations.load_instance(task.case).data)
-        )
+        try:
+            case_data = operations.load_instance(task.case).data
+        except operations.OperationError:  # an unreadable state: the form without prefill;
+            case_data = {}  # submitting it says why (the case is marked for the administrator)
+        return _render(task, schema, prefill_values(schema, case_data))
     data = parse_form(schema, request.form)
     more = request.form.get("_add_rows")
     if more:  # 增加空行: show the form again with more blank rows, nothing is saved

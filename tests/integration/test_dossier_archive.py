@@ -130,7 +130,7 @@ def test_the_index_follows_the_cover_and_its_pages_are_where_the_documents_are(
         numbers = [d.number for d in documents]
         for d, content in zip(documents, stored, strict=True):
             assert hashlib.sha256(content).hexdigest() == d.sha256  # still as issued
-    assert len(numbers) == 3
+    assert len(numbers) == 4  # 函告书, 整改通知书 and its 送达回证, 请示
     assert "火灾隐患督办案卷" in pages[0] and "卷内目录" not in pages[0]
     assert "卷内目录" in pages[1]
     for number in numbers:
@@ -271,10 +271,10 @@ def test_a_void_document_is_included_and_marked_void(app: Flask, api: Api, tmp_p
     dossier = printed(app, case_id)
     rows = index_rows(dossier.pdf, numbers, tmp_path)
     assert rows[numbers[1]].remark == "作废"
-    assert rows[numbers[0]].remark == rows[numbers[2]].remark == ""
+    assert rows[numbers[0]].remark == rows[numbers[2]].remark == rows[numbers[3]].remark == ""
     pages = page_texts(dossier.pdf)
     assert numbers[1] in pages[rows[numbers[1]].first - 1]  # still included, as issued
-    assert "本卷共有文书3件（其中作废1件）" in pages[-1]
+    assert "本卷共有文书4件（其中作废1件）" in pages[-1]
 
 
 def test_a_changed_document_file_is_named_not_merged(app: Flask, api: Api, tmp_path: Path):
