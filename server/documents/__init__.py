@@ -151,60 +151,83 @@ def issue_documents(
         number = format_number(template.numbering, agency_short(agency), day.year, seq)
         if template.number_field:
             form[template.number_field.partition(".")[2]] = number
-        context = build_context(template, case, task, case_data, form, user, number)
-        filled = fill(template, context)
-        content = render(filled, dossier_font())
-        sha256 = store_content(content)
-        filename = f"{filled.title}（{number}）.pdf".replace("/", "／")[-200:]
-        attachment = Attachment(
-            case_id=case.id,
-            filename=filename,
-            mime="application/pdf",
-            size=len(content),
-            sha256=sha256,
-            uploaded_by_id=user.id,
-            uploaded_at=now,
-        )
-        db.session.add(attachment)
-        db.session.flush()
-        document = Document(
-            case_id=case.id,
-            attachment_id=attachment.id,
-            kind=template.kind,
-            title=filled.title,
-            number=number,
-            agency_id=agency.id,
-            year=day.year,
-            seq=seq,
-            task_id=task.id,
-            task_name=task.name,
-            sha256=sha256,
-            issued_at=now,
-            issued_by_id=user.id,
-            void=False,
-            filled=filled.to_json(),
-        )
-        db.session.add(document)
-        db.session.flush()
-        append_event(
-            case.id,
-            "document_issued",
-            actor=user,
-            data={
-                "task": task.name,
-                "document": document.id,
-                "kind": template.kind,
-                "name": template.name,
-                "title": filled.title,
-                "number": number,
-                "sha256": sha256,
-                "attachment": attachment.id,
-                "filename": filename,
-                "size": len(content),
-            },
-            at=now,
-        )
+        issue_one(template, user, case, task, case_data, form, now, year=day.year, seq=seq)
     return form
+
+
+def issue_one(
+    template: Template,
+    user: User,
+    case: Case,
+    task: Task,
+    case_data: Mapping[str, Any],
+    form: Mapping[str, Any],
+    now: datetime,
+    *,
+    year: int,
+    seq: int,
+    event: Mapping[str, Any] | None = None,
+) -> Document:
+    """Render one numbered document of ``task`` (its number taken: ``year``, ``seq``), store
+    its PDF once as an attachment of the case, add its row and a ``document_issued`` event
+    (with ``event``'s extra data, e.g. the document a correction replaces)."""
+    agency = task.agency
+    number = format_number(template.numbering, agency_short(agency), year, seq)
+    context = build_context(template, case, task, case_data, form, user, number)
+    filled = fill(template, context)
+    content = render(filled, dossier_font())
+    sha256 = store_content(content)
+    filename = f"{filled.title}（{number}）.pdf".replace("/", "／")[-200:]
+    attachment = Attachment(
+        case_id=case.id,
+        filename=filename,
+        mime="application/pdf",
+        size=len(content),
+        sha256=sha256,
+        uploaded_by_id=user.id,
+        uploaded_at=now,
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    document = Document(
+        case_id=case.id,
+        attachment_id=attachment.id,
+        kind=template.kind,
+        title=filled.title,
+        number=number,
+        agency_id=agency.id,
+        year=year,
+        seq=seq,
+        task_id=task.id,
+        task_name=task.name,
+        sha256=sha256,
+        issued_at=now,
+        issued_by_id=user.id,
+        void=False,
+        filled=filled.to_json(),
+    )
+    db.session.add(document)
+    db.session.flush()
+    append_event(
+        case.id,
+        "document_issued",
+        actor=user,
+        data={
+            "task": task.name,
+            "document": document.id,
+            "kind": template.kind,
+            "name": template.name,
+            "title": filled.title,
+            "number": number,
+            "sha256": sha256,
+            "attachment": attachment.id,
+            "filename": filename,
+            "size": len(content),
+            **(event or {}),
+        },
+        at=now,
+    )
+    return document
 
 
 def preview_filled(user: User, task: Task, form: Mapping[str, Any]) -> list[Filled]:
