@@ -58,10 +58,9 @@ def print_mark(count: int, user: User, at: datetime) -> str:
 def stamp(content: bytes, mark: str) -> bytes:
     """The PDF ``content`` with ``mark`` centred in the bottom margin of every page."""
     font = dossier_font()
-    reader = PdfReader(io.BytesIO(content))
-    writer = PdfWriter()
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(content)))
     with BUILD_LOCK:
-        for page in reader.pages:
+        for page in writer.pages:
             width, height = float(page.mediabox.width), float(page.mediabox.height)
             buffer = io.BytesIO()
             canvas = Canvas(buffer, pagesize=(width, height), initialFontName=font.name)
@@ -73,7 +72,6 @@ def stamp(content: bytes, mark: str) -> bytes:
             canvas.save()
             overlay = PdfReader(io.BytesIO(buffer.getvalue())).pages[0]
             page.merge_page(overlay)
-            writer.add_page(page)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
