@@ -569,7 +569,7 @@ def last_submission(task: Task) -> dict[str, Any] | None:
         query = query.where(Event.at <= task.completed_at)
     event = db.session.scalar(query.order_by(Event.seq.desc()).limit(1))
     form = event.data.get("form") if event is not None and isinstance(event.data, dict) else None
-    if not isinstance(form, dict):
+    if event is None or not isinstance(form, dict):
         return None
     # as amended by the corrections (更正) of the documents it issued
     corrections = db.session.scalars(
