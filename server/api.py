@@ -573,11 +573,13 @@ def last_submission(task: Task) -> dict[str, Any] | None:
         return None
     # as amended by the corrections (更正) of the documents it issued
     corrections = db.session.scalars(
-        select(Event).where(
+        select(Event)
+        .where(
             Event.case_id == task.case_id,
             Event.kind == "document_voided",
             Event.seq > event.seq,
-        ).order_by(Event.seq)
+        )
+        .order_by(Event.seq)
     ).all()
     return amended_forms([event, *corrections]).get(event.seq, form)
 

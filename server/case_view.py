@@ -235,8 +235,8 @@ def timeline(events: list[Event], labels: dict[str, str]) -> list[TimelineEntry]
                 )
         elif event.kind == "document_printed":
             entry.lines.append(
-                f"《{data.get('title', '')}》（{data.get('number', '')}）第{data.get('count', '')}次"
-                f"打印，原件 SHA-256 {str(data.get('sha256', ''))[:16]}…"
+                f"《{data.get('title', '')}》（{data.get('number', '')}）"
+                f"第{data.get('count', '')}次打印，原件 SHA-256 {str(data.get('sha256', ''))[:16]}…"
             )
         elif event.kind == "follow_up":
             entry.title = f"{title}：{data.get('label', '')}" if data.get("label") else title

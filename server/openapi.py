@@ -715,9 +715,10 @@ def _paths() -> dict[str, Any]:
                 PRINT_RESPONSE,
                 errors=("404", "409"),
                 parameters=[_param("case_id"), _param("document_id")],
-                description="打印人、文号、原件 SHA-256、打印次数记入本案审计链（document_printed）；"
-                "返回的 PDF 在每页下边距加盖“打印件 第N次 打印人 时间”。下载（GET …/documents/"
-                "{document_id}.pdf）仍返回原件且不记录。已作废的文书答 409。只接受 POST。",
+                description="打印人、文号、原件 SHA-256、打印次数记入本案审计链"
+                "（document_printed）；返回的 PDF 在每页下边距加盖“打印件 第N次 打印人 时间”。"
+                "下载（GET …/documents/{document_id}.pdf）仍返回原件且不记录。"
+                "已作废的文书答 409。只接受 POST。",
             )
         },
         "/cases/{case_id}/documents/{document_id}/correction": {

@@ -195,9 +195,7 @@ class Instance:
             return None
         return None if task is None else dict(task.data)
 
-    def amend_form(
-        self, name: str, original: Mapping[str, Any], amended: Mapping[str, Any]
-    ) -> int:
+    def amend_form(self, name: str, original: Mapping[str, Any], amended: Mapping[str, Any]) -> int:
         """Replace a completed step's stored form (``data[name]`` equal to ``original``) by
         ``amended`` in every task that carries it (SpiffWorkflow copies a task's data into the
         tasks after it), sub-processes included. Only the fields that no expression reads may

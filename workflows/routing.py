@@ -20,8 +20,8 @@ import ast
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from xml.etree import ElementTree
 
+from workflows.bpmn_xml import parse
 from workflows.timers import SHARED_FACTS
 
 #: Local names (namespace stripped) of the XML elements whose text is an expression.
@@ -112,8 +112,10 @@ def _process_reads(files: tuple[tuple[str, str], ...]) -> Reads:
     for name, content in files:
         if not name.endswith((".bpmn", ".dmn")):
             continue
-        root = ElementTree.fromstring(content.encode("utf-8"))
+        root = parse(content)  # no entities resolved, no network
         for element in root.iter():
+            if not isinstance(element.tag, str):  # comments, processing instructions
+                continue
             tag = element.tag.rpartition("}")[2]
             if tag not in EXPRESSION_ELEMENTS or not (element.text or "").strip():
                 continue

@@ -139,9 +139,7 @@ def correctable(document: Document) -> Correctable:
         "properties": {name: props[name] for name in editable},
         "required": [name for name in full.get("required", []) if name in editable],
         "x-order": editable,
-        "x-rules": [
-            rule for rule in full.get("x-rules", []) if rule.get("field") in editable
-        ],
+        "x-rules": [rule for rule in full.get("x-rules", []) if rule.get("field") in editable],
     }
     return Correctable(document, template, completion, form, tuple(editable), locked, schema)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pypdf import PdfReader, PdfWriter
+from pypdf.errors import PyPdfError
 from reportlab.lib.colors import HexColor
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -84,7 +85,9 @@ def print_count(document: Document) -> int:
             Event.case_id == document.case_id, Event.kind == "document_printed"
         )
     )
-    return sum(1 for data in kinds if isinstance(data, dict) and data.get("document") == document.id)
+    return sum(
+        1 for data in kinds if isinstance(data, dict) and data.get("document") == document.id
+    )
 
 
 def print_document(user: User, document: Document, now: datetime | None = None) -> PrintedDocument:
@@ -101,7 +104,10 @@ def print_document(user: User, document: Document, now: datetime | None = None) 
     with _transaction():
         lock_case(document.case_id)  # print counts are taken one at a time
         count = print_count(document) + 1
-        pdf = stamp(original, print_mark(count, user, now))
+        try:
+            pdf = stamp(original, print_mark(count, user, now))
+        except PyPdfError as exc:  # a stored file that is no readable PDF: nothing recorded
+            raise Conflict("文书文件无法读取，不能打印") from exc
         digest = hashlib.sha256(pdf).hexdigest()
         append_event(
             document.case_id,

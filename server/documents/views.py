@@ -83,9 +83,7 @@ def print_(case_id: int, document_id: int) -> Any:
     )
 
 
-@bp.route(
-    "/cases/<int:case_id>/documents/<int:document_id>/correction", methods=["GET", "POST"]
-)
+@bp.route("/cases/<int:case_id>/documents/<int:document_id>/correction", methods=["GET", "POST"])
 @roles_required("officer")
 def correction(case_id: int, document_id: int) -> Any:
     """The correction (更正) of an issued document: the step's form prefilled with the stored

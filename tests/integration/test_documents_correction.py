@@ -133,10 +133,8 @@ def test_bad_corrections_are_refused_naming_the_field_and_change_nothing(
     before = _counts(app)
     url = f"/cases/{case['id']}/documents/{request['id']}/correction"
     # a field read by the process (the report's date starts a deadline) is not a correction
-    body = assert_error(
-        api.post(FIRE, url, json={"fields": {"reported_on": today().isoformat()}, "reason": "日期"}),
-        422, "invalid", {"reported_on"},
-    )  # fmt: skip
+    routing = {"fields": {"reported_on": today().isoformat()}, "reason": "日期"}
+    body = assert_error(api.post(FIRE, url, json=routing), 422, "invalid", {"reported_on"})
     assert "流程" in body["fields"]["reported_on"]
     # the number is the system's; a field the document does not print; no reason; bad value
     assert_error(api.post(FIRE, url, json={"fields": {"report_no": "1"}, "reason": "x"}),
@@ -192,3 +190,19 @@ def test_case_page_offers_the_correction_form(app: Flask, api: Api, client, auth
     assert "更正原因：笔误" in page.text and "函告内容" in page.text
     assert 'data-chain="ok"' in page.text  # the page's chain check: the facts verify
     assert runner.invoke(args=["audit", "verify", str(case["id"])]).exit_code == 0
+
+
+def test_a_void_flag_changed_behind_the_app_fails_verification(
+    app: Flask, api: Api, runner
+) -> None:
+    case = api.register(STREET)
+    api.complete(STREET, case["id"], "refer_to_fire_rescue")
+    [letter] = _documents(api, case["id"])
+    from server.extensions import db
+    from server.models import Document
+
+    with app.app_context():
+        db.session.get(Document, letter["id"]).void = True  # no document_voided event
+        db.session.commit()
+    result = runner.invoke(args=["audit", "verify", str(case["id"])])
+    assert result.exit_code == 1 and "已作废" in result.output, result.output
