@@ -587,7 +587,7 @@ def test_matrix_figures(request: pytest.FixtureRequest) -> None:
     users = len(ROLES) * len(RELATIONS) + 1  # and the anonymous caller
     planned = 0
     for (endpoint, _method), route in ROUTES.items():
-        targets = len(TARGETS) if route.scope in ("case", "task") else 1
+        targets = len(TARGETS) if route.scope in ("case", "task", "issuer") else 1
         kinds = len(_export_kinds()) if endpoint == "supervision.export" else 1
         planned += len(route.paths) * kinds * targets * users
     run = sum(CELLS.values())
