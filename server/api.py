@@ -27,6 +27,7 @@ from server.auth import (
     load_user_from_bearer,
     revoke_token,
 )
+from server.case_facts import amended_forms
 from server.case_view import verdict_lines
 from server.engine import get_engine
 from server.extensions import csrf, db
@@ -568,7 +569,19 @@ def last_submission(task: Task) -> dict[str, Any] | None:
         query = query.where(Event.at <= task.completed_at)
     event = db.session.scalar(query.order_by(Event.seq.desc()).limit(1))
     form = event.data.get("form") if event is not None and isinstance(event.data, dict) else None
-    return form if isinstance(form, dict) else None
+    if event is None or not isinstance(form, dict):
+        return None
+    # as amended by the corrections (更正) of the documents it issued
+    corrections = db.session.scalars(
+        select(Event)
+        .where(
+            Event.case_id == task.case_id,
+            Event.kind == "document_voided",
+            Event.seq > event.seq,
+        )
+        .order_by(Event.seq)
+    ).all()
+    return amended_forms([event, *corrections]).get(event.seq, form)
 
 
 # --- tokens and the caller -----------------------------------------------------------------------
@@ -734,6 +747,11 @@ def document_json(document: Any) -> dict[str, Any]:
         "issued_by": person_json(document.issued_by),
         "task": document.task_name,
         "void": document.void,
+        "void_reason": document.void_reason,
+        "voided_at": iso(document.voided_at) if document.voided_at else None,
+        "voided_by": person_json(document.voided_by) if document.voided_by else None,
+        "replaced_by": document.replaced_by_id,
+        "replaced_by_number": document.replaced_by.number if document.replaced_by else None,
         "sha256": document.sha256,
         "url": url_for("api.case_document_pdf", case_id=document.case_id, document_id=document.id),
     }
@@ -758,6 +776,43 @@ def case_document_pdf(case_id: int, document_id: int) -> Any:
     if document is None:
         raise ApiError(404)
     return document_response(document)
+
+
+@bp.post("/cases/<int:case_id>/documents/<int:document_id>/print")
+def case_document_print(case_id: int, document_id: int) -> Any:
+    """Print a document: the stored PDF with a print mark, recorded as ``document_printed`` in
+    the case's chain (a POST: it writes an audit event). A void document answers 409."""
+    from server.documents import find_document, pdf_response
+    from server.documents.printing import print_document
+
+    user = caller()
+    document = find_document(visible_case(user, case_id), document_id)
+    if document is None:
+        raise ApiError(404)
+    printed = print_document(user, document)
+    response = pdf_response(
+        printed.pdf,
+        f"{document.title}（{document.number}）打印件{printed.count}.pdf",
+        f"document-{document.id}-print-{printed.count}.pdf",
+        inline=True,
+    )
+    response.headers["X-Print-Count"] = str(printed.count)
+    return response
+
+
+@bp.post("/cases/<int:case_id>/documents/<int:document_id>/correction")
+def case_document_correction(case_id: int, document_id: int) -> Any:
+    """Correct (更正) an issued document: ``{"fields": {...}, "reason": "..."}``. The old one is
+    voided (keeping its number), a new one issued with the next number: 201 with it. Officers
+    of the issuing agency only (others 404); 409 when void already; 422 naming a bad field."""
+    from server.documents.correction import correct_document
+    from server.scoping import correctable_document
+
+    user = caller()
+    document = correctable_document(user, case_id, document_id)
+    body = json_body(("fields", "reason"), ("reason",))
+    replacement = correct_document(user, document, body.get("fields", {}), body["reason"])
+    return jsonify(document_json(replacement)), 201
 
 
 # --- tasks ---------------------------------------------------------------------------------------

@@ -16,7 +16,14 @@ status, closed at           ``case_closed`` (present or not, and its time)
 completed tasks             one ``task_completed`` each: name, label, person, time
 attachments                 one ``attachment_added`` each: id, name, size, SHA-256,
                             uploader, time; and, when asked, the file's bytes re-hashed
+documents                   one ``document_issued`` each: number, kind, SHA-256; void (and
+                            its replacement) exactly when a ``document_voided`` says so
 ==========================  ==============================================================
+
+A correction (更正) of a document amends the issuing step's form: the ``task_completed``
+event keeps the form as submitted and the ``document_voided`` event the amended values (with
+the originals), so facts read from a form are compared with it as amended
+(:func:`amended_forms`).
 
 What is left out: the stage, open tasks and deadlines are derived from the workflow state
 (``case.state``), which no event carries; the timeline is drawn from the events themselves.
@@ -32,7 +39,7 @@ from typing import Any
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import Attachment, Case, Event, Task
+from server.models import Attachment, Case, Document, Event, Task
 
 
 def _instant(value: datetime | None) -> str | None:
@@ -55,6 +62,7 @@ def fact_problems(
     cached: bool = False,
     tasks: Sequence[Task] | None = None,
     attachments: Sequence[Attachment] | None = None,
+    documents: Sequence[Document] | None = None,
 ) -> list[str]:
     """The differences between ``case``'s rows and its chain ``events`` (in seq order), in
     Chinese, one line each; empty when every fact shown agrees with the chain.
@@ -63,6 +71,7 @@ def fact_problems(
         ``cached``: trusting this process's digest of an unchanged inode, size and time).
     :param tasks: the case's task rows, when the caller has loaded them (else read here).
     :param attachments: the case's attachment rows, likewise.
+    :param documents: the case's document rows, likewise.
     """
     problems: list[str] = []
 
@@ -83,13 +92,14 @@ def fact_problems(
     elif events:
         problems.append("审计链中没有立案登记事件")
     completions = [e for e in events if e.kind == "task_completed"]
+    forms = amended_forms(events)
     if completions:
-        form = completions[0].data.get("form") or {}
+        form = forms.get(completions[0].seq, {})
         differs("单位名称", case.unit_name, _text(form.get("unit_name", "")))
         differs("地址", case.address, _text(form.get("address", "")))
         differs("辖区", case.district, _text(form.get("district")))
     filed = [e for e in completions if e.task_name == "file_case"]
-    case_no = (filed[-1].data.get("form") or {}).get("case_no") if filed else None
+    case_no = forms.get(filed[-1].seq, {}).get("case_no") if filed else None
     differs("立案编号", case.case_no or None, case_no or None)
     closed = next((e for e in events if e.kind == "case_closed"), None)
     differs("案件状态", case.status, "closed" if closed else "open")
@@ -97,7 +107,29 @@ def fact_problems(
 
     problems += _task_problems(case, completions, tasks)
     problems += _attachment_problems(case, events, files, cached, attachments)
+    problems += _document_problems(case, events, documents)
     return problems
+
+
+def amended_forms(events: Sequence[Event]) -> dict[int, dict[str, Any]]:
+    """Each ``task_completed`` event's form (by the event's seq) as amended by the corrections
+    (更正) recorded after it: a ``document_voided`` event names the completion it amends
+    (``completion``: that event's seq) and the ``amended`` values, in chain order.
+
+    The chain keeps the form as submitted and every amendment with its original values; the
+    case's rows and the workflow show the amended form, so facts are compared with it.
+    """
+    forms: dict[int, dict[str, Any]] = {}
+    for event in events:
+        data = event.data if isinstance(event.data, dict) else {}
+        if event.kind == "task_completed":
+            form = data.get("form")
+            forms[event.seq] = dict(form) if isinstance(form, dict) else {}
+        elif event.kind == "document_voided":
+            amended, seq = data.get("amended"), data.get("completion")
+            if isinstance(amended, dict) and seq in forms:
+                forms[seq].update(amended)
+    return forms
 
 
 def _task_problems(
@@ -168,4 +200,40 @@ def _attachment_problems(
                 problems.append(problem)
     for event in added.values():
         problems.append(f"审计链记载的附件“{_text(event.data.get('filename'))}”在案件记录中缺失")
+    return problems
+
+
+def _document_problems(
+    case: Case, events: Sequence[Event], documents: Sequence[Document] | None
+) -> list[str]:
+    """Document rows (文号, SHA-256, void or in force, replacement) against the
+    ``document_issued`` and ``document_voided`` events."""
+    if documents is None:
+        documents = db.session.scalars(select(Document).where(Document.case_id == case.id)).all()
+    issued = {e.data.get("document"): e for e in events if e.kind == "document_issued"}
+    voided = {e.data.get("document"): e for e in events if e.kind == "document_voided"}
+    problems = []
+    for row in sorted(documents, key=lambda d: d.id):
+        event = issued.pop(row.id, None)
+        if event is None:
+            problems.append(f"文书“{row.number}”在审计链中没有生成记录")
+            continue
+        if (row.number, row.sha256, row.kind) != (
+            event.data.get("number"),
+            event.data.get("sha256"),
+            event.data.get("kind"),
+        ):
+            problems.append(
+                f"文书“{row.number}”的记录（文号、种类或 SHA-256）与审计链记载的"
+                f"“{_text(event.data.get('number'))}”不符"
+            )
+        void = voided.get(row.id)
+        if bool(row.void) != (void is not None):
+            state = "已作废" if row.void else "有效"
+            problems.append(f"文书“{row.number}”的记录为{state}，与审计链记载的不符")
+        elif void is not None and row.replaced_by_id != void.data.get("replaced_by"):
+            problems.append(f"文书“{row.number}”的更正文书与审计链记载的不符")
+    # A chained document without a row is not reported: databases migrated from before the
+    # document table keep the events of documents whose rows they never had (its PDF is still
+    # an attachment, checked above).
     return problems

@@ -222,6 +222,26 @@ def timeline(
             entry.lines.append(f"{data.get('filename', '')}（{human_size(data.get('size', 0))}）")
         elif event.kind == "document_issued":
             entry.lines.append(f"{data.get('title', '')}（{data.get('number', '')}）")
+            if data.get("correction"):
+                entry.lines.append("更正后重新生成")
+        elif event.kind == "document_voided":
+            entry.lines.append(
+                f"原文书《{data.get('title', '')}》（{data.get('number', '')}）作废，"
+                f"文号保留不再使用；更正后文号 {data.get('replacement_number', '')}"
+            )
+            entry.lines.append(f"更正原因：{data.get('reason', '')}")
+            schema = schema_of(event.task_name) if event.task_name else None
+            before = describe(schema, data.get("original") or {})
+            after = describe(schema, data.get("amended") or {})
+            for old, new in zip(before, after, strict=False):
+                entry.lines.append(
+                    f"{old.label}：{'、'.join(old.values)} → {'、'.join(new.values)}"
+                )
+        elif event.kind == "document_printed":
+            entry.lines.append(
+                f"《{data.get('title', '')}》（{data.get('number', '')}）"
+                f"第{data.get('count', '')}次打印，原件 SHA-256 {str(data.get('sha256', ''))[:16]}…"
+            )
         elif event.kind == "follow_up":
             entry.title = f"{title}：{data.get('label', '')}" if data.get("label") else title
             if data.get("note"):

@@ -30,6 +30,8 @@ EVENT_LABELS = {
     "timer_fired": "定时器触发",
     "attachment_added": "上传附件",
     "document_issued": "生成文书",
+    "document_voided": "更正文书（原文书作废）",
+    "document_printed": "打印文书",
     "case_closed": "办结",
     "follow_up": "督办措施",
     "deadlines_recomputed": "期限重算",

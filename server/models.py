@@ -356,12 +356,20 @@ class Document(db.Model):  # type: ignore[name-defined]
     issued_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     # A document voided by a correction keeps its number (never reused), marked void.
     void: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Why, when and by whom it was voided, and the document that replaces it (a correction,
+    # 更正: server.documents.correction); None while the document is in force.
+    void_reason: Mapped[str | None] = mapped_column(Text)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
     # The filled text as issued (workflows.documents.Filled.to_json): the next step shows it
     # inline, exactly as issued. None for documents issued before the column existed.
     filled: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     agency: Mapped[Agency] = relationship()
-    issued_by: Mapped[User] = relationship()
+    issued_by: Mapped[User] = relationship(foreign_keys=[issued_by_id])
+    voided_by: Mapped[User | None] = relationship(foreign_keys=[voided_by_id])
+    replaced_by: Mapped[Document | None] = relationship(remote_side=[id])
     __table_args__ = (UniqueConstraint("agency_id", "kind", "year", "seq"),)
 
 

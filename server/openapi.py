@@ -389,11 +389,32 @@ def _schemas() -> dict[str, Any]:
                 "issued_by": _nullable(_ref("Person")),
                 "task": {"type": "string", "description": "生成该文书的环节（任务标识）"},
                 "void": {"type": "boolean", "description": "已作废（文号保留，不再使用）"},
+                "void_reason": _nullable({"type": "string", "description": "更正原因"}),
+                "voided_at": _nullable(DATE_TIME),
+                "voided_by": _nullable(_ref("Person")),
+                "replaced_by": _nullable({"type": "integer", "description": "更正后的文书（id）"}),
+                "replaced_by_number": _nullable(
+                    {"type": "string", "description": "更正后的文书文号"}
+                ),
                 "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                 "url": {"type": "string", "description": "PDF 下载地址"},
             },
             "案件中生成的文书（PDF 作为案件附件保存一次，生成时记入审计链 document_issued）",
         ),
+        "DocumentCorrection": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["reason"],
+            "properties": {
+                "fields": {
+                    "type": "object",
+                    "description": "更正的字段及其更正后的值（生成该文书的环节表单中、文书所用的"
+                    "字段；文号和决定流程走向的字段不能更正，答 422 并指明字段）",
+                },
+                "reason": {"type": "string", "minLength": 1, "description": "更正原因（必填）"},
+            },
+            "description": "文书更正",
+        },
         "DocumentText": _object(
             {
                 "kind": {"type": "string"},
@@ -560,6 +581,22 @@ def _operation(
     return operation
 
 
+PRINT_RESPONSE: dict[str, Any] = {
+    "200": {
+        "description": "加盖打印标记的文书 PDF",
+        "headers": {
+            "X-Print-Count": {
+                "description": "该文书的第几次打印",
+                "schema": {"type": "integer"},
+            }
+        },
+        "content": {
+            "application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}
+        },
+    }
+}
+
+
 def _paths() -> dict[str, Any]:
     paging = [_param("page"), _param("per_page")]
     body_errors = ("400", "413", "422")
@@ -669,6 +706,33 @@ def _paths() -> dict[str, Any]:
                 },
                 errors=("404", "409"),
                 parameters=[_param("case_id"), _param("document_id")],
+            )
+        },
+        "/cases/{case_id}/documents/{document_id}/print": {
+            "post": _operation(
+                "printCaseDocument",
+                "打印文书（记入审计链 document_printed，返回加盖打印标记的 PDF）",
+                PRINT_RESPONSE,
+                errors=("404", "409"),
+                parameters=[_param("case_id"), _param("document_id")],
+                description="打印人、文号、原件 SHA-256、打印次数记入本案审计链"
+                "（document_printed）；返回的 PDF 在每页下边距加盖“打印件 第N次 打印人 时间”。"
+                "下载（GET …/documents/{document_id}.pdf）仍返回原件且不记录。"
+                "已作废的文书答 409。只接受 POST。",
+            )
+        },
+        "/cases/{case_id}/documents/{document_id}/correction": {
+            "post": _operation(
+                "correctCaseDocument",
+                "更正文书：原文书作废（保留文号），按更正内容重新生成并编下一个文号",
+                {"201": _json("Document", "更正后生成的文书")},
+                errors=("400", "404", "409", "413", "422"),
+                parameters=[_param("case_id"), _param("document_id")],
+                body="DocumentCorrection",
+                description="仅生成该文书的单位的承办人员可以更正（其他用户答 404）。在一个事务中："
+                "修正生成该文书的环节表单中保存的数据（原值记入审计事件），原文书标记作废（原因、时间、"
+                "更正人、更正后文书），按同一编号序列生成新文书；审计链依次记入 document_voided 和 "
+                "document_issued。已作废的文书答 409；字段有误答 422 并指明字段，不作任何改动。",
             )
         },
         "/cases/{case_id}/dossier.pdf": {

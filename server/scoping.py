@@ -16,7 +16,7 @@ from flask import abort
 from sqlalchemy import ColumnElement, false, or_, select, true
 
 from server.extensions import db
-from server.models import Case, PublicWarning, Task, User
+from server.models import Case, Document, PublicWarning, Task, User
 
 
 def case_filter(user: User) -> ColumnElement[bool]:
@@ -64,6 +64,29 @@ def workable_task(user: User, task_id: str) -> Task:
     if task is None:
         abort(404)
     return task
+
+
+def correctable_document(user: User, case_id: int, document_id: int) -> Document:
+    """Return the document if ``user`` may correct it (更正): an officer of the agency that
+    issued it, in a case the user sees; otherwise abort with 404."""
+    case = visible_case(user, case_id)
+    if not user.has_role("officer"):
+        abort(404)
+    document = db.session.scalar(
+        select(Document).where(
+            Document.id == document_id,
+            Document.case_id == case.id,
+            Document.agency_id == user.agency_id,
+        )
+    )
+    if document is None:
+        abort(404)
+    return document
+
+
+def may_correct(user: User, document: Document) -> bool:
+    """Whether the case page offers ``user`` the correction of ``document`` (in force)."""
+    return user.has_role("officer") and document.agency_id == user.agency_id and not document.void
 
 
 def warning_filter(user: User) -> ColumnElement[bool]:

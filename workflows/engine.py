@@ -29,7 +29,7 @@ from workflows import legal_settings
 from workflows.calendar import WorkingCalendar
 from workflows.catalog import ProcessCatalog, ProcessVersion
 from workflows.script_env import FACT_DEFAULTS, DubanScriptEngine
-from workflows.state import StateSerializer
+from workflows.state import StateSerializer, forget_saved_rows
 from workflows.timers import (
     WaitingTimer,
     describe_timer,
@@ -228,6 +228,26 @@ class Instance:
         self._publish(task, result)
         self._advance(result)
         return result
+
+    def amend_form(self, name: str, original: Mapping[str, Any], amended: Mapping[str, Any]) -> int:
+        """Replace a completed step's stored form (``data[name]`` equal to ``original``) by
+        ``amended`` in every task that carries it (SpiffWorkflow copies a task's data into the
+        tasks after it), sub-processes included. Only the fields that no expression reads may
+        differ (the caller checked: ``workflows.routing``), so nothing is stepped and no
+        timer moves. Returns the number of tasks changed.
+        """
+        workflows = [self.workflow, *self.workflow.subprocesses.values()]
+        original = dict(original)
+        changed = 0
+        for workflow in workflows:
+            # finished tasks may share one data dict (workflows.state): compare by content
+            holders = [workflow.data, *(task.data for task in workflow.tasks.values())]
+            for data in holders:
+                if data.get(name) == original:
+                    data[name] = dict(amended)
+                    changed += 1
+            forget_saved_rows(workflow)
+        return changed
 
     def fire_timers(self) -> StepResult:
         """Fire every timer that is due now and step the engine (the sweep's work)."""

@@ -52,6 +52,14 @@ def _preorder(workflow) -> list[Task]:
     return order
 
 
+def forget_saved_rows(workflow) -> None:
+    """Make the next :meth:`StateSerializer.dumps` write every task of ``workflow`` afresh: for
+    the rare change to finished tasks' data (a correction, 更正, amending a completed step's
+    form), which the cached rows of finished tasks would otherwise hide."""
+    for task in workflow.tasks.values():
+        task.__dict__.pop(_ROW, None)
+
+
 _UNKNOWN_SAFETY = SafeUUID.unknown
 _set = object.__setattr__
 

@@ -161,7 +161,7 @@ def _quoted(case: Case, kind: str) -> dict[str, str]:
     return quoted_facts(issued_text(document), document.title, document.number)
 
 
-def _issue_date(template: Template, form: Mapping[str, Any], today: date) -> date:
+def issue_date(template: Template, form: Mapping[str, Any], today: date) -> date:
     ns, _, name = template.date.partition(".")
     value = form.get(name) if ns in template.tasks else None
     try:
@@ -193,67 +193,103 @@ def issue_documents(
             if template.number_field:  # read-only: a client's typed number is not kept
                 form.pop(template.number_field.partition(".")[2], None)
             continue
-        day = _issue_date(template, form, now.astimezone(SHANGHAI).date())
+        day = issue_date(template, form, now.astimezone(SHANGHAI).date())
         agency = task.agency
         seq = next_seq(agency.id, template.counter_kind, day.year)
         number = format_number(template.numbering, agency_short(agency), day.year, seq)
         if template.number_field:
             form[template.number_field.partition(".")[2]] = number
-        timers = timer_dues(template, instance, task, form)
-        context = build_context(template, case, task, case_data, form, user, number, day, timers)
-        filled = fill(template, context)
-        content = render(filled, document_fonts())
-        sha256 = store_content(content)
-        filename = f"{filled.title}（{number}）.pdf".replace("/", "／")[-200:]
-        attachment = Attachment(
-            case_id=case.id,
-            filename=filename,
-            mime="application/pdf",
-            size=len(content),
-            sha256=sha256,
-            uploaded_by_id=user.id,
-            uploaded_at=now,
-        )
-        db.session.add(attachment)
-        db.session.flush()
-        document = Document(
-            case_id=case.id,
-            attachment_id=attachment.id,
-            kind=template.kind,
-            title=filled.title,
-            number=number,
-            agency_id=agency.id,
-            year=day.year,
+        issue_one(
+            template,
+            user,
+            case,
+            task,
+            case_data,
+            form,
+            now,
+            day=day,
             seq=seq,
-            task_id=task.id,
-            task_name=task.name,
-            sha256=sha256,
-            issued_at=now,
-            issued_by_id=user.id,
-            void=False,
-            filled=filled.to_json(),
-        )
-        db.session.add(document)
-        db.session.flush()
-        append_event(
-            case.id,
-            "document_issued",
-            actor=user,
-            data={
-                "task": task.name,
-                "document": document.id,
-                "kind": template.kind,
-                "name": template.name,
-                "title": filled.title,
-                "number": number,
-                "sha256": sha256,
-                "attachment": attachment.id,
-                "filename": filename,
-                "size": len(content),
-            },
-            at=now,
+            timers=timer_dues(template, instance, task, form),
         )
     return form
+
+
+def issue_one(
+    template: Template,
+    user: User,
+    case: Case,
+    task: Task,
+    case_data: Mapping[str, Any],
+    form: Mapping[str, Any],
+    now: datetime,
+    *,
+    day: date,
+    seq: int,
+    timers: Mapping[str, str | None] | None = None,
+    event: Mapping[str, Any] | None = None,
+) -> Document:
+    """Render one numbered document of ``task`` (its number taken: ``seq`` of the year of
+    ``day``, its 成文日期), store its PDF once as an attachment of the case, add its row and a
+    ``document_issued`` event (with ``event``'s extra data, e.g. the document a correction
+    replaces). ``timers``: the due times of the timer events the template names."""
+    agency = task.agency
+    year = day.year
+    number = format_number(template.numbering, agency_short(agency), year, seq)
+    context = build_context(template, case, task, case_data, form, user, number, day, timers)
+    filled = fill(template, context)
+    content = render(filled, document_fonts())
+    sha256 = store_content(content)
+    filename = f"{filled.title}（{number}）.pdf".replace("/", "／")[-200:]
+    attachment = Attachment(
+        case_id=case.id,
+        filename=filename,
+        mime="application/pdf",
+        size=len(content),
+        sha256=sha256,
+        uploaded_by_id=user.id,
+        uploaded_at=now,
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    document = Document(
+        case_id=case.id,
+        attachment_id=attachment.id,
+        kind=template.kind,
+        title=filled.title,
+        number=number,
+        agency_id=agency.id,
+        year=year,
+        seq=seq,
+        task_id=task.id,
+        task_name=task.name,
+        sha256=sha256,
+        issued_at=now,
+        issued_by_id=user.id,
+        void=False,
+        filled=filled.to_json(),
+    )
+    db.session.add(document)
+    db.session.flush()
+    append_event(
+        case.id,
+        "document_issued",
+        actor=user,
+        data={
+            "task": task.name,
+            "document": document.id,
+            "kind": template.kind,
+            "name": template.name,
+            "title": filled.title,
+            "number": number,
+            "sha256": sha256,
+            "attachment": attachment.id,
+            "filename": filename,
+            "size": len(content),
+            **(event or {}),
+        },
+        at=now,
+    )
+    return document
 
 
 def preview_filled(user: User, task: Task, form: Mapping[str, Any]) -> list[Filled]:
@@ -268,7 +304,7 @@ def preview_filled(user: User, task: Task, form: Mapping[str, Any]) -> list[Fill
     today = today_shanghai()
     filled = []
     for template in templates:
-        day = _issue_date(template, form, today)
+        day = issue_date(template, form, today)
         timers = timer_dues(template, instance, task, form)
         context = build_context(template, task.case, task, case_data, form, user, None, day, timers)
         filled.append(fill(template, context))

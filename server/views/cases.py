@@ -48,7 +48,7 @@ from server.documents import case_documents
 from server.dossier import DOSSIER_ROLES, may_print_dossier, pdf_response, print_dossier
 from server.form_render import build_form, parse_form
 from server.models import Attachment, Case, Deadline, Event, Task
-from server.scoping import case_filter, task_filter, visible_case
+from server.scoping import case_filter, may_correct, task_filter, visible_case
 from server.views.common import (
     admin_banner,
     case_url,
@@ -261,6 +261,7 @@ def show(case_id: int) -> Any:
         may_attach=current_user.has_role("officer"),
         size=human_size,
         may_print=may_print_dossier(current_user),
+        may_correct=may_correct,
         # Every fact shown is checked against the chain; files re-hashed when they changed.
         check=chain_check(record),
     )

@@ -57,6 +57,7 @@ class WorldCase:
     task_agency: str  # agency code of the open task
     attachment_id: int
     document_id: int  # an issued document (B1: the referral letter its referral issued)
+    document_agency: str  # agency code of the document's issuer (who may correct it)
 
     def markers(self) -> tuple[str, ...]:
         """Strings that only this case's content contains (the leak detectors)."""
@@ -196,6 +197,7 @@ def build_world(app: Flask) -> World:
                 task_agency=agency.code,
                 attachment_id=attachment.id,
                 document_id=document.id,
+                document_agency=db.session.get(Agency, document.agency_id).code,
             )
         other = user("wuling.supervisor")
         note = Notification(

@@ -64,8 +64,11 @@ class Route:
         {job}, {kind} are filled in).
     :param roles: roles that pass the role gate (``ANY``: any signed-in user).
     :param scope: ``none`` (not about a case), ``case`` (a visible case), ``task`` (a task of
-        the user's agency), ``foreign`` (another user's object: always hidden).
+        the user's agency), ``issuer`` (a document its agency issued), ``foreign`` (another
+        user's object: always hidden).
     :param ok: status when the user passes role and scope.
+    :param ok_for: ``ok`` for a target case whose own facts answer otherwise (A1's document is
+        a bare row over an upload: no issuing step to correct, no PDF page to print).
     :param denied: status for a signed-in user without the role.
     :param hidden: status when the case or task is out of scope.
     :param anonymous: status without login (HTML) or token (API); None: 302 resp. 401.
@@ -78,6 +81,7 @@ class Route:
     roles: tuple[str, ...] | None = ANY
     scope: str = "none"
     ok: int = 200
+    ok_for: dict[str, int] | None = None
     denied: int = 404
     hidden: int = 404
     anonymous: int | None = None
@@ -125,6 +129,25 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("cases.download", "GET"): R("/cases/{case}/attachments/{attachment}", scope="case"),
     # an issued document's PDF: scoped like the attachments
     ("documents.download", "GET"): R("/cases/{case}/documents/{document}.pdf", scope="case"),
+    # printing a document writes an audit event: a POST; anyone who sees the case
+    ("documents.print_", "POST"): R(
+        "/cases/{case}/documents/{document}/print", scope="case", body={}, ok_for={"A1": 303}
+    ),
+    # correcting (更正) a document: officers of the issuing agency; without a reason 422
+    ("documents.correction", "GET"): R(
+        "/cases/{case}/documents/{document}/correction",
+        roles=OFFICER,
+        scope="issuer",
+        ok_for={"A1": 303},
+    ),
+    ("documents.correction", "POST"): R(
+        "/cases/{case}/documents/{document}/correction",
+        roles=OFFICER,
+        scope="issuer",
+        ok=422,
+        ok_for={"A1": 303},
+        body={},
+    ),
     # the task page's preview: the task's documents as typed, nothing written
     ("documents.preview", "POST"): R(
         "/tasks/{task}/document-preview", roles=OFFICER, scope="task", body={}
@@ -207,6 +230,16 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("api.get_case", "GET"): R("/api/v1/cases/{case}", scope="case"),
     ("api.case_events", "GET"): R("/api/v1/cases/{case}/events", scope="case"),
     ("api.case_documents", "GET"): R("/api/v1/cases/{case}/documents", scope="case"),
+    ("api.case_document_print", "POST"): R(
+        "/api/v1/cases/{case}/documents/{document}/print", scope="case", ok_for={"A1": 409}
+    ),
+    ("api.case_document_correction", "POST"): R(
+        "/api/v1/cases/{case}/documents/{document}/correction",
+        roles=OFFICER,
+        scope="issuer",
+        ok=422,
+        body={},
+    ),
     ("api.case_document_pdf", "GET"): R(
         "/api/v1/cases/{case}/documents/{document}.pdf", scope="case"
     ),
@@ -254,9 +287,16 @@ def is_api(path: str) -> bool:
 
 
 def expected(
-    route: Route, path: str, role: str | None, relation: str | None, own_task: bool
+    route: Route,
+    path: str,
+    role: str | None,
+    relation: str | None,
+    own_task: bool,
+    issuer: bool = False,
+    target: str | None = None,
 ) -> int:
-    """The status the tables give (``role`` None: anonymous)."""
+    """The status the tables give (``role`` None: anonymous; ``issuer``: the user's agency
+    issued the target's document; ``target``: the target case's key)."""
     if role is None:
         if route.anonymous is not None:
             return route.anonymous
@@ -269,7 +309,9 @@ def expected(
         return route.hidden
     if route.scope == "task" and not own_task:
         return route.hidden
-    return route.ok
+    if route.scope == "issuer" and not issuer:
+        return route.hidden
+    return (route.ok_for or {}).get(target or "", route.ok)
 
 
 # --------------------------------------------------------------------------- the callers
@@ -460,7 +502,7 @@ def test_route(key: tuple[str, str], world_app: tuple[Flask, World], callers: li
     endpoint, method = key
     route = ROUTES[key]
     targets: list[WorldCase | None] = (
-        [world.cases[t] for t in TARGETS] if route.scope in ("case", "task") else [None]
+        [world.cases[t] for t in TARGETS] if route.scope in ("case", "task", "issuer") else [None]
     )
     kinds = _export_kinds() if endpoint == "supervision.export" else [""]
     problems: list[str] = []
@@ -486,7 +528,20 @@ def test_route(key: tuple[str, str], world_app: tuple[Flask, World], callers: li
                         and caller.role == "officer"
                         and world.agencies[caller.username or ""][0] == case.task_agency
                     )
-                    want = expected(route, path, caller.role, relation, own_task)
+                    issuer = bool(
+                        case
+                        and caller.role == "officer"
+                        and world.agencies[caller.username or ""][0] == case.document_agency
+                    )
+                    want = expected(
+                        route,
+                        path,
+                        caller.role,
+                        relation,
+                        own_task,
+                        issuer,
+                        case.key if case else None,
+                    )
                     response = _request(caller, method, path, body)
                     cells += 1
                     where = f"{method} {path} as {caller.username or 'anonymous'} ({relation})"
@@ -532,7 +587,7 @@ def test_matrix_figures(request: pytest.FixtureRequest) -> None:
     users = len(ROLES) * len(RELATIONS) + 1  # and the anonymous caller
     planned = 0
     for (endpoint, _method), route in ROUTES.items():
-        targets = len(TARGETS) if route.scope in ("case", "task") else 1
+        targets = len(TARGETS) if route.scope in ("case", "task", "issuer") else 1
         kinds = len(_export_kinds()) if endpoint == "supervision.export" else 1
         planned += len(route.paths) * kinds * targets * users
     run = sum(CELLS.values())
