@@ -49,6 +49,8 @@ from reportlab.platypus import (
     Paragraph,
     Spacer,
 )
+from reportlab.lib import textsplit as _reportlab_textsplit
+from reportlab.platypus import paragraph as _reportlab_paragraph
 
 from server.documents.fonts import DocumentFonts
 from server.dossier.fonts import BUILD_LOCK
@@ -65,6 +67,15 @@ RED = HexColor("#D0021B")
 CHAR = BODY  # one character of body text
 BOLD = 0.025  # the 小标宋 stand-in's emboldening: an outline stroke of 2.5 % of the size
 
+
+# 避头尾 (GB/T 15834): ReportLab's CJK line breaking keeps a character of ALL_CANNOT_START at the
+# end of the line before instead of starting a line with it; its list has 、。） but lacks the
+# full-width comma, colon, semicolon, ! and ? of Chinese text, so lines began with "，" or "：".
+# The list is read by two splitters: textsplit.wordSplit (a paragraph in one font) and
+# paragraph.cjkFragSplit (mixed fonts, e.g. a heading in 黑体).
+for _module in (_reportlab_textsplit, _reportlab_paragraph):
+    if "，" not in _module.ALL_CANNOT_START:
+        _module.ALL_CANNOT_START += "，：；！？"
 
 class _Rule(Flowable):
     """A horizontal rule the width of the type area."""
@@ -284,14 +295,22 @@ def _bold(text: str, style: ParagraphStyle) -> Flowable:
 _LEVELS = (re.compile(r"[一二三四五六七八九十]+、"), re.compile(r"（[一二三四五六七八九十]+）"))
 
 
+#: The longest line without 。 still read as a heading of its own (characters).
+_HEADING_LINE = 30
+
+
 def _body(text: str, style: ParagraphStyle, fonts: DocumentFonts) -> Paragraph:
-    """A body paragraph; one that opens with a heading number has its heading (up to the first
-    。, or the whole paragraph) in the level's face."""
+    """A body paragraph; one that opens with a heading number has its heading in the level's
+    face: the words up to the first 。 when text follows them (段首标题 "一、总体要求。…"), or a
+    short line without 。 (a heading on its own line). A numbered item that is one sentence
+    (a 批复's "一、原则同意…。") is body text, not a heading."""
     for pattern, font in zip(_LEVELS, (fonts.hei, fonts.kai), strict=True):
         if pattern.match(text):
             head, stop, rest = text.partition("。")
-            markup = f'<font name="{font.name}">{escape(head + stop)}</font>{escape(rest)}'
-            return Paragraph(markup, style)
+            if rest.strip() or (not stop and len(head) <= _HEADING_LINE):
+                markup = f'<font name="{font.name}">{escape(head + stop)}</font>{escape(rest)}'
+                return Paragraph(markup, style)
+            break
     return _p(text, style)
 
 

@@ -235,3 +235,30 @@ def test_every_font_of_a_dossier_is_one_of_its_configured_fonts(app: Flask, tmp_
     # the record in the dossier's font; the issued documents it includes in theirs, as issued
     used = assert_embedded_subsets(pdf, {font.family} | documents, tmp_path)
     assert font.family in used
+
+
+def test_a_one_sentence_numbered_item_is_body_text(app: Flask, tmp_path: Path) -> None:
+    """A 批复's "一、原则同意…。" is an item, not a heading: the body face only."""
+    template = read_template(DOCUMENTS_DIR / "government_request.toml")
+    filled = replace(sample_filled(template), paragraphs=("一、原则同意你单位提出的处理意见。",))
+    with app.app_context():
+        fonts = document_fonts()
+        pdf = render(filled, fonts)
+    assert "WenQuanYiMicroHei" not in assert_embedded_subsets(pdf, families(fonts), tmp_path)
+
+
+def test_no_line_starts_with_a_comma_or_colon(app: Flask, tmp_path: Path) -> None:
+    """避头尾: a full-width comma or colon that falls at a line's start hangs on the line before."""
+    template = read_template(DOCUMENTS_DIR / "rectification_notice.toml")
+    # the first line holds 26 characters after the two-character indent: the 27th is the mark
+    paragraphs = tuple(f"{'隐' * 26}{mark}{'患' * 40}" for mark in "，：；")
+    filled = replace(sample_filled(template), paragraphs=paragraphs)
+    with app.app_context():
+        pdf = render(filled, document_fonts())
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True,
+                          capture_output=True, text=True).stdout  # fmt: skip
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert any(line.endswith(("隐，", "隐：", "隐；")) for line in lines), lines
+    assert not [line for line in lines if line[0] in "，：；！？"]
