@@ -32,6 +32,7 @@ import io
 import re
 from xml.sax.saxutils import escape
 
+from reportlab.lib import textsplit as _reportlab_textsplit
 from reportlab.lib.colors import HexColor, black
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -49,7 +50,6 @@ from reportlab.platypus import (
     Paragraph,
     Spacer,
 )
-from reportlab.lib import textsplit as _reportlab_textsplit
 from reportlab.platypus import paragraph as _reportlab_paragraph
 
 from server.documents.fonts import DocumentFonts
