@@ -214,6 +214,17 @@ def issue_documents(
     return form
 
 
+def document_facts(document: Document) -> dict[str, Any]:
+    """What the events about a document (issued, voided, printed) say of it: its id, kind, title
+    and number (read back by ``server.case_facts``)."""
+    return {
+        "document": document.id,
+        "kind": document.kind,
+        "title": document.title,
+        "number": document.number,
+    }
+
+
 def issue_one(
     template: Template,
     user: User,
@@ -276,11 +287,8 @@ def issue_one(
         actor=user,
         data={
             "task": task.name,
-            "document": document.id,
-            "kind": template.kind,
+            **document_facts(document),
             "name": template.name,
-            "title": filled.title,
-            "number": number,
             "sha256": sha256,
             "attachment": attachment.id,
             "filename": filename,

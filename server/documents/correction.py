@@ -23,7 +23,14 @@ from sqlalchemy import select
 
 from server.audit import append_event
 from server.case_facts import amended_forms
-from server.documents import agency_short, issue_date, issue_one, next_seq, timer_dues
+from server.documents import (
+    agency_short,
+    document_facts,
+    issue_date,
+    issue_one,
+    next_seq,
+    timer_dues,
+)
 from server.extensions import db
 from server.models import Case, Document, Event, Task, User
 from server.operations import (
@@ -204,10 +211,7 @@ def correct_document(
             actor=user,
             task_name=document.task_name,
             data={
-                "document": document.id,
-                "kind": document.kind,
-                "title": document.title,
-                "number": document.number,
+                **document_facts(document),
                 "reason": document.void_reason,
                 "replaced_by": replacement.id,
                 "replacement_number": number,

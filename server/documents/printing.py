@@ -24,7 +24,7 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select
 
 from server.audit import append_event
-from server.documents import document_content
+from server.documents import document_content, document_facts
 from server.dossier import dossier_font
 from server.dossier.fonts import BUILD_LOCK
 from server.extensions import db
@@ -115,10 +115,7 @@ def print_document(user: User, document: Document, now: datetime | None = None) 
             actor=user,
             task_name=document.task_name,
             data={
-                "document": document.id,
-                "kind": document.kind,
-                "title": document.title,
-                "number": document.number,
+                **document_facts(document),
                 "sha256": document.sha256,
                 "count": count,
                 "printed_sha256": digest,

@@ -6,7 +6,6 @@ Checks the PDFs with poppler's ``pdftotext`` and ``pdffonts`` (Debian's poppler-
 from __future__ import annotations
 
 import hashlib
-import subprocess
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -17,32 +16,15 @@ from sqlalchemy import func, select
 
 from tests.integration.conftest import csrf_token
 from tests.support.api import Api, today
-from tests.support.major_hazard import sample
+from tests.support.major_hazard import FIRE, GOVERNMENT, STREET, TO_REPORT, sample
+from tests.support.pdf import (
+    assert_fonts_embedded,
+    document_pdf,
+    document_text,
+    pdf_fonts,
+    pdf_text,
+)
 from workflows.documents import cn_date
-
-STREET = "wuling.nanping"
-FIRE = "wuling.fire"
-TO_REPORT = [
-    (STREET, "refer_to_fire_rescue"),
-    (FIRE, "file_case"),
-    (FIRE, "collective_deliberation"),
-    (FIRE, "serve_rectification_notice"),
-    (FIRE, "report_to_government"),
-]
-
-
-def _text(pdf: bytes, tmp_path: Path) -> str:
-    path = tmp_path / "doc.pdf"
-    path.write_bytes(pdf)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True,
-                          capture_output=True, text=True).stdout  # fmt: skip
-
-
-def _fonts(pdf: bytes, tmp_path: Path) -> list[list[str]]:
-    path = tmp_path / "fonts.pdf"
-    path.write_bytes(pdf)
-    out = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True)
-    return [line.split() for line in out.stdout.splitlines()[2:]]
 
 
 def _run(api: Api, case_id: int, steps=TO_REPORT) -> None:
@@ -76,14 +58,10 @@ def test_three_steps_issue_three_numbered_documents(api: Api, tmp_path: Path) ->
         pdf = api.get(FIRE, item["url"].removeprefix("/api/v1"))
         assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
         assert hashlib.sha256(pdf.data).hexdigest() == item["sha256"]
-        text = "".join(_text(pdf.data, tmp_path).split())
+        text = pdf_text(pdf.data, tmp_path)
         for word in [item["number"], case["unit_name"], *expected[item["kind"]]]:
             assert "".join(word.split()) in text, (item["kind"], word)
-        fonts = _fonts(pdf.data, tmp_path)
-        assert fonts, "no font listed"
-        for row in fonts:
-            # name type encoding emb sub uni object ID: "yes" in the emb column
-            assert row[-5] == "yes", row
+        assert_fonts_embedded(pdf_fonts(pdf.data, tmp_path), what=item["kind"])
     # the generated number is in the step's stored form and the hash chain
     events = api.get(FIRE, f"/cases/{case['id']}/events", query_string={"per_page": 100}).json
     issued = [e for e in events["items"] if e["kind"] == "document_issued"]
@@ -159,7 +137,7 @@ def test_case_page_lists_documents_and_downloads_them(
     pdf = client.get(url)
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert "attachment;" in pdf.headers["Content-Disposition"]
-    assert number in _text(pdf.data, tmp_path).replace(" ", "")
+    assert number in pdf_text(pdf.data, tmp_path, squeeze=False)
     # the PDF is an attachment of the case, and the audit chain still verifies
     assert runner.invoke(args=["audit", "verify", str(case["id"]), "--files"]).exit_code == 0
     # a file changed on disk is refused, not served
@@ -179,8 +157,7 @@ def test_report_kind_chooses_the_request(api: Api, tmp_path: Path) -> None:
     )
     items = api.get(FIRE, f"/cases/{case['id']}/documents").json["items"]
     assert items[-1]["title"].endswith("所在区域性火灾隐患组织整治的请示")
-    pdf = api.get(FIRE, items[-1]["url"].removeprefix("/api/v1")).data
-    text = "".join(_text(pdf, tmp_path).split())
+    text, _fonts = document_pdf(api, FIRE, items[-1], tmp_path)
     assert "提请组织有关部门、单位进行整治" in text and "挂牌督办" not in text
 
 
@@ -231,9 +208,6 @@ def test_parallel_completions_number_gaplessly(app: Flask, api: Api) -> None:
         assert db.session.scalar(select(DocumentCounter.last)) == PARALLEL
 
 
-GOVERNMENT = "wuling.gov"
-
-
 def _issued(
     api: Api, case_id: int, kind: str, tmp_path: Path, user: str = FIRE
 ) -> tuple[dict, str]:
@@ -242,11 +216,7 @@ def _issued(
     items = [d for d in api.get(user, f"/cases/{case_id}/documents").json["items"]
              if d["kind"] == kind]  # fmt: skip
     assert len(items) == 1, items
-    pdf = api.get(user, items[0]["url"].removeprefix("/api/v1"))
-    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-    fonts = _fonts(pdf.data, tmp_path)
-    assert fonts and all(row[-5] == "yes" for row in fonts), fonts
-    return items[0], "".join(_text(pdf.data, tmp_path).split())
+    return items[0], document_text(api, user, items[0], tmp_path)
 
 
 def _has(text: str, *words: str) -> None:

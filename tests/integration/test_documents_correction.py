@@ -3,7 +3,6 @@ numbered next in the same counter, the step's form amended, the chain still veri
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from flask import Flask
@@ -11,23 +10,8 @@ from sqlalchemy import func, select
 
 from tests.integration.conftest import csrf_token
 from tests.support.api import Api, assert_error, today
-
-STREET = "wuling.nanping"
-FIRE = "wuling.fire"
-TO_REPORT = [
-    (STREET, "refer_to_fire_rescue"),
-    (FIRE, "file_case"),
-    (FIRE, "collective_deliberation"),
-    (FIRE, "serve_rectification_notice"),
-    (FIRE, "report_to_government"),
-]
-
-
-def _text(pdf: bytes, tmp_path: Path) -> str:
-    path = tmp_path / "doc.pdf"
-    path.write_bytes(pdf)
-    out = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True)
-    return "".join(out.stdout.split())
+from tests.support.major_hazard import FIRE, STREET, TO_REPORT
+from tests.support.pdf import pdf_text
 
 
 def _documents(api: Api, case_id: int, user: str = FIRE) -> list[dict]:
@@ -78,7 +62,7 @@ def test_correction_voids_keeps_the_number_and_issues_the_next(
     assert old["replaced_by"] == new["id"] and old["replaced_by_number"] == new["number"]
     # the new PDF says what was corrected and carries the new number
     pdf = api.get(STREET, new["url"].removeprefix("/api/v1"))
-    text = _text(pdf.data, tmp_path)
+    text = pdf_text(pdf.data, tmp_path, layout=False)
     assert "更正后的函告内容：疏散通道被占用。" in text and new["number"] in text
     # the void one keeps its PDF (and number)
     assert api.get(STREET, old["url"].removeprefix("/api/v1")).status_code == 200

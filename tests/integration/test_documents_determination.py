@@ -9,11 +9,11 @@ embedded).
 
 from __future__ import annotations
 
-import subprocess
 from datetime import date
 from pathlib import Path
 
 from tests.support.api import Api, today
+from tests.support.pdf import document_text
 from workflows.documents import cn_date
 
 BRIGADE = "dingcheng.fire"  # 鼎城区消防救援大队: county-level investigations
@@ -21,35 +21,10 @@ DETACHMENT = "detachment.officer"  # 常德市消防救援支队: the reviewer, 
 UNIT = "常德市鼎城区某纺织有限公司"
 
 
-def _flat(pdf: bytes, tmp_path: Path) -> str:
-    path = tmp_path / "doc.pdf"
-    path.write_bytes(pdf)
-    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True,
-                         capture_output=True, text=True).stdout  # fmt: skip
-    return "".join(out.split())
-
-
-def _assert_embedded(pdf: bytes, tmp_path: Path) -> None:
-    path = tmp_path / "fonts.pdf"
-    path.write_bytes(pdf)
-    out = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True)
-    rows = [line.split() for line in out.stdout.splitlines()[2:]]
-    assert rows, "no font listed"
-    for row in rows:
-        assert row[-5] == "yes", row  # the emb column
-
-
 def _documents(api: Api, user: str, case_id: int) -> list[dict]:
     listing = api.get(user, f"/cases/{case_id}/documents")
     assert listing.status_code == 200, listing.json
     return listing.json["items"]
-
-
-def _pdf_text(api: Api, user: str, item: dict, tmp_path: Path) -> str:
-    pdf = api.get(user, item["url"].removeprefix("/api/v1"))
-    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-    _assert_embedded(pdf.data, tmp_path)
-    return _flat(pdf.data, tmp_path)
 
 
 def _stored(api: Api, user: str, case_id: int, task: str) -> dict:
@@ -70,7 +45,7 @@ def test_a_county_determination_names_the_facts_the_evidence_and_the_reviewing_d
     assert doc["kind"] == "fire_determination"
     assert doc["number"] == f"鼎消火认字〔{year}〕第0001号"
     assert doc["title"] == "火灾事故认定书"
-    text = _pdf_text(api, BRIGADE, doc, tmp_path)
+    text = document_text(api, BRIGADE, doc, tmp_path)
     alarm = today().toordinal() - 5
     for word in [
         doc["number"],
@@ -105,7 +80,7 @@ def test_a_city_level_determination_sends_the_review_to_the_level_above(
     api.complete(DETACHMENT, case["id"], "cause_investigation")
     [doc] = _documents(api, DETACHMENT, case["id"])
     assert doc["number"] == f"常消火认字〔{today().year}〕第0001号"
-    text = _pdf_text(api, DETACHMENT, doc, tmp_path)
+    text = document_text(api, DETACHMENT, doc, tmp_path)
     assert "常德市消防救援支队" in text and "死亡1人、重伤2人" in text
     assert "向上一级消防救援机构提出书面复核申请" in text
 
@@ -123,7 +98,7 @@ def test_an_extension_issues_an_approval_form_with_the_new_due_date_then_the_det
     assert approval["number"] == f"常消延审字〔{year}〕第0001号"
     assert approval["title"] == "延长火灾事故认定期限审批表"
     due = next(d for d in case["deadlines"] if d["timer"] == "extended_determination_deadline")
-    text = _pdf_text(api, DETACHMENT, approval, tmp_path)
+    text = document_text(api, DETACHMENT, approval, tmp_path)
     for word in [
         approval["number"],
         "延长火灾事故认定期限审批表",
@@ -144,7 +119,7 @@ def test_an_extension_issues_an_approval_form_with_the_new_due_date_then_the_det
         ("determination_extension_approval", f"常消延审字〔{year}〕第0001号"),
         ("fire_determination_extended", f"鼎消火认字〔{year}〕第0001号"),
     ]
-    text = _pdf_text(api, BRIGADE, docs[1], tmp_path)
+    text = document_text(api, BRIGADE, docs[1], tmp_path)
     assert "火灾事故认定书" in text and f"当事人：{UNIT}" in text
     assert "向常德市消防救援支队提出书面复核申请" in text
 
@@ -157,7 +132,7 @@ def test_a_refused_extension_keeps_the_thirty_days(api: Api, tmp_path: Path) -> 
     )
     due = next(d for d in case["deadlines"] if d["timer"] == "extended_determination_deadline")
     [approval] = _documents(api, DETACHMENT, case["id"])
-    text = _pdf_text(api, DETACHMENT, approval, tmp_path)
+    text = document_text(api, DETACHMENT, approval, tmp_path)
     assert f"不予批准延长。火灾事故认定期限仍为{cn_date(due['due_at'])}前" in text
     assert "批准延长三十日" not in text
 
@@ -181,7 +156,7 @@ def test_a_redetermination_counts_on_the_same_sequence_and_offers_no_second_revi
         ("fire_determination", f"鼎消火认字〔{year}〕第0001号"),
         ("fire_redetermination", f"鼎消火认字〔{year}〕第0002号"),
     ]
-    text = _pdf_text(api, BRIGADE, docs[1], tmp_path)
+    text = document_text(api, BRIGADE, docs[1], tmp_path)
     for word in [
         docs[1]["number"],
         "火灾事故认定书",
@@ -210,7 +185,7 @@ def test_a_simplified_determination_names_the_investigator_and_parties_without_r
     [doc] = _documents(api, BRIGADE, case_id)
     assert doc["kind"] == "simplified_fire_determination"
     assert doc["number"] == f"鼎消火简认字〔{today().year}〕第0001号"
-    text = _pdf_text(api, BRIGADE, doc, tmp_path)
+    text = document_text(api, BRIGADE, doc, tmp_path)
     for word in [
         doc["number"],
         "火灾事故简易调查认定书",

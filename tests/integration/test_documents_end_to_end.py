@@ -8,7 +8,6 @@ holds it (looked up by the task's agency, as a user would find it in their inbox
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import Agency, Document, User
 from tests.support.api import Api
+from tests.support.pdf import assert_fonts_embedded, document_pdf
 
 Step = tuple[str, dict[str, Any]]
 
@@ -131,18 +131,6 @@ def _walk(app: Flask, api: Api, viewer: str, case_id: int, steps: list[Step]) ->
         api.complete(_officer(app, holders[0]), case_id, name, **overrides)
 
 
-def _pdf(api: Api, viewer: str, item: dict, tmp_path: Path) -> tuple[str, list[list[str]]]:
-    pdf = api.get(viewer, item["url"].removeprefix("/api/v1"))
-    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-    path = tmp_path / f"{item['id']}.pdf"
-    path.write_bytes(pdf.data)
-    fonts = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True)
-    rows = [line.split() for line in fonts.stdout.splitlines()[2:]]
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True,
-                          capture_output=True, text=True).stdout  # fmt: skip
-    return "".join(text.split()), rows
-
-
 def _check_documents(
     app: Flask, api: Api, viewer: str, case: dict, kinds: dict[str, str], tmp_path: Path
 ) -> None:
@@ -160,10 +148,8 @@ def _check_documents(
         assert len(item["sha256"]) == 64
         if item["kind"] in kinds:
             assert kinds[item["kind"]] in item["title"], (item["kind"], item["title"])
-        text, fonts = _pdf(api, viewer, item, tmp_path)
-        assert fonts, item["kind"]
-        for row in fonts:  # name type encoding emb sub uni object ID
-            assert (row[-5], row[-4]) == ("yes", "yes"), (item["kind"], row)
+        text, fonts = document_pdf(api, viewer, item, tmp_path)
+        assert_fonts_embedded(fonts, subset=True, what=item["kind"])
         addressee = addressees[item["id"]]
         assert addressee, item["kind"]
         for word in (item["number"], item["title"], addressee, case["unit_name"]):

@@ -7,41 +7,18 @@ Checks the PDFs with poppler's ``pdftotext`` and ``pdffonts`` (Debian's poppler-
 
 from __future__ import annotations
 
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
 
 from tests.support.api import Api, today
+from tests.support.major_hazard import FIRE, GOVERNMENT, STREET, TO_REPORT
+from tests.support.pdf import document_text
 from workflows.documents import cn_date
 
-STREET = "wuling.nanping"
-FIRE = "wuling.fire"
-GOVERNMENT = "wuling.gov"
-TO_DECISION = [
-    (STREET, "refer_to_fire_rescue"),
-    (FIRE, "file_case"),
-    (FIRE, "collective_deliberation"),
-    (FIRE, "serve_rectification_notice"),
-    (FIRE, "report_to_government"),
-]
 UNIT = "常德市武陵区星光KTV"  # the registration's sample
 REQUEST_TITLE = f"武陵区消防救援大队关于提请对{UNIT}重大火灾隐患挂牌督办的请示"
-
-
-def _pdf_text(api: Api, user: str, item: dict, tmp_path: Path) -> str:
-    """The document's text (whitespace removed), after checking every font is embedded."""
-    pdf = api.get(user, item["url"].removeprefix("/api/v1"))
-    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-    path = tmp_path / f"{item['kind']}.pdf"
-    path.write_bytes(pdf.data)
-    fonts = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True)
-    rows = [line.split() for line in fonts.stdout.splitlines()[2:]]
-    assert rows and all(row[-5] == "yes" for row in rows), fonts.stdout  # emb column
-    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True,
-                         capture_output=True, text=True).stdout  # fmt: skip
-    return "".join(out.split())
 
 
 def _documents(api: Api, case_id: int) -> dict[str, dict]:
@@ -51,7 +28,7 @@ def _documents(api: Api, case_id: int) -> dict[str, dict]:
 
 def _decided(api: Api, **overrides: object) -> dict:
     case = api.register(STREET)
-    for user, name in TO_DECISION:
+    for user, name in TO_REPORT:
         api.complete(user, case["id"], name)
     api.complete(GOVERNMENT, case["id"], "government_decision", **overrides)
     return case
@@ -75,10 +52,10 @@ def test_agreement_issues_the_reply_quoting_the_request_and_the_listing_notice(
     assert notice["title"] == f"武陵区人民政府关于对{UNIT}重大火灾隐患实行挂牌督办的通知"
 
     # the 请示 carries its 签发人 on the number line (GB/T 9704 §7.2.4)
-    text = _pdf_text(api, FIRE, request, tmp_path)
+    text = document_text(api, FIRE, request, tmp_path)
     assert "签发人：张伟" in text and request["number"] in text
 
-    text = _pdf_text(api, FIRE, reply, tmp_path)
+    text = document_text(api, FIRE, reply, tmp_path)
     decided = cn_date(today().isoformat())
     for word in [
         reply["number"],
@@ -95,7 +72,7 @@ def test_agreement_issues_the_reply_quoting_the_request_and_the_listing_notice(
         assert "".join(word.split()) in text, word
     assert "签发人" not in text  # a downward 批复 has none
 
-    text = _pdf_text(api, GOVERNMENT, notice, tmp_path)
+    text = document_text(api, GOVERNMENT, notice, tmp_path)
     for word in [
         notice["number"],
         notice["title"],
@@ -122,7 +99,7 @@ def test_refusal_answers_the_request_without_a_listing_notice(api: Api, tmp_path
     assert "listed_supervision_notice" not in docs
     reply = docs["government_reply"]
     assert reply["title"] == f"武陵区人民政府关于{UNIT}重大火灾隐患处理事项的批复"
-    text = _pdf_text(api, FIRE, reply, tmp_path)
+    text = document_text(api, FIRE, reply, tmp_path)
     assert f"不同意你单位提请的事项，理由如下：{reasons}" in text
     assert "挂牌督办重大火灾隐患单位" not in text and "特此批复。" in text
 
@@ -159,7 +136,7 @@ def test_closure_request_and_its_reply(app: Flask, api: Api, client, auth, tmp_p
     # one 请示 sequence for the agency: the 挂牌督办 请示 was 1
     assert request["number"] == f"武消请〔{year}〕2号"
     assert request["title"] == f"武陵区消防救援大队关于对{UNIT}重大火灾隐患予以销案（摘牌）的请示"
-    text = _pdf_text(api, FIRE, request, tmp_path)
+    text = document_text(api, FIRE, request, tmp_path)
     for word in [
         request["number"],
         request["title"],
@@ -185,7 +162,7 @@ def test_closure_request_and_its_reply(app: Flask, api: Api, client, auth, tmp_p
     reply = _documents(api, case["id"])["closure_reply"]
     assert reply["number"] == f"武政复〔{year}〕2号"  # the 批复 sequence of the government
     assert reply["title"] == f"武陵区人民政府关于同意{UNIT}重大火灾隐患予以摘牌销案的批复"
-    text = _pdf_text(api, GOVERNMENT, reply, tmp_path)
+    text = document_text(api, GOVERNMENT, reply, tmp_path)
     for word in [
         reply["number"],
         "武陵区消防救援大队：",

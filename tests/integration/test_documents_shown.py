@@ -8,17 +8,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from tests.support.api import Api, today
+from tests.support.major_hazard import FIRE, GOVERNMENT, STREET, TO_REPORT
 
-STREET = "wuling.nanping"
-FIRE = "wuling.fire"
-GOVERNMENT = "wuling.gov"
-TO_REPORT = [
-    (STREET, "refer_to_fire_rescue"),
-    (FIRE, "file_case"),
-    (FIRE, "collective_deliberation"),
-    (FIRE, "serve_rectification_notice"),
-    (FIRE, "report_to_government"),
-]
 OPINION = "建议对该单位二层包厢区重大火灾隐患实行挂牌督办，限期整改。"
 DESCRIPTION = "二层包厢区安全出口数量不足，疏散通道堆放杂物。"  # the registration's sample
 

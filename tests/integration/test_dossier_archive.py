@@ -32,18 +32,10 @@ from server.extensions import db
 from server.models import Case, Document, Event, User
 from tests.integration.conftest import TEST_CONFIG, Databases
 from tests.support.api import Api
+from tests.support.major_hazard import STREET, TO_REPORT
 from workflows.catalog import BPMN_DIR
 from workflows.diagram_svg import MARGIN, Bounds, diagram_geometry
 
-STREET, FIRE = "wuling.nanping", "wuling.fire"
-#: Three steps that issue three documents (函, 整改通知书, 请示), the last of two pages.
-TO_REPORT = [
-    (STREET, "refer_to_fire_rescue"),
-    (FIRE, "file_case"),
-    (FIRE, "collective_deliberation"),
-    (FIRE, "serve_rectification_notice"),
-    (FIRE, "report_to_government"),
-]
 HEX = re.compile(r"[0-9a-f]{40,}")
 
 

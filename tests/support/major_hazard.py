@@ -11,6 +11,21 @@ from typing import Any
 
 PEOPLE = ["张伟", "王芳", "李强", "刘洋", "陈静", "杨磊", "赵敏", "黄涛", "周丽"]
 
+#: The seeded users who work a Wuling major-hazard case: the street (南坪街道) that registers and
+#: refers it, the district's fire brigade and the district's government.
+STREET = "wuling.nanping"
+FIRE = "wuling.fire"
+GOVERNMENT = "wuling.gov"
+#: The steps (user, task) from a registered case to the 请示 to the government; they issue the
+#: 函, the 整改通知书 with its 送达回证 and the 请示 (of two pages).
+TO_REPORT = [
+    (STREET, "refer_to_fire_rescue"),
+    (FIRE, "file_case"),
+    (FIRE, "collective_deliberation"),
+    (FIRE, "serve_rectification_notice"),
+    (FIRE, "report_to_government"),
+]
+
 
 Step = tuple[str, date, dict[str, Any]]
 
