@@ -27,7 +27,7 @@ from server.api import (
 )
 from server.extensions import db
 from server.models import Case, Notification, User
-from server.notifications import mark_read, target_of, unread_count
+from server.notifications import mark_read, open_tasks, target_of, unread_count
 from server.scoping import visible_case
 
 
@@ -54,9 +54,22 @@ def create_follow_up(case_id: int) -> Any:
     ), 201
 
 
-def notification_json(user: User, notification: Notification) -> dict[str, Any]:
-    """One message, with where it leads (``target``: task, case or none)."""
-    kind, target = target_of(user, notification)
+def notification_json(
+    user: User, notification: Notification, workable: set[str] | None = None
+) -> dict[str, Any]:
+    """One message, with where it leads (``target``: task, case or none).
+
+    :param workable: the open tasks the user may work on among the messages' (looked up when
+        not given).
+    """
+    if workable is None:
+        kind, target = target_of(user, notification)
+    elif notification.task_id in workable:
+        kind, target = "task", notification.task_id
+    elif notification.case_id is not None:
+        kind, target = "case", notification.case_id
+    else:
+        kind, target = "none", None
     return {
         "id": notification.id,
         "kind": notification.kind,
@@ -113,7 +126,8 @@ def list_notifications() -> Any:
     page = paged(query, args, lambda rows: rows)
     items: list[Notification] = page["items"]
     page["groups"] = _groups(user, items)
-    page["items"] = [notification_json(user, n) for n in items]
+    workable = open_tasks(user, {n.task_id for n in items if n.task_id})
+    page["items"] = [notification_json(user, n, workable) for n in items]
     page["unread"] = unread_count(user)
     return jsonify(page)
 

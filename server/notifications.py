@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, update
 
 from server.due import working_days_overdue
 from server.extensions import db
@@ -261,7 +261,7 @@ def grouped(user: User, case_ids: list[int | None], unread_only: bool = False) -
     if not case_ids:
         return []
     known = [c for c in case_ids if c is not None]
-    about = Notification.case_id.in_(known)
+    about: ColumnElement[bool] = Notification.case_id.in_(known)
     if None in case_ids:
         about = or_(about, Notification.case_id.is_(None))
     query = select(Notification).where(Notification.user_id == user.id, about)
@@ -290,19 +290,24 @@ def group_query(user: User, unread_only: bool = False):
     )
 
 
+def open_tasks(user: User, task_ids: set[str]) -> set[str]:
+    """Those of ``task_ids`` that are open and ``user``'s to work on."""
+    from server.scoping import task_filter
+
+    if not task_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Task.id).where(Task.id.in_(task_ids), Task.state == "ready", task_filter(user))
+        )
+    )
+
+
 def target_of(user: User, notification: Notification) -> tuple[str, Any]:
     """Where a message leads ``user``: ``("task", id)`` when its task is still open and theirs
     to work on, else ``("case", id)``, or ``("none", None)`` for a message about no case."""
-    from server.scoping import task_filter
-
-    if notification.task_id is not None:
-        open_task = db.session.scalar(
-            select(Task.id).where(
-                Task.id == notification.task_id, Task.state == "ready", task_filter(user)
-            )
-        )
-        if open_task is not None:
-            return "task", open_task
+    if notification.task_id is not None and open_tasks(user, {notification.task_id}):
+        return "task", notification.task_id
     if notification.case_id is not None:
         return "case", notification.case_id
     return "none", None

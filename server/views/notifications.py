@@ -30,6 +30,7 @@ from server.notifications import (
     group_query,
     grouped,
     mark_read,
+    open_tasks,
     target_of,
     unread_count,
     unread_for_case,
@@ -75,10 +76,12 @@ def index() -> Any:
     unread_only = request.args.get("unread") == "1"
     page = paginate(group_query(current_user, unread_only), page_number())
     groups = grouped(current_user, page.items, unread_only)
+    task_ids = {n.task_id for group in groups for n in group.items if n.task_id}
     return render_template(
         "notifications/index.html",
         page=page,
         groups=groups,
+        workable=open_tasks(current_user, task_ids),
         unread_only=unread_only,
         here=here(),
     )
