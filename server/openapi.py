@@ -955,7 +955,7 @@ def build_spec() -> dict[str, Any]:
                 }
             },
             "schemas": {**_schemas(), **openapi_messages.schemas()},
-            "parameters": _parameters(),
+            "parameters": {**_parameters(), **openapi_messages.parameters()},
             "responses": _responses(),
         },
     }

@@ -97,6 +97,18 @@ def schemas() -> dict[str, Any]:
     }
 
 
+def parameters() -> dict[str, Any]:
+    """Path parameters."""
+    return {
+        "notification_id": {
+            "name": "notification_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer"},
+        }
+    }
+
+
 def paths() -> dict[str, Any]:
     """The operations."""
     paging = [_param("page"), _param("per_page")]
@@ -143,14 +155,7 @@ def paths() -> dict[str, Any]:
                 "将本人的一条消息标为已读（他人的消息答 404）",
                 {"200": _json("Notification", "已读的消息")},
                 errors=("404",),
-                parameters=[
-                    {
-                        "name": "notification_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "integer"},
-                    }
-                ],
+                parameters=[_param("notification_id")],
             )
         },
         "/notifications/read-all": {
