@@ -29,6 +29,7 @@ from server.auth import (
 )
 from server.case_facts import amended_forms
 from server.case_view import verdict_lines
+from server.due import is_due_soon
 from server.engine import get_engine
 from server.extensions import csrf, db
 from server.models import Agency, Case, Deadline, Event, PublicWarning, Task, User
@@ -433,8 +434,7 @@ def task_json(task: Task, now: datetime | None = None) -> dict[str, Any]:
     days_overdue = 0
     if task.state == "ready" and due is not None:
         overdue = due < now
-        # due today, or on the next working day (a weekend in between does not count)
-        due_soon = not overdue and calendar.working_days_between(now, due) <= 1
+        due_soon = not overdue and is_due_soon(due, now, calendar)
         days_overdue = calendar.working_days_between(due, now) if overdue else 0
     return {
         "id": task.id,
@@ -1034,3 +1034,7 @@ def openapi() -> Any:
     from server.openapi import build_spec
 
     return jsonify(build_spec())
+
+
+# The follow-ups and messages routes live in their own module, on this blueprint.
+import server.api_messages  # noqa: E402, F401

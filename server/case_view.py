@@ -41,6 +41,9 @@ class DeadlineRow:
     provisional: bool
     finished: datetime | None = None
     """When the guarded work was done (on time or late); None while it is not."""
+    id: int = 0
+    overdue_open: bool = False
+    """Overdue and its work not done: a supervisor may urge it (催办)."""
 
 
 @dataclass
@@ -160,6 +163,8 @@ def deadline_rows(case: Case, tasks: dict[str, Task], now: datetime) -> list[Dea
                 late=late,
                 provisional=d.provisional,
                 finished=finished if d.state != "pending" else None,
+                id=d.id,
+                overdue_open=state == "已逾期" and finished is None and case.status == "open",
             )
         )
     return rows
@@ -246,6 +251,8 @@ def timeline(
             entry.title = f"{title}：{data.get('label', '')}" if data.get("label") else title
             if data.get("note"):
                 entry.lines.append(str(data["note"]))
+            if data.get("notified"):
+                entry.lines.append("通报 " + "、".join(map(str, data["notified"])))
         elif event.kind == "dossier_printed":
             verified = "通过" if data.get("chain_ok") else "未通过"
             head = f"，链头哈希 {data.get('head', '')}" if hashes_in_lines else ""

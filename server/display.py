@@ -100,13 +100,16 @@ def overdue_badge(
 ) -> Badge:
     """The badge of a task or deadline due at ``due``.
 
-    逾期N个工作日 (red) when ``due`` has passed, 即将到期 (amber) when at most one working day
-    remains, 剩余N个工作日 otherwise, 无期限 without a due date, 已办结 (grey) when ``done``.
+    逾期N个工作日 (red) when ``due`` has passed, 即将到期 (amber) when it is due soon
+    (:func:`server.due.is_due_soon`), 剩余N个工作日 otherwise, 无期限 without a due date,
+    已办结 (grey) when ``done``.
     """
     if done:
         return Badge("已办结", "closed")
     if due is None:
         return Badge("无期限", "neutral")
+    from server.due import is_due_soon
+
     if calendar is None:
         from server.engine import get_engine
 
@@ -118,8 +121,8 @@ def overdue_badge(
         late = calendar.working_days_between(due_utc, now_utc)
         return Badge(f"逾期{late}个工作日" if late else "已逾期", "overdue", title)
     left = calendar.working_days_between(now_utc, due_utc)
-    if left <= 1:
-        return Badge("即将到期", "soon", title)
+    if is_due_soon(due_utc, now_utc, calendar):
+        return Badge(f"即将到期，剩余{left}个工作日" if left else "今日到期", "soon", title)
     return Badge(f"剩余{left}个工作日", "ok", title)
 
 

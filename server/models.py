@@ -379,6 +379,9 @@ class Notification(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    # The task the message leads to (None: the case page), and the working days it was overdue.
+    task_id: Mapped[str | None] = mapped_column(ForeignKey("task.id"))
+    overdue_days: Mapped[int | None] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)

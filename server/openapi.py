@@ -86,7 +86,11 @@ def _schemas() -> dict[str, Any]:
         "due_at": _nullable(DATE_TIME),
         "overdue": {"type": "boolean"},
         "working_days_overdue": {"type": "integer", "minimum": 0},
-        "due_soon": {"type": "boolean", "description": "今天或下一个工作日到期"},
+        "due_soon": {
+            "type": "boolean",
+            "description": "即将到期：尚未到期，且距截止日期不超过系统参数"
+            " due_soon_working_days 个工作日（默认3）",
+        },
         "claimed_by": _nullable(_ref("Person")),
         "claimed_at": _nullable(DATE_TIME),
         "completed_at": _nullable(DATE_TIME),
@@ -349,8 +353,14 @@ def _schemas() -> dict[str, Any]:
                 "used_by": {"type": "string"},
                 "updated_at": {"type": ["string", "null"], "format": "date-time"},
                 "updated_by": {"type": ["string", "null"]},
+                "scope": {
+                    "type": "string",
+                    "enum": ["legal", "app"],
+                    "description": "legal：法定参数，新登记的案件记录当时的取值；"
+                    "app：系统参数（如 due_soon_working_days），即时生效",
+                },
             },
-            "由省级规定或尚未查到条文原文的法定数字：管理员数据，附默认值和依据",
+            "由省级规定或尚未查到条文原文的法定数字，以及系统参数：管理员数据，附默认值和依据",
         ),
         "LegalSettingList": _list(_ref("LegalSetting")),
         "LegalSettingValue": {
@@ -922,6 +932,8 @@ def _paths() -> dict[str, Any]:
 @cache
 def build_spec() -> dict[str, Any]:
     """The OpenAPI 3.1 document (built once; do not change the returned dict)."""
+    from server import openapi_messages
+
     return {
         "openapi": "3.1.0",
         "info": {
@@ -933,7 +945,7 @@ def build_spec() -> dict[str, Any]:
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": _paths(),
+        "paths": {**_paths(), **openapi_messages.paths()},
         "components": {
             "securitySchemes": {
                 "bearer": {
@@ -942,8 +954,8 @@ def build_spec() -> dict[str, Any]:
                     "description": "POST /tokens 换取的访问令牌",
                 }
             },
-            "schemas": _schemas(),
-            "parameters": _parameters(),
+            "schemas": {**_schemas(), **openapi_messages.schemas()},
+            "parameters": {**_parameters(), **openapi_messages.parameters()},
             "responses": _responses(),
         },
     }

@@ -23,7 +23,7 @@ from server.audit import append_event
 from server.engine import get_engine
 from server.extensions import db
 from server.models import Agency, Case, Deadline, Task, User
-from server.notifications import notify_escalation
+from server.notifications import notify_escalation, notify_follow_up
 from server.public_warnings import record_warning
 from workflows import fire_grading
 from workflows.calendar import SHANGHAI, today_shanghai
@@ -359,10 +359,10 @@ def sync_case(
 
     # After the stage is known: the notification names it.
     for escalation in result.escalations:
-        agency_id = next(
-            (d.agency_id for d in deadline_rows if d.timer_task_id == escalation.timer_task_id),
-            None,
+        missed = next(
+            (d for d in deadline_rows if d.timer_task_id == escalation.timer_task_id), None
         )
+        agency_id = missed.agency_id if missed is not None else None
         agency = db.session.get(Agency, agency_id) if agency_id is not None else None
         targets = escalation_targets(agency.code, case.district) if agency else []
         append_event(
@@ -371,7 +371,7 @@ def sync_case(
             data={"code": escalation.code, "name": escalation.name, "targets": targets},
             at=now,
         )
-        notify_escalation(case, escalation.name, escalation.code, targets, now)
+        notify_escalation(case, escalation.name, missed, now)
 
     filed = data.get("file_case")
     if isinstance(filed, dict) and filed.get("case_no"):
@@ -696,14 +696,19 @@ def fire_due_timers(case: Case, now: datetime | None = None) -> StepResult:
     return result
 
 
-FOLLOW_UP_ACTIONS = {"supervise": "督办", "interview": "约谈", "expose": "曝光"}
+FOLLOW_UP_ACTIONS = {"supervise": "督办", "urge": "催办", "interview": "约谈", "expose": "曝光"}
 
 
-def record_follow_up(user: User, case: Case, action: Any, note: Any) -> None:
-    """A supervisor's follow-up on a case (督办, 约谈, 曝光); it joins the case timeline.
+def record_follow_up(
+    user: User, case: Case, action: Any, note: Any, now: datetime | None = None
+) -> list[str]:
+    """A supervisor's follow-up on a case (督办, 催办, 约谈, 曝光): it joins the case timeline
+    and notifies the agencies answerable for the late steps and their supervisors
+    (:func:`server.notifications.notify_follow_up`).
 
     :raises Forbidden: for users who are not supervisors.
     :raises FormInvalid: for an unknown action or an empty / overlong note.
+    :returns: the names of the agencies notified.
     """
     if not user.has_role("supervisor"):
         raise Forbidden("只有督办人可以记录督办措施")
@@ -711,7 +716,7 @@ def record_follow_up(user: User, case: Case, action: Any, note: Any) -> None:
         raise Conflict("案件已办结，不能再记录督办措施")
     fields = {}
     if not isinstance(action, str) or action not in FOLLOW_UP_ACTIONS:
-        fields["action"] = "请选择督办、约谈或曝光"
+        fields["action"] = "请选择督办、催办、约谈或曝光"
     if not isinstance(note, str) or not note.strip():
         fields["note"] = "请填写督办情况"
     elif len(note) > 2000:
@@ -720,15 +725,20 @@ def record_follow_up(user: User, case: Case, action: Any, note: Any) -> None:
         fields["note"] = "督办情况含有不允许的控制字符"
     if fields:
         raise FormInvalid("表单有误，请按提示修改", fields)
+    now = now or datetime.now(UTC)
     with _transaction():
         if lock_case(case.id).status != "open":  # closed meanwhile
             raise Conflict("案件已办结，不能再记录督办措施")
+        label = FOLLOW_UP_ACTIONS[action]
+        _sent, agencies = notify_follow_up(case, label, action, note.strip(), user, now)
         append_event(
             case.id,
             "follow_up",
             actor=user,
-            data={"action": action, "label": FOLLOW_UP_ACTIONS[action], "note": note.strip()},
+            data={"action": action, "label": label, "note": note.strip(), "notified": agencies},
+            at=now,
         )
+    return agencies
 
 
 def save_calendar_year(user: User, year: int, entry_data: Mapping[str, Any]) -> dict[str, int]:

@@ -6,7 +6,8 @@ the city office sees the city.
 
 - **overdue**: a deadline that was missed and whose task is not done yet, or a pending deadline
   already past (a sweep has not fired it yet);
-- **due soon**: a pending deadline due before the end of the next working day;
+- **due soon**: a pending deadline due soon (:mod:`server.due`: at most N working days left,
+  an administrators' setting, default 3);
 - **compliance** of a stage over a period: of the deadlines of that stage due in the period and
   already decided (met or missed), the share met on time.
 """
@@ -21,6 +22,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased
 
+from server.due import due_soon_clause
 from server.engine import get_engine
 from server.extensions import db
 from server.models import Agency, Case, Deadline, User
@@ -99,11 +101,6 @@ def _overdue_clause(now: datetime):
     )
 
 
-def due_soon_limit(now: datetime) -> datetime:
-    """The end of the next working day after ``now`` (Asia/Shanghai)."""
-    return get_engine().calendar.working_days_after(now, 1).due
-
-
 def _row(deadline: Deadline, case: Case, agency: Agency | None, now: datetime) -> DeadlineRow:
     calendar = get_engine().calendar
     late = calendar.working_days_between(deadline.due_at, deadline.met_at or now)
@@ -141,11 +138,11 @@ def overdue(user: User, filters: Filters, now: datetime | None = None) -> list[D
 
 
 def due_soon(user: User, filters: Filters, now: datetime | None = None) -> list[DeadlineRow]:
-    """Pending deadlines due from now to the end of the next working day, soonest first."""
+    """Pending deadlines of open cases due soon (:mod:`server.due`), soonest first."""
     now = now or datetime.now(UTC)
     query, _agency = _base(user, filters)
     query = _period(query, filters).where(
-        Deadline.state == "pending", Deadline.due_at >= now, Deadline.due_at <= due_soon_limit(now)
+        Case.status == "open", Deadline.state == "pending", due_soon_clause(Deadline.due_at, now)
     )
     return [
         _row(d, c, a, now)

@@ -4,17 +4,21 @@ The catalogue (what may be set, its label, type, default and legal basis) is the
 ``bpmn/legal_settings.json`` read by :mod:`workflows.legal_settings`; this module stores the
 administrators' values (table ``legal_setting``), answers the effective values that every new
 case takes a snapshot of, and changes a value (one transaction, a ``legal_setting_changed``
-event on the system audit chain).
+event on the system audit chain). The application settings (``server/app_settings.json``,
+:mod:`server.app_settings`: not figures of the law, no case takes a snapshot of them) share the
+table, the page and the API; their states say ``scope="app"``.
 """
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 
+from server import app_settings
 from server.audit import append_event
 from server.extensions import db
 from server.models import LegalSetting, User
@@ -32,6 +36,7 @@ class SettingState:
     changed: bool  # an administrator's value, not the default
     updated_at: datetime | None
     updated_by: User | None
+    scope: str = "legal"  # legal: snapshotted by new cases; app: applies at once
 
     def as_json(self) -> dict[str, Any]:
         """The API's representation."""
@@ -50,6 +55,7 @@ class SettingState:
             "used_by": s.used_by,
             "updated_at": self.updated_at.isoformat() if self.updated_at else None,
             "updated_by": self.updated_by.username if self.updated_by else None,
+            "scope": self.scope,
         }
 
 
@@ -72,8 +78,15 @@ def setting_states() -> list[SettingState]:
             select(User).where(User.id.in_({r.updated_by_id for r in rows.values()} - {None}))
         )
     }
+    for setting in app_settings.catalogue():
+        values[setting.key] = setting.default
+        if setting.key in rows:
+            with suppress(SettingError):
+                values[setting.key] = setting.check(rows[setting.key].value)
     states = []
-    for setting in legal_settings.catalogue():
+    scoped = [(s, "legal") for s in legal_settings.catalogue()]
+    scoped += [(s, "app") for s in app_settings.catalogue()]
+    for setting, scope in scoped:
         row = rows.get(setting.key)
         changed = row is not None and values[setting.key] == row.value
         states.append(
@@ -83,6 +96,7 @@ def setting_states() -> list[SettingState]:
                 changed and values[setting.key] != setting.default,
                 row.updated_at if row is not None else None,
                 editors.get(row.updated_by_id) if row is not None and row.updated_by_id else None,
+                scope,
             )
         )
     return states
@@ -104,11 +118,13 @@ def save_setting(user: User, key: str, value: Any) -> SettingState:
     :raises FormInvalid: when the value does not fit the setting (nothing is written).
     """
     if not user.has_role("admin"):
-        raise Forbidden("只有管理员可以修改法定参数")
-    try:
-        setting = legal_settings.setting(key)
-    except SettingError:
-        raise NotFound("没有这个设置项") from None
+        raise Forbidden("只有管理员可以修改法定参数和系统参数")
+    setting = next((s for s in app_settings.catalogue() if s.key == key), None)
+    if setting is None:
+        try:
+            setting = legal_settings.setting(key)
+        except SettingError:
+            raise NotFound("没有这个设置项") from None
     if value is not None:
         try:
             value = setting.check(value)
@@ -138,4 +154,5 @@ def save_setting(user: User, key: str, value: Any) -> SettingState:
                 "previous": previous,
             },
         )
+    app_settings.forget()
     return setting_state(key)

@@ -1,4 +1,5 @@
-"""The administrators' page of legal settings: each figure, its basis, its value in force."""
+"""The administrators' page of legal settings (each figure, its basis, its value in force)
+and of the application settings (:mod:`server.app_settings`)."""
 
 from __future__ import annotations
 
@@ -69,7 +70,8 @@ def update(key: str) -> Any:
     shown = {True: "是", False: "否"}.get(saved.value, saved.value)
     if saved.setting.type in ("integer", "number"):
         shown = f"{saved.value:,}"
-    flash(f"已保存“{saved.setting.label}”：{shown}{unit}。此后新登记的案件按此值办理。", "success")
+    when = "即时生效" if saved.scope == "app" else "此后新登记的案件按此值办理"
+    flash(f"已保存“{saved.setting.label}”：{shown}{unit}。{when}。", "success")
     return redirect(url_for("settings_admin.index") + f"#setting-{key}", code=303)
 
 

@@ -1,6 +1,8 @@
-"""The notification centre: a user's messages (escalated missed deadlines), newest first.
+"""The notification centre: a user's messages (missed deadlines, supervisors' follow-ups),
+grouped per case, the newest first; opening one marks it read and leads to its task.
 
-The header shows the unread count on every page, through one indexed count query.
+Every user has it; the header shows the unread count on every page, through one indexed
+count query.
 """
 
 from __future__ import annotations
@@ -8,15 +10,31 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, abort, flash, has_request_context, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import selectinload
 
 from server import reads
 from server.models import Notification
-from server.notifications import mark_read, unread_count, unread_for_case
+from server.notifications import (
+    group_query,
+    grouped,
+    mark_read,
+    open_tasks,
+    target_of,
+    unread_count,
+    unread_for_case,
+)
 from server.scoping import visible_case
 from server.views.common import case_url, here, page_number, paginate, safe_next
 
@@ -54,15 +72,39 @@ def case_notifications_context() -> dict[str, Any]:
 @bp.route("")
 @login_required
 def index() -> Any:
-    """The user's notifications, newest first, unread ones marked."""
-    query = (
-        select(Notification)
-        .where(Notification.user_id == current_user.id)
-        .options(selectinload(Notification.case))
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    """The user's messages grouped per case, the case with the newest message first."""
+    unread_only = request.args.get("unread") == "1"
+    page = paginate(group_query(current_user, unread_only), page_number())
+    groups = grouped(current_user, page.items, unread_only)
+    task_ids = {n.task_id for group in groups for n in group.items if n.task_id}
+    return render_template(
+        "notifications/index.html",
+        page=page,
+        groups=groups,
+        workable=open_tasks(current_user, task_ids),
+        unread_only=unread_only,
+        here=here(),
     )
-    page = paginate(query, page_number())
-    return render_template("notifications/index.html", page=page, here=here())
+
+
+@bp.route("/<int:notification_id>")
+@login_required
+def open_message(notification_id: int) -> Any:
+    """Open a message: mark it read and go to its task (or its case)."""
+    notification = reads.scalar(
+        select(Notification).where(
+            Notification.id == notification_id, Notification.user_id == current_user.id
+        )
+    )
+    if notification is None:
+        abort(404)
+    kind, target = target_of(current_user, notification)
+    mark_read(current_user, notification_id)
+    if kind == "task":
+        return redirect(url_for("tasks.show", task_id=target), code=303)
+    if kind == "case":
+        return redirect(case_url(target), code=303)
+    return redirect(url_for("notifications.index"), code=303)
 
 
 @bp.route("/<int:notification_id>/read", methods=["POST"])

@@ -23,11 +23,12 @@ from server.auth import roles_required
 from server.charts import bar_chart, trend_chart
 from server.csv_export import csv_response
 from server.display import DEADLINE_STATE_LABELS, cn_date, district_name, to_shanghai
+from server.due import due_soon_days, working_days_left
 from server.models import Agency, Case, Deadline, User
 from server.operations import today_shanghai
 from server.scoping import case_filter
 from server.supervision import Compliance, Count, DeadlineRow, Filters
-from server.views.common import district_choices, process_choices
+from server.views.common import district_choices, here, process_choices
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 FILTER_NAMES = ("district", "agency", "process", "start", "end")
@@ -307,6 +308,9 @@ def dashboard() -> Any:
         "scope": scope_text(current_user),
         "groups": GROUPS,
         "limit": LIST_LIMIT,
+        "soon_days": due_soon_days(),
+        "working_days_left": working_days_left,
+        "here": here(),
     }
     if form.errors:
         return render_template("supervision/dashboard.html", **context), 422

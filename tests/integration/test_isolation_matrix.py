@@ -158,6 +158,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("follow_up.record", "POST"): R(
         "/cases/{case}/follow-up", roles=SUPERVISOR, scope="case", ok=422, body={"action": "nope"}
     ),
+    # the one-click 催办 (recorded and notified; a closed case answers with a message)
+    ("follow_up.urge", "POST"): R(
+        "/cases/{case}/urge", roles=SUPERVISOR, scope="case", ok=303, body={}
+    ),
     ("cases.new", "GET"): R("/cases/new", roles=OFFICER),
     ("cases.new", "POST"): R("/cases/new", roles=OFFICER, ok=422, body={}),
     # --- tasks (claimed by a colleague: allowed actions answer a conflict)
@@ -171,6 +175,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("notifications.read", "POST"): R(
         "/notifications/{notification}/read", scope="foreign", body={}
     ),
+    ("notifications.open_message", "GET"): R("/notifications/{notification}", scope="foreign"),
     ("notifications.read_all", "POST"): R("/notifications/read-all", ok=303, body={}),
     ("notifications.read_case", "POST"): R(
         "/notifications/case/{case}/read", scope="case", ok=303, body={}
@@ -264,6 +269,20 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("api.complete_task", "POST"): R(
         "/api/v1/tasks/{task}/complete", roles=OFFICER, scope="task", ok=409, body={"data": {}}
     ),
+    ("api.create_follow_up", "POST"): R(
+        "/api/v1/cases/{case}/follow-ups",
+        roles=SUPERVISOR,
+        scope="case",
+        ok=422,
+        body={"action": "nope", "note": "矩阵"},
+    ),
+    ("api.list_notifications", "GET"): R(
+        "/api/v1/notifications", "/api/v1/notifications?unread=true", lists="hidden"
+    ),
+    ("api.read_notification", "POST"): R(
+        "/api/v1/notifications/{notification}/read", scope="foreign", body={}
+    ),
+    ("api.read_all_notifications", "POST"): R("/api/v1/notifications/read-all", body={}),
     ("api.get_calendar", "GET"): R("/api/v1/calendar/2027"),
     ("api.list_settings", "GET"): R("/api/v1/settings"),
     ("api.put_setting", "PUT"): R(

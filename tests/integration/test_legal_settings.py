@@ -19,7 +19,9 @@ KEY = "fire_property_only_city_min_loss"
 
 def test_everyone_reads_the_settings_with_value_default_and_basis(api: Api):
     items = api.get("dingcheng.fire", "/settings").json["items"]
-    assert [i["key"] for i in items] == [s.key for s in legal_settings.catalogue()]
+    legal = [i["key"] for i in items if i["scope"] == "legal"]
+    assert legal == [s.key for s in legal_settings.catalogue()]
+    assert [i["key"] for i in items if i["scope"] == "app"] == ["due_soon_working_days"]
     item = next(i for i in items if i["key"] == KEY)
     assert item["value"] == item["default"] == legal_settings.defaults()[KEY]
     assert item["changed"] is False and "第六条" in item["basis"] and item["unit"] == "元"

@@ -103,7 +103,8 @@ def test_missed_deadline_notifies_the_supervisors_above(app):
             .join(Notification, Notification.user_id == User.id)
             .where(Notification.case_id == case.id)
         ).all()
-        assert set(notified) == {"wuling.supervisor"}  # the county office above the street
+        # the county office above the street, and the street's officer (issue 18)
+        assert set(notified) == {"wuling.supervisor", "wuling.nanping"}
         county = user("wuling.supervisor")
         assert unread_count(county) == 1
         assert mark_read(county) == 1
@@ -119,7 +120,12 @@ def test_follow_up_joins_the_timeline(app):
         event = db.session.scalar(
             select(Event).where(Event.case_id == case.id, Event.kind == "follow_up")
         )
-        assert event.data == {"action": "interview", "label": "约谈", "note": "约谈单位负责人。"}
+        assert event.data == {
+            "action": "interview",
+            "label": "约谈",
+            "note": "约谈单位负责人。",
+            "notified": ["武陵区南坪街道"],  # the agency holding the open task
+        }
         with pytest.raises(FormInvalid):
             record_follow_up(user("wuling.supervisor"), case, "shout", "")
         with pytest.raises(Forbidden):

@@ -228,8 +228,11 @@ def test_notifications_list_and_mark_read(app: Flask):
         notes = db.session.scalars(
             select(Notification).where(Notification.case_id.in_(ids)).order_by(Notification.id)
         ).all()
-        assert {db.session.get(User, n.user_id).username for n in notes} == {"wuling.supervisor"}
-        note_ids = [n.id for n in notes]
+        # the county office, and the street holding the late step (issue 18)
+        recipients = {db.session.get(User, n.user_id).username for n in notes}
+        assert recipients == {"wuling.supervisor", "wuling.nanping"}
+        supervisor = user("wuling.supervisor")
+        note_ids = [n.id for n in notes if n.user_id == supervisor.id]
     assert len(note_ids) == 2
     client = login(app, "wuling.supervisor")
     page = client.get("/notifications")
@@ -237,8 +240,8 @@ def test_notifications_list_and_mark_read(app: Flask):
     assert unread_in_header(page.text) == 2
     items = re.findall(r'<li class="notification[^"]*">(.*?)</li>', page.text, re.S)
     assert len(items) == 2 and all("未读" in text_of(i) for i in items)
-    assert f'href="/cases/{ids[1]}"' in items[0]  # newest first
-    assert "督办提醒" in text_of(items[0])
+    assert f'href="/notifications/{note_ids[1]}"' in items[0]  # newest first
+    assert "超期督办" in text_of(items[0])
 
     token = csrf_token(page.text)
     response = client.post(f"/notifications/{note_ids[0]}/read", data={"csrf_token": token})
@@ -273,7 +276,9 @@ def test_case_page_shows_and_reads_its_reminders(app: Flask):
     box = re.search(
         r'<section class="notice notice-warning case-reminders".*?</section>', page.text, re.S
     )
-    assert box and "本案有1条督办提醒" in text_of(box.group(0)) and "函告逾期" in box.group(0)
+    assert (
+        box and "本案有1条督办提醒" in text_of(box.group(0)) and "函告消防救援机构" in box.group(0)
+    )
 
     token = csrf_token(page.text)
     response = client.post(f"/notifications/case/{first}/read", data={"csrf_token": token})
@@ -311,7 +316,7 @@ def test_follow_up_form_on_the_case_page(app: Flask):
 
     bad = client.post(url, data={"csrf_token": token, "action": "shout", "note": "  "})
     assert bad.status_code == 422
-    assert "请选择督办、约谈或曝光" in text_of(
+    assert "请选择督办、催办、约谈或曝光" in text_of(
         re.search(r'id="follow-up-action-error">(.*?)</p>', bad.text, re.S).group(1)
     )
     assert "请填写督办情况" in text_of(
