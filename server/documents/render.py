@@ -77,6 +77,7 @@ for _module in (_reportlab_textsplit, _reportlab_paragraph):
     if "，" not in _module.ALL_CANNOT_START:
         _module.ALL_CANNOT_START += "，：；！？"
 
+
 class _Rule(Flowable):
     """A horizontal rule the width of the type area."""
 
