@@ -34,9 +34,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     ``MAIL_SERVER``, ``MAIL_PORT`` (default 25, 465 with SSL), ``MAIL_USE_TLS=1`` (STARTTLS) or
     ``MAIL_USE_SSL=1`` (implicit TLS), ``MAIL_USERNAME``, ``MAIL_PASSWORD``, ``MAIL_FROM`` (the
     sender address), ``MAIL_CA_FILE`` (a CA bundle to trust for the mail server's certificate
-    instead of the system's), ``MAIL_TIMEOUT`` (seconds, default 30), ``MAIL_MAX_ATTEMPTS`` (default 8),
-    ``MAIL_SEND_SECONDS`` (the sender's interval, default 60) and ``PUBLIC_BASE_URL`` (the
-    address users open Duban at, for the links in the e-mails).
+    instead of the system's), ``MAIL_TIMEOUT`` (seconds, default 30), ``MAIL_MAX_ATTEMPTS``
+    (default 8), ``MAIL_SEND_SECONDS`` (the sender's interval, default 60) and
+    ``PUBLIC_BASE_URL`` (the address users open Duban at, for the links in the e-mails).
     """
     instance = Path(instance_path)
     default_db = f"sqlite:///{instance / 'duban.sqlite3'}"

@@ -283,7 +283,8 @@ def send_pending(now: datetime | None = None, owner: str | None = None) -> dict[
             unreachable = False
             try:
                 outbox = db.session.get(MailOutbox, outbox_id, populate_existing=True)
-                assert outbox is not None  # noqa: S101 - claimed a moment ago
+                if outbox is None:  # claimed a moment ago: cannot be gone
+                    raise LookupError(f"mail_outbox {outbox_id} vanished")
                 message = compose(outbox)
                 if smtp is None:
                     smtp = _connect()

@@ -17,11 +17,13 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("user", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("email", sa.String(length=254), nullable=True))
-        batch_op.add_column(
-            sa.Column("mail_enabled", sa.Boolean(), server_default=sa.text("false"), nullable=False)
-        )
+    # Plain ADD COLUMN (no batch): a batch would rebuild "user" on SQLite, whose DROP TABLE
+    # fails on the rows that refer to the users.
+    op.add_column("user", sa.Column("email", sa.String(length=254), nullable=True))
+    op.add_column(
+        "user",
+        sa.Column("mail_enabled", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+    )
     op.create_table(
         "mail_outbox",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -49,6 +51,6 @@ def downgrade():
     op.drop_index("ix_mail_outbox_due", table_name="mail_outbox")
     op.drop_index("ix_mail_outbox_user_id", table_name="mail_outbox")
     op.drop_table("mail_outbox")
-    with op.batch_alter_table("user", schema=None) as batch_op:
-        batch_op.drop_column("mail_enabled")
-        batch_op.drop_column("email")
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35 and later), for the same reason.
+    op.drop_column("user", "mail_enabled")
+    op.drop_column("user", "email")

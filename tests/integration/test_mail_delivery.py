@@ -213,8 +213,8 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     """A self-signed certificate for 127.0.0.1 (certificate file, key file), made by openssl."""
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(  # noqa: S603 - fixed arguments
-        [  # noqa: S607 - openssl from PATH
+    subprocess.run(
+        [
             "openssl",
             "req",
             "-x509",
@@ -231,7 +231,7 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
             str(key),
             "-out",
             str(cert),
-        ],  # fmt: skip
+        ],
         check=True,
         capture_output=True,
     )
