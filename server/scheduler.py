@@ -18,9 +18,13 @@ log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    """Start the sweep job when configured (``SCHEDULER_ENABLED`` and not testing)."""
+    """Start the sweep job and the mail sender when configured (``SCHEDULER_ENABLED``, not
+    testing; ``SWEEP_SECONDS`` resp. ``MAIL_SERVER`` and ``MAIL_SEND_SECONDS`` not 0)."""
     seconds = app.config.get("SWEEP_SECONDS", 60)
-    if app.testing or not seconds or not app.config.get("SCHEDULER_ENABLED", False):
+    mail_seconds = app.config.get("MAIL_SEND_SECONDS", 60) if app.config.get("MAIL_SERVER") else 0
+    if app.testing or not app.config.get("SCHEDULER_ENABLED", False):
+        return
+    if not seconds and not mail_seconds:
         return
     scheduler = BackgroundScheduler(timezone="Asia/Shanghai")
 
@@ -32,10 +36,10 @@ def init_app(app: Flask) -> None:
             if summary and summary["cases"]:
                 log.info("sweep: %s", summary)
 
-    scheduler.add_job(job, "interval", seconds=seconds, id="duban-sweep", max_instances=1,
-                      coalesce=True)  # fmt: skip
-    mail_seconds = app.config.get("MAIL_SEND_SECONDS", 60)
-    if app.config.get("MAIL_SERVER") and mail_seconds:
+    if seconds:
+        scheduler.add_job(job, "interval", seconds=seconds, id="duban-sweep", max_instances=1,
+                          coalesce=True)  # fmt: skip
+    if mail_seconds:
 
         def mail_job() -> None:
             from server.mail import send_pending

@@ -558,3 +558,43 @@ def test_cli_set_email(app, runner):
     with app.app_context():
         assert user("dingcheng.fire").email is None
     assert runner.invoke(args=["users", "set-email", "nobody", "a@example.com"]).exit_code == 1
+
+
+def test_the_scheduler_job_sends(databases, tmp_path, port, smtp):
+    """``SCHEDULER_ENABLED=1`` with ``MAIL_SERVER``: the ``duban-mail`` job (its function run
+    here, not waited for) delivers; it runs even with the sweep off (``SWEEP_SECONDS=0``)."""
+    from server import create_app
+
+    from .conftest import TEST_CONFIG
+
+    url = databases.new()
+    app = create_app(
+        {
+            **TEST_CONFIG,
+            "TESTING": False,
+            "SCHEDULER_ENABLED": True,
+            "SWEEP_SECONDS": 0,
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": port,
+            "MAIL_SEND_SECONDS": 3600,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "UPLOAD_DIR": str(tmp_path / "attachments"),
+        }
+    )
+    scheduler = app.extensions["duban_scheduler"]
+    try:
+        assert scheduler.get_job("duban-sweep") is None
+        job = scheduler.get_job("duban-mail")
+        assert job is not None and job.trigger.interval == timedelta(hours=1)
+        with app.app_context():
+            choose_mail("dingcheng.fire")
+            notify("dingcheng.fire", "督办：DB2026-000005", "市消安委办已挂牌督办。")
+            db.session.remove()
+        job.func()
+    finally:
+        scheduler.shutdown(wait=False)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        databases.drop(url)
+    assert [m["Subject"] for _, _, m in smtp.received] == ["【督办系统】督办：DB2026-000005"]
