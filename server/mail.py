@@ -57,8 +57,8 @@ BATCH = 100
 EMAIL_MAX = 254
 # An ordinary ASCII address (RFC 5321's dot-atom local part, a host name with a dot).
 _EMAIL = re.compile(
-    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
 )
 
 
@@ -69,7 +69,7 @@ def email_problem(value: str) -> str | None:
     if len(value) > EMAIL_MAX:
         return f"电子邮箱地址不能超过{EMAIL_MAX}个字符"
     local = value.partition("@")[0]
-    if not _EMAIL.match(value) or len(local) > 64:
+    if not _EMAIL.fullmatch(value) or len(local) > 64:
         return "电子邮箱地址格式不正确（例如 zhang.san@example.gov.cn）"
     return None
 

@@ -543,6 +543,25 @@ def test_api_twin_of_the_account_form(app, api):
         assert user("dingcheng.fire").email == "li.si@changde.example.gov.cn"
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "a@b",  # no dot in the host
+        "zhang san@example.gov.cn",
+        "zhang@example.gov.cn\nBcc: x@example.com",  # header injection
+        "a" * 65 + "@example.gov.cn",  # local part over 64
+        "a@" + "b" * 250 + ".cn",  # over 254
+        "张三@example.gov.cn",  # smtplib sends ASCII addresses only
+        "a..b@example.gov.cn",
+    ],
+)
+def test_addresses_refused(app, bad):
+    with app.app_context():
+        errors = set_mail_preferences(user("dingcheng.fire"), bad, True)
+        assert list(errors) == ["email"], bad
+        assert user("dingcheng.fire").email is None
+
+
 def test_cli_set_email(app, runner):
     ok = runner.invoke(args=["users", "set-email", "dingcheng.fire", "wang.wu@example.gov.cn"])
     assert ok.exit_code == 0 and "将发送到 wang.wu@example.gov.cn" in ok.output
