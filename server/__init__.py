@@ -58,6 +58,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     database.init_app(app)
+    from server import mail
+
+    mail.init_app()
     init_engine(app)
 
     from server import audit

@@ -622,6 +622,36 @@ def me() -> Any:
     return jsonify(user_json(caller()))
 
 
+@bp.get("/me/mail")
+def get_my_mail() -> Any:
+    """The caller's e-mail address and whether their messages are sent there."""
+    from server.mail import preferences_json
+
+    return jsonify(preferences_json(caller()))
+
+
+@bp.put("/me/mail")
+def put_my_mail() -> Any:
+    """Set the caller's e-mail address (``null``: none) and choice (the /account form's twin)."""
+    from server.mail import preferences_json, set_mail_preferences
+
+    user = caller()
+    body = json_body(("email", "mail_enabled"), required=("email", "mail_enabled"))
+    fields = {}
+    if body["email"] is not None and not isinstance(body["email"], str):
+        fields["email"] = "应为文字或 null"
+    if not isinstance(body["mail_enabled"], bool):
+        fields["mail_enabled"] = "应为 true 或 false"
+    if fields:
+        raise ApiError(422, "请求内容有误", fields)
+    errors = set_mail_preferences(user, body["email"], body["mail_enabled"])
+    if errors:
+        db.session.rollback()
+        raise ApiError(422, next(iter(errors.values())), errors)
+    db.session.commit()
+    return jsonify(preferences_json(user))
+
+
 # --- processes and cases -------------------------------------------------------------------------
 
 

@@ -414,13 +414,19 @@ def _active_tokens(user: User) -> int:
     return int(count or 0)
 
 
-def _account_page(errors: dict[str, str] | None = None, status: int = 200) -> Any:
+def _account_page(
+    errors: dict[str, str] | None = None, status: int = 200, mail_form: dict | None = None
+) -> Any:
+    from server.mail import mail_configured
+
     user = _me()
     return render_template(
         "auth/account.html",
         errors=errors or {},
         active_tokens=_active_tokens(user),
         password_min=PASSWORD_MIN,
+        mail_form=mail_form or {"email": user.email or "", "mail_enabled": user.mail_enabled},
+        mail_available=mail_configured(),
     ), status
 
 
@@ -462,6 +468,27 @@ def change_password() -> Any:
         + (f"，{revoked} 个 API 令牌已作废。" if revoked else "。"),
         "success",
     )
+    return redirect(url_for("auth.account"), code=303)
+
+
+@bp.post("/account/mail")
+@login_required
+def account_mail() -> Any:
+    """Set one's e-mail address and whether messages are sent there (server/mail.py)."""
+    from server.mail import set_mail_preferences
+
+    user = _me()
+    email = request.form.get("email", "")
+    enabled = request.form.get("mail_enabled") == "1"
+    errors = set_mail_preferences(user, email, enabled)
+    if errors:
+        db.session.rollback()
+        return _account_page(errors, 422, {"email": email, "mail_enabled": enabled})
+    db.session.commit()
+    if user.mail_enabled:
+        flash(f"已保存：新消息将同时发送到 {user.email}。", "success")
+    else:
+        flash("已保存：消息不以邮件发送。", "success")
     return redirect(url_for("auth.account"), code=303)
 
 

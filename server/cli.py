@@ -186,6 +186,83 @@ def users_deactivate(username: str) -> None:
     click.echo(f"已停用用户 {username}；其所有登录已退出，{revoked} 个 API 令牌已作废")
 
 
+@users.command("set-email")
+@click.argument("username")
+@click.argument("address", required=False)
+@click.option("--off", is_flag=True, help="keep the address, stop sending messages by e-mail")
+@click.option("--clear", is_flag=True, help="remove the address (e-mail off)")
+@needs_database
+def users_set_email(username: str, address: str | None, off: bool, clear: bool) -> None:
+    """Set USERNAME's e-mail ADDRESS and send the user's messages there (server/mail.py)."""
+    from server.mail import set_mail_preferences
+
+    user = _user(username)
+    if clear:
+        address, enabled = None, False
+    elif address is None:
+        if not off:
+            raise click.ClickException("请给出电子邮箱地址，或使用 --off / --clear")
+        address, enabled = user.email, False
+    else:
+        enabled = not off
+    errors = set_mail_preferences(user, address, enabled)
+    if errors:
+        raise click.ClickException(errors["email"])
+    db.session.commit()
+    if user.email is None:
+        click.echo(f"已删除 {username} 的电子邮箱地址，不再以邮件发送消息")
+    elif user.mail_enabled:
+        click.echo(f"{username} 的消息将发送到 {user.email}")
+    else:
+        click.echo(f"{username} 的电子邮箱地址为 {user.email}，不以邮件发送消息")
+
+
+mail_group = AppGroup("mail", help="E-mail delivery of messages (docs/mail.md).")
+
+
+@mail_group.command("send-pending")
+@needs_database
+def mail_send_pending() -> None:
+    """Send the queued messages that are due (what the scheduler does every minute)."""
+    from server.mail import mail_configured, send_pending
+
+    if not mail_configured():
+        raise click.ClickException("未配置邮件服务器（MAIL_SERVER），不发送邮件")
+    _echo_json(send_pending())
+
+
+@mail_group.command("status")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+@needs_database
+def mail_status(as_json: bool) -> None:
+    """Queued, sent and failed messages; the failed ones with their last error."""
+    from server.mail import status
+
+    summary = status()
+    if as_json:
+        _echo_json(summary)
+        return
+    click.echo(
+        f"邮件发送：{'已开启' if summary['enabled'] else '未开启（未设置 MAIL_SERVER）'}；"
+        f"待发送 {summary['pending']}（其中重试中 {summary['retrying']}），"
+        f"已发送 {summary['sent']}，发送失败 {summary['failed']}"
+    )
+    for row in summary["failed_messages"]:
+        click.echo(
+            f"  失败 #{row['id']} {row['username']} <{row['recipient']}> "
+            f"{row['title']}：尝试 {row['attempts']} 次，最后错误：{row['last_error']}"
+        )
+
+
+@mail_group.command("retry-failed")
+@needs_database
+def mail_retry_failed() -> None:
+    """Queue the failed messages again (after the mail server has been fixed)."""
+    from server.mail import retry_failed
+
+    click.echo(f"已将 {retry_failed()} 封发送失败的邮件重新加入发送队列")
+
+
 agencies_group = AppGroup("agencies", help="Agencies' administrator data.")
 
 
@@ -316,6 +393,7 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
     app.cli.add_command(calendar_group)
     app.cli.add_command(agencies_group)
+    app.cli.add_command(mail_group)
     for command in (dossier_command, audit_group, backup_command, restore_command):
         app.cli.add_command(command)
 

@@ -29,6 +29,14 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     ``DUBAN_HTTPS=1`` or ``PREFERRED_URL_SCHEME=https`` (served over HTTPS: cookies are sent
     with ``Secure``; production implies it), ``DUBAN_ALLOW_SQLITE=1`` (production on SQLite:
     one server only, see :func:`production_problems`).
+
+    E-mail of users' messages (docs/mail.md; off when ``MAIL_SERVER`` is unset):
+    ``MAIL_SERVER``, ``MAIL_PORT`` (default 25, 465 with SSL), ``MAIL_USE_TLS=1`` (STARTTLS) or
+    ``MAIL_USE_SSL=1`` (implicit TLS), ``MAIL_USERNAME``, ``MAIL_PASSWORD``, ``MAIL_FROM`` (the
+    sender address), ``MAIL_CA_FILE`` (a CA bundle to trust for the mail server's certificate
+    instead of the system's), ``MAIL_TIMEOUT`` (seconds, default 30), ``MAIL_MAX_ATTEMPTS``
+    (default 8), ``MAIL_SEND_SECONDS`` (the sender's interval, default 60) and
+    ``PUBLIC_BASE_URL`` (the address users open Duban at, for the links in the e-mails).
     """
     instance = Path(instance_path)
     default_db = f"sqlite:///{instance / 'duban.sqlite3'}"
@@ -77,6 +85,18 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "PAGE_SIZE": 20,
         "SCHEDULER_ENABLED": os.environ.get("SCHEDULER_ENABLED", "0") == "1",
         "DUBAN_ALLOW_SQLITE": os.environ.get("DUBAN_ALLOW_SQLITE", "0") == "1",
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "0") or 0),
+        "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "0") == "1",
+        "MAIL_USE_SSL": os.environ.get("MAIL_USE_SSL", "0") == "1",
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "duban@localhost"),
+        "MAIL_CA_FILE": os.environ.get("MAIL_CA_FILE", ""),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "30")),
+        "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", "8")),
+        "MAIL_SEND_SECONDS": int(os.environ.get("MAIL_SEND_SECONDS", "60")),
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000"),
     }
 
 

@@ -98,6 +98,10 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     # The user's authentication epoch: every session cookie carries it, so rotating it (logout,
     # log out everywhere, a password changed or reset, deactivation) ends every session.
     session_token: Mapped[str] = mapped_column(String(64))
+    # E-mail delivery of the user's messages (server/mail.py): the address, and whether the
+    # user wants them there; both set by the user on /account (or ``users set-email``).
+    email: Mapped[str | None] = mapped_column(String(254))
+    mail_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     agency: Mapped[Agency] = relationship(lazy="joined")
 
@@ -390,6 +394,34 @@ class Notification(db.Model):  # type: ignore[name-defined]
 
     case: Mapped[Case | None] = relationship()
     __table_args__ = (Index("ix_notification_inbox", "user_id", "read_at", "created_at"),)
+
+
+class MailOutbox(db.Model):  # type: ignore[name-defined]
+    """One notification to be sent by e-mail (server/mail.py), queued in the transaction that
+    created the notification, so that it is sent even if the mail server is down meanwhile.
+
+    ``state``: pending (waiting or retrying after ``next_attempt_at``), sent, or failed (after
+    the last attempt). A sender holds a message by its lease (``lease_until``, ``lease_owner``).
+    """
+
+    __tablename__ = "mail_outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notification.id"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    notification: Mapped[Notification] = relationship()
+    user: Mapped[User] = relationship()
+    # The sender's query: pending messages by their next attempt.
+    __table_args__ = (Index("ix_mail_outbox_due", "state", "next_attempt_at"),)
 
 
 class PublicWarning(db.Model):  # type: ignore[name-defined]

@@ -139,6 +139,25 @@ def _schemas() -> dict[str, Any]:
                 "can_register": {"type": "boolean", "description": "可以登记隐患（发起案件）"},
             }
         ),
+        "MailSettings": _object(
+            {
+                "email": _nullable({"type": "string", "format": "email", "maxLength": 254}),
+                "mail_enabled": {"type": "boolean", "description": "消息同时以邮件发送"},
+                "mail_available": {
+                    "type": "boolean",
+                    "description": "本系统已配置邮件服务器（未配置时设置保存，但不发送）",
+                },
+            }
+        ),
+        "MailSettingsUpdate": {
+            "type": "object",
+            "properties": {
+                "email": {"type": ["string", "null"], "maxLength": 254},
+                "mail_enabled": {"type": "boolean"},
+            },
+            "required": ["email", "mail_enabled"],
+            "additionalProperties": False,
+        },
         "TokenRequest": {
             "type": "object",
             "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
@@ -627,6 +646,22 @@ def _paths() -> dict[str, Any]:
         },
         "/me": {
             "get": _operation("getMe", "当前用户、单位和角色", {"200": _json("Me", "当前用户")})
+        },
+        "/me/mail": {
+            "get": _operation(
+                "getMyMail",
+                "当前用户的电子邮箱和邮件提醒设置",
+                {"200": _json("MailSettings", "邮件设置")},
+            ),
+            "put": _operation(
+                "putMyMail",
+                "设置电子邮箱和是否以邮件接收消息（“我的账户”页面的对应接口）",
+                {"200": _json("MailSettings", "保存后的邮件设置")},
+                errors=("400", "413", "422"),
+                body="MailSettingsUpdate",
+                description="email 为 null 表示不留邮箱；mail_enabled 为 true 时必须有邮箱。"
+                "地址格式不对答 422，fields.email 说明原因。",
+            ),
         },
         "/processes": {
             "get": _operation(

@@ -1,4 +1,5 @@
-"""The timer sweep on an APScheduler interval (``SWEEP_SECONDS``; 0 or TESTING: off).
+"""The timer sweep on an APScheduler interval (``SWEEP_SECONDS``; 0 or TESTING: off), and
+beside it the e-mail sender (``MAIL_SEND_SECONDS``, when ``MAIL_SERVER`` is set: server/mail.py).
 
 Every app process with ``SCHEDULER_ENABLED=1`` — each gunicorn worker of each server — runs
 this timer; at each tick :func:`server.sweep.scheduled_sweep` sweeps only if no other process
@@ -17,9 +18,13 @@ log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    """Start the sweep job when configured (``SCHEDULER_ENABLED`` and not testing)."""
+    """Start the sweep job and the mail sender when configured (``SCHEDULER_ENABLED``, not
+    testing; ``SWEEP_SECONDS`` resp. ``MAIL_SERVER`` and ``MAIL_SEND_SECONDS`` not 0)."""
     seconds = app.config.get("SWEEP_SECONDS", 60)
-    if app.testing or not seconds or not app.config.get("SCHEDULER_ENABLED", False):
+    mail_seconds = app.config.get("MAIL_SEND_SECONDS", 60) if app.config.get("MAIL_SERVER") else 0
+    if app.testing or not app.config.get("SCHEDULER_ENABLED", False):
+        return
+    if not seconds and not mail_seconds:
         return
     scheduler = BackgroundScheduler(timezone="Asia/Shanghai")
 
@@ -31,7 +36,21 @@ def init_app(app: Flask) -> None:
             if summary and summary["cases"]:
                 log.info("sweep: %s", summary)
 
-    scheduler.add_job(job, "interval", seconds=seconds, id="duban-sweep", max_instances=1,
-                      coalesce=True)  # fmt: skip
+    if seconds:
+        scheduler.add_job(job, "interval", seconds=seconds, id="duban-sweep", max_instances=1,
+                          coalesce=True)  # fmt: skip
+    if mail_seconds:
+
+        def mail_job() -> None:
+            from server.mail import send_pending
+
+            with app.app_context():
+                counts = send_pending()
+                if any(counts.values()):
+                    log.info("mail: %s", counts)
+
+        # Every worker's sender runs; the per-message leases keep them from sending twice.
+        scheduler.add_job(mail_job, "interval", seconds=mail_seconds, id="duban-mail",
+                          max_instances=1, coalesce=True)  # fmt: skip
     scheduler.start()
     app.extensions["duban_scheduler"] = scheduler

@@ -107,6 +107,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("auth.account", "GET"): R("/account"),
     ("auth.change_password", "POST"): R("/account/password", ok=422, body={}),
     ("auth.logout_everywhere", "POST"): R("/account/logout-everywhere", ok=302, body={}),
+    ("auth.account_mail", "POST"): R(
+        "/account/mail", ok=422, body={"email": "不是邮箱", "mail_enabled": "1"}
+    ),
     # --- lists
     ("inbox.index", "GET"): R("/", roles=OFFICER, denied=302, lists="tasks"),
     ("cases.index", "GET"): R(
@@ -214,6 +217,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("api.delete_token", "DELETE"): R("/api/v1/tokens", ok=204),
     ("api.me", "GET"): R("/api/v1/me"),
+    ("api.get_my_mail", "GET"): R("/api/v1/me/mail"),
+    ("api.put_my_mail", "PUT"): R(
+        "/api/v1/me/mail", ok=422, body={"email": "不是邮箱", "mail_enabled": True}
+    ),
     ("api.processes", "GET"): R("/api/v1/processes"),
     ("api.list_cases", "GET"): R(
         "/api/v1/cases", "/api/v1/cases?district=dingcheng", lists="visible"

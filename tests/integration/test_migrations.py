@@ -156,6 +156,10 @@ def world(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Ite
         with app.app_context():
             today = today_shanghai()
             street = user("wuling.nanping")
+            app.config["MAIL_SERVER"] = "127.0.0.1"  # the escalation's messages are queued
+            for person in db.session.scalars(select(User)):
+                person.email, person.mail_enabled = f"user{person.id}@example.gov.cn", True
+            db.session.commit()
             found = major_hazard.sample("register_hazard", today - timedelta(days=20))
             start_case(street, "major_hazard", found)
             sweep()  # overdue (if not already at the start): deadline missed, escalated, notified
