@@ -1,7 +1,7 @@
 """mail: users' e-mail addresses and choice, and the outbox of messages to send by e-mail
 
-Revision ID: a3e5c7d9f1b2
-Revises: c9d2e4f6a8b1
+Revision ID: d4f6a8c0e2b5
+Revises: a3e5c7d9f1b2
 Create Date: 2026-12-07 13:30:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = "a3e5c7d9f1b2"
-down_revision = "c9d2e4f6a8b1"
+revision = "d4f6a8c0e2b5"
+down_revision = "a3e5c7d9f1b2"
 branch_labels = None
 depends_on = None
 
