@@ -5,10 +5,13 @@ skips a non-empty database with ``--if-empty``). Cases are registered and advanc
 :mod:`server.operations`, by the officer of the agency each task belongs to, exactly as officers
 would do it in the web app; nothing here writes workflow state, tasks or deadlines directly.
 
-Form dates are back-dated relative to today (Asia/Shanghai). The engine computes every deadline
-from those dates, and a deadline that is already past fires in the step that creates it (a
-``deadline_missed`` and an ``escalation`` event are recorded), so the demo shows overdue tasks
-without any clock tricks. The data are fixed tables: seeding is deterministic.
+Each step runs at its own back-dated moment: the day the table names (days before today, moved
+back to a working day) at a working hour, with the process clock moved there
+(:mod:`server.demo_timeline`), all cases' steps in the order of time, and the timer sweep run
+whenever a deadline comes due in between. So a step done in time meets its deadline, a late one
+was missed and escalated the day it fell due, and histories, issued documents, on-time rates and
+the dashboard's monthly trend read like months of a city's work. The data are fixed tables:
+seeding is deterministic (relative to today).
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from math import ceil
 from typing import Any
 
 from sqlalchemy import select
 
-from server.demo_fires import seed_fires
+from server.demo_fires import plan_fires
+from server.demo_timeline import Timeline
 from server.directory import ensure_agencies, ensure_demo_users
 from server.extensions import db
 from server.models import Case, Task, User
@@ -635,14 +640,16 @@ CASES: tuple[DemoCase, ...] = (
         stage="已销案（复查不合格一次，约谈一次）",
     ),
     DemoCase(
-        "dingcheng.wulingzhen", 100,
+        "dingcheng.wulingzhen", 115,
         Unit("鼎城区宏发油漆经营部", "常德市鼎城区武陵镇商贸城B区12号", "dingcheng", "武陵镇",
              "hazardous_chemicals", ("crowded", "flammable"), ("6.2", "6.8"),
              "商铺二层为住宅，一层储存销售油漆、天那水约6吨，位于商贸城人员密集区域。",
              "清除全部易燃易爆危险品，停止在商贸城内经营。", "钟老板"),
         (
-            *_listed(97, 95, 88, 86, 83, 78, 76, -10, "street:dingcheng:wulingzhen",
-                     review=91, seal=94),
+            # sealed 109 days ago: its month ends about 79 days ago (up to 8 days later when a
+            # holiday intervenes), well before the "not eliminated" record
+            *_listed(112, 110, 103, 101, 98, 93, 91, -10, "street:dingcheng:wulingzhen",
+                     review=106, seal=109),
             s("sealing_in_force", 62, event="not_eliminated",
               reason="查封期满，易燃易爆危险品尚未清除，继续查封。"),
             s("report_rectification_progress", 50, percent=100, completed=True,
@@ -776,20 +783,23 @@ CASES: tuple[DemoCase, ...] = (
 
 
 class _Seeder:
-    """Creates the cases of :data:`CASES` through :mod:`server.operations`."""
+    """Puts the cases of :data:`CASES` on a :class:`~server.demo_timeline.Timeline`: each is
+    registered and advanced through :mod:`server.operations` at its own moments."""
 
-    def __init__(self, today: date) -> None:
-        self.today = today
+    def __init__(self, timeline: Timeline) -> None:
+        self.timeline = timeline
+        self.today = timeline.today
         self.users = {u.username: u for u in db.session.scalars(select(User))}
         self.officers: dict[int, User] = {}
         for user in sorted(self.users.values(), key=lambda u: u.id):
             if user.has_role("officer"):
                 self.officers.setdefault(user.agency_id, user)
         self.serial = 0  # numbers documents and people
+        self.case_ids: dict[int, int] = {}  # by the spec's index
 
     def day(self, ago: int) -> date:
-        """The date ``ago`` days before today (negative: after today)."""
-        return self.today - timedelta(days=ago)
+        """The ``ago``-th working day before today (negative: after today)."""
+        return self.timeline.workday(ago)
 
     def iso(self, ago: int) -> str:
         """:meth:`day` as ``YYYY-MM-DD``."""
@@ -813,40 +823,52 @@ class _Seeder:
 
     # --- running a case -------------------------------------------------------------------
 
-    def run(self, index: int, spec: DemoCase) -> Case:
-        """Register one case and complete its steps; returns the case."""
-        registrar = self.users[spec.registrar]
-        case = self._start(registrar, index, spec)
-        for step in spec.steps:
-            task = db.session.scalar(
-                select(Task)
-                .where(Task.case_id == case.id, Task.state == "ready", Task.name == step.task)
-                .order_by(Task.created_at)
-                .limit(1)
-            )
-            if task is None:
-                ready = db.session.scalars(
-                    select(Task.name).where(Task.case_id == case.id, Task.state == "ready")
-                ).all()
-                raise RuntimeError(f"演示案件“{spec.unit.name}”：{step.task} 不在待办中（{ready}）")
+    def plan(self, index: int, spec: DemoCase) -> None:
+        """Put the case's registration and steps on the timeline, each at its own moment."""
+        key = index * 7
+        at = self.timeline.moment(self.day(spec.found), key)
+        self.timeline.add(at, partial(self._register, index, spec), spec.unit.name)
+        for n, step in enumerate(spec.steps, start=1):
+            at = self.timeline.moment(self.day(step.ago), key + n, after=at)
+            self.timeline.add(at, partial(self._step, index, spec, step), step.task)
+        if spec.claim:  # the officer holding the next task takes it that afternoon
+            at = self.timeline.not_future(at + timedelta(hours=2), at)
+            self.timeline.add(at, partial(self._claim, index), "claim")
+
+    def _register(self, index: int, spec: DemoCase) -> None:
+        self.case_ids[index] = self._start(self.users[spec.registrar], index, spec).id
+
+    def _step(self, index: int, spec: DemoCase, step: Step) -> None:
+        case_id = self.case_ids[index]
+        task = db.session.scalar(
+            select(Task)
+            .where(Task.case_id == case_id, Task.state == "ready", Task.name == step.task)
+            .order_by(Task.created_at)
+            .limit(1)
+        )
+        if task is None:
+            ready = db.session.scalars(
+                select(Task.name).where(Task.case_id == case_id, Task.state == "ready")
+            ).all()
+            raise RuntimeError(f"演示案件“{spec.unit.name}”：{step.task} 不在待办中（{ready}）")
+        officer = self.officers.get(task.agency_id)
+        if officer is None:
+            raise RuntimeError(f"演示数据缺少机构 {task.agency.code} 的承办人")
+        data = self.form(step.task, step.ago, index, spec, step.fields)
+        try:
+            complete_task(officer, task, data)
+        except FormInvalid as exc:
+            raise RuntimeError(
+                f"演示案件“{spec.unit.name}”的 {step.task} 表单有误：{exc.fields}"
+            ) from exc
+
+    def _claim(self, index: int) -> None:
+        for task in db.session.scalars(
+            select(Task).where(Task.case_id == self.case_ids[index], Task.state == "ready")
+        ).all():
             officer = self.officers.get(task.agency_id)
-            if officer is None:
-                raise RuntimeError(f"演示数据缺少机构 {task.agency.code} 的承办人")
-            data = self.form(step.task, step.ago, index, spec, step.fields)
-            try:
-                case = complete_task(officer, task, data)
-            except FormInvalid as exc:
-                raise RuntimeError(
-                    f"演示案件“{spec.unit.name}”的 {step.task} 表单有误：{exc.fields}"
-                ) from exc
-        if spec.claim:
-            for task in db.session.scalars(
-                select(Task).where(Task.case_id == case.id, Task.state == "ready")
-            ).all():
-                officer = self.officers.get(task.agency_id)
-                if officer is not None:
-                    claim_task(officer, task)
-        return case
+            if officer is not None:
+                claim_task(officer, task)
 
     def _start(self, registrar: User, index: int, spec: DemoCase) -> Case:
         unit = spec.unit
@@ -1117,10 +1139,12 @@ def seed(password: str) -> dict[str, Any]:
     """
     agencies = ensure_agencies()
     users = ensure_demo_users(password)
-    seeder = _Seeder(today_shanghai())
+    timeline = Timeline(today_shanghai())
+    seeder = _Seeder(timeline)
     for index, spec in enumerate(CASES, start=1):
-        seeder.run(index, spec)
-    fires = seed_fires(today_shanghai())
+        seeder.plan(index, spec)
+    fires = plan_fires(timeline)
+    timeline.run()
     return {
         "agencies": agencies,
         "users": users,

@@ -1,23 +1,27 @@
 """Demo fires for the accountability process (失火即追责), seeded like the hazard demo cases.
 
 Each fire is registered by its division's fire rescue brigade and advanced only through
-:mod:`server.operations`, each task by an officer of the agency it belongs to. Dates are days
-before today; a deadline already past fires in the step that creates it, so the demo shows an
-overdue determination and a department that has not answered.
+:mod:`server.operations`, each task by an officer of the agency it belongs to, each step at its
+own back-dated moment (:mod:`server.demo_timeline`): the brigade registers a fire soon after the
+alarm, and a deadline that passed is missed and escalated the day it fell due, so the demo shows
+an overdue determination and a department that has not answered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
 
+from server.demo_timeline import Timeline
 from server.extensions import db
-from server.models import Case, Task, User
+from server.models import Task, User
 from server.operations import FormInvalid, complete_task, start_case
+from workflows.calendar import SHANGHAI
 
 PROCESS = "fire_accountability"
 CREDIT_TASKS = (
@@ -215,22 +219,42 @@ FIRES: tuple[Fire, ...] = (
 
 
 class FireSeeder:
-    """Registers the :data:`FIRES` and completes their steps as the right officers."""
+    """Puts the :data:`FIRES` on the timeline: each registered by its brigade soon after the
+    alarm, its steps completed by the right officers at their own moments."""
 
-    def __init__(self, today: date) -> None:
-        self.today = today
+    def __init__(self, timeline: Timeline) -> None:
+        self.timeline = timeline
+        self.today = timeline.today
         self.officers: dict[int, User] = {}
         for user in db.session.scalars(select(User).order_by(User.id)):
             if user.has_role("officer"):
                 self.officers.setdefault(user.agency_id, user)
         self.serial = 0
+        self.case_ids: dict[int, int] = {}
 
     def iso(self, ago: int) -> str:
-        """The date ``ago`` days before today."""
-        return (self.today - timedelta(days=ago)).isoformat()
+        """The ``ago``-th working day before today."""
+        return self.timeline.workday(ago).isoformat()
 
-    def run(self, fire: Fire) -> Case:
-        """Register one fire and complete its steps."""
+    def alarm_day(self, fire: Fire) -> date:
+        """The day of the alarm: ``alarm`` working days ago, or the day before (fires break out
+        on rest days too)."""
+        return self.timeline.workday(fire.alarm) - timedelta(days=len(fire.unit) % 2)
+
+    def plan(self, index: int, fire: Fire) -> None:
+        """Put the fire's registration and steps on the timeline."""
+        alarm = self.alarm_day(fire)
+        hour, minute = map(int, self.registration(fire)["alarm_time"].split(":"))
+        # the brigade registers the fire once it is out: an hour or two after the alarm
+        at = datetime.combine(alarm, time(hour, minute), SHANGHAI)
+        at = self.timeline.not_future(at + timedelta(minutes=70 + index * 13))
+        self.timeline.add(at, partial(self._register, index, fire), fire.unit)
+        for n, step in enumerate(fire.steps, start=1):
+            day = self.timeline.workday(step[1])
+            at = self.timeline.moment(day, index * 11 + n, after=at)
+            self.timeline.add(at, partial(self._step, index, fire, step), step[0])
+
+    def _register(self, index: int, fire: Fire) -> None:
         registrar = next(
             u for u in self.officers.values() if u.agency.code == f"fire_brigade:{fire.district}"
         )
@@ -238,29 +262,29 @@ class FireSeeder:
             case = start_case(registrar, PROCESS, self.registration(fire))
         except FormInvalid as exc:
             raise RuntimeError(f"演示火灾“{fire.unit}”的登记表单有误：{exc.fields}") from exc
-        for task_name, ago, fields in fire.steps:
-            task = db.session.scalar(
-                select(Task).where(
-                    Task.case_id == case.id, Task.state == "ready", Task.name == task_name
-                )
+        self.case_ids[index] = case.id
+
+    def _step(self, index: int, fire: Fire, step: tuple[str, int, Mapping[str, Any]]) -> None:
+        task_name, ago, fields = step
+        task = db.session.scalar(
+            select(Task).where(
+                Task.case_id == self.case_ids[index], Task.state == "ready", Task.name == task_name
             )
-            if task is None:
-                raise RuntimeError(f"演示火灾“{fire.unit}”：{task_name} 不在待办中")
-            if fields.get("outcome") == "request_extension":
-                data = {
-                    "outcome": "request_extension",
-                    "requested_on": self.iso(ago),
-                    "extension_reason": "需对起火部位残留物和电气线路进行检验鉴定。",
-                }
-            else:
-                data = {**self.form(task_name, ago, fire), **fields}
-            try:
-                case = complete_task(self.officers[task.agency_id], task, data)
-            except FormInvalid as exc:
-                raise RuntimeError(
-                    f"演示火灾“{fire.unit}”的 {task_name} 有误：{exc.fields}"
-                ) from exc
-        return case
+        )
+        if task is None:
+            raise RuntimeError(f"演示火灾“{fire.unit}”：{task_name} 不在待办中")
+        if fields.get("outcome") == "request_extension":
+            data = {
+                "outcome": "request_extension",
+                "requested_on": self.iso(ago),
+                "extension_reason": "需对起火部位残留物和电气线路进行检验鉴定。",
+            }
+        else:
+            data = {**self.form(task_name, ago, fire), **fields}
+        try:
+            complete_task(self.officers[task.agency_id], task, data)
+        except FormInvalid as exc:
+            raise RuntimeError(f"演示火灾“{fire.unit}”的 {task_name} 有误：{exc.fields}") from exc
 
     def registration(self, fire: Fire) -> dict[str, Any]:
         """The brigade's registration of the fire."""
@@ -268,7 +292,7 @@ class FireSeeder:
             "unit_name": fire.unit,
             "address": fire.address,
             "district": fire.district,
-            "alarm_on": self.iso(fire.alarm),
+            "alarm_on": self.alarm_day(fire).isoformat(),
             "alarm_time": f"{(fire.alarm * 7) % 24:02d}:{(fire.alarm * 13) % 60:02d}",
             "site_type": fire.site_type,
             "deaths": fire.deaths,
@@ -291,7 +315,7 @@ class FireSeeder:
         year = on[:4]
         self.serial += 1
         n = self.serial
-        alarm = self.today - timedelta(days=fire.alarm)
+        alarm = self.alarm_day(fire)
         alarm_time = self.registration(fire)["alarm_time"]
         # the 认定书's particulars; its number is generated on submission
         determination: dict[str, Any] = {
@@ -416,9 +440,9 @@ class FireSeeder:
         raise KeyError(task)
 
 
-def seed_fires(today: date) -> int:
-    """Create the demo fires; returns how many."""
-    seeder = FireSeeder(today)
-    for fire in FIRES:
-        seeder.run(fire)
+def plan_fires(timeline: Timeline) -> int:
+    """Put the demo fires on the timeline; returns how many."""
+    seeder = FireSeeder(timeline)
+    for index, fire in enumerate(FIRES, start=1):
+        seeder.plan(index, fire)
     return len(FIRES)
