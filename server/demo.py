@@ -246,6 +246,15 @@ CASES: tuple[DemoCase, ...] = (
         (s("refer_to_fire_rescue", 1),),
         stage="待立案",
     ),
+    DemoCase(
+        "gaoxin.guanxi", 16,
+        Unit("高新区顺发塑料制品厂", "常德市高新技术产业开发区灌溪镇工业大道21号", "gaoxin",
+             "灌溪镇", "manufacturing", ("crowded",), ("7.1.3", "7.9.4"),
+             "注塑车间二层设员工宿舍，住宿工人17名，与车间未作防火分隔；车间电线敷设在塑料原料堆垛上。",
+             "拆除车间内员工宿舍，规范电气线路敷设。", "方厂长"),
+        (s("refer_to_fire_rescue", 7),),  # referred late
+        stage="待立案（函告逾期）",
+    ),
     # --- 专家论证 (expert_review) -----------------------------------------------------------
     DemoCase(
         "yingji.officer", 14,
@@ -444,7 +453,7 @@ CASES: tuple[DemoCase, ...] = (
             s("file_case", 25),
             s("collective_deliberation", 22),
             s("serve_rectification_notice", 20),
-            s("report_to_government", 12),
+            s("report_to_government", 19),
         ),
         stage="政府决定（逾期）",
     ),

@@ -103,7 +103,14 @@ FIRES: tuple[Fire, ...] = (
         "KTV二楼包厢起火，疏散及时，3人轻微吸入烟气，无人员死亡。",
         "",
         loss=420_000,
-        steps=(_t("responsibility_investigation", 20),),
+        steps=(
+            _t("responsibility_investigation", 20),
+            # the four departments answer the credit referral in time
+            _t("credit_development_reform", 18),
+            _t("credit_housing", 17),
+            _t("credit_finance", 17),
+            _t("credit_market_regulation", 16),
+        ),
     ),
     Fire(
         "桃源县某物流仓储有限公司",
@@ -123,7 +130,10 @@ FIRES: tuple[Fire, ...] = (
             _t("record_appraisal", 21),  # 8 days of testing, not counted in the 30/60 days
             _t("cause_investigation", 20, outcome="request_extension"),
             _t("approve_extension", 18),
-            _t("responsibility_investigation", 8),
+            _t("responsibility_investigation", 14),
+            _t("credit_development_reform", 12),
+            _t("credit_housing", 11),
+            _t("credit_finance", 10),  # the market regulator has not answered: overdue
         ),
     ),
     Fire(
@@ -140,12 +150,13 @@ FIRES: tuple[Fire, ...] = (
         burnt_area=450,
         steps=(
             _t("responsibility_investigation", 45),
-            _t("cause_investigation", 40),
+            _t("cause_investigation", 44),
+            _t("credit_housing", 43),
+            _t("credit_finance", 42),
+            _t("credit_market_regulation", 41),
             _t("serve_determination", 38),  # the 15-day review window closed unused
             _t("publish_warning", 17),
-            _t("credit_development_reform", 10),
-            _t("credit_housing", 9),
-            _t("credit_finance", 8),
+            # 市发展改革委 has not answered the credit referral: overdue in its inbox
         ),
     ),
     Fire(
@@ -166,7 +177,11 @@ FIRES: tuple[Fire, ...] = (
         steps=(
             _t("responsibility_investigation", 24),
             _t("cause_investigation", 22),
+            _t("credit_development_reform", 21),
+            _t("credit_housing", 20),
             _t("serve_determination", 20),  # the 15-day review window closed unused
+            _t("credit_market_regulation", 19),
+            _t("credit_finance", 8),  # answered late
             _t("publish_warning", 4),
             _t("report_warning_to_province", 3),
         ),
@@ -184,6 +199,10 @@ FIRES: tuple[Fire, ...] = (
         # detachment accepts and determines the cause itself (复核认定).
         steps=(
             _t("responsibility_investigation", 20),
+            _t("credit_development_reform", 18),
+            _t("credit_housing", 17),
+            _t("credit_finance", 16),
+            _t("credit_market_regulation", 15),
             _t("cause_investigation", 14),
             _t("serve_determination", 12),
             _t("review_request", 8),
@@ -203,7 +222,11 @@ FIRES: tuple[Fire, ...] = (
         # A supplier who is not a party applies for review: refused on §36 ground (一).
         steps=(
             _t("responsibility_investigation", 15),
+            _t("credit_development_reform", 14),
+            _t("credit_housing", 13),
+            _t("credit_finance", 13),
             _t("cause_investigation", 12),
+            _t("credit_market_regulation", 4),  # answered late
             _t("serve_determination", 11),
             _t("review_request", 3, applicant="常德某商贸有限公司（超市供货商）"),
             _t(
