@@ -17,7 +17,7 @@ seeding is deterministic (relative to today).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import partial
 from math import ceil
@@ -776,10 +776,10 @@ CASES: tuple[DemoCase, ...] = (
              "修复室外消火栓，为消防水泵敷设专用供电回路。", "雷站长"),
         (
             s("order_correction", 28, correct_by=14),
-            s("ordinary_reinspection", 13, result="fail",
+            s("ordinary_reinspection", 10, result="fail",  # re-inspected late
               findings="室外消火栓已修复，消防水泵专用回路尚未敷设。"),
-            s("refer_unrectified", 12),
-            s("ordinary_penalty", 10, new_correct_by=3),
+            s("refer_unrectified", 9),
+            s("ordinary_penalty", 8, new_correct_by=3),
             s("ordinary_reinspection", 2, findings="复查合格：消防水泵专用供电回路已敷设。"),
         ),
         stage="已结案（一般隐患，逾期不改正，移送处罚一次）",
@@ -832,8 +832,32 @@ class _Seeder:
 
     # --- running a case -------------------------------------------------------------------
 
+    def anchored(self, spec: DemoCase) -> DemoCase:
+        """A case found on a fixed day (``found_on``) runs from that day: its table's counts,
+        relative to ``found``, are moved there (as counts before today)."""
+        if spec.found_on is None:
+            return spec
+        start = date.fromisoformat(spec.found_on)
+
+        def ago(value: int) -> int:
+            return self.timeline.ago_of(self.timeline.shift(start, spec.found - value))
+
+        steps = tuple(
+            Step(
+                step.task,
+                ago(step.ago),
+                {
+                    k: ago(v) if k in DATE_FIELDS and isinstance(v, int) else v
+                    for k, v in step.fields.items()
+                },
+            )
+            for step in spec.steps
+        )
+        return replace(spec, found=ago(spec.found), steps=steps)
+
     def plan(self, index: int, spec: DemoCase) -> None:
         """Put the case's registration and steps on the timeline, each at its own moment."""
+        spec = self.anchored(spec)
         key = index * 7
         at = self.timeline.moment(self.day(spec.found), key)
         self.timeline.add(at, partial(self._register, index, spec), spec.unit.name)

@@ -86,6 +86,25 @@ class Timeline:
                 day += step
         return day
 
+    def ago_of(self, day: date) -> int:
+        """How many working days ``day`` (a working day, not after today) lies before today:
+        the inverse of :meth:`workday`."""
+        count, current = 0, self.workday(0)
+        while current > day:
+            current = self.workday(count + 1)
+            count += 1
+        return count
+
+    def shift(self, day: date, n: int) -> date:
+        """The ``n``-th working day after ``day`` (``day`` itself when it is one and n is 0)."""
+        while not self.calendar.is_working_day(day):
+            day += timedelta(days=1)
+        for _ in range(n):
+            day += timedelta(days=1)
+            while not self.calendar.is_working_day(day):
+                day += timedelta(days=1)
+        return day
+
     def moment(self, day: date, key: int, after: datetime | None = None) -> datetime:
         """A working-hours moment of ``day`` chosen by ``key`` (deterministic); strictly after
         ``after`` (the case's previous action) and never after the real present."""
