@@ -862,6 +862,8 @@ class _Seeder:
         at = self.timeline.moment(self.day(spec.found), key)
         self.timeline.add(at, partial(self._register, index, spec), spec.unit.name)
         for n, step in enumerate(spec.steps, start=1):
+            if step.ago > (spec.steps[n - 2].ago if n > 1 else spec.found):
+                raise ValueError(f"演示案件“{spec.unit.name}”的步骤未按时间排列：{step.task}")
             at = self.timeline.moment(self.day(step.ago), key + n, after=at)
             self.timeline.add(at, partial(self._step, index, spec, step), step.task)
         if spec.claim:  # the officer holding the next task takes it that afternoon

@@ -226,8 +226,8 @@ FIRES: tuple[Fire, ...] = (
             _t("credit_housing", 13),
             _t("credit_finance", 13),
             _t("cause_investigation", 12),
-            _t("credit_market_regulation", 4),  # answered late
             _t("serve_determination", 11),
+            _t("credit_market_regulation", 4),  # answered late
             _t("review_request", 3, applicant="常德某商贸有限公司（超市供货商）"),
             _t(
                 "review_acceptance",
@@ -273,6 +273,8 @@ class FireSeeder:
         at = self.timeline.not_future(at + timedelta(minutes=70 + index * 13))
         self.timeline.add(at, partial(self._register, index, fire), fire.unit)
         for n, step in enumerate(fire.steps, start=1):
+            if step[1] > (fire.steps[n - 2][1] if n > 1 else fire.alarm):
+                raise ValueError(f"演示火灾“{fire.unit}”的步骤未按时间排列：{step[0]}")
             day = self.timeline.workday(step[1])
             at = self.timeline.moment(day, index * 11 + n, after=at)
             self.timeline.add(at, partial(self._step, index, fire, step), step[0])

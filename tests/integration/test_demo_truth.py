@@ -167,6 +167,8 @@ def test_officers_complete_tasks_on_working_days_and_events_carry_their_moment(
         assert len(tasks) > 150
         for task in tasks:
             assert task.completed_at is not None and task.completed_at <= now
+            if task.completed_at == task.case.opened_at:
+                continue  # a fire is registered when it is out, on any day
             assert task.created_at <= task.completed_at, task.name
             assert calendar.is_working_day(task.completed_at.astimezone(SHANGHAI).date())
         events = db.session.scalars(
