@@ -192,7 +192,7 @@ def _listed(
 CASES: tuple[DemoCase, ...] = (
     # --- 待函告消防救援机构 (refer_to_fire_rescue) ---------------------------------------------
     DemoCase(
-        "dingcheng.yuxia", 20,
+        "dingcheng.yuxia", 25,  # the dashboard's most overdue deadline (tests/e2e journey 2)
         Unit("鼎城区金色年华KTV", "常德市鼎城区玉霞街道善卷路218号二至三层", "dingcheng",
              "玉霞街道", "entertainment", ("crowded",), ("6.5", "7.3.6"),
              "二、三层共32间包厢仅设一部疏散楼梯，另一安全出口被改作仓库并上锁；"
