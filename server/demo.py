@@ -107,9 +107,9 @@ class Unit:
 
 @dataclass(frozen=True)
 class Step:
-    """One completed task: ``ago`` days before today, with form fields to override.
+    """One completed task: ``ago`` working days before today, with form fields to override.
 
-    Date overrides are given as integers (days before today; negative: after today).
+    Date overrides are given as integers (working days before today; negative: after today).
     """
 
     task: str
@@ -124,7 +124,7 @@ def s(task: str, ago: int, **fields: Any) -> Step:
 
 @dataclass(frozen=True)
 class DemoCase:
-    """A case to create: registered by ``registrar`` ``found`` days ago, then ``steps``."""
+    """A case to create: registered by ``registrar`` ``found`` working days ago, then ``steps``."""
 
     registrar: str
     found: int
@@ -146,8 +146,9 @@ DATE_FIELDS = {
 
 
 # --- the cases --------------------------------------------------------------------------------
-# Each step's ``ago`` is days before today; the forms' dates follow it, so found_on ≤ referred_on
-# ≤ filed_on ≤ … always holds. Comments name the ready task the case ends at.
+# Each step's ``ago`` counts working days before today (server.demo_timeline); the step runs on
+# that day and its form's dates follow it, so found_on ≤ referred_on ≤ filed_on ≤ … always holds
+# (steps are listed in the order of time: checked). Comments name the ready task the case ends at.
 
 
 def _listed(
@@ -638,7 +639,7 @@ CASES: tuple[DemoCase, ...] = (
               notes="区政府分管副区长约谈该KTV法定代表人，责令十五日内完成安全出口施工。"),
             s("report_rectification_progress", 50, percent=100, completed=True,
               progress="第二安全出口已开通，疏散指示标志已全部更换，申请复查。"),
-            s("reinspection", 48, result="fail", new_rectify_by=-10,
+            s("reinspection", 48, result="fail", new_rectify_by=18,
               findings="新增安全出口的防火门闭门器缺失，三层应急照明仍有5处不亮。"),
             s("report_rectification_progress", 20, percent=100, completed=True,
               progress="已加装闭门器，更换全部应急照明灯具，申请复查。"),
@@ -657,7 +658,7 @@ CASES: tuple[DemoCase, ...] = (
         (
             # sealed 109 days ago: its month ends about 79 days ago (up to 8 days later when a
             # holiday intervenes), well before the "not eliminated" record
-            *_listed(112, 110, 103, 101, 98, 93, 91, -10, "street:dingcheng:wulingzhen",
+            *_listed(112, 110, 103, 101, 98, 93, 91, 40, "street:dingcheng:wulingzhen",
                      review=106, seal=109),
             s("sealing_in_force", 62, event="not_eliminated",
               reason="查封期满，易燃易爆危险品尚未清除，继续查封。"),
@@ -686,7 +687,7 @@ CASES: tuple[DemoCase, ...] = (
             s("report_to_government", 63),
             s("government_decision", 58, decision="disagree",
               comments="该民宿体量较小，不予挂牌，由消防救援大队依法处理。"),
-            s("enforce_by_fire_rescue", 56, rectify_by=-5,
+            s("enforce_by_fire_rescue", 56, rectify_by=10,
               supervising_agency="industry:city:wenlv"),
             s("report_rectification_progress", 20, percent=100, completed=True,
               progress="彩钢板客房已全部拆除，新建客房采用砖混结构，申请复查。"),
