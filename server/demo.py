@@ -5,23 +5,28 @@ skips a non-empty database with ``--if-empty``). Cases are registered and advanc
 :mod:`server.operations`, by the officer of the agency each task belongs to, exactly as officers
 would do it in the web app; nothing here writes workflow state, tasks or deadlines directly.
 
-Form dates are back-dated relative to today (Asia/Shanghai). The engine computes every deadline
-from those dates, and a deadline that is already past fires in the step that creates it (a
-``deadline_missed`` and an ``escalation`` event are recorded), so the demo shows overdue tasks
-without any clock tricks. The data are fixed tables: seeding is deterministic.
+Each step runs at its own back-dated moment: the day the table names (days before today, moved
+back to a working day) at a working hour, with the process clock moved there
+(:mod:`server.demo_timeline`), all cases' steps in the order of time, and the timer sweep run
+whenever a deadline comes due in between. So a step done in time meets its deadline, a late one
+was missed and escalated the day it fell due, and histories, issued documents, on-time rates and
+the dashboard's monthly trend read like months of a city's work. The data are fixed tables:
+seeding is deterministic (relative to today).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import partial
 from math import ceil
 from typing import Any
 
 from sqlalchemy import select
 
-from server.demo_fires import seed_fires
+from server.demo_fires import plan_fires
+from server.demo_timeline import Timeline
 from server.directory import ensure_agencies, ensure_demo_users
 from server.extensions import db
 from server.models import Case, Task, User
@@ -102,9 +107,9 @@ class Unit:
 
 @dataclass(frozen=True)
 class Step:
-    """One completed task: ``ago`` days before today, with form fields to override.
+    """One completed task: ``ago`` working days before today, with form fields to override.
 
-    Date overrides are given as integers (days before today; negative: after today).
+    Date overrides are given as integers (working days before today; negative: after today).
     """
 
     task: str
@@ -119,7 +124,7 @@ def s(task: str, ago: int, **fields: Any) -> Step:
 
 @dataclass(frozen=True)
 class DemoCase:
-    """A case to create: registered by ``registrar`` ``found`` days ago, then ``steps``."""
+    """A case to create: registered by ``registrar`` ``found`` working days ago, then ``steps``."""
 
     registrar: str
     found: int
@@ -141,8 +146,9 @@ DATE_FIELDS = {
 
 
 # --- the cases --------------------------------------------------------------------------------
-# Each step's ``ago`` is days before today; the forms' dates follow it, so found_on ≤ referred_on
-# ≤ filed_on ≤ … always holds. Comments name the ready task the case ends at.
+# Each step's ``ago`` counts working days before today (server.demo_timeline); the step runs on
+# that day and its form's dates follow it, so found_on ≤ referred_on ≤ filed_on ≤ … always holds
+# (steps are listed in the order of time: checked). Comments name the ready task the case ends at.
 
 
 def _listed(
@@ -187,7 +193,7 @@ def _listed(
 CASES: tuple[DemoCase, ...] = (
     # --- 待函告消防救援机构 (refer_to_fire_rescue) ---------------------------------------------
     DemoCase(
-        "dingcheng.yuxia", 20,
+        "dingcheng.yuxia", 25,  # the dashboard's most overdue deadline (tests/e2e journey 2)
         Unit("鼎城区金色年华KTV", "常德市鼎城区玉霞街道善卷路218号二至三层", "dingcheng",
              "玉霞街道", "entertainment", ("crowded",), ("6.5", "7.3.6"),
              "二、三层共32间包厢仅设一部疏散楼梯，另一安全出口被改作仓库并上锁；"
@@ -240,6 +246,15 @@ CASES: tuple[DemoCase, ...] = (
              "停止使用彩钢板宿舍，学生另行安置。", "王副校长"),
         (s("refer_to_fire_rescue", 1),),
         stage="待立案",
+    ),
+    DemoCase(
+        "gaoxin.guanxi", 16,
+        Unit("高新区顺发塑料制品厂", "常德市高新技术产业开发区灌溪镇工业大道21号", "gaoxin",
+             "灌溪镇", "manufacturing", ("crowded",), ("7.1.3", "7.9.4"),
+             "注塑车间二层设员工宿舍，住宿工人17名，与车间未作防火分隔；车间电线敷设在塑料原料堆垛上。",
+             "拆除车间内员工宿舍，规范电气线路敷设。", "方厂长"),
+        (s("refer_to_fire_rescue", 7),),  # referred late
+        stage="待立案（函告逾期）",
     ),
     # --- 专家论证 (expert_review) -----------------------------------------------------------
     DemoCase(
@@ -439,7 +454,7 @@ CASES: tuple[DemoCase, ...] = (
             s("file_case", 25),
             s("collective_deliberation", 22),
             s("serve_rectification_notice", 20),
-            s("report_to_government", 12),
+            s("report_to_government", 19),
         ),
         stage="政府决定（逾期）",
     ),
@@ -624,7 +639,7 @@ CASES: tuple[DemoCase, ...] = (
               notes="区政府分管副区长约谈该KTV法定代表人，责令十五日内完成安全出口施工。"),
             s("report_rectification_progress", 50, percent=100, completed=True,
               progress="第二安全出口已开通，疏散指示标志已全部更换，申请复查。"),
-            s("reinspection", 48, result="fail", new_rectify_by=-10,
+            s("reinspection", 48, result="fail", new_rectify_by=18,
               findings="新增安全出口的防火门闭门器缺失，三层应急照明仍有5处不亮。"),
             s("report_rectification_progress", 20, percent=100, completed=True,
               progress="已加装闭门器，更换全部应急照明灯具，申请复查。"),
@@ -635,14 +650,16 @@ CASES: tuple[DemoCase, ...] = (
         stage="已销案（复查不合格一次，约谈一次）",
     ),
     DemoCase(
-        "dingcheng.wulingzhen", 100,
+        "dingcheng.wulingzhen", 115,
         Unit("鼎城区宏发油漆经营部", "常德市鼎城区武陵镇商贸城B区12号", "dingcheng", "武陵镇",
              "hazardous_chemicals", ("crowded", "flammable"), ("6.2", "6.8"),
              "商铺二层为住宅，一层储存销售油漆、天那水约6吨，位于商贸城人员密集区域。",
              "清除全部易燃易爆危险品，停止在商贸城内经营。", "钟老板"),
         (
-            *_listed(97, 95, 88, 86, 83, 78, 76, -10, "street:dingcheng:wulingzhen",
-                     review=91, seal=94),
+            # sealed 109 days ago: its month ends about 79 days ago (up to 8 days later when a
+            # holiday intervenes), well before the "not eliminated" record
+            *_listed(112, 110, 103, 101, 98, 93, 91, 40, "street:dingcheng:wulingzhen",
+                     review=106, seal=109),
             s("sealing_in_force", 62, event="not_eliminated",
               reason="查封期满，易燃易爆危险品尚未清除，继续查封。"),
             s("report_rectification_progress", 50, percent=100, completed=True,
@@ -670,7 +687,7 @@ CASES: tuple[DemoCase, ...] = (
             s("report_to_government", 63),
             s("government_decision", 58, decision="disagree",
               comments="该民宿体量较小，不予挂牌，由消防救援大队依法处理。"),
-            s("enforce_by_fire_rescue", 56, rectify_by=-5,
+            s("enforce_by_fire_rescue", 56, rectify_by=10,
               supervising_agency="industry:city:wenlv"),
             s("report_rectification_progress", 20, percent=100, completed=True,
               progress="彩钢板客房已全部拆除，新建客房采用砖混结构，申请复查。"),
@@ -760,10 +777,10 @@ CASES: tuple[DemoCase, ...] = (
              "修复室外消火栓，为消防水泵敷设专用供电回路。", "雷站长"),
         (
             s("order_correction", 28, correct_by=14),
-            s("ordinary_reinspection", 13, result="fail",
+            s("ordinary_reinspection", 10, result="fail",  # re-inspected late
               findings="室外消火栓已修复，消防水泵专用回路尚未敷设。"),
-            s("refer_unrectified", 12),
-            s("ordinary_penalty", 10, new_correct_by=3),
+            s("refer_unrectified", 9),
+            s("ordinary_penalty", 8, new_correct_by=3),
             s("ordinary_reinspection", 2, findings="复查合格：消防水泵专用供电回路已敷设。"),
         ),
         stage="已结案（一般隐患，逾期不改正，移送处罚一次）",
@@ -776,20 +793,23 @@ CASES: tuple[DemoCase, ...] = (
 
 
 class _Seeder:
-    """Creates the cases of :data:`CASES` through :mod:`server.operations`."""
+    """Puts the cases of :data:`CASES` on a :class:`~server.demo_timeline.Timeline`: each is
+    registered and advanced through :mod:`server.operations` at its own moments."""
 
-    def __init__(self, today: date) -> None:
-        self.today = today
+    def __init__(self, timeline: Timeline) -> None:
+        self.timeline = timeline
+        self.today = timeline.today
         self.users = {u.username: u for u in db.session.scalars(select(User))}
         self.officers: dict[int, User] = {}
         for user in sorted(self.users.values(), key=lambda u: u.id):
             if user.has_role("officer"):
                 self.officers.setdefault(user.agency_id, user)
         self.serial = 0  # numbers documents and people
+        self.case_ids: dict[int, int] = {}  # by the spec's index
 
     def day(self, ago: int) -> date:
-        """The date ``ago`` days before today (negative: after today)."""
-        return self.today - timedelta(days=ago)
+        """The ``ago``-th working day before today (negative: after today)."""
+        return self.timeline.workday(ago)
 
     def iso(self, ago: int) -> str:
         """:meth:`day` as ``YYYY-MM-DD``."""
@@ -813,40 +833,78 @@ class _Seeder:
 
     # --- running a case -------------------------------------------------------------------
 
-    def run(self, index: int, spec: DemoCase) -> Case:
-        """Register one case and complete its steps; returns the case."""
-        registrar = self.users[spec.registrar]
-        case = self._start(registrar, index, spec)
-        for step in spec.steps:
-            task = db.session.scalar(
-                select(Task)
-                .where(Task.case_id == case.id, Task.state == "ready", Task.name == step.task)
-                .order_by(Task.created_at)
-                .limit(1)
+    def anchored(self, spec: DemoCase) -> DemoCase:
+        """A case found on a fixed day (``found_on``) runs from that day: its table's counts,
+        relative to ``found``, are moved there (as counts before today)."""
+        if spec.found_on is None:
+            return spec
+        start = date.fromisoformat(spec.found_on)
+
+        def ago(value: int) -> int:
+            return self.timeline.ago_of(self.timeline.shift(start, spec.found - value))
+
+        steps = tuple(
+            Step(
+                step.task,
+                ago(step.ago),
+                {
+                    k: ago(v) if k in DATE_FIELDS and isinstance(v, int) else v
+                    for k, v in step.fields.items()
+                },
             )
-            if task is None:
-                ready = db.session.scalars(
-                    select(Task.name).where(Task.case_id == case.id, Task.state == "ready")
-                ).all()
-                raise RuntimeError(f"演示案件“{spec.unit.name}”：{step.task} 不在待办中（{ready}）")
+            for step in spec.steps
+        )
+        return replace(spec, found=ago(spec.found), steps=steps)
+
+    def plan(self, index: int, spec: DemoCase) -> None:
+        """Put the case's registration and steps on the timeline, each at its own moment."""
+        spec = self.anchored(spec)
+        key = index * 7
+        at = self.timeline.moment(self.day(spec.found), key)
+        self.timeline.add(at, partial(self._register, index, spec), spec.unit.name)
+        for n, step in enumerate(spec.steps, start=1):
+            if step.ago > (spec.steps[n - 2].ago if n > 1 else spec.found):
+                raise ValueError(f"演示案件“{spec.unit.name}”的步骤未按时间排列：{step.task}")
+            at = self.timeline.moment(self.day(step.ago), key + n, after=at)
+            self.timeline.add(at, partial(self._step, index, spec, step), step.task)
+        if spec.claim:  # the officer holding the next task takes it that afternoon
+            at = self.timeline.not_future(at + timedelta(hours=2), at)
+            self.timeline.add(at, partial(self._claim, index), "claim")
+
+    def _register(self, index: int, spec: DemoCase) -> None:
+        self.case_ids[index] = self._start(self.users[spec.registrar], index, spec).id
+
+    def _step(self, index: int, spec: DemoCase, step: Step) -> None:
+        case_id = self.case_ids[index]
+        task = db.session.scalar(
+            select(Task)
+            .where(Task.case_id == case_id, Task.state == "ready", Task.name == step.task)
+            .order_by(Task.created_at)
+            .limit(1)
+        )
+        if task is None:
+            ready = db.session.scalars(
+                select(Task.name).where(Task.case_id == case_id, Task.state == "ready")
+            ).all()
+            raise RuntimeError(f"演示案件“{spec.unit.name}”：{step.task} 不在待办中（{ready}）")
+        officer = self.officers.get(task.agency_id)
+        if officer is None:
+            raise RuntimeError(f"演示数据缺少机构 {task.agency.code} 的承办人")
+        data = self.form(step.task, step.ago, index, spec, step.fields)
+        try:
+            complete_task(officer, task, data)
+        except FormInvalid as exc:
+            raise RuntimeError(
+                f"演示案件“{spec.unit.name}”的 {step.task} 表单有误：{exc.fields}"
+            ) from exc
+
+    def _claim(self, index: int) -> None:
+        for task in db.session.scalars(
+            select(Task).where(Task.case_id == self.case_ids[index], Task.state == "ready")
+        ).all():
             officer = self.officers.get(task.agency_id)
-            if officer is None:
-                raise RuntimeError(f"演示数据缺少机构 {task.agency.code} 的承办人")
-            data = self.form(step.task, step.ago, index, spec, step.fields)
-            try:
-                case = complete_task(officer, task, data)
-            except FormInvalid as exc:
-                raise RuntimeError(
-                    f"演示案件“{spec.unit.name}”的 {step.task} 表单有误：{exc.fields}"
-                ) from exc
-        if spec.claim:
-            for task in db.session.scalars(
-                select(Task).where(Task.case_id == case.id, Task.state == "ready")
-            ).all():
-                officer = self.officers.get(task.agency_id)
-                if officer is not None:
-                    claim_task(officer, task)
-        return case
+            if officer is not None:
+                claim_task(officer, task)
 
     def _start(self, registrar: User, index: int, spec: DemoCase) -> Case:
         unit = spec.unit
@@ -1117,10 +1175,12 @@ def seed(password: str) -> dict[str, Any]:
     """
     agencies = ensure_agencies()
     users = ensure_demo_users(password)
-    seeder = _Seeder(today_shanghai())
+    timeline = Timeline(today_shanghai())
+    seeder = _Seeder(timeline)
     for index, spec in enumerate(CASES, start=1):
-        seeder.run(index, spec)
-    fires = seed_fires(today_shanghai())
+        seeder.plan(index, spec)
+    fires = plan_fires(timeline)
+    timeline.run()
     return {
         "agencies": agencies,
         "users": users,

@@ -1,23 +1,27 @@
 """Demo fires for the accountability process (失火即追责), seeded like the hazard demo cases.
 
 Each fire is registered by its division's fire rescue brigade and advanced only through
-:mod:`server.operations`, each task by an officer of the agency it belongs to. Dates are days
-before today; a deadline already past fires in the step that creates it, so the demo shows an
-overdue determination and a department that has not answered.
+:mod:`server.operations`, each task by an officer of the agency it belongs to, each step at its
+own back-dated moment (:mod:`server.demo_timeline`): the brigade registers a fire soon after the
+alarm, and a deadline that passed is missed and escalated the day it fell due, so the demo shows
+an overdue determination and a department that has not answered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
 
+from server.demo_timeline import Timeline
 from server.extensions import db
-from server.models import Case, Task, User
+from server.models import Task, User
 from server.operations import FormInvalid, complete_task, start_case
+from workflows.calendar import SHANGHAI
 
 PROCESS = "fire_accountability"
 CREDIT_TASKS = (
@@ -99,7 +103,14 @@ FIRES: tuple[Fire, ...] = (
         "KTV二楼包厢起火，疏散及时，3人轻微吸入烟气，无人员死亡。",
         "",
         loss=420_000,
-        steps=(_t("responsibility_investigation", 20),),
+        steps=(
+            _t("responsibility_investigation", 20),
+            # the four departments answer the credit referral in time
+            _t("credit_development_reform", 18),
+            _t("credit_housing", 17),
+            _t("credit_finance", 17),
+            _t("credit_market_regulation", 16),
+        ),
     ),
     Fire(
         "桃源县某物流仓储有限公司",
@@ -119,7 +130,10 @@ FIRES: tuple[Fire, ...] = (
             _t("record_appraisal", 21),  # 8 days of testing, not counted in the 30/60 days
             _t("cause_investigation", 20, outcome="request_extension"),
             _t("approve_extension", 18),
-            _t("responsibility_investigation", 8),
+            _t("responsibility_investigation", 14),
+            _t("credit_development_reform", 12),
+            _t("credit_housing", 11),
+            _t("credit_finance", 10),  # the market regulator has not answered: overdue
         ),
     ),
     Fire(
@@ -136,12 +150,13 @@ FIRES: tuple[Fire, ...] = (
         burnt_area=450,
         steps=(
             _t("responsibility_investigation", 45),
-            _t("cause_investigation", 40),
+            _t("cause_investigation", 44),
+            _t("credit_housing", 43),
+            _t("credit_finance", 42),
+            _t("credit_market_regulation", 41),
             _t("serve_determination", 38),  # the 15-day review window closed unused
             _t("publish_warning", 17),
-            _t("credit_development_reform", 10),
-            _t("credit_housing", 9),
-            _t("credit_finance", 8),
+            # 市发展改革委 has not answered the credit referral: overdue in its inbox
         ),
     ),
     Fire(
@@ -162,7 +177,11 @@ FIRES: tuple[Fire, ...] = (
         steps=(
             _t("responsibility_investigation", 24),
             _t("cause_investigation", 22),
+            _t("credit_development_reform", 21),
+            _t("credit_housing", 20),
             _t("serve_determination", 20),  # the 15-day review window closed unused
+            _t("credit_market_regulation", 19),
+            _t("credit_finance", 8),  # answered late
             _t("publish_warning", 4),
             _t("report_warning_to_province", 3),
         ),
@@ -180,6 +199,10 @@ FIRES: tuple[Fire, ...] = (
         # detachment accepts and determines the cause itself (复核认定).
         steps=(
             _t("responsibility_investigation", 20),
+            _t("credit_development_reform", 18),
+            _t("credit_housing", 17),
+            _t("credit_finance", 16),
+            _t("credit_market_regulation", 15),
             _t("cause_investigation", 14),
             _t("serve_determination", 12),
             _t("review_request", 8),
@@ -199,8 +222,12 @@ FIRES: tuple[Fire, ...] = (
         # A supplier who is not a party applies for review: refused on §36 ground (一).
         steps=(
             _t("responsibility_investigation", 15),
+            _t("credit_development_reform", 14),
+            _t("credit_housing", 13),
+            _t("credit_finance", 13),
             _t("cause_investigation", 12),
             _t("serve_determination", 11),
+            _t("credit_market_regulation", 4),  # answered late
             _t("review_request", 3, applicant="常德某商贸有限公司（超市供货商）"),
             _t(
                 "review_acceptance",
@@ -215,22 +242,44 @@ FIRES: tuple[Fire, ...] = (
 
 
 class FireSeeder:
-    """Registers the :data:`FIRES` and completes their steps as the right officers."""
+    """Puts the :data:`FIRES` on the timeline: each registered by its brigade soon after the
+    alarm, its steps completed by the right officers at their own moments."""
 
-    def __init__(self, today: date) -> None:
-        self.today = today
+    def __init__(self, timeline: Timeline) -> None:
+        self.timeline = timeline
+        self.today = timeline.today
         self.officers: dict[int, User] = {}
         for user in db.session.scalars(select(User).order_by(User.id)):
             if user.has_role("officer"):
                 self.officers.setdefault(user.agency_id, user)
         self.serial = 0
+        self.case_ids: dict[int, int] = {}
 
     def iso(self, ago: int) -> str:
-        """The date ``ago`` days before today."""
-        return (self.today - timedelta(days=ago)).isoformat()
+        """The ``ago``-th working day before today."""
+        return self.timeline.workday(ago).isoformat()
 
-    def run(self, fire: Fire) -> Case:
-        """Register one fire and complete its steps."""
+    def alarm_day(self, fire: Fire) -> date:
+        """The day of the alarm: ``alarm`` working days ago, or the day before (fires break out
+        on rest days too)."""
+        return self.timeline.workday(fire.alarm) - timedelta(days=len(fire.unit) % 2)
+
+    def plan(self, index: int, fire: Fire) -> None:
+        """Put the fire's registration and steps on the timeline."""
+        alarm = self.alarm_day(fire)
+        hour, minute = map(int, self.registration(fire)["alarm_time"].split(":"))
+        # the brigade registers the fire once it is out: an hour or two after the alarm
+        at = datetime.combine(alarm, time(hour, minute), SHANGHAI)
+        at = self.timeline.not_future(at + timedelta(minutes=70 + index * 13))
+        self.timeline.add(at, partial(self._register, index, fire), fire.unit)
+        for n, step in enumerate(fire.steps, start=1):
+            if step[1] > (fire.steps[n - 2][1] if n > 1 else fire.alarm):
+                raise ValueError(f"演示火灾“{fire.unit}”的步骤未按时间排列：{step[0]}")
+            day = self.timeline.workday(step[1])
+            at = self.timeline.moment(day, index * 11 + n, after=at)
+            self.timeline.add(at, partial(self._step, index, fire, step), step[0])
+
+    def _register(self, index: int, fire: Fire) -> None:
         registrar = next(
             u for u in self.officers.values() if u.agency.code == f"fire_brigade:{fire.district}"
         )
@@ -238,29 +287,29 @@ class FireSeeder:
             case = start_case(registrar, PROCESS, self.registration(fire))
         except FormInvalid as exc:
             raise RuntimeError(f"演示火灾“{fire.unit}”的登记表单有误：{exc.fields}") from exc
-        for task_name, ago, fields in fire.steps:
-            task = db.session.scalar(
-                select(Task).where(
-                    Task.case_id == case.id, Task.state == "ready", Task.name == task_name
-                )
+        self.case_ids[index] = case.id
+
+    def _step(self, index: int, fire: Fire, step: tuple[str, int, Mapping[str, Any]]) -> None:
+        task_name, ago, fields = step
+        task = db.session.scalar(
+            select(Task).where(
+                Task.case_id == self.case_ids[index], Task.state == "ready", Task.name == task_name
             )
-            if task is None:
-                raise RuntimeError(f"演示火灾“{fire.unit}”：{task_name} 不在待办中")
-            if fields.get("outcome") == "request_extension":
-                data = {
-                    "outcome": "request_extension",
-                    "requested_on": self.iso(ago),
-                    "extension_reason": "需对起火部位残留物和电气线路进行检验鉴定。",
-                }
-            else:
-                data = {**self.form(task_name, ago, fire), **fields}
-            try:
-                case = complete_task(self.officers[task.agency_id], task, data)
-            except FormInvalid as exc:
-                raise RuntimeError(
-                    f"演示火灾“{fire.unit}”的 {task_name} 有误：{exc.fields}"
-                ) from exc
-        return case
+        )
+        if task is None:
+            raise RuntimeError(f"演示火灾“{fire.unit}”：{task_name} 不在待办中")
+        if fields.get("outcome") == "request_extension":
+            data = {
+                "outcome": "request_extension",
+                "requested_on": self.iso(ago),
+                "extension_reason": "需对起火部位残留物和电气线路进行检验鉴定。",
+            }
+        else:
+            data = {**self.form(task_name, ago, fire), **fields}
+        try:
+            complete_task(self.officers[task.agency_id], task, data)
+        except FormInvalid as exc:
+            raise RuntimeError(f"演示火灾“{fire.unit}”的 {task_name} 有误：{exc.fields}") from exc
 
     def registration(self, fire: Fire) -> dict[str, Any]:
         """The brigade's registration of the fire."""
@@ -268,7 +317,7 @@ class FireSeeder:
             "unit_name": fire.unit,
             "address": fire.address,
             "district": fire.district,
-            "alarm_on": self.iso(fire.alarm),
+            "alarm_on": self.alarm_day(fire).isoformat(),
             "alarm_time": f"{(fire.alarm * 7) % 24:02d}:{(fire.alarm * 13) % 60:02d}",
             "site_type": fire.site_type,
             "deaths": fire.deaths,
@@ -291,7 +340,7 @@ class FireSeeder:
         year = on[:4]
         self.serial += 1
         n = self.serial
-        alarm = self.today - timedelta(days=fire.alarm)
+        alarm = self.alarm_day(fire)
         alarm_time = self.registration(fire)["alarm_time"]
         # the 认定书's particulars; its number is generated on submission
         determination: dict[str, Any] = {
@@ -416,9 +465,9 @@ class FireSeeder:
         raise KeyError(task)
 
 
-def seed_fires(today: date) -> int:
-    """Create the demo fires; returns how many."""
-    seeder = FireSeeder(today)
-    for fire in FIRES:
-        seeder.run(fire)
+def plan_fires(timeline: Timeline) -> int:
+    """Put the demo fires on the timeline; returns how many."""
+    seeder = FireSeeder(timeline)
+    for index, fire in enumerate(FIRES, start=1):
+        seeder.plan(index, fire)
     return len(FIRES)
