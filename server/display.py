@@ -24,6 +24,7 @@ EVENT_LABELS = {
     "task_completed": "办理",
     "task_claimed": "认领",
     "task_released": "退回",
+    "task_reassigned": "转办",
     "task_rerouted": "改由他单位办理",
     "deadline_missed": "超期",
     "escalation": "督办升级",
