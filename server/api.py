@@ -927,8 +927,6 @@ def reassign_task(task_id: str) -> Any:
     if not isinstance(body["to"], str) or not body["to"].strip():
         raise ApiError(422, "请求内容有误", {"to": "应为同事的用户名"})
     colleague = db.session.scalar(select(User).where(User.username == body["to"].strip()))
-    if colleague is None or colleague.agency_id != user.agency_id:
-        raise ApiError(404, "未找到该同事（只能转办给本单位的办理人员）")
     operations.reassign_task(user, task, colleague)
     return jsonify(task_json(task))
 

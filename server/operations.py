@@ -666,26 +666,28 @@ def claim_tasks(user: User, tasks: list[Task]) -> list[Task]:
     return tasks
 
 
-def reassign_task(user: User, task: Task, colleague: User) -> None:
+def reassign_task(user: User, task: Task, colleague: User | None) -> None:
     """转办: hand a task the user claimed to a colleague (an active officer of the same agency),
     recorded in the case's chain and notified to the colleague.
 
-    :raises NotFound: the colleague is not an active officer of the user's agency.
-    :raises Conflict: the task is done, or not claimed by the user.
+    :raises Conflict: the task is done, or not claimed by the user (checked first).
+    :raises NotFound: ``colleague`` is None or not an active officer of the user's agency.
+    :raises FormInvalid: ``colleague`` is the user.
     """
     _check_officer_of(user, task)
+    if task.state != "ready":
+        raise Conflict("该任务已办结")
+    if task.claimed_by_id != user.id:
+        raise Conflict("只能转办本人认领的任务")
     if (
-        colleague.agency_id != user.agency_id
+        colleague is None
+        or colleague.agency_id != user.agency_id
         or not colleague.active
         or not colleague.has_role("officer")
     ):
         raise NotFound("未找到该同事（只能转办给本单位的办理人员）")
     if colleague.id == user.id:
         raise FormInvalid("不能转办给自己", {"to": "不能转办给自己"})
-    if task.state != "ready":
-        raise Conflict("该任务已办结")
-    if task.claimed_by_id != user.id:
-        raise Conflict("只能转办本人认领的任务")
     with _transaction():
         _lock_ready_task(task)
         if task.claimed_by_id != user.id:

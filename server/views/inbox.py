@@ -111,12 +111,12 @@ def reassign(task_id: str) -> Any:
     back = safe_next(url_for("inbox.index"))
     username = request.form.get("to", "").strip()
     colleague = reads.scalar(select(User).where(User.username == username)) if username else None
-    if colleague is None or colleague.agency_id != current_user.agency_id:
-        abort(404)  # the form offers colleagues only: another agency's user is not to be seen
     try:
         operations.reassign_task(current_user, task, colleague)
+    except operations.NotFound:
+        abort(404)  # the form offers colleagues only: another agency's user is not to be seen
     except operations.OperationError as exc:
         flash(exc.message, "error")
     else:
-        flash(f"已转办：{task.label} → {colleague.name}", "success")
+        flash(f"已转办：{task.label} → {colleague.name if colleague else ''}", "success")
     return redirect(back, code=303)
