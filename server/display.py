@@ -83,6 +83,15 @@ def cn_datetime(value: Any) -> str:
     return f"{cn_date(moment)}{moment:%H:%M}"
 
 
+def cn_short_datetime(value: Any) -> str:
+    """``12月9日 14:05`` (Asia/Shanghai), with the year when it is not the current one."""
+    moment = to_shanghai(value)
+    if not isinstance(moment, datetime):
+        return cn_date(value)
+    year = "" if moment.year == datetime.now(SHANGHAI).year else f"{moment.year}年"
+    return f"{year}{moment.month}月{moment.day}日 {moment:%H:%M}"
+
+
 @dataclass(frozen=True)
 class Badge:
     """A status badge: text always carries the meaning; ``kind`` only picks the colour."""
@@ -147,6 +156,7 @@ def init_app(app: Any) -> None:
     app.jinja_env.filters.update(
         cn_date=cn_date,
         cn_datetime=cn_datetime,
+        cn_short_datetime=cn_short_datetime,
         district_name=district_name,
         event_label=event_label,
     )
