@@ -153,7 +153,7 @@ def inbox(user: User, filters: InboxFilters, now: datetime) -> Select[Any]:
     return query.order_by(*order, Task.due_at.asc().nulls_last(), Task.created_at, Task.id)
 
 
-def inbox_stages(user: User) -> Select[Any]:
+def inbox_stages(user: User) -> Select[str, str]:
     """(task name, label) of the steps waiting in ``user``'s inbox, for the step filter."""
     return (
         _inbox_base(user).with_only_columns(Task.name, Task.label).distinct().order_by(Task.label)

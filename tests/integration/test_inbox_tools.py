@@ -255,3 +255,43 @@ def test_html_bulk_claim_and_reassign(
     assert (
         "转办" in client.get(f"/cases/{a}").text and "转给 李同事" in client.get(f"/cases/{a}").text
     )
+
+
+def test_two_bulk_claims_at_once_never_share_a_task(app: Flask, api: Api, colleague: str) -> None:
+    """Two officers bulk-claim overlapping sets at the same moment (PostgreSQL: row locks):
+    one gets all of its tasks, the other none of the shared one and is told; no task is
+    claimed twice, nothing is half claimed."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite runs one writer at a time; set DUBAN_TEST_POSTGRES")
+    import threading
+
+    a, b, c = three_cases(api)
+    ids = [api.task_id(STREET, cid, "refer_to_fire_rescue") for cid in (a, b, c)]
+    plans = {STREET: [ids[0], ids[1]], colleague: [ids[2], ids[1]]}
+    headers = {user: api.headers(user) for user in plans}
+    answers: dict[str, int] = {}
+    barrier = threading.Barrier(len(plans))
+
+    def claim(user: str) -> None:
+        http = app.test_client()
+        barrier.wait()
+        response = http.post(
+            "/api/v1/tasks/claim", json={"tasks": plans[user]}, headers=headers[user]
+        )
+        answers[user] = response.status_code
+
+    threads = [threading.Thread(target=claim, args=(user,)) for user in plans]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers.values()) == [200, 409], answers
+    winner = next(user for user, status in answers.items() if status == 200)
+    with app.app_context():
+        holders = {
+            t.id: (t.claimed_by.username if t.claimed_by else None)
+            for t in db.session.scalars(select(Task).where(Task.id.in_(ids)))
+        }
+    assert {i: holders[i] for i in plans[winner]} == dict.fromkeys(plans[winner], winner)
+    loser_only = next(i for user in plans if user != winner for i in plans[user] if i != ids[1])
+    assert holders[loser_only] is None  # all or nothing
