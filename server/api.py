@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload, lazyload, selectinload
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import contains_eager, joinedload, lazyload
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, default_exceptions
 
-from server import operations
+from server import operations, queries
 from server.admin.legal_settings import save_setting, setting_states
 from server.auth import (
     attempt_login,
@@ -33,6 +33,13 @@ from server.due import is_due_soon
 from server.engine import get_engine
 from server.extensions import csrf, db
 from server.models import Agency, Case, Deadline, Event, PublicWarning, Task, User
+from server.overdue import (
+    OVERDUE,
+    deadline_status,
+    overdue_case_ids,
+    overdue_task_ids,
+)
+from server.overdue import deadline_clause as overdue_deadline_clause
 from server.parsing import MAX_PAGE, JsonTooDeep, loads_json, positive_int
 from server.public_warnings import SCOPE_LABELS, board_query, parse_year
 from server.scoping import (
@@ -274,6 +281,10 @@ def _process(value: str) -> str:
     return value
 
 
+def _keyword(value: str) -> str:
+    return queries.keyword(value)
+
+
 def _task_name(value: str) -> str:
     if value not in all_task_ids():
         raise ValueError("未知的办理环节")
@@ -382,23 +393,10 @@ def user_json(user: User) -> dict[str, Any]:
     }
 
 
-def _overdue_deadline(now: datetime) -> Any:
-    """Deadlines that are overdue: missed, or pending and past due."""
-    return or_(Deadline.state == "missed", and_(Deadline.state == "pending", Deadline.due_at < now))
-
-
-def _overdue_case_ids(case_ids: Iterable[int], now: datetime) -> set[int]:
-    ids = list(case_ids)
-    if not ids:
-        return set()
-    query = select(Deadline.case_id).where(Deadline.case_id.in_(ids), _overdue_deadline(now))
-    return set(db.session.scalars(query.distinct()))
-
-
 def case_summary(case: Case, *, overdue: bool | None = None) -> dict[str, Any]:
     """A case as lists show it. ``overdue``: it has an overdue deadline (computed if None)."""
     if overdue is None:
-        overdue = case.id in _overdue_case_ids([case.id], datetime.now(UTC))
+        overdue = case.id in overdue_case_ids([case.id], datetime.now(UTC))
     return {
         "id": case.id,
         "number": case.number,
@@ -421,7 +419,7 @@ def case_summary(case: Case, *, overdue: bool | None = None) -> dict[str, Any]:
 
 def case_summaries(cases: list[Case], now: datetime) -> list[dict[str, Any]]:
     """Summaries of several cases, their overdue flags found in one query."""
-    late = _overdue_case_ids({case.id for case in cases}, now)
+    late = overdue_case_ids({case.id for case in cases}, now)
     return [case_summary(case, overdue=case.id in late) for case in cases]
 
 
@@ -430,10 +428,10 @@ def task_json(task: Task, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     due = aware(task.due_at)
     calendar = get_engine().calendar
-    overdue = due_soon = False
+    overdue = task.id in overdue_task_ids([task], now)
+    due_soon = False
     days_overdue = 0
     if task.state == "ready" and due is not None:
-        overdue = due < now
         due_soon = not overdue and is_due_soon(due, now, calendar)
         days_overdue = calendar.working_days_between(due, now) if overdue else 0
     return {
@@ -445,6 +443,7 @@ def task_json(task: Task, now: datetime | None = None) -> dict[str, Any]:
         "agency": agency_json(task.agency),
         "case_id": task.case_id,
         "created_at": iso(task.created_at),
+        "new": task.state == "ready" and queries.is_new(task, now),
         "due_at": iso(due),
         "overdue": overdue,
         "working_days_overdue": days_overdue,
@@ -459,8 +458,8 @@ def deadline_json(deadline: Deadline, now: datetime | None = None) -> dict[str, 
     """A statutory deadline of a case."""
     now = now or datetime.now(UTC)
     due = aware(deadline.due_at)
-    overdue = deadline.state == "missed" or (
-        deadline.state == "pending" and due is not None and due < now
+    status = deadline_status(
+        deadline.state, due, deadline.met_at, deadline.case.status == "open", now
     )
     return {
         "id": deadline.id,
@@ -473,7 +472,8 @@ def deadline_json(deadline: Deadline, now: datetime | None = None) -> dict[str, 
         "due_at": iso(due),
         "provisional": deadline.provisional,
         "state": deadline.state,
-        "overdue": overdue,
+        "status": status,
+        "overdue": status == OVERDUE,
         "met_at": iso(deadline.met_at),
         "missed_at": iso(deadline.missed_at),
     }
@@ -716,23 +716,24 @@ def create_case() -> Any:
 
 @bp.get("/cases")
 def list_cases() -> Any:
-    """The cases the caller may see, newest first."""
+    """The cases the caller may see, newest first (:func:`server.queries.case_list`)."""
     user = caller()
     args = query_args(
-        status=_one_of(CASE_STATUSES), district=_district, process=_process, overdue=_boolean
+        status=_one_of(CASE_STATUSES),
+        district=_district,
+        process=_process,
+        overdue=_boolean,
+        q=_keyword,
     )
     now = datetime.now(UTC)
-    query = select(Case).where(case_filter(user))
-    if args["status"]:
-        query = query.where(Case.status == args["status"])
-    if args["district"]:
-        query = query.where(Case.district == args["district"])
-    if args["process"]:
-        query = query.where(Case.process_id == args["process"])
-    if args["overdue"] is not None:
-        late = Case.id.in_(select(Deadline.case_id).where(_overdue_deadline(now)))
-        query = query.where(late if args["overdue"] else ~late)
-    query = query.order_by(Case.opened_at.desc(), Case.id.desc())
+    filters = queries.CaseFilters(
+        status=args["status"] or "",
+        district=args["district"] or "",
+        process=args["process"] or "",
+        overdue=args["overdue"],
+        q=args["q"] or "",
+    )
+    query = queries.case_list(user, filters, now)
     return jsonify(paged(query, args, lambda cases: case_summaries(cases, now)))
 
 
@@ -850,30 +851,29 @@ def case_document_correction(case_id: int, document_id: int) -> Any:
 
 @bp.get("/inbox")
 def inbox() -> Any:
-    """Ready tasks of the caller's agency, earliest due first (no due date last)."""
+    """Ready tasks of the caller's agency, earliest due first (no due date last), or in the
+    order asked; searched and filtered (:func:`server.queries.inbox`, as the HTML inbox)."""
     user = caller()
-    args = query_args(process=_process, district=_district, stage=_task_name, overdue=_boolean)
-    now = datetime.now(UTC)
-    # The case is loaded per page (selectinload), joined only to filter: the count and the
-    # page then read the task index alone.
-    query = (
-        select(Task)
-        .options(selectinload(Task.case))
-        .where(task_filter(user), Task.state == "ready")
+    args = query_args(
+        process=_process,
+        district=_district,
+        stage=_task_name,
+        overdue=_boolean,
+        q=_keyword,
+        sort=_one_of(queries.INBOX_SORTS),
+        order=_one_of(queries.ORDERS),
     )
-    if args["process"] or args["district"]:
-        query = query.join(Task.case)
-    if args["process"]:
-        query = query.where(Case.process_id == args["process"])
-    if args["district"]:
-        query = query.where(Case.district == args["district"])
-    if args["stage"]:
-        query = query.where(Task.name == args["stage"])
-    if args["overdue"] is True:
-        query = query.where(Task.due_at.is_not(None), Task.due_at < now)
-    elif args["overdue"] is False:
-        query = query.where(or_(Task.due_at.is_(None), Task.due_at >= now))
-    query = query.order_by(Task.due_at.asc().nulls_last(), Task.created_at, Task.id)
+    now = datetime.now(UTC)
+    filters = queries.InboxFilters(
+        process=args["process"] or "",
+        district=args["district"] or "",
+        stage=args["stage"] or "",
+        overdue=args["overdue"],
+        q=args["q"] or "",
+        sort=args["sort"] or "due",
+        order=args["order"] or "asc",
+    )
+    query = queries.inbox(user, filters, now)
 
     def rows(tasks: list[Task]) -> list[dict[str, Any]]:
         cases = case_summaries([task.case for task in tasks], now)
@@ -922,6 +922,45 @@ def release_task(task_id: str) -> Any:
     return jsonify(task_json(task))
 
 
+@bp.post("/tasks/claim")
+def claim_tasks() -> Any:
+    """Claim several tasks at once (``{"tasks": [id, ...]}``), all or nothing: 200 with the
+    claimed tasks; 404 if one is not the caller's agency's; 409 naming the tasks done or
+    claimed by a colleague meanwhile (then none is claimed)."""
+    user = caller()
+    body = json_body(("tasks",), ("tasks",))
+    ids = body["tasks"]
+    if (
+        not isinstance(ids, list)
+        or not ids
+        or not all(isinstance(i, str) and i for i in ids)
+        or len(ids) > operations.MAX_BULK_CLAIM
+    ):
+        raise ApiError(
+            422,
+            "请求内容有误",
+            {"tasks": f"应为 1 至 {operations.MAX_BULK_CLAIM} 个任务标识组成的列表"},
+        )
+    tasks = [workable_task(user, task_id) for task_id in dict.fromkeys(ids)]
+    operations.claim_tasks(user, tasks)
+    return jsonify({"items": [task_json(t) for t in tasks]})
+
+
+@bp.post("/tasks/<task_id>/reassign")
+def reassign_task(task_id: str) -> Any:
+    """转办: give a task the caller claimed to a colleague of the same agency
+    (``{"to": username}``): 200 with the task; 404 for a colleague of another agency (or none);
+    409 when the task is not claimed by the caller or no longer ready."""
+    user = caller()
+    task = workable_task(user, task_id)
+    body = json_body(("to",), ("to",))
+    if not isinstance(body["to"], str) or not body["to"].strip():
+        raise ApiError(422, "请求内容有误", {"to": "应为同事的用户名"})
+    colleague = db.session.scalar(select(User).where(User.username == body["to"].strip()))
+    operations.reassign_task(user, task, colleague)
+    return jsonify(task_json(task))
+
+
 @bp.post("/tasks/<task_id>/complete")
 def complete_task(task_id: str) -> Any:
     """Complete a task with its form data; answers the updated case."""
@@ -951,7 +990,7 @@ def deadlines() -> Any:
     )
     state = args["state"]
     if state == "overdue":
-        query = query.where(_overdue_deadline(now))
+        query = query.where(overdue_deadline_clause(now))
     elif state:
         query = query.where(Deadline.state == state)
     if args["agency"] is not None:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from server import operations
+from server import operations, overdue
 from server.audit import ChainCheck, verify_events
 from server.display import Badge, cn_datetime, event_label, overdue_badge, utc
 from server.engine import get_engine
@@ -41,6 +41,8 @@ class DeadlineRow:
     provisional: bool
     finished: datetime | None = None
     """When the guarded work was done (on time or late); None while it is not."""
+    status: str = overdue.PENDING
+    """:func:`server.overdue.deadline_status` (the one definition of overdue)."""
     id: int = 0
     overdue_open: bool = False
     """Overdue and its work not done: a supervisor may urge it (催办)."""
@@ -137,20 +139,25 @@ def deadline_rows(case: Case, tasks: dict[str, Task], now: datetime) -> list[Dea
         finished = utc(guarded.completed_at) if guarded and guarded.completed_at else None
         if d.state != "pending" and d.met_at:
             finished = utc(d.met_at)  # a missed deadline gets its met_at when done, late
-        if d.state == "met":
-            when = utc(d.met_at) if d.met_at else finished
-            late = calendar.working_days_between(due, when) if when and when > due else 0
-            state = "逾期后办结" if late else "已按期办结"
-            badge = Badge(state if not late else f"逾期{late}个工作日后办结", "closed")
-        elif d.state == "missed" or due < now:
-            when = utc(d.missed_at) if d.missed_at else None
+        status = overdue.deadline_status(d.state, due, d.met_at, case.status == "open", now)
+        state = overdue.STATUS_LABELS[status]
+        if status == overdue.MET:
+            when, late = (utc(d.met_at) if d.met_at else finished), 0
+            badge = Badge(state, "closed")
+        elif status == overdue.MET_LATE:
+            when = utc(d.missed_at) if d.missed_at else finished
             late = calendar.working_days_between(due, finished or now)
-            state = "已逾期"
+            badge = Badge(f"逾期{late}个工作日后办结" if late else "逾期后办结", "closed")
+        elif status == overdue.OVERDUE:
+            when = utc(d.missed_at) if d.missed_at else None
+            late = calendar.working_days_between(due, now)
             badge = Badge(f"逾期{late}个工作日" if late else "已逾期", "overdue")
-            if finished:
-                badge = Badge(f"已逾期，{late}个工作日后办结" if late else "已逾期", "overdue")
+        elif status == overdue.LAPSED:
+            when = utc(d.missed_at) if d.missed_at else None
+            late = calendar.working_days_between(due, when or now)
+            badge = Badge(state, "closed")
         else:
-            when, late, state = None, 0, "未到期"
+            when, late = None, 0
             badge = overdue_badge(due, now=now, calendar=calendar)
         rows.append(
             DeadlineRow(
@@ -163,8 +170,9 @@ def deadline_rows(case: Case, tasks: dict[str, Task], now: datetime) -> list[Dea
                 late=late,
                 provisional=d.provisional,
                 finished=finished if d.state != "pending" else None,
+                status=status,
                 id=d.id,
-                overdue_open=state == "已逾期" and finished is None and case.status == "open",
+                overdue_open=status == overdue.OVERDUE,
             )
         )
     return rows
@@ -223,6 +231,8 @@ def timeline(
             targets = [agency_names.get(t, t) for t in data.get("targets", [])]
             if targets:
                 entry.lines.append("通报 " + "、".join(targets))
+        elif event.kind == "task_reassigned":
+            entry.lines.append(f"转给 {data.get('to_name', '')}（{data.get('to', '')}）")
         elif event.kind == "attachment_added":
             entry.lines.append(f"{data.get('filename', '')}（{human_size(data.get('size', 0))}）")
         elif event.kind == "document_issued":

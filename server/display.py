@@ -24,6 +24,7 @@ EVENT_LABELS = {
     "task_completed": "办理",
     "task_claimed": "认领",
     "task_released": "退回",
+    "task_reassigned": "转办",
     "task_rerouted": "改由他单位办理",
     "deadline_missed": "超期",
     "escalation": "督办升级",
@@ -80,6 +81,15 @@ def cn_datetime(value: Any) -> str:
     if not isinstance(moment, datetime):
         return cn_date(value)
     return f"{cn_date(moment)}{moment:%H:%M}"
+
+
+def cn_short_datetime(value: Any) -> str:
+    """``12月9日 14:05`` (Asia/Shanghai), with the year when it is not the current one."""
+    moment = to_shanghai(value)
+    if not isinstance(moment, datetime):
+        return cn_date(value)
+    year = "" if moment.year == datetime.now(SHANGHAI).year else f"{moment.year}年"
+    return f"{year}{moment.month}月{moment.day}日 {moment:%H:%M}"
 
 
 @dataclass(frozen=True)
@@ -149,6 +159,7 @@ def init_app(app: Any) -> None:
     app.jinja_env.filters.update(
         cn_date=cn_date,
         cn_datetime=cn_datetime,
+        cn_short_datetime=cn_short_datetime,
         district_name=district_name,
         event_label=event_label,
     )

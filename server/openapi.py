@@ -20,6 +20,7 @@ from server.api import (
     MIN_YEAR,
 )
 from server.models import ROLES
+from server.queries import INBOX_SORTS, ORDERS
 from workflows.jurisdiction import DIVISIONS
 
 JSON = "application/json"
@@ -82,9 +83,13 @@ def _schemas() -> dict[str, Any]:
         "state": {"type": "string", "enum": ["ready", "completed", "cancelled"]},
         "agency": _ref("Agency"),
         "case_id": {"type": "integer"},
-        "created_at": DATE_TIME,
+        "created_at": {**DATE_TIME, "description": "到达时间（任务进入本单位待办的时间）"},
+        "new": {"type": "boolean", "description": "“新”：24小时内到达的待办任务"},
         "due_at": _nullable(DATE_TIME),
-        "overdue": {"type": "boolean"},
+        "overdue": {
+            "type": "boolean",
+            "description": "逾期未办：守护本任务的法定期限已过且未完成（见 docs/overdue.md）",
+        },
         "working_days_overdue": {"type": "integer", "minimum": 0},
         "due_soon": {
             "type": "boolean",
@@ -110,7 +115,16 @@ def _schemas() -> dict[str, Any]:
             "（节假日按放假办法推算，调休未知），录入该年度安排或日历数据包升级后重新计算",
         },
         "state": {"type": "string", "enum": ["pending", "met", "missed"]},
-        "overdue": {"type": "boolean", "description": "已错过，或尚未完成且已过期"},
+        "status": {
+            "type": "string",
+            "enum": ["pending", "overdue", "met", "met_late", "lapsed"],
+            "description": "pending 未到期；overdue 逾期未办；met 按期办结；met_late 逾期后办结；"
+            "lapsed 逾期未办，案件已办结（见 docs/overdue.md）",
+        },
+        "overdue": {
+            "type": "boolean",
+            "description": "逾期未办：案件办理中，期限已过而所守护的环节尚未完成",
+        },
         "met_at": _nullable(DATE_TIME),
         "missed_at": _nullable(DATE_TIME),
     }
@@ -181,6 +195,26 @@ def _schemas() -> dict[str, Any]:
                 "data": {"type": "object", "description": "发起表单的数据"},
             },
             "required": ["process", "data"],
+            "additionalProperties": False,
+        },
+        "BulkClaim": {
+            "type": "object",
+            "properties": {
+                "tasks": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "minItems": 1,
+                    "maxItems": 100,
+                    "description": "要认领的任务标识",
+                }
+            },
+            "required": ["tasks"],
+            "additionalProperties": False,
+        },
+        "Reassignment": {
+            "type": "object",
+            "properties": {"to": {"type": "string", "description": "本单位同事的用户名"}},
+            "required": ["to"],
             "additionalProperties": False,
         },
         "Completion": {
@@ -478,6 +512,7 @@ def _schemas() -> dict[str, Any]:
         "DocumentList": _list(_ref("Document")),
         "CasePage": _page_of(_ref("CaseSummary"), "一页案件"),
         "InboxPage": _page_of(_ref("InboxTask"), "一页待办任务"),
+        "TaskList": _list(_ref("Task")),
         "DeadlinePage": _page_of(_ref("DeadlineRow"), "一页期限"),
         "PublicWarning": _object(
             {
@@ -535,7 +570,11 @@ def _parameters() -> dict[str, Any]:
             "district", {"type": "string", "enum": [d.code for d in DIVISIONS]}, "行政区划代码"
         ),
         "process": query("process", {"type": "string"}, "流程标识，如 major_hazard"),
-        "overdue": query("overdue", {"type": "boolean"}, "true：只要逾期的；false：只要未逾期的"),
+        "overdue": query(
+            "overdue",
+            {"type": "boolean"},
+            "true：只要逾期未办的；false：只要未逾期的（定义见 docs/overdue.md）",
+        ),
         "case_id": {
             "name": "case_id",
             "in": "path",
@@ -685,10 +724,16 @@ def _paths() -> dict[str, Any]:
                     _param("district"),
                     _param("process"),
                     _param("overdue"),
+                    {
+                        "name": "q",
+                        "in": "query",
+                        "schema": {"type": "string", "maxLength": 100},
+                        "description": "关键词：单位名称、地址、督办编号或立案号（包含即匹配）",
+                    },
                     *paging,
                 ],
-                description="overdue=true：有期限已错过，或尚未完成且已过期的案件。"
-                "未知的查询参数或取值答 422。",
+                description="overdue=true：办理中、有法定期限已过而所守护环节尚未完成的案件"
+                "（docs/overdue.md）；已办结的案件不算逾期。未知的查询参数或取值答 422。",
             ),
             "post": _operation(
                 "createCase",
@@ -823,8 +868,50 @@ def _paths() -> dict[str, Any]:
                         "description": "办理环节（任务标识），如 file_case",
                     },
                     _param("overdue"),
+                    {
+                        "name": "q",
+                        "in": "query",
+                        "schema": {"type": "string", "maxLength": 100},
+                        "description": "关键词：单位名称、地址、督办编号或立案号（包含即匹配）",
+                    },
+                    {
+                        "name": "sort",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": list(INBOX_SORTS), "default": "due"},
+                        "description": "排序：due 截止时间，arrival 到达时间，unit 单位名称，"
+                        "step 办理环节，district 辖区",
+                    },
+                    {
+                        "name": "order",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": list(ORDERS), "default": "asc"},
+                        "description": "asc 升序，desc 降序",
+                    },
                     *paging,
                 ],
+            )
+        },
+        "/tasks/claim": {
+            "post": _operation(
+                "claimTasks",
+                "批量认领任务（全部成功或全部不认领）",
+                {"200": _json("TaskList", "已认领的任务")},
+                errors=("404", "409", *body_errors),
+                body="BulkClaim",
+                description="任一任务不属于本单位答 404；任一任务已办结或已由他人认领答 409，"
+                "message 列出这些任务，且一项也不认领。本人已认领的任务视为认领成功。",
+            )
+        },
+        "/tasks/{task_id}/reassign": {
+            "post": _operation(
+                "reassignTask",
+                "转办：把本人认领的任务转给本单位同事",
+                {"200": _json("Task", "已转办，认领人为该同事")},
+                errors=("404", "409", *body_errors),
+                parameters=[_param("task_id")],
+                body="Reassignment",
+                description="转办记入本案审计链（task_reassigned），并给该同事发一条消息。"
+                "同事不是本单位的办理人员时答 404；任务不是本人认领的或已办结时答 409。",
             )
         },
         "/tasks/{task_id}": {

@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from server.audit import append_event
 from server.engine import get_engine
 from server.extensions import db
-from server.models import Agency, Case, Deadline, Task, User
+from server.models import Agency, Case, Deadline, Notification, Task, User
 from server.notifications import notify_escalation, notify_follow_up
 from server.public_warnings import record_warning
 from workflows import fire_grading
@@ -628,6 +628,89 @@ def release_task(user: User, task: Task) -> None:
             raise Conflict("只能退回本人认领的任务")
         task.claimed_by_id, task.claimed_at = None, None
         append_event(task.case_id, "task_released", actor=user, task_name=task.name)
+
+
+#: Most tasks claimed at once (the inbox's page size is far below).
+MAX_BULK_CLAIM = 100
+
+
+def claim_tasks(user: User, tasks: list[Task]) -> list[Task]:
+    """Claim several ready tasks of the user's agency at once, all or nothing.
+
+    Tasks the user holds already count as claimed. The cases are locked in id order (two bulk
+    claims cannot deadlock) and every task is read again under the lock.
+
+    :raises Conflict: naming the tasks done or claimed by a colleague meanwhile; then nothing
+        is claimed.
+    """
+    for task in tasks:
+        _check_officer_of(user, task)
+    refused: list[str] = []
+    with _transaction():
+        for case_id in sorted({t.case_id for t in tasks}):
+            lock_case(case_id)
+        now = datetime.now(UTC)
+        for task in tasks:
+            db.session.refresh(task)
+            if task.state != "ready":
+                refused.append(f"{task.case.number} {task.label}（已办结）")
+            elif task.claimed_by_id not in (None, user.id):
+                holder = task.claimed_by.name if task.claimed_by else "他人"
+                refused.append(f"{task.case.number} {task.label}（已由{holder}认领）")
+        if refused:
+            raise Conflict("未认领任何任务：" + "；".join(refused))
+        for task in tasks:
+            if task.claimed_by_id is None:
+                task.claimed_by_id, task.claimed_at = user.id, now
+                append_event(task.case_id, "task_claimed", actor=user, task_name=task.name)
+    return tasks
+
+
+def reassign_task(user: User, task: Task, colleague: User | None) -> None:
+    """转办: hand a task the user claimed to a colleague (an active officer of the same agency),
+    recorded in the case's chain and notified to the colleague.
+
+    :raises Conflict: the task is done, or not claimed by the user (checked first).
+    :raises NotFound: ``colleague`` is None or not an active officer of the user's agency.
+    :raises FormInvalid: ``colleague`` is the user.
+    """
+    _check_officer_of(user, task)
+    if task.state != "ready":
+        raise Conflict("该任务已办结")
+    if task.claimed_by_id != user.id:
+        raise Conflict("只能转办本人认领的任务")
+    if (
+        colleague is None
+        or colleague.agency_id != user.agency_id
+        or not colleague.active
+        or not colleague.has_role("officer")
+    ):
+        raise NotFound("未找到该同事（只能转办给本单位的办理人员）")
+    if colleague.id == user.id:
+        raise FormInvalid("不能转办给自己", {"to": "不能转办给自己"})
+    with _transaction():
+        _lock_ready_task(task)
+        if task.claimed_by_id != user.id:
+            raise Conflict("只能转办本人认领的任务")
+        now = datetime.now(UTC)
+        task.claimed_by_id, task.claimed_at = colleague.id, now
+        append_event(
+            task.case_id,
+            "task_reassigned",
+            actor=user,
+            task_name=task.name,
+            data={"label": task.label, "to": colleague.username, "to_name": colleague.name},
+        )
+        db.session.add(
+            Notification(
+                user_id=colleague.id,
+                case_id=task.case_id,
+                kind="reassigned",
+                title=f"转办：{task.case.number} {task.label}",
+                body=f"{user.name}把{task.case.unit_name}的“{task.label}”转给您办理。",
+                created_at=now,
+            )
+        )
 
 
 def complete_task(user: User, task: Task, data: Any) -> Case:

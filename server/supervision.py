@@ -4,8 +4,8 @@ Everything is read from the ``deadline`` and ``case`` tables (never from workflo
 filtered with :func:`server.scoping.case_filter`, so a county supervisor sees their county and
 the city office sees the city.
 
-- **overdue**: a deadline that was missed and whose task is not done yet, or a pending deadline
-  already past (a sweep has not fired it yet);
+- **overdue**: :mod:`server.overdue` (the one definition): a deadline of an open case, past and
+  not met — missed and its step not done, or pending and past due (the sweep has not fired it);
 - **due soon**: a pending deadline due soon (:mod:`server.due`: at most N working days left,
   an administrators' setting, default 3);
 - **compliance** of a stage over a period: of the deadlines of that stage due in the period and
@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from server.due import due_soon_clause
 from server.engine import get_engine
 from server.extensions import db
 from server.models import Agency, Case, Deadline, User
+from server.overdue import deadline_clause as overdue_deadline_clause
 from server.scoping import case_filter
 from workflows.calendar import SHANGHAI
 from workflows.jurisdiction import division_name
@@ -90,17 +91,6 @@ def _period(query, filters: Filters):
     return query
 
 
-def _overdue_clause(now: datetime):
-    # A closed case has nothing left to supervise, whatever its history.
-    return and_(
-        Case.status == "open",
-        or_(
-            and_(Deadline.state == "missed", Deadline.met_at.is_(None)),
-            and_(Deadline.state == "pending", Deadline.due_at < now),
-        ),
-    )
-
-
 def _row(deadline: Deadline, case: Case, agency: Agency | None, now: datetime) -> DeadlineRow:
     calendar = get_engine().calendar
     late = calendar.working_days_between(deadline.due_at, deadline.met_at or now)
@@ -133,7 +123,11 @@ def overdue(user: User, filters: Filters, now: datetime | None = None) -> list[D
     """Overdue deadlines visible to ``user``, worst (earliest due) first."""
     now = now or datetime.now(UTC)
     query, _agency = _base(user, filters)
-    query = _period(query, filters).where(_overdue_clause(now)).order_by(Deadline.due_at, Case.id)
+    query = (
+        _period(query, filters)
+        .where(overdue_deadline_clause(now))
+        .order_by(Deadline.due_at, Case.id)
+    )
     return [_row(d, c, a, now) for d, c, a in db.session.execute(query)]
 
 

@@ -67,6 +67,7 @@ from server.dossier.diagram import (
     legend_width,
 )
 from server.dossier.fonts import BUILD_LOCK, DossierFont
+from server.overdue import LAPSED, MET_LATE, OVERDUE, STATUS_LABELS
 from workflows.diagram_svg import MARGIN, TASK_FONT, Bounds, diagram_geometry
 
 log = logging.getLogger(__name__)
@@ -718,14 +719,8 @@ def cover(data: DossierData, font: DossierFont, st: Styles, width: float) -> lis
 
 
 def deadline_result(d: DeadlineRow) -> str:
-    """Met or missed, in words."""
-    if d.state == "未到期":
-        return "未到期"
-    if d.state == "已按期办结":
-        return "按期办结"
-    if d.late or d.state == "已逾期":
-        return "逾期后办结" if d.finished else "逾期未办结"
-    return d.state
+    """Met or missed, in words (:data:`server.overdue.STATUS_LABELS`)."""
+    return STATUS_LABELS[d.status]
 
 
 def summary(data: DossierData, st: Styles, width: float) -> list[Flowable]:
@@ -773,10 +768,18 @@ def summary(data: DossierData, st: Styles, width: float) -> list[Flowable]:
             rows.append([label, d.agency or "—", short(d.due), short(d.finished),
                          deadline_result(d), str(d.late) if d.late else "—"])  # fmt: skip
         story.append(_table(rows, [116, 100, 82, 82, 56, width - 436], st))
-        missed = sum(1 for d in data.deadlines if d.late or d.state == "已逾期")
+        missed = sum(1 for d in data.deadlines if d.status in (OVERDUE, MET_LATE, LAPSED))
+        still = sum(1 for d in data.deadlines if d.status == OVERDUE)
         story.append(Spacer(1, 4))
         story.append(
-            Paragraph(text(f"共 {len(data.deadlines)} 个期限，其中逾期 {missed} 个。"), st.small)
+            Paragraph(
+                text(
+                    f"共 {len(data.deadlines)} 个期限，其中逾期 {missed} 个"
+                    + (f"（{still} 个逾期未办）" if still else "")
+                    + "。"
+                ),
+                st.small,
+            )
         )
     else:
         story.append(Paragraph("本案没有计时的法定期限。", st.body))

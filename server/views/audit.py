@@ -28,7 +28,7 @@ from server.exports import (
     start_export,
     zip_path,
 )
-from server.models import Case, ExportJob
+from server.models import ExportJob
 from server.views.cases import STATUS_CHOICES, filtered_cases
 from server.views.common import (
     district_choices,
@@ -51,7 +51,7 @@ def _index(values: dict[str, str] | None = None, errors: dict[str, str] | None =
     page = None
     if searched:
         query = filtered_cases(current_user, args, datetime.now(UTC))
-        page = paginate(query.order_by(Case.opened_at.desc(), Case.id.desc()), page_number())
+        page = paginate(query, page_number())
     jobs = recent_jobs(current_user)
     return render_template(
         "audit/index.html",

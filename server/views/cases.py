@@ -21,9 +21,9 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, func, select
 
-from server import operations, reads
+from server import operations, queries, reads
 from server.attachments import (
     AttachmentRejected,
     AttachmentTampered,
@@ -47,7 +47,9 @@ from server.display import START_LABELS
 from server.documents import case_documents
 from server.dossier import DOSSIER_ROLES, may_print_dossier, pdf_response, print_dossier
 from server.form_render import build_form, parse_form
-from server.models import Attachment, Case, Deadline, Event, Task
+from server.models import Attachment, Case, Event, Task
+from server.overdue import overdue_case_ids
+from server.queries import CaseFilters
 from server.scoping import case_filter, may_correct, task_filter, visible_case
 from server.views.common import (
     admin_banner,
@@ -68,38 +70,23 @@ STATUS_CHOICES = (("open", "办理中"), ("closed", "已办结"))
 DEFAULT_PROCESS = "major_hazard"
 
 
-def _overdue_clause(now: datetime) -> Any:
-    """Cases with a missed deadline or a pending one already past due."""
-    return exists().where(
-        Deadline.case_id == Case.id,
-        or_(Deadline.state == "missed", and_(Deadline.state == "pending", Deadline.due_at < now)),
+def case_filters(args: Any) -> CaseFilters:
+    """The case list's filters from the request's ``args`` (status, district, process,
+    overdue, attention, q)."""
+    return CaseFilters(
+        status=args.get("status", ""),
+        district=args.get("district", ""),
+        process=args.get("process", ""),
+        overdue=True if args.get("overdue") else None,
+        attention=bool(args.get("attention")),
+        q=args.get("q", ""),
     )
 
 
 def filtered_cases(user: Any, args: Any, now: datetime) -> Select[Any]:
-    """The cases ``user`` may see (:func:`server.scoping.case_filter`), narrowed by the list's
-    filters in ``args`` (status, district, process, overdue, attention, q); not ordered."""
-    query = select(Case).where(case_filter(user))
-    if args.get("status"):
-        query = query.where(Case.status == args["status"])
-    if args.get("district"):
-        query = query.where(Case.district == args["district"])
-    if args.get("process"):
-        query = query.where(Case.process_id == args["process"])
-    if args.get("overdue"):
-        query = query.where(_overdue_clause(now))
-    if args.get("attention"):
-        query = query.where(Case.needs_attention.is_not(None))
-    text = args.get("q", "").strip()[:100]
-    if text:
-        query = query.where(
-            or_(
-                Case.number.contains(text, autoescape=True),
-                Case.case_no.contains(text, autoescape=True),
-                Case.unit_name.contains(text, autoescape=True),
-            )
-        )
-    return query
+    """The cases ``user`` may see, narrowed by the list's filters in ``args``, newest first
+    (:func:`server.queries.case_list`, which the API runs too)."""
+    return queries.case_list(user, case_filters(args), now)
 
 
 def attention_count(user: Any) -> int:
@@ -120,12 +107,8 @@ def index() -> Any:
     """The cases the user may see, filtered and paged, newest first."""
     now = datetime.now(UTC)
     query = filtered_cases(current_user, request.args, now)
-    page = paginate(query.order_by(Case.opened_at.desc(), Case.id.desc()), page_number())
-    overdue_ids = set(
-        reads.scalars(
-            select(Case.id).where(Case.id.in_([c.id for c in page.items]), _overdue_clause(now))
-        )
-    )
+    page = paginate(query, page_number())
+    overdue_ids = overdue_case_ids([c.id for c in page.items], now)
     return render_template(
         "cases/index.html",
         page=page,

@@ -171,6 +171,13 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("tasks.show", "GET"): R("/tasks/{task}", roles=OFFICER, scope="task"),
     ("tasks.show", "POST"): R("/tasks/{task}", roles=OFFICER, scope="task", ok=302, body={}),
     ("tasks.claim", "POST"): R("/tasks/{task}/claim", roles=OFFICER, scope="task", ok=303, body={}),
+    # --- inbox tools: bulk claim and 转办 (the matrix user is never the claimer: a conflict)
+    ("inbox.claim", "POST"): R(
+        "/inbox/claim", roles=OFFICER, scope="task", ok=303, body={"task": "{task}"}
+    ),
+    ("inbox.reassign", "POST"): R(
+        "/inbox/{task}/reassign", roles=OFFICER, scope="task", ok=303, body={"to": "nobody"}
+    ),
     ("tasks.release", "POST"): R(
         "/tasks/{task}/release", roles=OFFICER, scope="task", ok=303, body={}
     ),
@@ -269,6 +276,16 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("api.get_task", "GET"): R("/api/v1/tasks/{task}", roles=OFFICER, scope="task"),
     ("api.claim_task", "POST"): R(
         "/api/v1/tasks/{task}/claim", roles=OFFICER, scope="task", ok=409
+    ),
+    ("api.claim_tasks", "POST"): R(
+        "/api/v1/tasks/claim", roles=OFFICER, scope="task", ok=409, body={"tasks": ["{task}"]}
+    ),
+    ("api.reassign_task", "POST"): R(
+        "/api/v1/tasks/{task}/reassign",
+        roles=OFFICER,
+        scope="task",
+        ok=409,
+        body={"to": "nobody"},
     ),
     ("api.release_task", "POST"): R(
         "/api/v1/tasks/{task}/release", roles=OFFICER, scope="task", ok=409
@@ -540,7 +557,11 @@ def test_route(key: tuple[str, str], world_app: tuple[Flask, World], callers: li
                 body = None
                 if route.body is not None:
                     body = {
-                        k: _fill(v, case, world) if isinstance(v, str) else v
+                        k: _fill(v, case, world)
+                        if isinstance(v, str)
+                        else [_fill(x, case, world) for x in v]
+                        if isinstance(v, list)
+                        else v
                         for k, v in route.body.items()
                     }
                 for caller in callers:

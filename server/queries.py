@@ -1,0 +1,168 @@
+"""The case-list and inbox queries, built once for the HTML views and the API.
+
+Both are scoped through :mod:`server.scoping` and use the one definition of "overdue"
+(:mod:`server.overdue`). The callers parse their own input (form fields or query parameters)
+into :class:`CaseFilters` / :class:`InboxFilters` and run the statement (paged) themselves.
+
+The inbox statement reads the task index (``ix_task_inbox_order``: agency, state, due_at,
+created_at, id) for the default order, and joins the case only when a filter, the keyword
+search or the sort needs it; the case rows of a page are loaded by ``selectinload``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy.orm import selectinload
+
+from server import overdue
+from server.models import Case, Task, User
+from server.scoping import case_filter, task_filter
+from workflows.jurisdiction import DIVISIONS, Division
+
+#: Longest keyword searched (longer input is cut).
+MAX_KEYWORD = 100
+#: Inbox sort keys → Chinese column names.
+INBOX_SORTS = {
+    "due": "截止时间",
+    "arrival": "到达时间",
+    "unit": "单位名称",
+    "step": "当前环节",
+    "district": "辖区",
+}
+ORDERS = ("asc", "desc")
+#: A task is "new" (新) for this long after it arrived in the agency's inbox.
+NEW_FOR = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """Case-list filters; empty values mean "all"."""
+
+    status: str = ""
+    district: str = ""
+    process: str = ""
+    overdue: bool | None = None
+    attention: bool = False
+    q: str = ""
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """Inbox filters and order; empty values mean "all"."""
+
+    process: str = ""
+    district: str = ""
+    stage: str = ""
+    overdue: bool | None = None
+    q: str = ""
+    sort: str = "due"
+    order: str = "asc"
+
+
+def keyword(text: str | None) -> str:
+    """A search keyword: stripped and cut to :data:`MAX_KEYWORD` characters."""
+    return (text or "").strip()[:MAX_KEYWORD]
+
+
+def _search(text: str) -> ColumnElement[bool]:
+    """Cases whose unit name, address, 督办编号 or 立案号 contains ``text`` (literally)."""
+    return or_(
+        Case.unit_name.contains(text, autoescape=True),
+        Case.address.contains(text, autoescape=True),
+        Case.number.contains(text, autoescape=True),
+        Case.case_no.contains(text, autoescape=True),
+    )
+
+
+def case_list(user: User, filters: CaseFilters, now: datetime) -> Select[Any]:
+    """The cases ``user`` may see, narrowed by ``filters``, newest first."""
+    query = select(Case).where(case_filter(user))
+    if filters.status:
+        query = query.where(Case.status == filters.status)
+    if filters.district:
+        query = query.where(Case.district == filters.district)
+    if filters.process:
+        query = query.where(Case.process_id == filters.process)
+    if filters.overdue is not None:
+        late = overdue.case_clause(now)
+        query = query.where(late if filters.overdue else ~late)
+    if filters.attention:
+        query = query.where(Case.needs_attention.is_not(None))
+    text = keyword(filters.q)
+    if text:
+        query = query.where(_search(text))
+    return query.order_by(Case.opened_at.desc(), Case.id.desc())
+
+
+def served_districts(user: User) -> tuple[Division, ...]:
+    """The divisions the user's agency serves: its own, or every one for a city-level agency
+    (the inbox's district filter offers these only)."""
+    if user.agency.is_city_level:
+        return DIVISIONS
+    return tuple(d for d in DIVISIONS if d.code == user.agency.division)
+
+
+def _inbox_base(user: User) -> Select[Any]:
+    return select(Task).where(task_filter(user), Task.state == "ready")
+
+
+def inbox(user: User, filters: InboxFilters, now: datetime) -> Select[Any]:
+    """The ready tasks of ``user``'s agency, narrowed and ordered by ``filters``.
+
+    The default order (due date, earliest first, none last; then arrival) follows the index.
+    Ties of every other order fall back to it, so pages never shuffle.
+    """
+    query = _inbox_base(user).options(selectinload(Task.case), selectinload(Task.claimed_by))
+    text = keyword(filters.q)
+    needs_case = bool(
+        filters.process
+        or filters.district
+        or text
+        or filters.overdue is not None
+        or filters.sort in ("unit", "district")
+    )
+    if needs_case:
+        query = query.join(Case, Case.id == Task.case_id)
+    if filters.process:
+        query = query.where(Case.process_id == filters.process)
+    if filters.district:
+        query = query.where(Case.district == filters.district)
+    if filters.stage:
+        query = query.where(Task.name == filters.stage)
+    if filters.overdue is not None:
+        late = overdue.task_clause(now)
+        query = query.where(late if filters.overdue else ~late)
+    if text:
+        query = query.where(_search(text))
+    descending = filters.order == "desc"
+    column: Any = {
+        "arrival": Task.created_at,
+        "unit": Case.unit_name,
+        "step": Task.label,
+        "district": Case.district,
+    }.get(filters.sort)
+    if filters.sort == "due" or column is None:
+        due = Task.due_at.desc().nulls_last() if descending else Task.due_at.asc().nulls_last()
+        order = [due]
+    else:
+        order = [column.desc() if descending else column.asc()]
+    return query.order_by(*order, Task.due_at.asc().nulls_last(), Task.created_at, Task.id)
+
+
+def inbox_stages(user: User) -> Select[str, str]:
+    """(task name, label) of the steps waiting in ``user``'s inbox, for the step filter."""
+    return (
+        _inbox_base(user).with_only_columns(Task.name, Task.label).distinct().order_by(Task.label)
+    )
+
+
+def is_new(task: Task, now: datetime) -> bool:
+    """Whether the task arrived within :data:`NEW_FOR` of ``now`` (the 新 mark)."""
+    created = task.created_at
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    return now - created < NEW_FOR
