@@ -159,7 +159,7 @@ def show(task_id: str) -> Any:
         flash(exc.message, "error")
         return redirect(case_url(task.case_id))
     flash(DONE_MESSAGE, "success")
-    return redirect(url_for("tasks.done", task_id=task.id), code=303)
+    return redirect(url_for("tasks.done", task_id=task.id))
 
 
 @bp.route("/<task_id>/done")

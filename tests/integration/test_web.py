@@ -136,7 +136,7 @@ def do_task(
     task_id = ready_task(app, case_id, name)
     response = post_form(client, f"/tasks/{task_id}", sample(name, today(), **kw))
     assert response.status_code == 302, text_of(response.text)[:2000]
-    assert response.headers["Location"] == f"/cases/{case_id}"
+    assert response.headers["Location"] == f"/tasks/{task_id}/done"  # the next-step summary
     page = client.get(response.headers["Location"])
     assert "所办任务已完成，案件已进入下一环节" in page.text
 
