@@ -11,7 +11,6 @@ from tests.support import fire_accountability
 from tests.support.major_hazard import sample
 from workflows.calendar import SHANGHAI
 
-
 #: The reason for lateness the driver gives when a step it completes is overdue.
 LATE_REASON = "测试：本环节按测试情景逾期办理。"
 
