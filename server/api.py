@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import contains_eager, joinedload, lazyload
+from sqlalchemy.orm import contains_eager, joinedload, lazyload, selectinload
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, default_exceptions
 
 from server import operations, queries
@@ -32,7 +32,17 @@ from server.case_view import verdict_lines
 from server.due import is_due_soon
 from server.engine import get_engine
 from server.extensions import csrf, db
-from server.models import Agency, Case, Deadline, Event, PublicWarning, Task, User
+from server.models import (
+    Agency,
+    Attachment,
+    Case,
+    Deadline,
+    Event,
+    PublicWarning,
+    Task,
+    TaskDraft,
+    User,
+)
 from server.overdue import (
     OVERDUE,
     deadline_status,
@@ -966,11 +976,141 @@ def complete_task(task_id: str) -> Any:
     """Complete a task with its form data; answers the updated case."""
     user = caller()
     task = workable_task(user, task_id)
-    body = json_body(("data",), ("data",))
+    body = json_body(("data", "late_reason"), ("data",))
     if not isinstance(body["data"], dict):
         raise ApiError(422, "表单数据有误", {"data": "表单数据必须是由字段和值组成的对象"})
-    case = operations.complete_task(user, task, body["data"])
-    return jsonify(case_detail(user, case))
+    case = operations.complete_task(
+        user, task, body["data"], late_reason=body.get("late_reason"), require_late_reason=True
+    )
+    following = db.session.scalars(
+        select(Task)
+        .where(
+            Task.case_id == case.id,
+            Task.created_at == task.completed_at,
+            Task.id != task.id,
+        )
+        .order_by(Task.due_at, Task.id)
+    ).all()
+    return jsonify({**case_detail(user, case), "next_tasks": [task_json(t) for t in following]})
+
+
+# --- drafts of task forms ------------------------------------------------------------------------
+
+
+def draft_json(draft: TaskDraft) -> dict[str, Any]:
+    """A saved draft of a task form."""
+    return {
+        "task_id": draft.task_id,
+        "data": draft.data,
+        "late_reason": draft.late_reason,
+        "saved_at": iso(draft.saved_at),
+    }
+
+
+@bp.get("/tasks/<task_id>/draft")
+def get_draft(task_id: str) -> Any:
+    """The caller's draft of a task form (404 when there is none)."""
+    user = caller()
+    task = workable_task(user, task_id)
+    draft = db.session.get(TaskDraft, (task.id, user.id))
+    if draft is None:
+        raise ApiError(404, "该任务没有保存的草稿")
+    return jsonify(draft_json(draft))
+
+
+@bp.put("/tasks/<task_id>/draft")
+def put_draft(task_id: str) -> Any:
+    """Save (replace) the caller's draft of a task form: not validated."""
+    user = caller()
+    task = workable_task(user, task_id)
+    body = json_body(("data", "late_reason"), ("data",))
+    draft = operations.save_draft(user, task, body["data"], body.get("late_reason"))
+    return jsonify(draft_json(draft))
+
+
+@bp.delete("/tasks/<task_id>/draft")
+def delete_draft(task_id: str) -> Any:
+    """Discard the caller's draft of a task form (404 when there is none)."""
+    user = caller()
+    task = workable_task(user, task_id)
+    if not operations.delete_draft(user, task):
+        raise ApiError(404, "该任务没有保存的草稿")
+    return Response(status=204)
+
+
+# --- attachments ---------------------------------------------------------------------------------
+
+
+def attachment_json(attachment: Attachment) -> dict[str, Any]:
+    """A file attached to a case."""
+    return {
+        "id": attachment.id,
+        "filename": attachment.filename,
+        "mime": attachment.mime,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+        "uploaded_by": person_json(attachment.uploaded_by),
+        "uploaded_at": iso(attachment.uploaded_at),
+        "url": url_for(
+            "api.get_attachment", case_id=attachment.case_id, attachment_id=attachment.id
+        ),
+    }
+
+
+@bp.get("/cases/<int:case_id>/attachments")
+def list_attachments(case_id: int) -> Any:
+    """The files attached to a visible case, oldest first."""
+    case = visible_case(caller(), case_id)
+    found = db.session.scalars(
+        select(Attachment)
+        .where(Attachment.case_id == case.id)
+        .options(selectinload(Attachment.uploaded_by))
+        .order_by(Attachment.uploaded_at, Attachment.id)
+    ).all()
+    return jsonify({"items": [attachment_json(a) for a in found]})
+
+
+@bp.post("/cases/<int:case_id>/attachments")
+def upload_attachments(case_id: int) -> Any:
+    """Attach files (multipart ``file``, one or more) to a case: officers of the agencies that
+    see it; each file is recorded in the case's chain."""
+    from server.attachments import MAX_FILES, add_attachments, check_upload
+
+    user = caller()
+    case = visible_case(user, case_id)
+    if not user.has_role("officer"):
+        raise ApiError(404)
+    if request.mimetype != "multipart/form-data":
+        raise ApiError(415, "请以 multipart/form-data 上传文件（字段 file）")
+    files = [f for f in request.files.getlist("file") if f.filename]
+    if not files:
+        raise ApiError(422, "请选择要上传的文件", {"file": "请选择要上传的文件"})
+    if len(files) > MAX_FILES:
+        raise ApiError(422, "文件过多", {"file": f"一次最多上传{MAX_FILES}个文件"})
+    uploads = [check_upload(f) for f in files]
+    attachments = add_attachments(user, case, uploads)
+    response = jsonify({"items": [attachment_json(a) for a in attachments]})
+    response.status_code = 201
+    return response
+
+
+@bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>")
+def get_attachment(case_id: int, attachment_id: int) -> Any:
+    """An attachment's bytes as uploaded (re-hashed: a file changed on disk answers 409)."""
+    from server.attachments import content_disposition, verified_content
+
+    case = visible_case(caller(), case_id)
+    attachment = db.session.scalar(
+        select(Attachment).where(Attachment.id == attachment_id, Attachment.case_id == case.id)
+    )
+    if attachment is None:
+        raise ApiError(404)
+    response = Response(verified_content(attachment), mimetype=attachment.mime)
+    response.headers["Content-Disposition"] = content_disposition(attachment)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- deadlines -----------------------------------------------------------------------------------

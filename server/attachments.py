@@ -20,8 +20,10 @@ import os
 import tempfile
 import unicodedata
 import zipfile
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from flask import current_app
@@ -31,7 +33,7 @@ from werkzeug.datastructures import FileStorage
 
 from server.audit import append_event
 from server.extensions import db
-from server.models import Attachment, Case, User
+from server.models import Attachment, Case, Task, User
 from server.operations import Conflict, OperationError, lock_case
 
 MAX_NAME = 200
@@ -233,6 +235,121 @@ def store_content(content: bytes) -> str:
     return sha256
 
 
+#: The files a form (registration, a task) takes and the pages preview: photos and scans.
+PREVIEWABLE = ("pdf", "png", "jpg", "jpeg")
+PREVIEWABLE_TEXT = "JPG、PNG 照片或 PDF 扫描件"
+#: Files one form submission may carry.
+MAX_FILES = 10
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded file that passed the checks, not stored yet."""
+
+    name: str
+    ext: str
+    content: bytes
+
+
+def check_upload(file_storage: FileStorage | None, kinds: tuple[str, ...] | None = None) -> Upload:
+    """Read and check one upload: its name, size, type and content.
+
+    :param kinds: the extensions accepted (default: every type :data:`MIME` knows).
+    :raises AttachmentRejected: no file, empty, too large, a type not allowed, content that
+        is not what the extension says, or a file name with a path.
+    """
+    if file_storage is None or not file_storage.filename:
+        raise AttachmentRejected("请选择要上传的文件")
+    name = clean_filename(file_storage.filename)
+    ext = _extension(name)
+    if ext not in MIME or (kinds is not None and ext not in kinds):
+        allowed = ALLOWED_TEXT if kinds is None else PREVIEWABLE_TEXT
+        raise AttachmentWrongType(f"不支持该文件类型（{name}），只能上传{allowed}文件")
+    limit = int(current_app.config.get("MAX_CONTENT_LENGTH") or 20 * 1024 * 1024)
+    content = file_storage.stream.read(limit + 1)
+    if not content:
+        raise AttachmentRejected(f"文件是空的（{name}）")
+    if len(content) > limit:
+        raise AttachmentTooLarge(f"文件过大（{name}），不能超过{limit // (1024 * 1024)}MB")
+    if not content_matches(ext, content):
+        raise AttachmentWrongType(
+            f"文件内容与扩展名（.{ext}）不符（{name}），请上传真实的{ext.upper()}文件"
+        )
+    if len(name) <= len(ext) + 1:  # only an extension was left of the name
+        name = f"附件.{ext}"
+    return Upload(name, ext, content)
+
+
+def check_form_uploads(files: list[FileStorage]) -> list[Upload]:
+    """The photos and scans sent with a form (registration, a task): at most
+    :data:`MAX_FILES`, each a JPG, PNG or PDF file; empty file inputs are ignored.
+
+    :raises AttachmentRejected: naming the first file refused (nothing is stored).
+    """
+    chosen = [f for f in files if f is not None and f.filename]
+    if len(chosen) > MAX_FILES:
+        raise AttachmentRejected(f"一次最多上传{MAX_FILES}个文件")
+    return [check_upload(f, PREVIEWABLE) for f in chosen]
+
+
+def record_upload(
+    user: User, case: Case, upload: Upload, now: datetime, task: Task | None = None
+) -> Attachment:
+    """Store the file and add its row and ``attachment_added`` event to the session (the
+    caller commits, in the transaction that locked the case).
+
+    :param task: the step whose form carried the file (recorded in the event).
+    """
+    sha256 = store_content(upload.content)
+    attachment = Attachment(
+        case_id=case.id,
+        filename=upload.name,
+        mime=MIME[upload.ext],
+        size=len(upload.content),
+        sha256=sha256,
+        uploaded_by_id=user.id,
+        uploaded_at=now,
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    data: dict[str, Any] = {
+        "attachment": attachment.id,
+        "filename": upload.name,
+        "sha256": sha256,
+        "size": len(upload.content),
+    }
+    if task is not None:
+        data["task"] = task.id
+        data["task_label"] = task.label
+    append_event(
+        case.id,
+        "attachment_added",
+        actor=user,
+        task_name=task.name if task is not None else None,
+        data=data,
+        at=now,
+    )
+    return attachment
+
+
+def add_attachments(user: User, case: Case, uploads: list[Upload]) -> list[Attachment]:
+    """Attach checked uploads to a case, recording each in its chain (one transaction).
+
+    The caller has checked that ``user`` may attach files to ``case``.
+
+    :raises Conflict: when the case's audit chain moved meanwhile (retry).
+    """
+    now = datetime.now(UTC)
+    lock_case(case.id)  # the audit chain's head as stored now (the upload took a while)
+    attachments = [record_upload(user, case, upload, now) for upload in uploads]
+    try:
+        db.session.commit()
+    except (IntegrityError, StaleDataError) as exc:
+        db.session.rollback()
+        raise Conflict("案件已被他人更新，请刷新后重试") from exc
+    return attachments
+
+
 def add_attachment(user: User, case: Case, file_storage: FileStorage | None) -> Attachment:
     """Attach an uploaded file to a case and record ``attachment_added`` (one transaction).
 
@@ -243,54 +360,12 @@ def add_attachment(user: User, case: Case, file_storage: FileStorage | None) -> 
         is not what the extension says, or a file name with a path.
     :raises Conflict: when the case's audit chain moved meanwhile (retry).
     """
-    if file_storage is None or not file_storage.filename:
-        raise AttachmentRejected("请选择要上传的文件")
-    name = clean_filename(file_storage.filename)
-    ext = _extension(name)
-    if ext not in MIME:
-        raise AttachmentWrongType(f"不支持该文件类型，只能上传{ALLOWED_TEXT}文件")
-    limit = int(current_app.config.get("MAX_CONTENT_LENGTH") or 20 * 1024 * 1024)
-    content = file_storage.stream.read(limit + 1)
-    if not content:
-        raise AttachmentRejected("文件是空的")
-    if len(content) > limit:
-        raise AttachmentTooLarge(f"文件过大，不能超过{limit // (1024 * 1024)}MB")
-    if not content_matches(ext, content):
-        raise AttachmentWrongType(f"文件内容与扩展名（.{ext}）不符，请上传真实的{ext.upper()}文件")
-    if len(name) <= len(ext) + 1:  # only an extension was left of the name
-        name = f"附件.{ext}"
-    sha256 = store_content(content)
-    now = datetime.now(UTC)
-    attachment = Attachment(
-        case_id=case.id,
-        filename=name,
-        mime=MIME[ext],
-        size=len(content),
-        sha256=sha256,
-        uploaded_by_id=user.id,
-        uploaded_at=now,
-    )
-    lock_case(case.id)  # the audit chain's head as stored now (the upload took a while)
-    db.session.add(attachment)
-    db.session.flush()
-    append_event(
-        case.id,
-        "attachment_added",
-        actor=user,
-        data={
-            "attachment": attachment.id,
-            "filename": name,
-            "sha256": sha256,
-            "size": len(content),
-        },
-        at=now,
-    )
-    try:
-        db.session.commit()
-    except (IntegrityError, StaleDataError) as exc:
-        db.session.rollback()
-        raise Conflict("案件已被他人更新，请刷新后重试") from exc
-    return attachment
+    return add_attachments(user, case, [check_upload(file_storage)])[0]
+
+
+def may_preview(attachment: Attachment) -> bool:
+    """Whether the pages show the file itself (a photo, a PDF) rather than a link only."""
+    return attachment.mime in ("application/pdf", "image/png", "image/jpeg")
 
 
 def content_disposition(attachment: Attachment) -> str:
@@ -299,3 +374,8 @@ def content_disposition(attachment: Attachment) -> str:
     fallback = f"attachment-{attachment.id}.{ext}"
     encoded = quote(attachment.filename, safe="")
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+
+
+def inline_disposition(attachment: Attachment) -> str:
+    """``inline`` with the same names as :func:`content_disposition` (shown in the page)."""
+    return "inline" + content_disposition(attachment)[len("attachment") :]

@@ -220,6 +220,14 @@ def timeline(
                 entry.shown = describe(schema_of(event.task_name), form_data)
             if isinstance(data.get("result"), dict) and data["result"]:
                 entry.verdict = data["result"]
+            if data.get("late_reason"):
+                late = data.get("working_days_late")
+                entry.lines.append(
+                    f"逾期办结（期限 {cn_datetime(data.get('due'))}"
+                    + (f"，逾期{late}个工作日" if late else "")
+                    + "）"
+                )
+                entry.lines.append(f"逾期原因：{data['late_reason']}")
         elif event.kind == "case_opened":
             entry.lines.append(f"督办编号 {data.get('number', '')}")
         elif event.kind in ("deadline_missed", "timer_fired"):
@@ -235,6 +243,8 @@ def timeline(
             entry.lines.append(f"转给 {data.get('to_name', '')}（{data.get('to', '')}）")
         elif event.kind == "attachment_added":
             entry.lines.append(f"{data.get('filename', '')}（{human_size(data.get('size', 0))}）")
+            if data.get("task_label"):
+                entry.title = f"{title}（随“{data['task_label']}”表单上传）"
         elif event.kind == "document_issued":
             entry.lines.append(f"{data.get('title', '')}（{data.get('number', '')}）")
             if data.get("correction"):

@@ -119,6 +119,19 @@ def demo_users() -> list[tuple[str, str, str, str]]:
     return users
 
 
+def street_of(agency: Agency) -> str | None:
+    """The street or town (街道/乡镇) an agency of kind ``street`` is the office of, as the
+    registration form names it: its name without the division's (``武陵区南坪街道`` → 南坪街道);
+    None for other agencies."""
+    if agency.kind != "street":
+        return None
+    division = next((d for d in DIVISIONS if d.code == agency.division), None)
+    name = agency.name
+    if division is not None and name.startswith(division.name):
+        name = name[len(division.name) :]
+    return name or None
+
+
 def ensure_agencies() -> int:
     """Create missing agencies of the directory; returns how many were added."""
     existing = set(db.session.scalars(select(Agency.code)))

@@ -60,8 +60,9 @@ class Field:
     """One field of a form, ready to draw.
 
     ``widget`` is one of ``text``, ``textarea``, ``date``, ``integer``, ``number``,
-    ``boolean`` (radio 是/否), ``radio``, ``select``, ``checkboxes`` or ``rows`` (an array
-    of objects: ``columns`` describe the row fields, ``rows`` hold them).
+    ``boolean`` (radio 是/否), ``radio``, ``select``, ``checkboxes``, ``rows`` (an array
+    of objects: ``columns`` describe the row fields, ``rows`` hold them) or ``files`` (photos
+    and scans sent with the form, not part of its data).
     """
 
     path: str
@@ -339,6 +340,7 @@ def build_form(
     errors: Mapping[str, str] | None = None,
     *,
     extra_rows: Mapping[str, int] | None = None,
+    more_fields: Iterable[Field] = (),
 ) -> FormView:
     """Describe a form for drawing.
 
@@ -346,6 +348,8 @@ def build_form(
     :param values: the values to show (typed JSON, as :func:`parse_form` returns them).
     :param errors: ``{path: Chinese message}`` from the validator.
     :param extra_rows: ``{array field: n}``: offer n more blank rows (the 增加一行 button).
+    :param more_fields: fields the page adds after the schema's (the reason for lateness, the
+        files sent with the form); errors on their paths land on them.
     """
     values = values or {}
     required = set(schema.get("required", []))
@@ -357,6 +361,7 @@ def build_form(
         if item.widget == "rows":
             _fill_rows(item, node, values.get(name), (extra_rows or {}).get(name, 0))
         fields.append(item)
+    fields.extend(more_fields)
     view = FormView(
         title=str(schema.get("title", "")),
         description=str(schema.get("description", "")),

@@ -326,6 +326,18 @@ class Attachment(db.Model):  # type: ignore[name-defined]
     uploaded_by: Mapped[User] = relationship()
 
 
+class TaskDraft(db.Model):  # type: ignore[name-defined]
+    """A task form saved unfinished by one officer (保存草稿): not validated, not audited;
+    deleted when the task is completed."""
+
+    __tablename__ = "task_draft"
+    task_id: Mapped[str] = mapped_column(ForeignKey("task.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    late_reason: Mapped[str | None] = mapped_column(Text)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class DocumentCounter(db.Model):  # type: ignore[name-defined]
     """The last sequence number an agency gave a kind of document in a year (文号).
 

@@ -219,10 +219,63 @@ def _schemas() -> dict[str, Any]:
         },
         "Completion": {
             "type": "object",
-            "properties": {"data": {"type": "object", "description": "任务表单的数据"}},
+            "properties": {
+                "data": {"type": "object", "description": "任务表单的数据"},
+                "late_reason": {
+                    "type": ["string", "null"],
+                    "maxLength": 500,
+                    "description": "逾期原因：任务已超过办理期限（due_at 已过）时必填，"
+                    "缺少时答 422（fields.late_reason）；记入审计事件 task_completed",
+                },
+            },
             "required": ["data"],
             "additionalProperties": False,
         },
+        "CompletionResult": {
+            "allOf": [
+                _ref("CaseDetail"),
+                _object(
+                    {
+                        "next_tasks": {
+                            "type": "array",
+                            "items": _ref("Task"),
+                            "description": "本次办理开启的下一环节：承办单位 agency、期限 due_at",
+                        }
+                    }
+                ),
+            ]
+        },
+        "Draft": _object(
+            {
+                "task_id": {"type": "string"},
+                "data": {"type": "object", "description": "保存时的表单数据（未校验）"},
+                "late_reason": _nullable({"type": "string"}),
+                "saved_at": DATE_TIME,
+            },
+            "当前用户保存的任务表单草稿",
+        ),
+        "DraftRequest": {
+            "type": "object",
+            "properties": {
+                "data": {"type": "object", "description": "表单数据（不校验，可不完整）"},
+                "late_reason": {"type": ["string", "null"], "maxLength": 500},
+            },
+            "required": ["data"],
+            "additionalProperties": False,
+        },
+        "Attachment": _object(
+            {
+                "id": {"type": "integer"},
+                "filename": {"type": "string"},
+                "mime": {"type": "string"},
+                "size": {"type": "integer", "minimum": 1},
+                "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                "uploaded_by": _nullable(_ref("Person")),
+                "uploaded_at": DATE_TIME,
+                "url": {"type": "string", "description": "下载地址"},
+            }
+        ),
+        "AttachmentList": _list(_ref("Attachment")),
         "CaseSummary": _object(
             {
                 "id": {"type": "integer"},
@@ -540,6 +593,7 @@ ERROR_RESPONSES = {
     "404": ("NotFound", "不存在，或不在本单位的可见范围内"),
     "409": ("Conflict", "任务已办结、已由他人认领，或案件已被他人更新"),
     "413": ("TooLarge", "请求内容过大"),
+    "415": ("UnsupportedType", "不支持的文件类型，或文件内容与扩展名不符"),
     "422": ("Invalid", "字段有误：见 fields"),
     "429": ("TooManyAttempts", "登录失败次数过多，须等待后再试；Retry-After 为剩余秒数"),
     "default": ("Error", "其他错误（如 405、500），格式相同"),
@@ -586,6 +640,12 @@ def _parameters() -> dict[str, Any]:
             "in": "path",
             "required": True,
             "schema": {"type": "string"},
+        },
+        "attachment_id": {
+            "name": "attachment_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer"},
         },
         "document_id": {
             "name": "document_id",
@@ -945,11 +1005,90 @@ def _paths() -> dict[str, Any]:
             "post": _operation(
                 "completeTask",
                 "提交表单，办结任务",
-                {"200": _json("CaseDetail", "推进后的案件")},
+                {"200": _json("CompletionResult", "推进后的案件和下一环节")},
                 errors=("404", "409", *body_errors),
                 parameters=[_param("task_id")],
                 body="Completion",
-                description="表单有误时答 422，fields 为 {字段: 中文提示}，不做任何改动。",
+                description="表单有误时答 422，fields 为 {字段: 中文提示}，不做任何改动。"
+                "任务已逾期时须给出 late_reason（逾期原因）。办结后删除该任务的草稿。",
+            )
+        },
+        "/tasks/{task_id}/draft": {
+            "get": _operation(
+                "getTaskDraft",
+                "本人保存的任务表单草稿（没有草稿答 404）",
+                {"200": _json("Draft", "草稿")},
+                errors=("404",),
+                parameters=[_param("task_id")],
+            ),
+            "put": _operation(
+                "putTaskDraft",
+                "保存任务表单草稿（不校验，覆盖本人之前的草稿）",
+                {"200": _json("Draft", "已保存的草稿")},
+                errors=("404", "409", *body_errors),
+                parameters=[_param("task_id")],
+                body="DraftRequest",
+                description="草稿按任务和用户保存，任务办结时删除。已办结的任务答 409。",
+            ),
+            "delete": _operation(
+                "deleteTaskDraft",
+                "删除本人的任务表单草稿",
+                {"204": {"description": "已删除"}},
+                errors=("404",),
+                parameters=[_param("task_id")],
+            ),
+        },
+        "/cases/{case_id}/attachments": {
+            "get": _operation(
+                "listCaseAttachments",
+                "案件的附件（按上传顺序）",
+                {"200": _json("AttachmentList", "附件")},
+                errors=("404",),
+                parameters=[_param("case_id")],
+            ),
+            "post": {
+                **_operation(
+                    "uploadCaseAttachments",
+                    "上传附件（multipart/form-data，字段 file，可多个）",
+                    {"201": _json("AttachmentList", "已上传的附件")},
+                    errors=("404", "409", "413", "415", "422"),
+                    parameters=[_param("case_id")],
+                    description="仅能看到该案件的单位的承办人员可以上传。文件类型：PDF、JPG、PNG、"
+                    "Word、Excel，内容须与扩展名相符；单个文件和整个请求不超过 MAX_UPLOAD_MB。"
+                    "每个文件记入本案审计链（attachment_added）。任何一个文件不合格则都不保存。",
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "file": {
+                                        "type": "array",
+                                        "items": {"type": "string", "format": "binary"},
+                                    }
+                                },
+                                "required": ["file"],
+                            }
+                        }
+                    },
+                },
+            },
+        },
+        "/cases/{case_id}/attachments/{attachment_id}": {
+            "get": _operation(
+                "getCaseAttachment",
+                "下载附件（下载前按上传时记录的 SHA-256 重新校验，文件被改动答 409）",
+                {
+                    "200": {
+                        "description": "附件原文件，Content-Type 为上传时核对过的类型"
+                        "（Content-Disposition: attachment）",
+                        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+                    }
+                },
+                errors=("404", "409"),
+                parameters=[_param("case_id"), _param("attachment_id")],
             )
         },
         "/deadlines": {

@@ -7,14 +7,15 @@ A concurrent change of the same case fails on the case's row version and answers
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.exc import StaleDataError
@@ -22,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from server.audit import append_event
 from server.engine import get_engine
 from server.extensions import db
-from server.models import Agency, Case, Deadline, Notification, Task, User
+from server.models import Agency, Case, Deadline, Notification, Task, TaskDraft, User
 from server.notifications import notify_escalation, notify_follow_up
 from server.public_warnings import record_warning
 from workflows import fire_grading
@@ -38,6 +39,9 @@ from workflows.forms import (
 from workflows.jurisdiction import CITY
 from workflows.lanes import LaneResolutionError, escalation_targets, may_start, resolve_lane
 from workflows.state import StateError
+
+if TYPE_CHECKING:  # server.attachments imports this module
+    from server.attachments import Upload
 
 log = logging.getLogger(__name__)
 
@@ -504,8 +508,13 @@ def preview_registration(user: User, process_id: str, data: Mapping[str, Any]) -
     return _decisions(instance)
 
 
-def start_case(user: User, process_id: str, data: Mapping[str, Any]) -> Case:
+def start_case(
+    user: User, process_id: str, data: Mapping[str, Any], uploads: Sequence[Upload] = ()
+) -> Case:
     """Open a case: start the process and complete its registration with ``data``.
+
+    :param uploads: photos and scans sent with the registration (checked by
+        :func:`server.attachments.check_form_uploads`), attached in the same transaction.
 
     :raises Forbidden: when the user's agency may not open cases of the process.
     :raises FormInvalid: with field errors.
@@ -561,6 +570,7 @@ def start_case(user: User, process_id: str, data: Mapping[str, Any]) -> Case:
             at=now,
         )
         sync_case(case, instance, result, actor=user, completed=registration, now=now)
+        _attach(user, case, uploads, now, registration)
     return case
 
 
@@ -713,11 +723,75 @@ def reassign_task(user: User, task: Task, colleague: User | None) -> None:
         )
 
 
-def complete_task(user: User, task: Task, data: Any) -> Case:
+#: The longest reason for lateness (逾期原因) accepted.
+LATE_REASON_MAX = 500
+LATE_REASON = "late_reason"
+
+
+def task_overdue(task: Task, now: datetime | None = None) -> bool:
+    """Whether a ready task has missed its deadline (the earliest deadline guarding it, met or
+    not, is its ``due_at``): completing it then needs a reason for lateness."""
+    due = task.due_at
+    return task.state == "ready" and due is not None and due < (now or datetime.now(UTC))
+
+
+def late_reason_error(task: Task, late_reason: Any, now: datetime) -> str | None:
+    """Why ``late_reason`` does not do for completing ``task`` at ``now`` (None: it does)."""
+    if late_reason is not None and not isinstance(late_reason, str):
+        return "逾期原因应为文字"
+    reason = (late_reason or "").strip()
+    if len(reason) > LATE_REASON_MAX:
+        return f"逾期原因不能超过{LATE_REASON_MAX}字"
+    if not reason and task_overdue(task, now):
+        return "本环节已超过办理期限，请填写逾期原因"
+    return None
+
+
+def _lateness(task: Task, late_reason: Any, now: datetime) -> dict[str, Any]:
+    """What the ``task_completed`` event records of a late completion given a reason (nothing
+    if on time or without a reason)."""
+    if not late_reason or not task_overdue(task, now) or task.due_at is None:
+        return {}
+    days = get_engine().calendar.working_days_between(task.due_at, now)
+    return {
+        LATE_REASON: str(late_reason).strip(),
+        "due": task.due_at.isoformat(),
+        "working_days_late": days,
+    }
+
+
+def _attach(
+    user: User, case: Case, uploads: Sequence[Upload], now: datetime, task: Task | None
+) -> None:
+    """Store the form's uploads and record each in the case's chain (caller's transaction)."""
+    if not uploads:
+        return
+    from server.attachments import record_upload  # it imports this module
+
+    for upload in uploads:
+        record_upload(user, case, upload, now, task)
+
+
+def complete_task(
+    user: User,
+    task: Task,
+    data: Any,
+    *,
+    late_reason: Any = None,
+    require_late_reason: bool = False,
+    uploads: Sequence[Upload] = (),
+) -> Case:
     """Complete a ready task with form data and advance the case.
 
+    :param late_reason: why the step is late (逾期原因), recorded in the ``task_completed``
+        event with the missed due date and the working days late.
+    :param require_late_reason: refuse an overdue task without ``late_reason`` (the task page
+        and the API do; the demo's seeding and the test drivers replay steps without one).
+    :param uploads: photos and scans sent with the form (checked by
+        :func:`server.attachments.check_form_uploads`), attached in the same transaction.
     :raises Conflict: task already done, claimed by someone else, or the case changed.
-    :raises FormInvalid: with field errors (nothing is changed).
+    :raises FormInvalid: with field errors (nothing is changed); ``late_reason`` names a
+        missing reason for lateness.
     """
     _check_officer_of(user, task)
     if task.state != "ready":
@@ -725,6 +799,9 @@ def complete_task(user: User, task: Task, data: Any) -> Case:
     if task.claimed_by_id not in (None, user.id):
         raise Conflict("该任务已由他人认领")
     errors = validate_form(task.name, data, today=today_shanghai(), options=form_options())
+    late_error = late_reason_error(task, late_reason, datetime.now(UTC))
+    if late_error and (require_late_reason or late_reason):
+        errors = {**errors, LATE_REASON: late_error}
     if errors:
         raise FormInvalid("表单有误，请按提示修改", errors)
     with _transaction(keep_loaded=True):
@@ -754,12 +831,61 @@ def complete_task(user: User, task: Task, data: Any) -> Case:
         except TaskNotReady as exc:
             raise Conflict("该任务已不在待办状态") from exc
         details: dict[str, Any] = {"label": task.label, "form": dict(data)}
+        details.update(_lateness(task, late_reason, now))
         append_event(
             case.id, "task_completed", actor=user, task_name=task.name, data=details, at=now
         )
         sync_case(case, instance, result, actor=user, completed=task, tasks=tasks, now=now)
         record_warning(case, task, dict(data), instance.data, now)
+        _attach(user, case, uploads, now, task)
+        # drafts of the step (every officer's) are done with
+        db.session.execute(delete(TaskDraft).where(TaskDraft.task_id == task.id))
     return case
+
+
+# --- drafts of task forms ---------------------------------------------------------------------
+
+#: The largest draft stored (its JSON, in characters).
+MAX_DRAFT_CHARS = 200_000
+
+
+def save_draft(user: User, task: Task, data: Any, late_reason: Any = None) -> TaskDraft:
+    """Keep an unfinished task form for ``user`` (保存草稿): not validated, replaced by the next
+    save, deleted when the task is completed.
+
+    :raises FormInvalid: when ``data`` is not an object, ``late_reason`` not text, or the draft
+        too large (``data`` / ``late_reason`` named).
+    :raises Conflict: when the task is no longer ready or a colleague claimed it.
+    """
+    _check_officer_of(user, task)
+    if task.state != "ready":
+        raise Conflict("该任务已办结")
+    if task.claimed_by_id not in (None, user.id):
+        raise Conflict("该任务已由他人认领")
+    if not isinstance(data, dict):
+        raise FormInvalid("草稿内容有误", {"data": "表单数据必须是由字段和值组成的对象"})
+    if late_reason is not None and not isinstance(late_reason, str):
+        raise FormInvalid("草稿内容有误", {LATE_REASON: "逾期原因应为文字"})
+    if len(json.dumps(data, ensure_ascii=False)) > MAX_DRAFT_CHARS:
+        raise FormInvalid("草稿内容过多", {"data": "草稿内容过多，无法保存"})
+    with _transaction(keep_loaded=True):
+        draft = db.session.get(TaskDraft, (task.id, user.id))
+        if draft is None:
+            draft = TaskDraft(task_id=task.id, user_id=user.id)
+            db.session.add(draft)
+        draft.data = dict(data)
+        draft.late_reason = (late_reason or "")[:LATE_REASON_MAX] or None
+        draft.saved_at = datetime.now(UTC)
+    return draft
+
+
+def delete_draft(user: User, task: Task) -> bool:
+    """Discard ``user``'s draft of ``task``; whether there was one."""
+    with _transaction():
+        deleted = db.session.execute(
+            delete(TaskDraft).where(TaskDraft.task_id == task.id, TaskDraft.user_id == user.id)
+        )
+    return bool(getattr(deleted, "rowcount", 0))
 
 
 def fire_due_timers(case: Case, now: datetime | None = None) -> StepResult:

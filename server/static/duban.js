@@ -1,6 +1,13 @@
 // Duban (督办): small progressive enhancements. Every page works without this file.
 (function () {
   "use strict";
+  // After a failed submit, move to the error summary (on a phone it would sit below the
+  // fold): focused, so that screen readers read it and the keyboard starts from it.
+  var summary = document.getElementById("error-summary");
+  if (summary) {
+    summary.scrollIntoView({ block: "start" });
+    summary.focus({ preventScroll: true });
+  }
   // Scroll each process diagram so that the current step is in view.
   document.querySelectorAll(".diagram").forEach(function (box) {
     var node = box.querySelector("g.node.current") || box.querySelector("g.node.overdue");

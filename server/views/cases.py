@@ -12,6 +12,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -25,10 +26,14 @@ from sqlalchemy import Select, func, select
 
 from server import operations, queries, reads
 from server.attachments import (
+    MAX_FILES,
     AttachmentRejected,
     AttachmentTampered,
     add_attachment,
+    check_form_uploads,
     content_disposition,
+    inline_disposition,
+    may_preview,
     verified_content,
 )
 from server.auth import roles_required
@@ -43,10 +48,11 @@ from server.case_view import (
     process_labels,
 )
 from server.case_view import timeline as case_timeline
+from server.directory import street_of
 from server.display import START_LABELS
 from server.documents import case_documents
 from server.dossier import DOSSIER_ROLES, may_print_dossier, pdf_response, print_dossier
-from server.form_render import build_form, parse_form
+from server.form_render import Field, build_form, parse_form
 from server.models import Attachment, Case, Event, Task
 from server.overdue import overdue_case_ids
 from server.queries import CaseFilters
@@ -151,7 +157,10 @@ def new() -> Any:
                 errors, status = {"_form": exc.message}, exc.status
         else:
             try:
-                case = operations.start_case(current_user, process_id, values)
+                uploads = check_form_uploads(request.files.getlist(FILES_FIELD))
+                case = operations.start_case(current_user, process_id, values, uploads)
+            except AttachmentRejected as exc:
+                errors, status = {FILES_FIELD: exc.message}, 422
             except operations.FormInvalid as exc:
                 errors, status = exc.fields or {"_form": exc.message}, 422
             except operations.OperationError as exc:
@@ -162,7 +171,10 @@ def new() -> Any:
                 return redirect(case_url(case.id))
     elif not current_user.agency.is_city_level:
         values = {"district": current_user.agency.division}
-    form = build_form(schema, values, errors, extra_rows=extra)
+        street = street_of(current_user.agency)
+        if street and "street" in schema.get("properties", {}):
+            values["street"] = street  # a street's own officers register in their street
+    form = build_form(schema, values, errors, extra_rows=extra, more_fields=[_files_field()])
     return render_template(
         "cases/new.html",
         form=form,
@@ -170,6 +182,21 @@ def new() -> Any:
         start_label=START_LABELS[process_id],
         preview=preview,
     ), status
+
+
+FILES_FIELD = "files"
+
+
+def _files_field() -> Field:
+    """The photos and scans sent with the registration."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"] // 1048576
+    return Field(
+        path=FILES_FIELD,
+        label="现场照片和材料",
+        help=f"可选：现场照片（JPG、PNG）或材料扫描件（PDF），最多{MAX_FILES}个，合计不超过"
+        f"{limit}MB；登记时一并保存到案件附件。表单有误时需重新选择文件。",
+        widget="files",
+    )
 
 
 # --------------------------------------------------------------------------- case page
@@ -337,5 +364,38 @@ def download(case_id: int, attachment_id: int) -> Any:
     response.headers["Content-Disposition"] = content_disposition(attachment)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+#: The preview's own policy: no script runs and nothing else loads in it (the browser's PDF
+#: viewer shows the document itself, as an object of its own origin), and only this app's
+#: pages may frame it.
+PREVIEW_CSP = "default-src 'none'; img-src 'self'; object-src 'self'; frame-ancestors 'self'"
+
+
+@bp.route("/<int:case_id>/attachments/<int:attachment_id>/inline")
+@login_required
+def inline(case_id: int, attachment_id: int) -> Any:
+    """A photo or PDF of a visible case shown in the page (thumbnail, PDF viewer): served
+    ``inline`` with the type recorded at upload (checked against its content then), re-hashed
+    like a download; other files are only downloaded (404 here)."""
+    case = visible_case(current_user, case_id)
+    attachment = reads.scalar(
+        select(Attachment).where(Attachment.id == attachment_id, Attachment.case_id == case.id)
+    )
+    if attachment is None or not may_preview(attachment):
+        abort(404)
+    try:
+        content = verified_content(attachment)
+    except AttachmentTampered as exc:
+        abort(exc.status)
+    response = send_file(
+        io.BytesIO(content), mimetype=attachment.mime, conditional=True, etag=False, max_age=0
+    )
+    response.headers["Content-Disposition"] = inline_disposition(attachment)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = PREVIEW_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["Cache-Control"] = "private, no-store"
     return response

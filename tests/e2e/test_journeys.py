@@ -70,9 +70,13 @@ def open_task_from_inbox(person: Officer, number: str, *, claim: bool = True) ->
 
 
 def submit(person: Officer) -> None:
-    """Submit the task form and expect the case page with the success message."""
+    """Submit the form and expect the success message; a task's next-step summary is left
+    for the case page through its 查看案件 link (a registration lands there directly)."""
     person.page.get_by_role("button", name=re.compile("提交办理结果|登记并初步判定")).click()
     expect(flash(person.page)).to_be_visible()
+    if person.page.url.endswith("/done"):
+        expect(person.page.locator("#h-next")).to_be_visible()
+        person.page.get_by_role("link", name="查看案件").click()
 
 
 def choose(page: Any, group: str, option: str) -> None:

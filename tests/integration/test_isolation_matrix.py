@@ -155,6 +155,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("documents.preview", "POST"): R(
         "/tasks/{task}/document-preview", roles=OFFICER, scope="task", body={}
     ),
+    # a photo or PDF shown in the page (inline), scoped like the download
+    ("cases.inline", "GET"): R("/cases/{case}/attachments/{attachment}/inline", scope="case"),
     ("cases.upload", "POST"): R(
         "/cases/{case}/attachments", roles=OFFICER, scope="case", ok=422, body={}
     ),
@@ -170,6 +172,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     # --- tasks (claimed by a colleague: allowed actions answer a conflict)
     ("tasks.show", "GET"): R("/tasks/{task}", roles=OFFICER, scope="task"),
     ("tasks.show", "POST"): R("/tasks/{task}", roles=OFFICER, scope="task", ok=302, body={}),
+    # the summary after completing: a ready task goes back to its form
+    ("tasks.done", "GET"): R("/tasks/{task}/done", roles=OFFICER, scope="task", ok=302),
     ("tasks.claim", "POST"): R("/tasks/{task}/claim", roles=OFFICER, scope="task", ok=303, body={}),
     # --- inbox tools: bulk claim and 转办 (the matrix user is never the claimer: a conflict)
     ("inbox.claim", "POST"): R(
@@ -307,6 +311,20 @@ ROUTES: dict[tuple[str, str], Route] = {
         "/api/v1/notifications/{notification}/read", scope="foreign", body={}
     ),
     ("api.read_all_notifications", "POST"): R("/api/v1/notifications/read-all", body={}),
+    # drafts: the tasks are claimed by a colleague (a draft is refused), none is saved
+    ("api.get_draft", "GET"): R("/api/v1/tasks/{task}/draft", roles=OFFICER, scope="task", ok=404),
+    ("api.put_draft", "PUT"): R(
+        "/api/v1/tasks/{task}/draft", roles=OFFICER, scope="task", ok=409, body={"data": {}}
+    ),
+    ("api.delete_draft", "DELETE"): R(
+        "/api/v1/tasks/{task}/draft", roles=OFFICER, scope="task", ok=404
+    ),
+    ("api.list_attachments", "GET"): R("/api/v1/cases/{case}/attachments", scope="case"),
+    ("api.get_attachment", "GET"): R("/api/v1/cases/{case}/attachments/{attachment}", scope="case"),
+    # a JSON body, not multipart: 415 once the case and the role are allowed
+    ("api.upload_attachments", "POST"): R(
+        "/api/v1/cases/{case}/attachments", roles=OFFICER, scope="case", ok=415, body={}
+    ),
     ("api.get_calendar", "GET"): R("/api/v1/calendar/2027"),
     ("api.list_settings", "GET"): R("/api/v1/settings"),
     ("api.put_setting", "PUT"): R(

@@ -40,6 +40,7 @@ from server.operations import (
     claim_task,
     complete_task,
     save_calendar_year,
+    save_draft,
     start_case,
     today_shanghai,
 )
@@ -169,6 +170,7 @@ def world(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Ite
             referral = ready_task(case.id, "refer_to_fire_rescue")
             complete_task(street, referral, major_hazard.sample("refer_to_fire_rescue", today))
             claim_task(user("wuling.fire"), ready_task(case.id, "file_case"))
+            save_draft(user("wuling.fire"), ready_task(case.id, "file_case"), {"case_no": "草"})
             add_attachment(street, case, FileStorage(io.BytesIO(PDF), filename="现场照片.pdf"))
             fire = start_case(
                 user("dingcheng.fire"),
