@@ -1034,3 +1034,7 @@ def openapi() -> Any:
     from server.openapi import build_spec
 
     return jsonify(build_spec())
+
+
+# Users, agencies and contact lists for administrators: routes on this blueprint.
+from server.admin import directory_api  # noqa: E402, F401

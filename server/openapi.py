@@ -19,6 +19,7 @@ from server.api import (
     MAX_YEAR,
     MIN_YEAR,
 )
+from server.admin import directory_openapi
 from server.models import ROLES
 from workflows.jurisdiction import DIVISIONS
 
@@ -466,6 +467,7 @@ def _schemas() -> dict[str, Any]:
             }
         ),
         "WarningPage": _page_of(_ref("PublicWarning"), "一页预警公告"),
+        **directory_openapi.schemas(_object, _nullable, _ref, _page_of, _list),
     }
 
 
@@ -537,6 +539,7 @@ def _parameters() -> dict[str, Any]:
             "required": True,
             "schema": {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR},
         },
+        **directory_openapi.parameters(),
     }
 
 
@@ -903,6 +906,7 @@ def _paths() -> dict[str, Any]:
                 body="LegalSettingValue",
             ),
         },
+        **directory_openapi.paths(_operation, _json, _param, paging),
         "/openapi.json": {
             "get": {
                 "operationId": "getOpenApi",

@@ -1,0 +1,48 @@
+"""agencies: parent agency, and the contact list (通讯录) kept by administrators
+
+Revision ID: a3e7c1f9d2b4
+Revises: c9d2e4f6a8b1
+Create Date: 2026-12-07 13:30:00
+
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = "a3e7c1f9d2b4"
+down_revision = "c9d2e4f6a8b1"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("agency", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("parent_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key("fk_agency_parent_id_agency", "agency", ["parent_id"], ["id"])
+    op.create_table(
+        "agency_contact",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("agency_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("title", sa.String(length=80), nullable=False),
+        sa.Column("phone", sa.String(length=40), nullable=False),
+        sa.Column("email", sa.String(length=120), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["agency_id"], ["agency.id"]),
+        sa.ForeignKeyConstraint(["updated_by_id"], ["user.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("agency_contact", schema=None) as batch_op:
+        batch_op.create_index("ix_agency_contact_agency_id", ["agency_id"], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table("agency_contact", schema=None) as batch_op:
+        batch_op.drop_index("ix_agency_contact_agency_id")
+    op.drop_table("agency_contact")
+    with op.batch_alter_table("agency", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_agency_parent_id_agency", type_="foreignkey")
+        batch_op.drop_column("parent_id")
