@@ -310,8 +310,8 @@ def index() -> Any:
     """The agencies whose contact lists the user may read (the own agency first)."""
     visible = [a for a in service.list_agencies() if service.may_see_contacts(current_user, a)]
     visible.sort(key=lambda a: a.id != current_user.agency_id)
-    if len(visible) == 1:
-        return redirect(url_for("contacts.show", code=visible[0].code))
+    if len(visible) == 1:  # officers and auditors: their own agency's list at once
+        return show(visible[0].code)
     return render_template("admin/contacts_index.html", agencies=visible, **_common())
 
 

@@ -288,10 +288,12 @@ def test_contact_list_is_read_by_the_agency_and_its_supervisors(app: Flask, api:
             assert "李四" in page.text and "大队长" in page.text
         api_status = api.get(username, "/agencies/fire_brigade:wuling/contacts").status_code
         assert api_status == status, username
-    # an officer's 通讯录 link goes straight to the own agency's list
+    # an officer's 通讯录 link shows the own agency's list at once
     client = app.test_client()
     Auth(app, client).login("wuling.fire")
-    assert client.get("/contacts").headers["Location"].endswith(path)
+    own = client.get("/contacts").text
+    assert "武陵区消防救援大队通讯录" in own and "李四" in own
+    assert 'href="/contacts"' in client.get("/account").text  # in the header
 
 
 # --------------------------------------------------------------------------- the API twins
