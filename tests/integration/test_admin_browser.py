@@ -439,3 +439,87 @@ def test_cli_uses_the_same_service(app: Flask, runner) -> None:
     assert runner.invoke(args=["users", "deactivate", "cli.user"]).exit_code == 0
     assert runner.invoke(args=["users", "reactivate", "cli.user"]).exit_code == 0
     assert events(app, "user_reactivated")[-1]["username"] == "cli.user"
+
+
+# --------------------------------------------------------------------------- the calendar grid
+
+
+def day_cell(html: str, iso: str) -> str:
+    match = re.search(r'<td class="cal-day[^"]*"[^>]*><time datetime="' + iso + r'">.*?</td>', html)
+    assert match, iso
+    return match.group(0)
+
+
+def test_calendar_is_edited_by_clicking_days(app: Flask) -> None:
+    from server.engine import get_engine
+    from server.models import CalendarYear
+
+    client = admin(app)
+    page = client.get("/admin/calendar/2026")
+    assert page.text.count('class="cal-toggle"') == 365
+    assert "<textarea" not in page.text
+    monday = day_cell(page.text, "2026-03-02")
+    assert "点击设为节假日休息" in monday and "cal-override" not in monday
+    with app.app_context():
+        statutory = get_engine().calendar.year_summary(2026)
+
+    # a weekday: 休, then back to a working day
+    response = post(client, "/admin/calendar/2026", {"toggle": "2026-03-02"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("#m3")
+    page = client.get(response.headers["Location"])
+    assert "已将3月2日设为节假日休息" in text_of(page.text) and "管理员录入" in page.text
+    cell = day_cell(page.text, "2026-03-02")
+    assert "cal-holiday" in cell and "cal-override" in cell and 'data-builtin=""' in cell
+    assert "系统内置安排为工作日" in cell
+    assert "cal-override" not in day_cell(page.text, "2026-10-01")  # as built in
+    with app.app_context():
+        row = db.session.get(CalendarYear, 2026)
+        assert row.holidays == sorted([*statutory["holidays"], "2026-03-02"])
+        assert row.workdays == statutory["workdays"]
+        assert not get_engine().calendar.is_working_day("2026-03-02")
+    changed = events(app, "calendar_changed")[-1]
+    assert changed["actor"] == ADMIN and "2026-03-02" in changed["holidays"]
+    post(client, "/admin/calendar/2026", {"toggle": "2026-03-02"})
+    page = client.get("/admin/calendar/2026")
+    assert "cal-override" not in day_cell(page.text, "2026-03-02")
+    with app.app_context():
+        assert get_engine().calendar.is_working_day("2026-03-02")
+
+    # a weekend day: 休, 班, an ordinary weekend again
+    marks = []
+    for _ in range(3):
+        post(client, "/admin/calendar/2026", {"toggle": "2026-03-07"})
+        with app.app_context():
+            row = db.session.get(CalendarYear, 2026)
+            marks.append(("休" if "2026-03-07" in row.holidays else "")
+                         + ("班" if "2026-03-07" in row.workdays else ""))  # fmt: skip
+    assert marks == ["休", "班", ""]
+    assert len(events(app, "calendar_changed")) == 5
+
+    # a 班 on a weekday is refused by the same checks as a whole year
+    bad = post(client, "/admin/calendar/2026", {"holidays": "2026-01-01", "workdays": "2026-03-03",
+                                                "save": "1"})  # fmt: skip
+    assert bad.status_code == 422 and "调休上班日应是星期六或星期日" in text_of(bad.text)
+    for value in ("2025-12-31", "yesterday", "2026-02-30"):
+        refused = post(client, "/admin/calendar/2026", {"toggle": value})
+        assert refused.status_code == 422 and "请在日历上点击本年度的日期" in refused.text
+    assert len(events(app, "calendar_changed")) == 5
+    officer = app.test_client()
+    Auth(app, officer).login("wuling.fire")
+    token = csrf_token(officer.get("/account").text)
+    refused = officer.post("/admin/calendar/2026", data={"csrf_token": token, "toggle": "2026-03-02"})
+    assert refused.status_code == 404
+
+
+def test_calendar_page_of_a_computed_year_starts_from_the_computed_days(app: Flask) -> None:
+    client = admin(app)
+    page = client.get("/admin/calendar/2027")
+    assert "cal-holiday" in day_cell(page.text, "2027-02-10")  # 春节, computed
+    response = post(client, "/admin/calendar/2027", {"toggle": "2027-02-13"})  # a Saturday
+    assert response.status_code == 303
+    page = client.get("/admin/calendar/2027")
+    assert "管理员录入" in page.text
+    assert "cal-holiday" in day_cell(page.text, "2027-02-10")  # the computed days were kept
+    cell = day_cell(page.text, "2027-02-13")
+    assert "cal-holiday" in cell and "cal-override" in cell
+    assert "按放假办法推算（暂定，调休未知）不同" in text_of(page.text)
