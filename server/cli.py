@@ -142,8 +142,13 @@ def users_create(username: str, name: str, agency_code: str, roles: str, passwor
     from server.admin import directory_admin
     from server.operations import OperationError
 
-    data = {"username": username, "name": name, "agency": agency_code, "roles": roles,
-            "password": password}  # fmt: skip
+    data = {
+        "username": username,
+        "name": name,
+        "agency": agency_code,
+        "roles": roles,
+        "password": password,
+    }
     try:
         directory_admin.create_user(None, data)
     except OperationError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from server.admin import directory_openapi
 from server.api import (
     CASE_STATUSES,
     DEADLINE_STATES,
@@ -19,7 +20,6 @@ from server.api import (
     MAX_YEAR,
     MIN_YEAR,
 )
-from server.admin import directory_openapi
 from server.models import ROLES
 from workflows.jurisdiction import DIVISIONS
 

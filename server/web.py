@@ -59,12 +59,24 @@ def nav_items() -> list[NavItem]:
     if current_user.has_role("admin"):
         items.append(("节假日", "calendar_admin.index", ("calendar_admin.",)))
         items.append(("法定参数", "settings_admin.index", ("settings_admin.",)))
-        items.append(("用户", "directory_admin.users", ("directory_admin.users",
-                                                        "directory_admin.new_user",
-                                                        "directory_admin.edit_user")))
-        items.append(("单位", "directory_admin.agencies", ("directory_admin.new_agency",
-                                                          "directory_admin.agencies",
-                                                          "directory_admin.edit_agency")))
+        items.append(
+            (
+                "用户",
+                "directory_admin.users",
+                ("directory_admin.users", "directory_admin.new_user", "directory_admin.edit_user"),
+            )
+        )
+        items.append(
+            (
+                "单位",
+                "directory_admin.agencies",
+                (
+                    "directory_admin.new_agency",
+                    "directory_admin.agencies",
+                    "directory_admin.edit_agency",
+                ),
+            )
+        )
     items.append(("通讯录", "contacts.index", ("contacts.",)))
     endpoint = request.endpoint or ""
     nav = [

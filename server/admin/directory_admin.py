@@ -47,7 +47,7 @@ RESERVED_USERNAMES = frozenset({"new"})
 PHONE = re.compile(r"[0-9+()（） \-—转]{3,40}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 #: Letters and digits of generated passwords (no 0/O, 1/l/I to misread).
-PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
+PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"  # noqa: S105
 
 
 def division_choices() -> list[tuple[str, str]]:
@@ -57,8 +57,13 @@ def division_choices() -> list[tuple[str, str]]:
 
 def division_label(code: str) -> str:
     """The Chinese name of a division code."""
-    return "市级" if code == CITY else DIVISIONS_BY_CODE[code].name if code in DIVISIONS_BY_CODE \
-        else code  # fmt: skip
+    return (
+        "市级"
+        if code == CITY
+        else DIVISIONS_BY_CODE[code].name
+        if code in DIVISIONS_BY_CODE
+        else code
+    )
 
 
 def generate_password() -> str:
@@ -88,7 +93,7 @@ def agency_by_code(code: str) -> Agency:
 
 def users_query(
     agency: Agency | None = None, role: str | None = None, active: bool | None = None
-) -> Select[tuple[User]]:
+) -> Select[Any]:
     """Users filtered by agency, role and whether active, by agency then username."""
     query = select(User).join(Agency, User.agency_id == Agency.id)
     if agency is not None:
@@ -104,8 +109,11 @@ def list_users(
     agency: Agency | None = None, role: str | None = None, active: bool | None = None
 ) -> list[User]:
     """The users of :func:`users_query`."""
-    return [u for u in db.session.scalars(users_query(agency, role, active)) if
-            role is None or u.has_role(role)]  # fmt: skip
+    return [
+        u
+        for u in db.session.scalars(users_query(agency, role, active))
+        if role is None or u.has_role(role)
+    ]
 
 
 def list_agencies(division: str | None = None, kind: str | None = None) -> list[Agency]:
@@ -262,7 +270,9 @@ def _invalid(errors: dict[str, str]) -> FormInvalid:
 def _active_admins(excluding: User) -> int:
     return sum(
         1
-        for u in db.session.scalars(select(User).where(User.active.is_(True), User.id != excluding.id))
+        for u in db.session.scalars(
+            select(User).where(User.active.is_(True), User.id != excluding.id)
+        )
         if u.has_role("admin")
     )
 
@@ -423,8 +433,11 @@ def _doc_code(value: Any, errors: dict[str, str]) -> str | None:
         errors["doc_code"] = "机关代字应为文字"
         return None
     cleaned = value.strip()
-    if not cleaned or len(cleaned) > 40 or any(c in cleaned for c in "{}") or has_forbidden_chars(
-        cleaned, multiline=False
+    if (
+        not cleaned
+        or len(cleaned) > 40
+        or any(c in cleaned for c in "{}")
+        or has_forbidden_chars(cleaned, multiline=False)
     ):
         errors["doc_code"] = "机关代字应为1至40个字符，且不含花括号"
     return cleaned or None
@@ -503,9 +516,14 @@ def create_agency(actor: User | None, data: Mapping[str, Any]) -> Agency:
         None,
         "agency_created",
         actor=actor,
-        data={"code": code, "name": name, "parent": parent.code if parent else None,
-              "doc_code": doc_code, "can_discover": can_discover},
-    )  # fmt: skip
+        data={
+            "code": code,
+            "name": name,
+            "parent": parent.code if parent else None,
+            "doc_code": doc_code,
+            "can_discover": can_discover,
+        },
+    )
     _commit(f"单位代码 {code} 已存在", "suffix")
     return agency
 
@@ -565,13 +583,16 @@ CONTACT_FIELDS = ("name", "title", "phone", "email")
 def _contact_values(data: Mapping[str, Any], partial: bool) -> dict[str, str]:
     errors: dict[str, str] = {}
     values: dict[str, str] = {}
-    limits = {"name": ("姓名", 80), "title": ("职务", 80), "phone": ("电话", 40),
-              "email": ("电子邮箱", 120)}  # fmt: skip
+    limits = {
+        "name": ("姓名", 80),
+        "title": ("职务", 80),
+        "phone": ("电话", 40),
+        "email": ("电子邮箱", 120),
+    }
     for field, (label, max_len) in limits.items():
         if partial and field not in data:
             continue
-        values[field] = _text(data, field, label, errors, max_len=max_len,
-                              required=field == "name")  # fmt: skip
+        values[field] = _text(data, field, label, errors, max_len=max_len, required=field == "name")
     if values.get("phone") and "phone" not in errors and not PHONE.fullmatch(values["phone"]):
         errors["phone"] = "电话只能包含数字、空格、连字符、括号、加号和“转”"
     if values.get("email") and "email" not in errors and not EMAIL.fullmatch(values["email"]):
@@ -636,8 +657,11 @@ def update_contact(
 def remove_contact(actor: User | None, agency: Agency, contact: AgencyContact) -> None:
     """Take a person off the agency's contact list."""
     _require_admin(actor)
-    data = {"agency": agency.code, "id": contact.id, **{k: getattr(contact, k) for k in
-            CONTACT_FIELDS}}  # fmt: skip
+    data = {
+        "agency": agency.code,
+        "id": contact.id,
+        **{k: getattr(contact, k) for k in CONTACT_FIELDS},
+    }
     db.session.delete(contact)
     append_event(None, "contact_removed", actor=actor, data=data)
     db.session.commit()

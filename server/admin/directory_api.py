@@ -123,8 +123,14 @@ def list_agencies() -> Any:
     found = service.list_agencies(args["division"], args["kind"])
     page, per_page = args["page"], args["per_page"]
     items = found[(page - 1) * per_page : page * per_page]
-    return jsonify({"items": [service.agency_json(a) for a in items], "page": page,
-                    "per_page": per_page, "total": len(found)})  # fmt: skip
+    return jsonify(
+        {
+            "items": [service.agency_json(a) for a in items],
+            "page": page,
+            "per_page": per_page,
+            "total": len(found),
+        }
+    )
 
 
 @bp.post("/agencies")
@@ -172,7 +178,10 @@ def list_contacts(code: str) -> Any:
     if agency is None or not service.may_see_contacts(user, agency):
         raise ApiError(404)
     return jsonify(
-        {"agency": agency.code, "items": [service.contact_json(c) for c in service.contacts_of(agency)]}
+        {
+            "agency": agency.code,
+            "items": [service.contact_json(c) for c in service.contacts_of(agency)],
+        }
     )
 
 

@@ -91,8 +91,9 @@ def _user_form(user: User | None, values: dict[str, Any], errors: dict[str, str]
 def new_user() -> Any:
     """The form for a new user (GET); create it and show its password once (POST)."""
     if request.method == "GET":
-        return _user_form(None, {"roles": ["officer"], "agency": request.args.get("agency")}, {},
-                          200)  # fmt: skip
+        return _user_form(
+            None, {"roles": ["officer"], "agency": request.args.get("agency")}, {}, 200
+        )
     values: dict[str, Any] = {
         **_form("username", "name", "agency", "password"),
         "roles": service.role_list(request.form.getlist("roles")),
@@ -249,8 +250,12 @@ def edit_agency(code: str) -> Any:
 
 def _agency_values(agency: Agency) -> dict[str, Any]:
     parent = agency.parent.code if agency.parent else ""
-    return {"name": agency.name, "parent": parent, "doc_code": agency.doc_code or "",
-            "can_discover": agency.can_discover}  # fmt: skip
+    return {
+        "name": agency.name,
+        "parent": parent,
+        "doc_code": agency.doc_code or "",
+        "can_discover": agency.can_discover,
+    }
 
 
 def _contact_error(agency: Agency, exc: OperationError, contact_id: int | None) -> Any:
@@ -293,8 +298,7 @@ def update_contact(code: str, contact_id: int) -> Any:
             service.remove_contact(current_user, agency, contact)
             flash(f"已删除联系人 {name}。", "success")
         else:
-            service.update_contact(current_user, agency, contact,
-                                   _form(*service.CONTACT_FIELDS))  # fmt: skip
+            service.update_contact(current_user, agency, contact, _form(*service.CONTACT_FIELDS))
             flash(f"已保存联系人 {contact.name}。", "success")
     except OperationError as exc:
         return _contact_error(agency, exc, contact_id)

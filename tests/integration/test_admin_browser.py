@@ -17,7 +17,7 @@ from tests.support.api import Api
 from .conftest import PASSWORD, Auth, csrf_token
 
 ADMIN = "admin"
-NEW_PASSWORD = "a-new-password-42"  # noqa: S105 - test data
+NEW_PASSWORD = "a-new-password-42"
 
 
 def text_of(html: str) -> str:
@@ -66,9 +66,14 @@ def test_create_user_with_a_generated_password_shown_once(app: Flask) -> None:
     response = post(
         client,
         "/admin/users/new",
-        {"username": "wuling.fire2", "name": "武陵大队新承办人", "agency": "fire_brigade:wuling",
-         "roles": ["officer"], "password": ""},
-    )  # fmt: skip
+        {
+            "username": "wuling.fire2",
+            "name": "武陵大队新承办人",
+            "agency": "fire_brigade:wuling",
+            "roles": ["officer"],
+            "password": "",
+        },
+    )
     assert response.status_code == 201
     password = re.search(r'<p class="password-once"><code>([^<]+)</code>', response.text)
     assert password, response.text
@@ -98,12 +103,19 @@ def test_create_user_validation_is_422_and_keeps_what_was_typed(app: Flask) -> N
     taken = post(
         client,
         "/admin/users/new",
-        {"username": "wuling.fire", "name": "重名", "agency": "fire_brigade:wuling",
-         "roles": "officer"},
-    )  # fmt: skip
+        {
+            "username": "wuling.fire",
+            "name": "重名",
+            "agency": "fire_brigade:wuling",
+            "roles": "officer",
+        },
+    )
     assert taken.status_code == 409 and "用户名 wuling.fire 已被使用" in taken.text
-    reserved = post(client, "/admin/users/new", {"username": "new", "name": "x",
-                                                 "agency": "fire_brigade:wuling", "roles": "officer"})  # fmt: skip
+    reserved = post(
+        client,
+        "/admin/users/new",
+        {"username": "new", "name": "x", "agency": "fire_brigade:wuling", "roles": "officer"},
+    )
     assert reserved.status_code == 422 and "系统保留" in reserved.text
     assert not events(app, "user_created")
 
@@ -113,9 +125,12 @@ def test_edit_user_name_agency_and_roles(app: Flask) -> None:
     response = post(
         client,
         "/admin/users/wuling.fire",
-        {"name": "武陵大队承办人（改）", "agency": "fire_brigade:dingcheng",
-         "roles": ["officer", "supervisor"]},
-    )  # fmt: skip
+        {
+            "name": "武陵大队承办人（改）",
+            "agency": "fire_brigade:dingcheng",
+            "roles": ["officer", "supervisor"],
+        },
+    )
     assert response.status_code == 303
     page = client.get(response.headers["Location"])
     assert "已保存用户 wuling.fire" in page.text
@@ -129,8 +144,11 @@ def test_edit_user_name_agency_and_roles(app: Flask) -> None:
     bad = post(client, "/admin/users/wuling.fire", {"name": "x", "agency": "fire_brigade:wuling"})
     assert bad.status_code == 422 and "请至少选择一个角色" in bad.text
     # an administrator cannot take their own administrator role away
-    own = post(client, "/admin/users/admin", {"name": "管理员", "agency": "fire_detachment:city",
-                                              "roles": ["officer"]})  # fmt: skip
+    own = post(
+        client,
+        "/admin/users/admin",
+        {"name": "管理员", "agency": "fire_detachment:city", "roles": ["officer"]},
+    )
     assert own.status_code == 422 and "不能取消自己的管理员角色" in own.text
 
 
@@ -140,18 +158,24 @@ def test_deactivated_user_cannot_log_in_and_loses_sessions_and_tokens(app: Flask
     assert victim_auth.login("wuling.fire").status_code == 302
     headers = victim_auth.token("wuling.fire")
     client = admin(app)
-    response = post(client, "/admin/users/wuling.fire/active", {"active": "0"},
-                    page="/admin/users/wuling.fire")  # fmt: skip
+    response = post(
+        client, "/admin/users/wuling.fire/active", {"active": "0"}, page="/admin/users/wuling.fire"
+    )
     assert response.status_code == 303
     assert "1 个 API 令牌已作废" in client.get(response.headers["Location"]).text
     assert victim.get("/").status_code == 302  # the session ended
     assert victim.get("/api/v1/me", headers=headers).status_code == 401
     assert Auth(app, app.test_client()).login("wuling.fire").status_code == 401
     assert events(app, "user_deactivated")[-1] == {
-        "username": "wuling.fire", "tokens_revoked": 1, "actor": ADMIN}  # fmt: skip
+        "username": "wuling.fire",
+        "tokens_revoked": 1,
+        "actor": ADMIN,
+    }
     assert "已停用" in client.get("/admin/users?active=0").text
     # reactivated: the old password works again
-    post(client, "/admin/users/wuling.fire/active", {"active": "1"}, page="/admin/users/wuling.fire")
+    post(
+        client, "/admin/users/wuling.fire/active", {"active": "1"}, page="/admin/users/wuling.fire"
+    )
     assert Auth(app, app.test_client()).login("wuling.fire").status_code == 302
     assert events(app, "user_reactivated")[-1]["username"] == "wuling.fire"
     # nobody deactivates themselves
@@ -165,26 +189,42 @@ def test_password_reset_revokes_sessions_and_tokens(app: Flask) -> None:
     victim_auth.login("wuling.fire")
     headers = victim_auth.token("wuling.fire")
     client = admin(app)
-    short = post(client, "/admin/users/wuling.fire/password", {"password": "short"},
-                 page="/admin/users/wuling.fire")  # fmt: skip
+    short = post(
+        client,
+        "/admin/users/wuling.fire/password",
+        {"password": "short"},
+        page="/admin/users/wuling.fire",
+    )
     assert short.status_code == 422 and "密码至少 10 个字符" in short.text
-    response = post(client, "/admin/users/wuling.fire/password", {"password": ""},
-                    page="/admin/users/wuling.fire")  # fmt: skip
+    response = post(
+        client,
+        "/admin/users/wuling.fire/password",
+        {"password": ""},
+        page="/admin/users/wuling.fire",
+    )
     assert response.status_code == 200
     password = re.search(r'<p class="password-once"><code>([^<]+)</code>', response.text).group(1)
     assert victim.get("/").status_code == 302
     assert victim.get("/api/v1/me", headers=headers).status_code == 401
     assert Auth(app, app.test_client()).login("wuling.fire", password).status_code == 302
     assert events(app, "password_reset")[-1] == {
-        "username": "wuling.fire", "tokens_revoked": 1, "actor": ADMIN}  # fmt: skip
+        "username": "wuling.fire",
+        "tokens_revoked": 1,
+        "actor": ADMIN,
+    }
 
 
 def test_non_admins_are_refused(app: Flask) -> None:
     for username in ("wuling.fire", "city.supervisor", "city.auditor"):
         client = app.test_client()
         Auth(app, client).login(username)
-        for path in ("/admin/users", "/admin/users/new", "/admin/users/admin", "/admin/agencies",
-                     "/admin/agencies/fire_brigade:wuling"):  # fmt: skip
+        for path in (
+            "/admin/users",
+            "/admin/users/new",
+            "/admin/users/admin",
+            "/admin/agencies",
+            "/admin/agencies/fire_brigade:wuling",
+        ):
             assert client.get(path).status_code == 404, (username, path)
         token = csrf_token(client.get("/account").text)
         response = client.post("/admin/users/admin/password", data={"csrf_token": token})
@@ -204,9 +244,13 @@ def test_every_role_changes_their_own_password_on_the_account_page(app: Flask) -
         assert 'href="/account"' in page.text and "修改密码" in page.text  # linked in the header
         response = client.post(
             "/account/password",
-            data={"csrf_token": csrf_token(page.text), "current_password": PASSWORD,
-                  "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD},
-        )  # fmt: skip
+            data={
+                "csrf_token": csrf_token(page.text),
+                "current_password": PASSWORD,
+                "new_password": NEW_PASSWORD,
+                "confirm_password": NEW_PASSWORD,
+            },
+        )
         assert response.status_code == 303, (username, response.text)
         assert Auth(app, app.test_client()).login(username, NEW_PASSWORD).status_code == 302
     assert len(events(app, "password_changed")) == 4
@@ -218,23 +262,35 @@ def test_every_role_changes_their_own_password_on_the_account_page(app: Flask) -
 def test_agency_create_edit_and_contacts(app: Flask) -> None:
     client = admin(app)
     assert "武陵区消防救援大队" in client.get("/admin/agencies?division=wuling").text
-    missing = post(client, "/admin/agencies/new", {"kind": "street", "division": "wuling",
-                                                   "name": "芙蓉街道"})  # fmt: skip
+    missing = post(
+        client, "/admin/agencies/new", {"kind": "street", "division": "wuling", "name": "芙蓉街道"}
+    )
     assert missing.status_code == 422 and "须填写代码后缀" in missing.text
     created = post(
         client,
         "/admin/agencies/new",
-        {"kind": "street", "division": "wuling", "suffix": "furong", "name": "武陵区芙蓉街道",
-         "parent": "government:wuling", "doc_code": "芙街", "can_discover": "1"},
-    )  # fmt: skip
+        {
+            "kind": "street",
+            "division": "wuling",
+            "suffix": "furong",
+            "name": "武陵区芙蓉街道",
+            "parent": "government:wuling",
+            "doc_code": "芙街",
+            "can_discover": "1",
+        },
+    )
     assert created.status_code == 303
     assert created.headers["Location"].endswith("/admin/agencies/street:wuling:furong")
-    duplicate = post(client, "/admin/agencies/new", {"kind": "street", "division": "wuling",
-                                                     "suffix": "furong", "name": "重复"})  # fmt: skip
+    duplicate = post(
+        client,
+        "/admin/agencies/new",
+        {"kind": "street", "division": "wuling", "suffix": "furong", "name": "重复"},
+    )
     assert duplicate.status_code == 409 and "已存在" in duplicate.text
     url = "/admin/agencies/street:wuling:furong"
-    edited = post(client, url, {"name": "武陵区芙蓉街道办事处", "parent": "government:wuling",
-                                "doc_code": ""})  # fmt: skip
+    edited = post(
+        client, url, {"name": "武陵区芙蓉街道办事处", "parent": "government:wuling", "doc_code": ""}
+    )
     assert edited.status_code == 303
     with app.app_context():
         agency = db.session.scalar(select(Agency).where(Agency.code == "street:wuling:furong"))
@@ -242,8 +298,11 @@ def test_agency_create_edit_and_contacts(app: Flask) -> None:
         assert agency.parent.code == "government:wuling" and not agency.can_discover
     assert events(app, "agency_created")[-1]["code"] == "street:wuling:furong"
     assert events(app, "agency_updated")[-1]["changes"]["doc_code"] == ["芙街", None]
-    cycle = post(client, "/admin/agencies/government:wuling",
-                 {"name": "武陵区人民政府", "parent": "street:wuling:furong"})  # fmt: skip
+    cycle = post(
+        client,
+        "/admin/agencies/government:wuling",
+        {"name": "武陵区人民政府", "parent": "street:wuling:furong"},
+    )
     assert cycle.status_code == 422 and "上级单位不能是本单位或其下级单位" in cycle.text
 
     # the contact list
@@ -251,15 +310,21 @@ def test_agency_create_edit_and_contacts(app: Flask) -> None:
     assert bad.status_code == 422
     assert "请填写姓名" in bad.text and "电话只能包含数字" in bad.text
     assert "电子邮箱格式不正确" in bad.text
-    added = post(client, url + "/contacts", {"name": "张三", "title": "值班主任",
-                                              "phone": "0736-1234567", "email": "zs@example.cn"},
-                 page=url)  # fmt: skip
+    added = post(
+        client,
+        url + "/contacts",
+        {"name": "张三", "title": "值班主任", "phone": "0736-1234567", "email": "zs@example.cn"},
+        page=url,
+    )
     assert added.status_code == 303
     with app.app_context():
         contact_id = db.session.scalar(select(AgencyContact.id))
-    changed = post(client, f"{url}/contacts/{contact_id}",
-                   {"name": "张三", "title": "主任", "phone": "0736-7654321", "email": ""},
-                   page=url)  # fmt: skip
+    changed = post(
+        client,
+        f"{url}/contacts/{contact_id}",
+        {"name": "张三", "title": "主任", "phone": "0736-7654321", "email": ""},
+        page=url,
+    )
     assert changed.status_code == 303
     page = client.get(url)
     assert 'value="主任"' in page.text and 'value="0736-7654321"' in page.text
@@ -267,19 +332,30 @@ def test_agency_create_edit_and_contacts(app: Flask) -> None:
     removed = post(client, f"{url}/contacts/{contact_id}", {"remove": "1"}, page=url)
     assert removed.status_code == 303
     assert events(app, "contact_removed")[-1]["name"] == "张三"
-    assert client.post(f"{url}/contacts/9999", data={"csrf_token": csrf_token(page.text)}
-                       ).status_code == 404  # fmt: skip
+    assert (
+        client.post(f"{url}/contacts/9999", data={"csrf_token": csrf_token(page.text)}).status_code
+        == 404
+    )
 
 
 def test_contact_list_is_read_by_the_agency_and_its_supervisors(app: Flask, api: Api) -> None:
-    response = api.call(ADMIN, "POST", "/agencies/fire_brigade:wuling/contacts",
-                        json={"name": "李四", "title": "大队长", "phone": "0736-1111111"})  # fmt: skip
+    response = api.call(
+        ADMIN,
+        "POST",
+        "/agencies/fire_brigade:wuling/contacts",
+        json={"name": "李四", "title": "大队长", "phone": "0736-1111111"},
+    )
     assert response.status_code == 201
     path = "/contacts/fire_brigade:wuling"
-    for username, status in (("wuling.fire", 200), ("wuling.supervisor", 200),
-                             ("city.supervisor", 200), ("admin", 200),
-                             ("dingcheng.supervisor", 404), ("wuling.gov", 404),
-                             ("wuling.auditor", 404)):  # fmt: skip
+    for username, status in (
+        ("wuling.fire", 200),
+        ("wuling.supervisor", 200),
+        ("city.supervisor", 200),
+        ("admin", 200),
+        ("dingcheng.supervisor", 404),
+        ("wuling.gov", 404),
+        ("wuling.auditor", 404),
+    ):
         client = app.test_client()
         Auth(app, client).login(username)
         page = client.get(path)
@@ -304,32 +380,73 @@ def test_api_users(app: Flask, api: Api) -> None:
     assert [u["username"] for u in listed["items"]] == ["wuling.fire"]
     assert listed["total"] == 1
     assert api.get(ADMIN, "/users?role=nobody").status_code == 422
-    created = api.post(ADMIN, "/users", json={"username": "api.user", "name": "接口用户",
-                                               "agency": "street:wuling:nanping",
-                                               "roles": ["officer"]})  # fmt: skip
+    created = api.post(
+        ADMIN,
+        "/users",
+        json={
+            "username": "api.user",
+            "name": "接口用户",
+            "agency": "street:wuling:nanping",
+            "roles": ["officer"],
+        },
+    )
     assert created.status_code == 201
     body = created.json
     assert body["roles"] == ["officer"] and len(body["password"]) >= 10
     assert api.auth.token("api.user", body["password"])
-    given = api.post(ADMIN, "/users", json={"username": "api.user2", "name": "接口用户二",
-                                             "agency": "street:wuling:nanping",
-                                             "roles": ["officer"], "password": NEW_PASSWORD})  # fmt: skip
+    given = api.post(
+        ADMIN,
+        "/users",
+        json={
+            "username": "api.user2",
+            "name": "接口用户二",
+            "agency": "street:wuling:nanping",
+            "roles": ["officer"],
+            "password": NEW_PASSWORD,
+        },
+    )
     assert given.status_code == 201 and given.json["password"] is None
-    invalid = api.post(ADMIN, "/users", json={"username": "x y", "name": "",
-                                               "agency": "nowhere", "roles": ["boss"]})  # fmt: skip
+    invalid = api.post(
+        ADMIN,
+        "/users",
+        json={"username": "x y", "name": "", "agency": "nowhere", "roles": ["boss"]},
+    )
     assert invalid.status_code == 422
     assert set(invalid.json["fields"]) == {"username", "name", "agency", "roles"}
-    assert api.post(ADMIN, "/users", json={"username": "api.user", "name": "x",
-                                            "agency": "street:wuling:nanping",
-                                            "roles": ["officer"]}).status_code == 409  # fmt: skip
+    assert (
+        api.post(
+            ADMIN,
+            "/users",
+            json={
+                "username": "api.user",
+                "name": "x",
+                "agency": "street:wuling:nanping",
+                "roles": ["officer"],
+            },
+        ).status_code
+        == 409
+    )
     assert api.post(ADMIN, "/users", json={"username": "a.b"}).json["fields"] == {
-        "name": "必填", "agency": "必填", "roles": "必填"}  # fmt: skip
+        "name": "必填",
+        "agency": "必填",
+        "roles": "必填",
+    }
 
     user = api.get(ADMIN, "/users/api.user").json
-    assert user == {"username": "api.user", "name": "接口用户", "agency": "street:wuling:nanping",
-                    "agency_name": "武陵区南坪街道", "roles": ["officer"], "active": True}  # fmt: skip
-    patched = api.call(ADMIN, "PATCH", "/users/api.user",
-                       json={"name": "接口用户（改）", "roles": ["officer", "auditor"]})  # fmt: skip
+    assert user == {
+        "username": "api.user",
+        "name": "接口用户",
+        "agency": "street:wuling:nanping",
+        "agency_name": "武陵区南坪街道",
+        "roles": ["officer"],
+        "active": True,
+    }
+    patched = api.call(
+        ADMIN,
+        "PATCH",
+        "/users/api.user",
+        json={"name": "接口用户（改）", "roles": ["officer", "auditor"]},
+    )
     assert patched.status_code == 200 and patched.json["roles"] == ["officer", "auditor"]
     assert api.call(ADMIN, "PATCH", "/users/api.user", json={"roles": []}).status_code == 422
     assert api.call(ADMIN, "PATCH", "/users/nobody", json={"name": "x"}).status_code == 404
@@ -341,7 +458,8 @@ def test_api_users(app: Flask, api: Api) -> None:
     assert app.test_client().get("/api/v1/me", headers=headers).status_code == 401
     assert api.auth.token("api.user", reset.json["password"])
     assert api.post(ADMIN, "/users/api.user/password", json={"password": "short"}).json[
-        "fields"] == {"password": "密码至少 10 个字符"}  # fmt: skip
+        "fields"
+    ] == {"password": "密码至少 10 个字符"}
 
     # deactivation through PATCH
     headers = api.auth.token("api.user", reset.json["password"])
@@ -361,15 +479,28 @@ def test_api_agencies_and_contacts(app: Flask, api: Api) -> None:
     listed = api.get(ADMIN, "/agencies?division=wuling&kind=fire_brigade").json
     assert [a["code"] for a in listed["items"]] == ["fire_brigade:wuling"]
     assert listed["items"][0]["doc_code_in_use"]
-    created = api.post(ADMIN, "/agencies", json={"kind": "industry", "division": "wuling",
-                                                  "suffix": "zhujian", "name": "武陵区住建局",
-                                                  "parent": "government:wuling"})  # fmt: skip
+    created = api.post(
+        ADMIN,
+        "/agencies",
+        json={
+            "kind": "industry",
+            "division": "wuling",
+            "suffix": "zhujian",
+            "name": "武陵区住建局",
+            "parent": "government:wuling",
+        },
+    )
     assert created.status_code == 201, created.json
     assert created.json["code"] == "industry:wuling:zhujian"
     assert created.json["parent"] == "government:wuling" and created.json["doc_code"] is None
-    assert api.post(ADMIN, "/agencies", json={"kind": "industry", "division": "wuling",
-                                               "suffix": "zhujian", "name": "重复"}
-                    ).status_code == 409  # fmt: skip
+    assert (
+        api.post(
+            ADMIN,
+            "/agencies",
+            json={"kind": "industry", "division": "wuling", "suffix": "zhujian", "name": "重复"},
+        ).status_code
+        == 409
+    )
     bad = api.post(ADMIN, "/agencies", json={"kind": "bank", "division": "mars", "name": ""})
     assert bad.status_code == 422 and set(bad.json["fields"]) == {"kind", "division", "name"}
     code = "industry:wuling:zhujian"
@@ -386,10 +517,16 @@ def test_api_agencies_and_contacts(app: Flask, api: Api) -> None:
     assert added.status_code == 201
     contact_id = added.json["id"]
     assert api.post(ADMIN, contacts, json={"name": "x", "email": "bad"}).json["fields"] == {
-        "email": "电子邮箱格式不正确"}  # fmt: skip
+        "email": "电子邮箱格式不正确"
+    }
     changed = api.call(ADMIN, "PATCH", f"{contacts}/{contact_id}", json={"title": "科长"})
-    assert changed.json == {"id": contact_id, "name": "王五", "title": "科长", "phone": "",
-                            "email": "ww@example.cn"}  # fmt: skip
+    assert changed.json == {
+        "id": contact_id,
+        "name": "王五",
+        "title": "科长",
+        "phone": "",
+        "email": "ww@example.cn",
+    }
     assert api.call(ADMIN, "DELETE", f"{contacts}/{contact_id}").status_code == 204
     assert api.call(ADMIN, "DELETE", f"{contacts}/{contact_id}").status_code == 404
     assert [e["code"] for e in events(app, "agency_created")] == [code]
@@ -400,18 +537,29 @@ def test_api_refuses_non_admins(app: Flask, api: Api) -> None:
     for username in ("wuling.fire", "city.supervisor", "city.auditor"):
         for method, path, body in (
             ("GET", "/users", None),
-            ("POST", "/users", {"username": "x.y", "name": "x", "agency": "fire_brigade:wuling",
-                                "roles": ["admin"]}),
+            (
+                "POST",
+                "/users",
+                {
+                    "username": "x.y",
+                    "name": "x",
+                    "agency": "fire_brigade:wuling",
+                    "roles": ["admin"],
+                },
+            ),
             ("GET", "/users/admin", None),
             ("PATCH", "/users/admin", {"active": False}),
             ("POST", "/users/admin/password", {}),
             ("GET", "/agencies", None),
-            ("POST", "/agencies", {"kind": "street", "division": "wuling", "suffix": "x",
-                                   "name": "x"}),
+            (
+                "POST",
+                "/agencies",
+                {"kind": "street", "division": "wuling", "suffix": "x", "name": "x"},
+            ),
             ("GET", "/agencies/fire_brigade:wuling", None),
             ("PATCH", "/agencies/fire_brigade:wuling", {"name": "x"}),
             ("POST", "/agencies/fire_brigade:wuling/contacts", {"name": "x"}),
-        ):  # fmt: skip
+        ):
             kwargs = {"json": body} if body is not None else {}
             response = api.call(username, method, path, **kwargs)
             assert response.status_code == 404, (username, method, path)
@@ -423,18 +571,41 @@ def test_api_refuses_non_admins(app: Flask, api: Api) -> None:
 
 def test_cli_uses_the_same_service(app: Flask, runner) -> None:
     result = runner.invoke(
-        args=["users", "create", "cli.user", "--name", "命令行用户", "--agency",
-              "fire_brigade:wuling", "--roles", "officer"],
+        args=[
+            "users",
+            "create",
+            "cli.user",
+            "--name",
+            "命令行用户",
+            "--agency",
+            "fire_brigade:wuling",
+            "--roles",
+            "officer",
+        ],
         input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n",
-    )  # fmt: skip
+    )
     assert result.exit_code == 0, result.output
     assert events(app, "user_created")[-1] == {
-        "username": "cli.user", "name": "命令行用户", "agency": "fire_brigade:wuling",
-        "roles": ["officer"], "actor": None}  # fmt: skip
+        "username": "cli.user",
+        "name": "命令行用户",
+        "agency": "fire_brigade:wuling",
+        "roles": ["officer"],
+        "actor": None,
+    }
     bad = runner.invoke(
-        args=["users", "create", "cli.user2", "--name", "x", "--agency", "nowhere", "--roles",
-              "boss"], input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n",
-    )  # fmt: skip
+        args=[
+            "users",
+            "create",
+            "cli.user2",
+            "--name",
+            "x",
+            "--agency",
+            "nowhere",
+            "--roles",
+            "boss",
+        ],
+        input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n",
+    )
     assert bad.exit_code != 0 and "没有这个单位" in bad.output and "未知的角色" in bad.output
     assert runner.invoke(args=["users", "deactivate", "cli.user"]).exit_code == 0
     assert runner.invoke(args=["users", "reactivate", "cli.user"]).exit_code == 0
@@ -491,14 +662,19 @@ def test_calendar_is_edited_by_clicking_days(app: Flask) -> None:
         post(client, "/admin/calendar/2026", {"toggle": "2026-03-07"})
         with app.app_context():
             row = db.session.get(CalendarYear, 2026)
-            marks.append(("休" if "2026-03-07" in row.holidays else "")
-                         + ("班" if "2026-03-07" in row.workdays else ""))  # fmt: skip
+            marks.append(
+                ("休" if "2026-03-07" in row.holidays else "")
+                + ("班" if "2026-03-07" in row.workdays else "")
+            )
     assert marks == ["休", "班", ""]
     assert len(events(app, "calendar_changed")) == 5
 
     # a 班 on a weekday is refused by the same checks as a whole year
-    bad = post(client, "/admin/calendar/2026", {"holidays": "2026-01-01", "workdays": "2026-03-03",
-                                                "save": "1"})  # fmt: skip
+    bad = post(
+        client,
+        "/admin/calendar/2026",
+        {"holidays": "2026-01-01", "workdays": "2026-03-03", "save": "1"},
+    )
     assert bad.status_code == 422 and "调休上班日应是星期六或星期日" in text_of(bad.text)
     for value in ("2025-12-31", "yesterday", "2026-02-30"):
         refused = post(client, "/admin/calendar/2026", {"toggle": value})
@@ -507,7 +683,9 @@ def test_calendar_is_edited_by_clicking_days(app: Flask) -> None:
     officer = app.test_client()
     Auth(app, officer).login("wuling.fire")
     token = csrf_token(officer.get("/account").text)
-    refused = officer.post("/admin/calendar/2026", data={"csrf_token": token, "toggle": "2026-03-02"})
+    refused = officer.post(
+        "/admin/calendar/2026", data={"csrf_token": token, "toggle": "2026-03-02"}
+    )
     assert refused.status_code == 404
 
 

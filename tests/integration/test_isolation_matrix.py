@@ -108,6 +108,8 @@ def may_read_contacts(role: str, agency: tuple[str, str]) -> bool:
     if role == "admin" or code == CONTACTS_OF[0]:
         return True
     return role == "supervisor" and division in ("city", CONTACTS_OF[1])
+
+
 DOSSIER = ("supervisor", "auditor")
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -230,9 +232,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("directory_admin.agencies", "GET"): R("/admin/agencies", roles=ADMIN),
     ("directory_admin.new_agency", "GET"): R("/admin/agencies/new", roles=ADMIN),
-    ("directory_admin.new_agency", "POST"): R(
-        "/admin/agencies/new", roles=ADMIN, ok=422, body={}
-    ),
+    ("directory_admin.new_agency", "POST"): R("/admin/agencies/new", roles=ADMIN, ok=422, body={}),
     ("directory_admin.edit_agency", "GET"): R(MX_AGENCY, roles=ADMIN),
     ("directory_admin.edit_agency", "POST"): R(MX_AGENCY, roles=ADMIN, ok=422, body={}),
     ("directory_admin.add_contact", "POST"): R(
