@@ -77,7 +77,6 @@ def nav_items() -> list[NavItem]:
                 ),
             )
         )
-    items.append(("通讯录", "contacts.index", ("contacts.",)))
     endpoint = request.endpoint or ""
     nav = [
         NavItem(label, url_for(target), any(endpoint.startswith(p) for p in prefixes))

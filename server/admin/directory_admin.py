@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from server.audit import append_event
@@ -92,10 +92,16 @@ def agency_by_code(code: str) -> Agency:
 
 
 def users_query(
-    agency: Agency | None = None, role: str | None = None, active: bool | None = None
+    agency: Agency | None = None,
+    role: str | None = None,
+    active: bool | None = None,
+    q: str | None = None,
 ) -> Select[Any]:
-    """Users filtered by agency, role and whether active, by agency then username."""
+    """Users filtered by agency, role, whether active and a search in username and name, by
+    agency then username."""
     query = select(User).join(Agency, User.agency_id == Agency.id)
+    if q:
+        query = query.where(or_(User.username.contains(q), User.name.contains(q)))
     if agency is not None:
         query = query.where(User.agency_id == agency.id)
     if role is not None:  # no role's name is part of another's

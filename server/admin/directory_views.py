@@ -19,6 +19,7 @@ from server.auth import roles_required
 from server.directory import KIND_LABELS
 from server.models import ROLE_LABELS, ROLES, Agency, User
 from server.operations import NotFound, OperationError
+from server.views.common import page_number, paginate
 
 bp = Blueprint("directory_admin", __name__, url_prefix="/admin")
 contacts_bp = Blueprint("contacts", __name__, url_prefix="/contacts")
@@ -66,7 +67,9 @@ def _common() -> dict[str, Any]:
 @roles_required("admin")
 def users() -> Any:
     """Users, filtered by agency, role and whether active."""
-    filters = {k: v for k in ("agency", "role", "active") if (v := request.args.get(k, ""))}
+    filters = {
+        k: v for k in ("q", "agency", "role", "active") if (v := request.args.get(k, "")[:100])
+    }
     agency = None
     if "agency" in filters:
         agency = next((a for a in service.list_agencies() if a.code == filters["agency"]), None)
@@ -74,9 +77,9 @@ def users() -> Any:
             filters.pop("agency")
     role = filters.get("role") if filters.get("role") in ROLES else None
     active = {"1": True, "0": False}.get(filters.get("active", ""))
-    found = service.list_users(agency, role, active)
+    page = paginate(service.users_query(agency, role, active, filters.get("q")), page_number())
     return render_template(
-        "admin/users.html", users=found, filters=filters, active_choices=ACTIVE_CHOICES, **_common()
+        "admin/users.html", page=page, filters=filters, active_choices=ACTIVE_CHOICES, **_common()
     )
 
 

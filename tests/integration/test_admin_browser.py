@@ -52,11 +52,14 @@ def test_users_page_lists_and_filters(app: Flask) -> None:
     client = admin(app)
     page = client.get("/admin/users")
     assert page.status_code == 200
-    assert "wuling.fire" in page.text and "city.supervisor" in page.text
+    assert "共 9" in page.text and 'rel="next"' in page.text  # paged
+    found = client.get("/admin/users?q=supervisor")
+    assert "city.supervisor" in found.text and "wuling.fire" not in found.text
     filtered = client.get("/admin/users?agency=fire_brigade:wuling&role=officer&active=1")
     assert "wuling.fire" in filtered.text and "city.supervisor" not in filtered.text
-    supervisors = text_of(client.get("/admin/users?role=supervisor").text)
-    assert "city.supervisor" in supervisors and "wuling.fire " not in supervisors
+    assert "共 1 个用户" in text_of(filtered.text)
+    supervisors = text_of(client.get("/admin/users?role=supervisor&q=city").text)
+    assert "city.supervisor" in supervisors and "city.auditor" not in supervisors
     # administrators get the links in the header
     assert 'href="/admin/users"' in page.text and 'href="/admin/agencies"' in page.text
 
@@ -369,7 +372,7 @@ def test_contact_list_is_read_by_the_agency_and_its_supervisors(app: Flask, api:
     Auth(app, client).login("wuling.fire")
     own = client.get("/contacts").text
     assert "武陵区消防救援大队通讯录" in own and "李四" in own
-    assert 'href="/contacts"' in client.get("/account").text  # in the header
+    assert 'href="/contacts"' in client.get("/account").text  # linked from the account page
 
 
 # --------------------------------------------------------------------------- the API twins
