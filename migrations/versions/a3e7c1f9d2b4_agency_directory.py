@@ -17,9 +17,15 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("agency", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("parent_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key("fk_agency_parent_id_agency", "agency", ["parent_id"], ["id"])
+    # Plain ADD COLUMN (no batch copy: "agency" is the target of many foreign keys); SQLite
+    # takes the reference in the column's definition, as no ALTER adds a constraint there.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE agency ADD COLUMN parent_id INTEGER REFERENCES agency (id)")
+    else:
+        op.add_column("agency", sa.Column("parent_id", sa.Integer(), nullable=True))
+        op.create_foreign_key(
+            "fk_agency_parent_id_agency", "agency", "agency", ["parent_id"], ["id"]
+        )
     op.create_table(
         "agency_contact",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -43,6 +49,6 @@ def downgrade():
     with op.batch_alter_table("agency_contact", schema=None) as batch_op:
         batch_op.drop_index("ix_agency_contact_agency_id")
     op.drop_table("agency_contact")
-    with op.batch_alter_table("agency", schema=None) as batch_op:
-        batch_op.drop_constraint("fk_agency_parent_id_agency", type_="foreignkey")
-        batch_op.drop_column("parent_id")
+    if op.get_bind().dialect.name != "sqlite":  # SQLite's DROP COLUMN takes it along
+        op.drop_constraint("fk_agency_parent_id_agency", "agency", type_="foreignkey")
+    op.drop_column("agency", "parent_id")
