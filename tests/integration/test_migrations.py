@@ -185,7 +185,8 @@ def world(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Ite
             from server.admin import directory_admin
 
             agency = directory_admin.agency_by_code("fire_brigade:wuling")
-            directory_admin.add_contact(user("admin"), agency, {"name": "值班室", "phone": "0736-1"})
+            contact = {"name": "值班室", "phone": "0736-1"}
+            directory_admin.add_contact(user("admin"), agency, contact)
             rows = dump(db.engine)
     databases.drop(url)
     empty = sorted(name for name, table_rows in rows.items() if not table_rows)
