@@ -1247,3 +1247,6 @@ def openapi() -> Any:
 
 # The follow-ups and messages routes live in their own module, on this blueprint.
 import server.api_messages  # noqa: E402, F401
+
+# Users, agencies and contact lists for administrators: routes on this blueprint.
+from server.admin import directory_api  # noqa: E402, F401

@@ -138,14 +138,21 @@ def users_list(as_json: bool) -> None:
 @click.password_option()
 @needs_database
 def users_create(username: str, name: str, agency_code: str, roles: str, password: str) -> None:
-    """Create a user."""
-    from server.directory import create_user
+    """Create a user (audited, as the administrators' page does)."""
+    from server.admin import directory_admin
+    from server.operations import OperationError
 
+    data = {
+        "username": username,
+        "name": name,
+        "agency": agency_code,
+        "roles": roles,
+        "password": password,
+    }
     try:
-        create_user(username, name, agency_code, roles, password)
-        db.session.commit()
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+        directory_admin.create_user(None, data)
+    except OperationError as exc:
+        raise click.ClickException(exc.message) from exc
     click.echo(f"已创建用户 {username}")
 
 
@@ -162,14 +169,13 @@ def _user(username: str) -> User:
 @needs_database
 def users_set_password(username: str, password: str) -> None:
     """Reset USERNAME's password: every session and API token of the user ends."""
-    from server.auth import password_problem, set_password
+    from server.admin import directory_admin
+    from server.operations import OperationError
 
-    user = _user(username)
-    problem = password_problem(user, password, password)
-    if problem:
-        raise click.ClickException(problem)
-    revoked = set_password(user, password, actor=None, kind="password_reset")
-    db.session.commit()
+    try:
+        _generated, revoked = directory_admin.reset_password(None, _user(username), password)
+    except OperationError as exc:
+        raise click.ClickException(exc.message) from exc
     click.echo(f"已重设 {username} 的密码；其所有登录已退出，{revoked} 个 API 令牌已作废")
 
 
@@ -178,12 +184,25 @@ def users_set_password(username: str, password: str) -> None:
 @needs_database
 def users_deactivate(username: str) -> None:
     """Deactivate USERNAME: the user can no longer log in; every session and token ends."""
-    from server.auth import deactivate_user
+    from server.admin import directory_admin
+    from server.operations import OperationError
 
-    user = _user(username)
-    revoked = deactivate_user(user, actor=None)
-    db.session.commit()
+    try:
+        revoked = directory_admin.set_active(None, _user(username), False)
+    except OperationError as exc:
+        raise click.ClickException(exc.message) from exc
     click.echo(f"已停用用户 {username}；其所有登录已退出，{revoked} 个 API 令牌已作废")
+
+
+@users.command("reactivate")
+@click.argument("username")
+@needs_database
+def users_reactivate(username: str) -> None:
+    """Let a deactivated USERNAME log in again (with the password they had)."""
+    from server.admin import directory_admin
+
+    directory_admin.set_active(None, _user(username), True)
+    click.echo(f"已重新启用用户 {username}")
 
 
 @users.command("set-email")
@@ -273,18 +292,18 @@ agencies_group = AppGroup("agencies", help="Agencies' administrator data.")
 @needs_database
 def agencies_doc_code(code: str, value: str | None, reset: bool) -> None:
     """Show or set the 机关代字 of agency CODE's document numbers (e.g. 武消)."""
+    from server.admin import directory_admin
     from server.documents import agency_short
-    from server.models import Agency
+    from server.operations import OperationError
 
-    agency = db.session.scalar(select(Agency).where(Agency.code == code))
-    if agency is None:
-        raise click.ClickException(f"没有单位 {code}")
-    if reset or value is not None:
-        cleaned = (value or "").strip()
-        if not reset and (not cleaned or len(cleaned) > 40 or any(c in cleaned for c in "{}")):
+    try:
+        agency = directory_admin.agency_by_code(code)
+        if not reset and value is not None and not value.strip():
             raise click.ClickException("机关代字应为1至40个字符，且不含花括号")
-        agency.doc_code = None if reset else cleaned
-        db.session.commit()
+        if reset or value is not None:
+            directory_admin.update_agency(None, agency, {"doc_code": None if reset else value})
+    except OperationError as exc:
+        raise click.ClickException(exc.message) from exc
     source = "管理员设定" if agency.doc_code else "按单位名称生成"
     click.echo(f"{agency.name}（{code}）的机关代字：{agency_short(agency)}（{source}）")
 

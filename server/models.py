@@ -78,11 +78,32 @@ class Agency(db.Model):  # type: ignore[name-defined]
     # 机关代字 of the agency's document numbers (administrator data); None: derived from the
     # name (workflows.documents.default_agency_short).
     doc_code: Mapped[str | None] = mapped_column(String(40))
+    # The agency it belongs to (a street's government, a department's city government), shown
+    # in the directory; None for the top of a tree. Not used for scoping.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+
+    parent: Mapped[Agency | None] = relationship(remote_side=[id], lazy="select")
 
     @property
     def is_city_level(self) -> bool:
         """True for agencies whose jurisdiction is the whole city."""
         return self.division == "city"
+
+
+class AgencyContact(db.Model):  # type: ignore[name-defined]
+    """A person of an agency's contact list (通讯录), kept by administrators: not a user
+    account, just whom to call (a duty officer, the head of the office)."""
+
+    __tablename__ = "agency_contact"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(80), default="")  # 职务 / role in the agency
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(120), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)  # order in the list
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
 
 class User(UserMixin, db.Model):  # type: ignore[name-defined]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from server.admin import directory_openapi
 from server.api import (
     CASE_STATUSES,
     DEADLINE_STATES,
@@ -583,6 +584,7 @@ def _schemas() -> dict[str, Any]:
             }
         ),
         "WarningPage": _page_of(_ref("PublicWarning"), "一页预警公告"),
+        **directory_openapi.schemas(_object, _nullable, _ref, _page_of, _list),
     }
 
 
@@ -665,6 +667,7 @@ def _parameters() -> dict[str, Any]:
             "required": True,
             "schema": {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR},
         },
+        **directory_openapi.parameters(),
     }
 
 
@@ -1174,6 +1177,7 @@ def _paths() -> dict[str, Any]:
                 body="LegalSettingValue",
             ),
         },
+        **directory_openapi.paths(_operation, _json, _param, paging),
         "/openapi.json": {
             "get": {
                 "operationId": "getOpenApi",

@@ -59,6 +59,24 @@ def nav_items() -> list[NavItem]:
     if current_user.has_role("admin"):
         items.append(("节假日", "calendar_admin.index", ("calendar_admin.",)))
         items.append(("法定参数", "settings_admin.index", ("settings_admin.",)))
+        items.append(
+            (
+                "用户",
+                "directory_admin.users",
+                ("directory_admin.users", "directory_admin.new_user", "directory_admin.edit_user"),
+            )
+        )
+        items.append(
+            (
+                "单位",
+                "directory_admin.agencies",
+                (
+                    "directory_admin.new_agency",
+                    "directory_admin.agencies",
+                    "directory_admin.edit_agency",
+                ),
+            )
+        )
     endpoint = request.endpoint or ""
     nav = [
         NavItem(label, url_for(target), any(endpoint.startswith(p) for p in prefixes))
@@ -124,6 +142,10 @@ def init_app(app: Flask) -> None:
         settings_views.bp,
     ):
         app.register_blueprint(blueprint)
+    from server.admin import directory_views
+
+    app.register_blueprint(directory_views.bp)
+    app.register_blueprint(directory_views.contacts_bp)
     display.init_app(app)
     app.jinja_env.globals.update(
         nav_items=nav_items, role_labels=role_labels, home_url=home_url, verdict_lines=verdict_lines

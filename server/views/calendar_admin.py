@@ -36,7 +36,7 @@ from server.engine import get_engine
 from server.models import CalendarYear, Case, Deadline, User
 from server.parsing import positive_int
 from server.views.common import admin_banner
-from workflows.calendar import SHANGHAI
+from workflows.calendar import SHANGHAI, WorkingCalendar
 
 bp = Blueprint("calendar_admin", __name__, url_prefix="/admin/calendar")
 MIN_YEAR, MAX_YEAR = 2000, 2100  # as the calendar API
@@ -49,6 +49,7 @@ SOURCE_LABELS = {
 _SEPARATORS = re.compile(r"[\s,，、;；]+")
 _DAY = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
 MAX_TEXT = 8000
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 # --------------------------------------------------------------------------- the banner
@@ -108,6 +109,19 @@ def calendar_banner_context() -> dict[str, Any]:
 # --------------------------------------------------------------------------- the month grid
 
 
+MARK_WORDS = {"休": "节假日休息", "班": "调休上班"}
+
+
+def next_mark(day: date, mark: str) -> str:
+    """The mark a click on the day gives: 休 after nothing; on a weekend 班 after 休 (make-up
+    working days fall on weekends), nothing after that; on a weekday nothing after 休."""
+    if not mark:
+        return "休"
+    if mark == "休" and day.weekday() >= 5:
+        return "班"
+    return ""
+
+
 @dataclass(frozen=True)
 class Day:
     """One cell of a month grid."""
@@ -115,16 +129,30 @@ class Day:
     day: date
     weekend: bool
     mark: str  # 休 (holiday), 班 (make-up working day) or ""
+    builtin: str | None = None  # the built-in schedule's mark where an administrator's differs
+
+    def _words(self, mark: str) -> str:
+        return MARK_WORDS.get(mark) or ("休息" if self.weekend else "工作日")
 
     @property
     def description(self) -> str:
         """What the day is, in words (the cell's tooltip and screen-reader text)."""
-        weekday = WEEKDAYS[self.day.weekday()]
-        if self.mark == "休":
-            return f"{weekday}，节假日休息"
-        if self.mark == "班":
-            return f"{weekday}，调休上班"
-        return f"{weekday}，{'休息' if self.weekend else '工作日'}"
+        text = f"{WEEKDAYS[self.day.weekday()]}，{self._words(self.mark)}"
+        if self.builtin is not None:
+            text += f"（管理员调整；系统内置安排为{self._words(self.builtin)}）"
+        return text
+
+    @property
+    def next_mark(self) -> str:
+        """The mark a click gives (:func:`next_mark`)."""
+        return next_mark(self.day, self.mark)
+
+    @property
+    def action(self) -> str:
+        """What a click does, in words (the day button's accessible name)."""
+        target = self.next_mark
+        words = MARK_WORDS.get(target) or ("普通周末" if self.weekend else "工作日")
+        return f"{self.day.month}月{self.day.day}日 {self.description}。点击设为{words}"
 
 
 @dataclass(frozen=True)
@@ -137,8 +165,17 @@ class Month:
     workdays: int
 
 
-def month_grid(year: int, holidays: set[str], workdays: set[str]) -> list[Month]:
-    """The twelve months of ``year`` with holidays (休) and make-up working days (班) marked."""
+def month_grid(
+    year: int,
+    holidays: set[str],
+    workdays: set[str],
+    builtin: tuple[set[str], set[str]] | None = None,
+) -> list[Month]:
+    """The twelve months of ``year`` with holidays (休) and make-up working days (班) marked.
+
+    :param builtin: the built-in schedule's holidays and make-up days, when an administrator's
+        entry replaces it: the days where they differ carry the built-in mark.
+    """
     grid = month_calendar.Calendar(firstweekday=0)
     months = []
     for number in range(1, 13):
@@ -154,7 +191,11 @@ def month_grid(year: int, holidays: set[str], workdays: set[str]) -> list[Month]
                 mark = "休" if iso in holidays else "班" if iso in workdays else ""
                 if mark:
                     counts[mark] += 1
-                cells.append(Day(day, day.weekday() >= 5, mark))
+                original = None
+                if builtin is not None:
+                    original = "休" if iso in builtin[0] else "班" if iso in builtin[1] else ""
+                    original = None if original == mark else original
+                cells.append(Day(day, day.weekday() >= 5, mark, original))
             weeks.append(cells)
         months.append(Month(number, weeks, counts["休"], counts["班"]))
     return months
@@ -235,6 +276,14 @@ def _render(
     summary = get_engine().calendar.year_summary(year)
     holidays = set(cast(list[str], summary["holidays"]))
     workdays = set(cast(list[str], summary["workdays"]))
+    builtin_summary = WorkingCalendar().year_summary(year)  # without the administrator's entry
+    builtin = None
+    if summary["source"] == "admin":
+        builtin = (
+            set(cast(list[str], builtin_summary["holidays"])),
+            set(cast(list[str], builtin_summary["workdays"])),
+        )
+    months = month_grid(year, holidays, workdays, builtin)
     row = reads.get(CalendarYear, year)
     editor = reads.get(User, row.updated_by_id) if row and row.updated_by_id else None
     if values is None:
@@ -257,7 +306,9 @@ def _render(
         computed_holidays=computed,
         row=row,
         editor=editor,
-        months=month_grid(year, holidays, workdays),
+        months=months,
+        builtin_source_label=SOURCE_LABELS[str(builtin_summary["source"])],
+        overrides=sum(1 for m in months for w in m.weeks for d in w if d and d.builtin is not None),
         holiday_count=len(holidays),
         workday_count=len(workdays),
         values=values,
@@ -291,10 +342,22 @@ def show(year: int) -> Any:
     _check_year(year)
     if request.method == "GET":
         return _render(year)
+    if "toggle" in request.form:
+        return _toggle(year, request.form.get("toggle", ""))
     texts = {k: request.form.get(k, "")[: MAX_TEXT + 1] for k in ("holidays", "workdays")}
     entry, errors = read_year_form(request.form, year)
     if errors:
         return _render(year, texts, errors, 422)
+    return _save(year, texts, entry)
+
+
+def _save(
+    year: int,
+    texts: dict[str, str],
+    entry: dict[str, list[str]],
+    changed: str | None = None,
+    anchor: str = "#h-grid",
+) -> Any:
     try:
         result = operations.save_calendar_year(current_user, year, entry)
     except operations.FormInvalid as exc:
@@ -302,10 +365,37 @@ def show(year: int) -> Any:
     except operations.OperationError as exc:
         flash(exc.message, "error")
         return redirect(url_for("calendar_admin.show", year=year), code=303)
+    done = f"已将{changed}。" if changed else ""
     flash(
-        f"已保存{year}年节假日安排（节假日{len(entry['holidays'])}天，调休上班"
+        f"{done}已保存{year}年节假日安排（节假日{len(entry['holidays'])}天，调休上班"
         f"{len(entry['workdays'])}天）；重新计算了{result['cases']}个案件的"
         f"{result['deadlines']}个暂定期限。",
         "success",
     )
-    return redirect(url_for("calendar_admin.show", year=year), code=303)
+    return redirect(url_for("calendar_admin.show", year=year) + anchor, code=303)
+
+
+def _toggle(year: int, value: str) -> Any:
+    """One click on a day of the grid (without JavaScript): the day's next mark, applied to
+    the year in force now and saved like a whole year."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        day = None
+    if day is None or day.year != year or not ISO_DAY.fullmatch(value):
+        return _render(year, None, {"_form": "请在日历上点击本年度的日期"}, 422)
+    summary = get_engine().calendar.year_summary(year)
+    holidays = set(cast(list[str], summary["holidays"]))
+    workdays = set(cast(list[str], summary["workdays"]))
+    iso = day.isoformat()
+    mark = "休" if iso in holidays else "班" if iso in workdays else ""
+    target = next_mark(day, mark)
+    holidays.discard(iso)
+    workdays.discard(iso)
+    {"休": holidays, "班": workdays}.get(target, set()).add(iso)
+    texts = {"holidays": "\n".join(sorted(holidays)), "workdays": "\n".join(sorted(workdays))}
+    entry, errors = read_year_form(texts, year)
+    if errors:
+        return _render(year, None, errors, 422)
+    words = MARK_WORDS.get(target) or ("普通周末" if day.weekday() >= 5 else "工作日")
+    return _save(year, texts, entry, f"{day.month}月{day.day}日设为{words}", f"#m{day.month}")

@@ -65,7 +65,8 @@ class Route:
     :param roles: roles that pass the role gate (``ANY``: any signed-in user).
     :param scope: ``none`` (not about a case), ``case`` (a visible case), ``task`` (a task of
         the user's agency), ``issuer`` (a document its agency issued), ``foreign`` (another
-        user's object: always hidden).
+        user's object: always hidden), ``agency`` (the contact list of :data:`CONTACTS_OF`:
+        its own users, supervisors whose jurisdiction holds it, administrators).
     :param ok: status when the user passes role and scope.
     :param ok_for: ``ok`` for a target case whose own facts answer otherwise (A1's document is
         a bare row over an upload: no issuing step to correct, no PDF page to print).
@@ -95,6 +96,20 @@ def R(*paths: str, **kwargs: Any) -> Route:
 
 
 OFFICER, SUPERVISOR, AUDITOR, ADMIN = ("officer",), ("supervisor",), ("auditor",), ("admin",)
+#: The agency whose contact list the ``agency``-scoped routes read (a 武陵区 street).
+CONTACTS_OF = ("street:wuling:nanping", "wuling")
+MX_USER = "/admin/users/mx.officer.same"
+MX_AGENCY = "/admin/agencies/street:wuling:nanping"
+
+
+def may_read_contacts(role: str, agency: tuple[str, str]) -> bool:
+    """Who reads :data:`CONTACTS_OF`'s contact list (written from the rule, not the code)."""
+    code, division = agency
+    if role == "admin" or code == CONTACTS_OF[0]:
+        return True
+    return role == "supervisor" and division in ("city", CONTACTS_OF[1])
+
+
 DOSSIER = ("supervisor", "auditor")
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -221,6 +236,32 @@ ROUTES: dict[tuple[str, str], Route] = {
         ok=422,
         body={"value": "不是数字"},
     ),
+    # users, agencies and contact lists (a refused change answers 422, changing nothing)
+    ("directory_admin.users", "GET"): R("/admin/users", "/admin/users?role=admin", roles=ADMIN),
+    ("directory_admin.new_user", "GET"): R("/admin/users/new", roles=ADMIN),
+    ("directory_admin.new_user", "POST"): R("/admin/users/new", roles=ADMIN, ok=422, body={}),
+    ("directory_admin.edit_user", "GET"): R(MX_USER, roles=ADMIN),
+    ("directory_admin.edit_user", "POST"): R(MX_USER, roles=ADMIN, ok=422, body={}),
+    # reactivating an active user changes nothing
+    ("directory_admin.set_active", "POST"): R(
+        MX_USER + "/active", roles=ADMIN, ok=303, body={"active": "1"}
+    ),
+    ("directory_admin.reset_password", "POST"): R(
+        MX_USER + "/password", roles=ADMIN, ok=422, body={"password": "short"}
+    ),
+    ("directory_admin.agencies", "GET"): R("/admin/agencies", roles=ADMIN),
+    ("directory_admin.new_agency", "GET"): R("/admin/agencies/new", roles=ADMIN),
+    ("directory_admin.new_agency", "POST"): R("/admin/agencies/new", roles=ADMIN, ok=422, body={}),
+    ("directory_admin.edit_agency", "GET"): R(MX_AGENCY, roles=ADMIN),
+    ("directory_admin.edit_agency", "POST"): R(MX_AGENCY, roles=ADMIN, ok=422, body={}),
+    ("directory_admin.add_contact", "POST"): R(
+        MX_AGENCY + "/contacts", roles=ADMIN, ok=422, body={}
+    ),
+    ("directory_admin.update_contact", "POST"): R(
+        MX_AGENCY + "/contacts/999999", roles=ADMIN, ok=404, body={}
+    ),
+    ("contacts.index", "GET"): R("/contacts"),
+    ("contacts.show", "GET"): R("/contacts/street:wuling:nanping", scope="agency"),
     # --- the JSON API (bearer tokens)
     ("api.openapi", "GET"): R("/api/v1/openapi.json", anonymous=200),
     ("api.create_token", "POST"): R(
@@ -333,6 +374,33 @@ ROUTES: dict[tuple[str, str], Route] = {
         ok=422,
         body={"value": "不是数字"},
     ),
+    ("api.list_users", "GET"): R("/api/v1/users", "/api/v1/users?role=officer", roles=ADMIN),
+    ("api.create_user", "POST"): R("/api/v1/users", roles=ADMIN, ok=422, body={}),
+    ("api.get_user", "GET"): R("/api/v1/users/mx.officer.same", roles=ADMIN),
+    ("api.update_user", "PATCH"): R(
+        "/api/v1/users/mx.officer.same", roles=ADMIN, ok=422, body={"name": ""}
+    ),
+    ("api.reset_password", "POST"): R(
+        "/api/v1/users/mx.officer.same/password", roles=ADMIN, ok=422, body={"password": "x"}
+    ),
+    ("api.list_agencies", "GET"): R("/api/v1/agencies", roles=ADMIN),
+    ("api.create_agency", "POST"): R("/api/v1/agencies", roles=ADMIN, ok=422, body={}),
+    ("api.get_agency", "GET"): R("/api/v1/agencies/street:wuling:nanping", roles=ADMIN),
+    ("api.update_agency", "PATCH"): R(
+        "/api/v1/agencies/street:wuling:nanping", roles=ADMIN, ok=422, body={"name": ""}
+    ),
+    ("api.list_contacts", "GET"): R(
+        "/api/v1/agencies/street:wuling:nanping/contacts", scope="agency"
+    ),
+    ("api.add_contact", "POST"): R(
+        "/api/v1/agencies/street:wuling:nanping/contacts", roles=ADMIN, ok=422, body={}
+    ),
+    ("api.update_contact", "PATCH"): R(
+        "/api/v1/agencies/street:wuling:nanping/contacts/999999", roles=ADMIN, ok=404, body={}
+    ),
+    ("api.remove_contact", "DELETE"): R(
+        "/api/v1/agencies/street:wuling:nanping/contacts/999999", roles=ADMIN, ok=404
+    ),
     ("api.put_calendar", "PUT"): R(
         "/api/v1/calendar/2027", roles=ADMIN, ok=422, body={"holidays": "不是日期"}
     ),
@@ -355,9 +423,11 @@ def expected(
     own_task: bool,
     issuer: bool = False,
     target: str | None = None,
+    agency: tuple[str, str] | None = None,
 ) -> int:
     """The status the tables give (``role`` None: anonymous; ``issuer``: the user's agency
-    issued the target's document; ``target``: the target case's key)."""
+    issued the target's document; ``target``: the target case's key; ``agency``: the user's
+    agency code and division)."""
     if role is None:
         if route.anonymous is not None:
             return route.anonymous
@@ -371,6 +441,8 @@ def expected(
     if route.scope == "task" and not own_task:
         return route.hidden
     if route.scope == "issuer" and not issuer:
+        return route.hidden
+    if route.scope == "agency" and not (agency and may_read_contacts(role, agency)):
         return route.hidden
     return (route.ok_for or {}).get(target or "", route.ok)
 
@@ -606,6 +678,7 @@ def test_route(key: tuple[str, str], world_app: tuple[Flask, World], callers: li
                         own_task,
                         issuer,
                         case.key if case else None,
+                        world.agencies.get(caller.username or ""),
                     )
                     response = _request(caller, method, path, body)
                     cells += 1

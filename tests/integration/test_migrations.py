@@ -188,6 +188,11 @@ def world(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Ite
             save_calendar_year(user("admin"), 2027, {"holidays": ["2027-01-01"], "workdays": []})
             save_setting(user("admin"), "fire_property_only_city_min_loss", 2000000)
             start_export(user("city.auditor"), {})
+            from server.admin import directory_admin
+
+            agency = directory_admin.agency_by_code("fire_brigade:wuling")
+            contact = {"name": "值班室", "phone": "0736-1"}
+            directory_admin.add_contact(user("admin"), agency, contact)
             rows = dump(db.engine)
     databases.drop(url)
     empty = sorted(name for name, table_rows in rows.items() if not table_rows)
