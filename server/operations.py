@@ -25,6 +25,7 @@ from server.engine import get_engine
 from server.extensions import db
 from server.models import Agency, Case, Deadline, Notification, Task, TaskDraft, User
 from server.notifications import notify_escalation, notify_follow_up
+from server.overdue import task_is_overdue
 from server.public_warnings import record_warning
 from workflows import fire_grading
 from workflows.calendar import SHANGHAI, today_shanghai
@@ -728,13 +729,6 @@ LATE_REASON_MAX = 500
 LATE_REASON = "late_reason"
 
 
-def task_overdue(task: Task, now: datetime | None = None) -> bool:
-    """Whether a ready task has missed its deadline (the earliest deadline guarding it, met or
-    not, is its ``due_at``): completing it then needs a reason for lateness."""
-    due = task.due_at
-    return task.state == "ready" and due is not None and due < (now or datetime.now(UTC))
-
-
 def late_reason_error(task: Task, late_reason: Any, now: datetime) -> str | None:
     """Why ``late_reason`` does not do for completing ``task`` at ``now`` (None: it does)."""
     if late_reason is not None and not isinstance(late_reason, str):
@@ -742,7 +736,7 @@ def late_reason_error(task: Task, late_reason: Any, now: datetime) -> str | None
     reason = (late_reason or "").strip()
     if len(reason) > LATE_REASON_MAX:
         return f"逾期原因不能超过{LATE_REASON_MAX}字"
-    if not reason and task_overdue(task, now):
+    if not reason and task_is_overdue(task, now):
         return "本环节已超过办理期限，请填写逾期原因"
     return None
 
@@ -750,7 +744,7 @@ def late_reason_error(task: Task, late_reason: Any, now: datetime) -> str | None
 def _lateness(task: Task, late_reason: Any, now: datetime) -> dict[str, Any]:
     """What the ``task_completed`` event records of a late completion given a reason (nothing
     if on time or without a reason)."""
-    if not late_reason or not task_overdue(task, now) or task.due_at is None:
+    if not late_reason or not task_is_overdue(task, now) or task.due_at is None:
         return {}
     days = get_engine().calendar.working_days_between(task.due_at, now)
     return {

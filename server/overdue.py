@@ -123,13 +123,14 @@ def overdue_case_ids(case_ids: Iterable[int], now: datetime | None = None) -> se
     return set(db.session.scalars(select(Case.id).where(Case.id.in_(ids), case_clause(now))))
 
 
+def task_is_overdue(task: Any, now: datetime | None = None) -> bool:
+    """Whether a Task row (its case loaded) is overdue at ``now``: :func:`task_clause` in Python
+    (completing it then asks for a reason for lateness)."""
+    now = now or datetime.now(UTC)
+    due = _aware(task.due_at)
+    return task.state == "ready" and due is not None and due < now and task.case.status == "open"
+
+
 def overdue_task_ids(tasks: Iterable[Any], now: datetime) -> set[str]:
     """Ids of those ``tasks`` (Task rows, their case loaded) that are overdue at ``now``."""
-    return {
-        task.id
-        for task in tasks
-        if task.state == "ready"
-        and task.due_at is not None
-        and _aware(task.due_at) < now  # type: ignore[operator]
-        and task.case.status == "open"
-    }
+    return {task.id for task in tasks if task_is_overdue(task, now)}

@@ -16,6 +16,7 @@ from server.case_view import human_size
 from server.documents import issued_text, shown_documents
 from server.form_render import Field, build_form, parse_form
 from server.models import Attachment, Task, TaskDraft
+from server.overdue import task_is_overdue
 from server.scoping import workable_task
 from server.views.common import case_url, safe_next
 from workflows.documents import templates_for_task
@@ -30,7 +31,7 @@ def _more_fields(task: Task, late_reason: str, now: datetime) -> list[Field]:
     """The fields the task page adds to the step's form: the reason for lateness when the
     step is overdue, and the photos and scans sent with it."""
     fields = []
-    if operations.task_overdue(task, now):
+    if task_is_overdue(task, now):
         fields.append(
             Field(
                 path=operations.LATE_REASON,
@@ -87,7 +88,7 @@ def _render(
         case=task.case,
         form=form,
         now=now,
-        overdue=operations.task_overdue(task, now),
+        overdue=task_is_overdue(task, now),
         draft=draft,
         attachments=attachments,
         size=human_size,
