@@ -17,10 +17,9 @@ from flask import Blueprint, flash, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from server import operations
+from server import operations, reads
 from server.auth import roles_required
 from server.due import working_days_overdue
-from server.extensions import db
 from server.models import Case, Deadline
 from server.notifications import stage_label
 from server.scoping import visible_case
@@ -97,7 +96,7 @@ def urge(case_id: int) -> Any:
     back = safe_next(url_for("cases.show", case_id=case.id))
     deadline = None
     if request.form.get("deadline_id", "").isdigit():
-        deadline = db.session.scalar(
+        deadline = reads.scalar(
             select(Deadline).where(
                 Deadline.id == int(request.form["deadline_id"]), Deadline.case_id == case.id
             )
