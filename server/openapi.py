@@ -1197,7 +1197,7 @@ def _paths() -> dict[str, Any]:
 @cache
 def build_spec() -> dict[str, Any]:
     """The OpenAPI 3.1 document (built once; do not change the returned dict)."""
-    from server import openapi_messages
+    from server import openapi_exports, openapi_messages
 
     return {
         "openapi": "3.1.0",
@@ -1210,7 +1210,7 @@ def build_spec() -> dict[str, Any]:
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": {**_paths(), **openapi_messages.paths()},
+        "paths": {**_paths(), **openapi_messages.paths(), **openapi_exports.paths()},
         "components": {
             "securitySchemes": {
                 "bearer": {
@@ -1219,8 +1219,12 @@ def build_spec() -> dict[str, Any]:
                     "description": "POST /tokens 换取的访问令牌",
                 }
             },
-            "schemas": {**_schemas(), **openapi_messages.schemas()},
-            "parameters": {**_parameters(), **openapi_messages.parameters()},
+            "schemas": {**_schemas(), **openapi_messages.schemas(), **openapi_exports.schemas()},
+            "parameters": {
+                **_parameters(),
+                **openapi_messages.parameters(),
+                **openapi_exports.parameters(),
+            },
             "responses": _responses(),
         },
     }
