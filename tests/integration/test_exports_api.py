@@ -123,7 +123,7 @@ def test_the_selection_is_checked_naming_the_field(app: Flask, api: Api, tmp_pat
 def _job(app: Flask, state: str, **extra: object) -> str:
     with app.app_context():
         now = datetime.now(UTC)
-        job = ExportJob(id=state[0] * 32, user_id=user(AUDITOR).id, state=state, filters={},
+        job = ExportJob(id="a" * 32, user_id=user(AUDITOR).id, state=state, filters={},
                         total=4, done=1, failed_chains=0, skipped=0, created_at=now,
                         updated_at=now, **extra)  # fmt: skip
         db.session.add(job)
