@@ -21,6 +21,7 @@ from urllib.parse import quote
 import pytest
 from flask import Flask, Response, request
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -153,6 +154,7 @@ class Conformance:
         validator = self._validator(f"{pointer}/content/application~1json/schema")
         errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
         for error in errors[:5]:
+            error = best_match([error])  # the deepest cause within oneOf / anyOf
             at = "/".join(str(p) for p in error.absolute_path) or "(body)"
             self.problems.append(f"{where}: at {at}: {error.message[:300]}")
 
