@@ -23,7 +23,7 @@ def _or_null(schema: dict[str, Any]) -> dict[str, Any]:
 
 def schemas() -> dict[str, Any]:
     """Request and response schemas."""
-    filters = {
+    filters: dict[str, dict[str, Any]] = {
         "district": {
             "type": "string",
             "enum": [d.code for d in DIVISIONS],

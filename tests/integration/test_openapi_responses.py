@@ -54,6 +54,7 @@ from tests.integration.test_inbox_tools import (  # noqa: F401
     test_api_search_and_sort,
 )
 from tests.integration.test_legal_settings import (  # noqa: F401
+    test_an_administrator_changes_a_value_and_new_cases_take_it,
     test_bad_values_answer_422_with_the_field_and_change_nothing,
     test_everyone_reads_the_settings_with_value_default_and_basis,
     test_only_administrators_may_change_a_value,
@@ -78,6 +79,8 @@ DOCUMENT = "urn:duban:openapi"
 METHODS = ("get", "put", "post", "delete", "patch")
 #: Error statuses the run must have seen at least once (on any operation).
 ERRORS_SEEN = {401, 403, 404, 409, 422}
+#: Statuses any operation may answer without listing them (the document's ``default``).
+DEFAULT = {405, 500}
 
 
 def _rule_path(rule: str) -> str:
@@ -133,6 +136,9 @@ class Conformance:
             self.problems.append(f"{where}: the operation is not in the document")
             return
         self.called[(path, method)].add(response.status_code)
+        responses = self.spec["paths"][path][method]["responses"]
+        if str(response.status_code) not in responses and response.status_code not in DEFAULT:
+            self.problems.append(f"{where}: the operation does not list this status")
         declared, pointer = self._response(path, method, response.status_code)
         if not declared:
             self.problems.append(f"{where}: the status is not declared")
@@ -192,6 +198,42 @@ def _conforms() -> Iterator[None]:
     )
 
 
+# --------------------------------------------------------------------------- the check itself
+
+
+def test_the_check_catches_what_the_document_does_not_describe(app: Flask) -> None:
+    """A wrong body, an unknown property, an undeclared status or media type are reported."""
+    from flask import jsonify
+
+    agency = {"code": "c", "name": "机构", "kind": "street", "division": "wuling"}
+    me = {"username": "u", "name": "名", "roles": ["officer"], "can_register": True,
+          "agency": agency}  # fmt: skip
+    cases = [
+        ("/api/v1/me", me, 200, None),
+        ("/api/v1/me", {**me, "password": "x"}, 200, "password"),
+        ("/api/v1/me", {**me, "roles": "officer"}, 200, "at roles"),
+        ("/api/v1/me", {"error": "invalid", "message": "错", "fields": {}}, 422, "does not list"),
+        ("/api/v1/cases/1", {"error": "nope", "message": "", "fields": {}}, 404, "nope"),
+        ("/api/v1/cases/1/dossier.pdf", b"%PDF", 200, "text/plain"),
+    ]
+    for path, body, status, problem in cases:
+        check = Conformance()
+        method = "POST" if path.endswith(".pdf") else "GET"
+        with app.test_request_context(path, method=method):
+            response = (
+                Response(body, mimetype="text/plain") if isinstance(body, bytes) else jsonify(body)
+            )
+            response.status_code = status
+            check.check(response)
+        if problem is None:
+            assert check.problems == [], check.problems
+        else:
+            assert len(check.problems) >= 1 and problem in " ".join(check.problems), (
+                path,
+                check.problems,
+            )
+
+
 # --------------------------------------------------------------------------- last: coverage
 
 
@@ -200,5 +242,9 @@ def test_every_operation_and_error_status_was_exercised() -> None:
     clients must handle were answered (and validated) at least once."""
     missing = sorted(CONFORMANCE.operations() - set(CONFORMANCE.called))
     assert not missing, f"operations never exercised: {missing}"
+    unsuccessful = sorted(
+        op for op, statuses in CONFORMANCE.called.items() if not any(s < 300 for s in statuses)
+    )
+    assert not unsuccessful, f"operations never answered with success: {unsuccessful}"
     seen = set().union(*CONFORMANCE.called.values())
-    assert ERRORS_SEEN <= seen, f"error statuses never answered: {sorted(ERRORS_SEEN - seen)}"
+    assert seen >= ERRORS_SEEN, f"error statuses never answered: {sorted(ERRORS_SEEN - seen)}"
