@@ -1245,7 +1245,9 @@ def openapi() -> Any:
     return jsonify(build_spec())
 
 
-# The follow-ups and messages routes live in their own module, on this blueprint.
+# The auditors' batch exports, the follow-ups and the messages live in their own modules, on
+# this blueprint.
+import server.api_exports  # noqa: E402
 import server.api_messages  # noqa: E402, F401
 
 # Users, agencies and contact lists for administrators: routes on this blueprint.

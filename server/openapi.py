@@ -45,6 +45,7 @@ def _object(properties: dict[str, Any], description: str = "") -> dict[str, Any]
         "type": "object",
         "properties": properties,
         "required": list(properties),
+        "additionalProperties": False,
     }
     if description:
         schema["description"] = description
@@ -142,6 +143,7 @@ def _schemas() -> dict[str, Any]:
                 },
             },
             "required": ["error", "message", "fields"],
+            "additionalProperties": False,
         },
         "Agency": agency,
         "Person": _object({"username": {"type": "string"}, "name": {"type": "string"}}),
@@ -549,6 +551,8 @@ def _schemas() -> dict[str, Any]:
                     "description": "正文各段（事实、处理意见等），与生成时一致",
                 },
                 "receipt": {"type": "array", "items": {"type": "string"}},
+                "signer": {"type": "string", "description": "签发人（上行文），无则为空"},
+                "cc": {"type": "string", "description": "抄送机关，无则为空"},
             },
             "文书生成时填写的正文（不随案件数据的后续变化而改变）",
         ),
@@ -1194,10 +1198,40 @@ def _paths() -> dict[str, Any]:
     }
 
 
+def _flattened(schemas: dict[str, Any]) -> dict[str, Any]:
+    """The schemas with each ``allOf`` of objects (a component extended with more properties)
+    merged into one closed object: closed objects cannot be combined with ``allOf`` (each part
+    would refuse the other's properties), and a flat object is easier on clients too."""
+
+    def flat(schema: dict[str, Any]) -> dict[str, Any]:
+        if "allOf" not in schema:
+            return schema
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        for part in schema["allOf"]:
+            if "$ref" in part:
+                part = flat(schemas[part["$ref"].rsplit("/", 1)[1]])
+            properties.update(part["properties"])
+            required += [name for name in part.get("required", ()) if name not in required]
+        merged = {k: v for k, v in schema.items() if k != "allOf"}
+        described = [p.get("description") for p in schema["allOf"] if p.get("description")]
+        if described and "description" not in merged:
+            merged["description"] = described[-1]
+        return {
+            **merged,
+            "type": "object",
+            "properties": properties,
+            "required": required,
+            "additionalProperties": False,
+        }
+
+    return {name: flat(schema) for name, schema in schemas.items()}
+
+
 @cache
 def build_spec() -> dict[str, Any]:
     """The OpenAPI 3.1 document (built once; do not change the returned dict)."""
-    from server import openapi_messages
+    from server import openapi_exports, openapi_messages
 
     return {
         "openapi": "3.1.0",
@@ -1210,7 +1244,7 @@ def build_spec() -> dict[str, Any]:
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": {**_paths(), **openapi_messages.paths()},
+        "paths": {**_paths(), **openapi_messages.paths(), **openapi_exports.paths()},
         "components": {
             "securitySchemes": {
                 "bearer": {
@@ -1219,8 +1253,14 @@ def build_spec() -> dict[str, Any]:
                     "description": "POST /tokens 换取的访问令牌",
                 }
             },
-            "schemas": {**_schemas(), **openapi_messages.schemas()},
-            "parameters": {**_parameters(), **openapi_messages.parameters()},
+            "schemas": _flattened(
+                {**_schemas(), **openapi_messages.schemas(), **openapi_exports.schemas()}
+            ),
+            "parameters": {
+                **_parameters(),
+                **openapi_messages.parameters(),
+                **openapi_exports.parameters(),
+            },
             "responses": _responses(),
         },
     }
