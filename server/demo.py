@@ -40,6 +40,7 @@ LOGINS: list[tuple[str, str]] = [
     ("wuling.nanping", "街道承办人（武陵区南坪街道）：登记隐患、函告、督促整改"),
     ("minzheng.officer", "行业部门承办人（市民政局）：登记养老机构隐患"),
     ("dingcheng.fire", "消防救援大队承办人（鼎城区）：立案、讨论、送达、复查，收件箱有逾期任务"),
+    ("wuling.fire2", "消防救援大队第二承办人（武陵区）：同单位同事之间转办任务"),
     ("dingcheng.gov", "人民政府承办人（鼎城区）：政府决定、挂牌督办、销案"),
     ("dingcheng.supervisor", "县级督办人（鼎城区消安委办）：本区期限与逾期"),
     ("city.supervisor", "市级督办人（市消安委办）：全市期限、逾期与升级"),

@@ -136,7 +136,7 @@ def test_city_dashboard_matches_the_deadline_table(seeded: Flask):
         assert f"/supervision/export/{kind}.csv" in page.text
     assert page.text.count("<svg") == 4
     rates = body_rows(section(page.text, "compliance"))
-    assert rates and all(re.fullmatch(r"\d+\.\d%|—", r[4]) for r in rates)
+    assert rates and all(re.fullmatch(r"\d+\.\d%|—", r[5]) for r in rates)
 
 
 def test_county_supervisor_sees_only_the_county(seeded: Flask):
