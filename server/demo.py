@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import select
 
 from server.demo_fires import plan_fires
+from server.demo_messages import plan_rounds, read_acted_messages
 from server.demo_timeline import Timeline
 from server.directory import ensure_agencies, ensure_demo_users
 from server.extensions import db
@@ -1181,7 +1182,9 @@ def seed(password: str) -> dict[str, Any]:
     for index, spec in enumerate(CASES, start=1):
         seeder.plan(index, spec)
     fires = plan_fires(timeline)
+    plan_rounds(timeline, sorted({spec.unit.district for spec in CASES}))
     timeline.run()
+    read_acted_messages(timeline)
     return {
         "agencies": agencies,
         "users": users,
