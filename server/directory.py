@@ -116,9 +116,6 @@ def demo_users() -> list[tuple[str, str, str, str]]:
             (f"{d}.{code}", f"{street}承办人", f"street:{d}:{code}", "officer")
             for code, street in STREETS[d]
         ]
-    # A second officer of one brigade, so that 转办 (giving a claimed task to a colleague of the
-    # same agency) can be seen in the demo.
-    users.append(("wuling.fire2", "武陵区消防大队承办人（二）", "fire_brigade:wuling", "officer"))
     return users
 
 
