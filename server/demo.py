@@ -26,8 +26,9 @@ from typing import Any
 from sqlalchemy import select
 
 from server.demo_fires import plan_fires
+from server.demo_messages import plan_rounds, read_acted_messages
 from server.demo_timeline import Timeline
-from server.directory import ensure_agencies, ensure_demo_users
+from server.directory import create_user, ensure_agencies, ensure_demo_users
 from server.extensions import db
 from server.models import Case, Task, User
 from server.operations import FormInvalid, claim_task, complete_task, start_case, today_shanghai
@@ -40,6 +41,7 @@ LOGINS: list[tuple[str, str]] = [
     ("wuling.nanping", "街道承办人（武陵区南坪街道）：登记隐患、函告、督促整改"),
     ("minzheng.officer", "行业部门承办人（市民政局）：登记养老机构隐患"),
     ("dingcheng.fire", "消防救援大队承办人（鼎城区）：立案、讨论、送达、复查，收件箱有逾期任务"),
+    ("wuling.fire2", "消防救援大队第二承办人（武陵区）：同单位同事之间转办任务"),
     ("dingcheng.gov", "人民政府承办人（鼎城区）：政府决定、挂牌督办、销案"),
     ("dingcheng.supervisor", "县级督办人（鼎城区消安委办）：本区期限与逾期"),
     ("city.supervisor", "市级督办人（市消安委办）：全市期限、逾期与升级"),
@@ -1167,6 +1169,23 @@ def _leader_title(district: str) -> str:
     return LEADER_TITLES.get(division.kind, "副区长") if division else "副市长"
 
 
+#: Demo-only colleagues (not in the directory's one-per-role set the tests build on): a second
+#: officer of one brigade, so that 转办 (handing a claimed task to a colleague) can be seen.
+COLLEAGUES: list[tuple[str, str, str, str]] = [
+    ("wuling.fire2", "武陵区消防大队承办人（二）", "fire_brigade:wuling", "officer"),
+]
+
+
+def _ensure_colleagues(password: str) -> int:
+    """Create the missing :data:`COLLEAGUES`; returns how many were added."""
+    existing = set(db.session.scalars(select(User.username)))
+    missing = [c for c in COLLEAGUES if c[0] not in existing]
+    for username, name, agency_code, roles in missing:
+        create_user(username, name, agency_code, roles, password)
+    db.session.commit()
+    return len(missing)
+
+
 def seed(password: str) -> dict[str, Any]:
     """Create the agencies, the demo users (with ``password``) and the demo cases.
 
@@ -1174,13 +1193,15 @@ def seed(password: str) -> dict[str, Any]:
         what they see)]}``.
     """
     agencies = ensure_agencies()
-    users = ensure_demo_users(password)
+    users = ensure_demo_users(password) + _ensure_colleagues(password)
     timeline = Timeline(today_shanghai())
     seeder = _Seeder(timeline)
     for index, spec in enumerate(CASES, start=1):
         seeder.plan(index, spec)
     fires = plan_fires(timeline)
+    plan_rounds(timeline, sorted({spec.unit.district for spec in CASES}))
     timeline.run()
+    read_acted_messages(timeline)
     return {
         "agencies": agencies,
         "users": users,

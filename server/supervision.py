@@ -26,6 +26,7 @@ from server.due import due_soon_clause
 from server.engine import get_engine
 from server.extensions import db
 from server.models import Agency, Case, Deadline, User
+from server.overdue import MET, MET_LATE, deadline_status
 from server.overdue import deadline_clause as overdue_deadline_clause
 from server.scoping import case_filter
 from workflows.calendar import SHANGHAI
@@ -188,6 +189,8 @@ class Compliance:
     stage: str
     met: int
     missed: int
+    #: of ``missed``, the deadlines whose step was done after all (逾期后办结)
+    met_late: int = 0
 
     @property
     def total(self) -> int:
@@ -204,10 +207,18 @@ def compliance(user: User, filters: Filters) -> list[Compliance]:
     """Per stage: deadlines due in the period that were met on time vs missed."""
     query, _agency = _base(user, filters)
     query = _period(query, filters).where(Deadline.state.in_(("met", "missed")))
-    tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for deadline, _case, _a in db.session.execute(query):
-        tally[stage_of(deadline.label)][0 if deadline.state == "met" else 1] += 1
-    return sorted((Compliance(s, m, x) for s, (m, x) in tally.items()), key=lambda c: c.stage)
+    tally: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    now = datetime.now(UTC)
+    for deadline, case, _a in db.session.execute(query):
+        status = deadline_status(
+            deadline.state, deadline.due_at, deadline.met_at, case.status == "open", now
+        )
+        counts = tally[stage_of(deadline.label)]
+        counts[0 if status == MET else 1] += 1
+        counts[2] += status == MET_LATE
+    return sorted(
+        (Compliance(s, m, x, late) for s, (m, x, late) in tally.items()), key=lambda c: c.stage
+    )
 
 
 def _month_range(present: list[str]) -> list[str]:

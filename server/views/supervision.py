@@ -233,6 +233,7 @@ def _compliance_rows(user: User, form: FilterForm, now: datetime) -> list[dict[s
             "stage": c.stage,
             "met": c.met,
             "missed": c.missed,
+            "met_late": c.met_late,
             "total": c.total,
             "rate": percent(c.rate),
         }
@@ -260,6 +261,7 @@ EXPORTS: dict[str, Export] = {
             ("stage", "环节"),
             ("met", "按期办结"),
             ("missed", "逾期"),
+            ("met_late", "其中逾期后办结"),
             ("total", "合计"),
             ("rate", "按期率"),
         ),

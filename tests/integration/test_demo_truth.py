@@ -39,6 +39,7 @@ PROMISES: dict[str, tuple[str, tuple[str, ...]]] = {
         "/",
         ("送达重大火灾隐患整改通知书", "临时查封决定", "报告人民政府", "复查", "OVERDUE"),
     ),
+    "wuling.fire2": ("/", ("复查", "依职权处理")),
     "dingcheng.gov": ("/", ("政府决定", "人民政府组织事故调查", "OVERDUE")),
     "dingcheng.supervisor": ("/supervision", ("鼎城区华联仓储物流中心", "鼎城区君泰大酒店")),
     "city.supervisor": ("/supervision", ("鼎城区华联仓储物流中心", "石门县仁济医院")),
@@ -58,7 +59,7 @@ def _readme_users() -> list[str]:
     passing (``also `zhujian`, …``)."""
     text = README.read_text(encoding="utf-8")
     table = text.split("## Demo logins", 1)[1].split("\n## ", 1)[0]
-    users = re.findall(r"^\| `([a-z.]+)` \|", table, flags=re.M)
+    users = re.findall(r"^\| `([a-z0-9.]+)` \|", table, flags=re.M)
     for also in re.findall(r"also ([^)]*)\)", table):
         users += [f"{name}.officer" for name in re.findall(r"`([a-z]+)`", also)]
     return users
