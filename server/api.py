@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import contains_eager, joinedload, lazyload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, lazyload
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, default_exceptions
 
 from server import operations, queries
@@ -224,6 +224,15 @@ def _holds_nul(value: Any) -> bool:
     if isinstance(value, list):
         return any(_holds_nul(item) for item in value)
     return False
+
+
+def created(body: Any, location: str | None = None) -> Response:
+    """A 201 answer with ``body`` as JSON, and the new resource's address when it has one."""
+    response = jsonify(body)
+    response.status_code = 201
+    if location is not None:
+        response.headers["Location"] = location
+    return response
 
 
 def json_body(allowed: Iterable[str], required: Iterable[str] = ()) -> dict[str, Any]:
@@ -718,10 +727,7 @@ def create_case() -> Any:
     process, data = _registration_body()
     user = caller()
     case = operations.start_case(user, process, data)
-    response = jsonify(case_detail(user, case))
-    response.status_code = 201
-    response.headers["Location"] = url_for("api.get_case", case_id=case.id)
-    return response
+    return created(case_detail(user, case), url_for("api.get_case", case_id=case.id))
 
 
 @bp.get("/cases")
@@ -982,15 +988,7 @@ def complete_task(task_id: str) -> Any:
     case = operations.complete_task(
         user, task, body["data"], late_reason=body.get("late_reason"), require_late_reason=True
     )
-    following = db.session.scalars(
-        select(Task)
-        .where(
-            Task.case_id == case.id,
-            Task.created_at == task.completed_at,
-            Task.id != task.id,
-        )
-        .order_by(Task.due_at, Task.id)
-    ).all()
+    following = db.session.scalars(queries.following_tasks(task)).all()
     return jsonify({**case_detail(user, case), "next_tasks": [task_json(t) for t in following]})
 
 
@@ -1061,12 +1059,7 @@ def attachment_json(attachment: Attachment) -> dict[str, Any]:
 def list_attachments(case_id: int) -> Any:
     """The files attached to a visible case, oldest first."""
     case = visible_case(caller(), case_id)
-    found = db.session.scalars(
-        select(Attachment)
-        .where(Attachment.case_id == case.id)
-        .options(selectinload(Attachment.uploaded_by))
-        .order_by(Attachment.uploaded_at, Attachment.id)
-    ).all()
+    found = db.session.scalars(queries.case_attachments(case.id)).all()
     return jsonify({"items": [attachment_json(a) for a in found]})
 
 
@@ -1089,9 +1082,7 @@ def upload_attachments(case_id: int) -> Any:
         raise ApiError(422, "文件过多", {"file": f"一次最多上传{MAX_FILES}个文件"})
     uploads = [check_upload(f) for f in files]
     attachments = add_attachments(user, case, uploads)
-    response = jsonify({"items": [attachment_json(a) for a in attachments]})
-    response.status_code = 201
-    return response
+    return created({"items": [attachment_json(a) for a in attachments]})
 
 
 @bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>")

@@ -14,7 +14,7 @@ from flask import jsonify, send_file, url_for
 from sqlalchemy import select
 
 from server import operations
-from server.api import ApiError, bp, caller, iso, json_body, paged, query_args
+from server.api import ApiError, bp, caller, created, iso, json_body, paged, query_args
 from server.display import utc
 from server.exports import (
     FILTER_FIELDS,
@@ -78,10 +78,7 @@ def create_export() -> Any:
         # "nothing matches" and "too many" are about the selection as a whole: no field
         fields = {k: v for k, v in (exc.fields or {}).items() if k != "_form"}
         raise ApiError(422, exc.message, fields) from None
-    response = jsonify(export_json(job))
-    response.status_code = 201
-    response.headers["Location"] = url_for("api.get_export", job_id=job.id)
-    return response
+    return created(export_json(job), url_for("api.get_export", job_id=job.id))
 
 
 @bp.get("/exports")

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from server import operations, overdue
+from server import operations, overdue, queries
 from server.audit import ChainCheck, verify_events
 from server.display import Badge, cn_datetime, event_label, overdue_badge, utc
 from server.engine import get_engine
@@ -101,14 +101,7 @@ def case_record(case: Case) -> CaseRecord:
             .order_by(Event.seq)
         )
     )
-    attachments = list(
-        db.session.scalars(
-            select(Attachment)
-            .where(Attachment.case_id == case.id)
-            .options(selectinload(Attachment.uploaded_by))
-            .order_by(Attachment.uploaded_at, Attachment.id)
-        )
-    )
+    attachments = list(db.session.scalars(queries.case_attachments(case.id)))
     return CaseRecord(case, tasks, events, attachments)
 
 

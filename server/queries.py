@@ -1,4 +1,5 @@
-"""The case-list and inbox queries, built once for the HTML views and the API.
+"""The case-list and inbox queries, built once for the HTML views and the API (with the few
+smaller statements both of them run: a task's follow-up steps, a case's attachments).
 
 Both are scoped through :mod:`server.scoping` and use the one definition of "overdue"
 (:mod:`server.overdue`). The callers parse their own input (form fields or query parameters)
@@ -13,15 +14,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import selectinload
 
 from server import overdue
-from server.models import Case, Task, User
+from server.models import Attachment, Case, Task, User
 from server.scoping import case_filter, task_filter
 from workflows.jurisdiction import DIVISIONS, Division
+
+_Row = TypeVarTuple("_Row")
 
 #: Longest keyword searched (longer input is cut).
 MAX_KEYWORD = 100
@@ -78,15 +81,22 @@ def _search(text: str) -> ColumnElement[bool]:
     )
 
 
+def in_district_and_process(query: Select[*_Row], district: str, process: str) -> Select[*_Row]:
+    """``query`` (over :class:`Case`) narrowed to a district and a process code (each only
+    when given)."""
+    if district:
+        query = query.where(Case.district == district)
+    if process:
+        query = query.where(Case.process_id == process)
+    return query
+
+
 def case_list(user: User, filters: CaseFilters, now: datetime) -> Select[Any]:
     """The cases ``user`` may see, narrowed by ``filters``, newest first."""
     query = select(Case).where(case_filter(user))
     if filters.status:
         query = query.where(Case.status == filters.status)
-    if filters.district:
-        query = query.where(Case.district == filters.district)
-    if filters.process:
-        query = query.where(Case.process_id == filters.process)
+    query = in_district_and_process(query, filters.district, filters.process)
     if filters.overdue is not None:
         late = overdue.case_clause(now)
         query = query.where(late if filters.overdue else ~late)
@@ -127,10 +137,7 @@ def inbox(user: User, filters: InboxFilters, now: datetime) -> Select[Any]:
     )
     if needs_case:
         query = query.join(Case, Case.id == Task.case_id)
-    if filters.process:
-        query = query.where(Case.process_id == filters.process)
-    if filters.district:
-        query = query.where(Case.district == filters.district)
+    query = in_district_and_process(query, filters.district, filters.process)
     if filters.stage:
         query = query.where(Task.name == filters.stage)
     if filters.overdue is not None:
@@ -166,3 +173,27 @@ def is_new(task: Task, now: datetime) -> bool:
     if created.tzinfo is None:
         created = created.replace(tzinfo=UTC)
     return now - created < NEW_FOR
+
+
+def following_tasks(task: Task) -> Select[Any]:
+    """The steps that completing ``task`` opened (created in its completion's transaction),
+    by due date."""
+    return (
+        select(Task)
+        .where(
+            Task.case_id == task.case_id,
+            Task.created_at == task.completed_at,
+            Task.id != task.id,
+        )
+        .order_by(Task.due_at, Task.id)
+    )
+
+
+def case_attachments(case_id: int) -> Select[Any]:
+    """The files attached to a case, oldest first, with who uploaded them."""
+    return (
+        select(Attachment)
+        .where(Attachment.case_id == case_id)
+        .options(selectinload(Attachment.uploaded_by))
+        .order_by(Attachment.uploaded_at, Attachment.id)
+    )

@@ -28,6 +28,7 @@ from server.extensions import db
 from server.models import Agency, Case, Deadline, User
 from server.overdue import MET, MET_LATE, deadline_status
 from server.overdue import deadline_clause as overdue_deadline_clause
+from server.queries import in_district_and_process
 from server.scoping import case_filter
 from workflows.calendar import SHANGHAI
 from workflows.jurisdiction import division_name
@@ -74,12 +75,9 @@ def _base(user: User, filters: Filters):
         .outerjoin(agency, Deadline.agency_id == agency.id)
         .where(case_filter(user))
     )
-    if filters.district:
-        query = query.where(Case.district == filters.district)
+    query = in_district_and_process(query, filters.district, filters.process)
     if filters.agency:
         query = query.where(agency.code == filters.agency)
-    if filters.process:
-        query = query.where(Case.process_id == filters.process)
     return query, agency
 
 

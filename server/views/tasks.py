@@ -7,15 +7,14 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from server import operations, reads
+from server import operations, queries, reads
 from server.attachments import MAX_FILES, AttachmentRejected, check_form_uploads
 from server.auth import roles_required
 from server.case_view import human_size
 from server.documents import issued_text, shown_documents
 from server.form_render import Field, build_form, parse_form
-from server.models import Attachment, Task, TaskDraft
+from server.models import Task, TaskDraft
 from server.overdue import task_is_overdue
 from server.scoping import workable_task
 from server.views.common import case_url, safe_next
@@ -75,13 +74,7 @@ def _render(
         extra_rows=extra_rows,
         more_fields=_more_fields(task, late_reason, now),
     )
-    attachments = list(
-        reads.scalars(
-            select(Attachment)
-            .where(Attachment.case_id == task.case_id)
-            .order_by(Attachment.uploaded_at, Attachment.id)
-        )
-    )
+    attachments = list(reads.scalars(queries.case_attachments(task.case_id)))
     return render_template(
         "tasks/show.html",
         task=task,
@@ -171,17 +164,7 @@ def done(task_id: str) -> Any:
     task = workable_task(current_user, task_id)
     if task.state != "completed" or task.completed_at is None:
         return redirect(url_for("tasks.show", task_id=task.id))
-    following = list(
-        reads.scalars(
-            select(Task)
-            .where(
-                Task.case_id == task.case_id,
-                Task.created_at == task.completed_at,
-                Task.id != task.id,
-            )
-            .order_by(Task.due_at, Task.id)
-        )
-    )
+    following = list(reads.scalars(queries.following_tasks(task)))
     return render_template(
         "tasks/done.html",
         task=task,
