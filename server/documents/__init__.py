@@ -119,19 +119,20 @@ def build_context(
     user: User,
     number: str | None,
     day: date,
-    timers: Mapping[str, str | None] | None = None,
+    instance: Instance | None = None,
 ) -> dict[str, Any]:
     """What the template's fields are filled from: the case data with this task's form, and
     the template's ``[computed]`` values (evaluated over the process data and these).
 
     :param day: the day of issue (``document.date``).
-    :param timers: the due times of the timer events the template names (``timer.<id>``).
+    :param instance: the case's workflow, for the due times of the timer events the template
+        names (``timer.<id>``; none without it).
     """
     context: dict[str, Any] = {k: v for k, v in case_data.items() if isinstance(v, Mapping)}
     context[task.name] = dict(form)
     # decision outputs (fire_level_name …): the case data's plain values
     context["process"] = {k: v for k, v in case_data.items() if not isinstance(v, Mapping)}
-    context["timer"] = dict(timers or {})
+    context["timer"] = timer_dues(template, instance, task, form)
     agency = task.agency
     context["case"] = {
         "number": case.number,
@@ -230,7 +231,7 @@ def issue_documents(
             now,
             day=day,
             seq=seq,
-            timers=timer_dues(template, instance, task, form),
+            instance=instance,
         )
     return form
 
@@ -257,17 +258,17 @@ def issue_one(
     *,
     day: date,
     seq: int,
-    timers: Mapping[str, str | None] | None = None,
+    instance: Instance | None = None,
     event: Mapping[str, Any] | None = None,
 ) -> Document:
     """Render one numbered document of ``task`` (its number taken: ``seq`` of the year of
     ``day``, its 成文日期), store its PDF once as an attachment of the case, add its row and a
     ``document_issued`` event (with ``event``'s extra data, e.g. the document a correction
-    replaces). ``timers``: the due times of the timer events the template names."""
+    replaces). ``instance``: the case's workflow, for the template's ``timer.<id>`` fields."""
     agency = task.agency
     year = day.year
     number = document_number(agency, template, year, seq)
-    context = build_context(template, case, task, case_data, form, user, number, day, timers)
+    context = build_context(template, case, task, case_data, form, user, number, day, instance)
     filled = fill(template, context)
     content = render(filled, document_fonts())
     sha256 = store_content(content)
@@ -334,8 +335,9 @@ def preview_filled(user: User, task: Task, form: Mapping[str, Any]) -> list[Fill
     filled = []
     for template in templates:
         day = issue_date(template, form, today)
-        timers = timer_dues(template, instance, task, form)
-        context = build_context(template, task.case, task, case_data, form, user, None, day, timers)
+        context = build_context(
+            template, task.case, task, case_data, form, user, None, day, instance
+        )
         filled.append(fill(template, context))
     return filled
 

@@ -29,7 +29,6 @@ from server.documents import (
     issue_date,
     issue_one,
     next_seq,
-    timer_dues,
 )
 from server.extensions import db
 from server.models import Case, Document, Event, Task, User
@@ -196,7 +195,7 @@ def correct_document(
             now,
             day=issue_date(template, amended, document.issued_at.astimezone(SHANGHAI).date()),
             seq=seq,
-            timers=timer_dues(template, instance, task, amended),
+            instance=instance,
             event={"replaces": document.id, "correction": True},
         )
         document.void = True
