@@ -139,3 +139,12 @@ def test_xlsx_has_two_sheets_frozen_headers_and_dates(app, client, auth):
     ]
     api_answer = client.get("/reports/lists.xlsx?area=bad")
     assert api_answer.status_code == 400
+
+
+def test_api_xlsx_is_the_same_workbook(app, api):
+    _world(app)
+    answer = api.get("wuling.supervisor", "/reports/lists.xlsx?area=crowded_places")
+    assert answer.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(answer.data))
+    assert book["问题隐患清单"].max_row == 2 and book["整改责任清单"].max_row == 2
+    assert api.get("wuling.supervisor", "/reports/lists.xlsx?status=x").status_code == 422
