@@ -246,7 +246,16 @@ def rows_of(which: str, cases: Sequence[Case]) -> list[dict[str, Any]]:
         departments = dict(
             reads.execute(select(Agency.id, Agency.name).where(Agency.id.in_(ids))).all()
         )
-    return [_row(which, case, forms[case.id], departments) for case in cases]
+    rows = [_row(which, case, forms[case.id], departments) for case in cases]
+    codes = {r["supervising"] for r in rows if r.get("supervising")}
+    if codes:  # 督促整改部门 is chosen from the agencies: show its name, not its code
+        names = dict(
+            reads.execute(select(Agency.code, Agency.name).where(Agency.code.in_(codes))).all()
+        )
+        for row in rows:
+            if row.get("supervising") in names:
+                row["supervising"] = names[row["supervising"]]
+    return rows
 
 
 def list_rows(
