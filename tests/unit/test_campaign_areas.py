@@ -51,7 +51,7 @@ def test_check_names_each_problem(change, problem) -> None:
 def test_load_refuses_a_bad_file(tmp_path: Path) -> None:
     bad = tmp_path / "campaign_areas.json"
     bad.write_text('{"areas": []}', encoding="utf-8")
-    with pytest.raises(ValueError, match="campaign_areas.json"):
+    with pytest.raises(ValueError, match=r"campaign_areas\.json"):
         campaign_areas.load(bad)
 
 
