@@ -308,6 +308,33 @@ def agencies_doc_code(code: str, value: str | None, reset: bool) -> None:
     click.echo(f"{agency.name}（{code}）的机关代字：{agency_short(agency)}（{source}）")
 
 
+@agencies_group.command("numbering")
+@click.argument("code")
+@click.argument("kind")
+@click.argument("pattern", required=False)
+@click.option("--reset", is_flag=True, help="Go back to the template's pattern.")
+@needs_database
+def agencies_numbering(code: str, kind: str, pattern: str | None, reset: bool) -> None:
+    """Show or set agency CODE's own numbering pattern of document KIND (its counter's), e.g.
+    '{agency_short}隐改字〔{year}〕第{seq:04d}号'."""
+    from server.admin import directory_admin
+    from server.operations import OperationError
+
+    try:
+        agency = directory_admin.agency_by_code(code)
+        template = directory_admin.numbering_template(kind)
+        if reset or pattern is not None:
+            directory_admin.set_numbering(None, agency, kind, None if reset else pattern)
+        shown = directory_admin.numbering_json(agency, template)
+    except OperationError as exc:
+        raise click.ClickException(exc.message) from exc
+    source = "本单位设定" if shown["pattern"] else "模板格式"
+    click.echo(
+        f"{agency.name}（{code}）《{shown['name']}》（{shown['kind']}）的文号格式："
+        f"{shown['pattern_in_use']}（{source}），如 {shown['example']}"
+    )
+
+
 @click.command("deadline")
 @with_appcontext
 @click.argument("start")

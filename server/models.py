@@ -385,6 +385,19 @@ class DocumentCounter(db.Model):  # type: ignore[name-defined]
     last: Mapped[int] = mapped_column(Integer)
 
 
+class AgencyNumbering(db.Model):  # type: ignore[name-defined]
+    """An agency's own numbering pattern (文号格式) for one counter kind, kept by
+    administrators; without a row the template's ``numbering`` is used. The kinds sharing a
+    counter (a template's ``counter``) share its pattern; the numbers keep counting in the
+    same ``document_counter`` row whichever pattern formats them."""
+
+    __tablename__ = "agency_numbering"
+
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(60), primary_key=True)
+    pattern: Mapped[str] = mapped_column(String(120))
+
+
 class Document(db.Model):  # type: ignore[name-defined]
     """An official document (文书) issued with a step of a case: its PDF is an attachment."""
 

@@ -5,7 +5,12 @@ the administrators' pages (``/admin/users``, ``/admin/agencies``) and the API
 (``/api/v1/users``, ``/api/v1/agencies``). Every change is checked here (Chinese messages naming
 the field), committed here and audited on the system chain (``user_created``, ``user_updated``,
 ``user_deactivated``, ``user_reactivated``, ``password_reset``, ``agency_created``,
-``agency_updated``, ``contact_added``, ``contact_updated``, ``contact_removed``).
+``agency_updated``, ``agency_numbering_changed``, ``contact_added``, ``contact_updated``,
+``contact_removed``).
+
+An agency's own numbering pattern (文号格式) per counter kind is administrator data too
+(``agency_numbering``): checked by the templates' own :func:`workflows.documents.check_numbering`;
+without one the template's ``numbering`` is used.
 
 A password reset and a deactivation end every session and API token of the user
 (:func:`server.auth.end_all_sessions`). An administrator cannot take away their own
@@ -35,8 +40,10 @@ from server.auth import (
 )
 from server.directory import KIND_LABELS
 from server.extensions import db
-from server.models import ROLES, Agency, AgencyContact, User
+from server.models import ROLES, Agency, AgencyContact, AgencyNumbering, User
 from server.operations import Conflict, Forbidden, FormInvalid, NotFound
+from workflows.calendar import today_shanghai
+from workflows.documents import Template, check_numbering, templates
 from workflows.forms import has_forbidden_chars
 from workflows.jurisdiction import CITY, DIVISIONS, DIVISIONS_BY_CODE
 
@@ -578,6 +585,109 @@ def update_agency(actor: User | None, agency: Agency, data: Mapping[str, Any]) -
         None, "agency_updated", actor=actor, data={"code": agency.code, "changes": changes}
     )
     db.session.commit()
+    return changes
+
+
+# --------------------------------------------------------------------------- numbering
+
+#: The longest numbering pattern kept.
+MAX_PATTERN = 120
+
+
+def numbering_kinds() -> list[Template]:
+    """The counter kinds (templates counting on their own sequence), by kind: the kinds an
+    agency may give its own numbering pattern."""
+    return sorted((t for t in templates().values() if t.counter is None), key=lambda t: t.kind)
+
+
+def numbering_template(kind: str) -> Template:
+    """The template of the counter ``kind`` counts under (a kind sharing another's counter:
+    that one's), or NotFound."""
+    template = templates().get(kind)
+    if template is None:
+        raise NotFound(f"没有文书种类 {kind}")
+    return templates()[template.counter_kind]
+
+
+def numbering_json(agency: Agency, template: Template) -> dict[str, Any]:
+    """An agency's numbering of one counter kind: the template's pattern, the agency's own
+    (None: none), the one in use and the first number of this year in it."""
+    from server.documents import document_number
+
+    own = db.session.get(AgencyNumbering, (agency.id, template.kind))
+    return {
+        "kind": template.kind,
+        "name": template.name,
+        "kinds": sorted(t.kind for t in templates().values() if t.counter_kind == template.kind),
+        "template_pattern": template.numbering,
+        "pattern": own.pattern if own is not None else None,
+        "pattern_in_use": own.pattern if own is not None else template.numbering,
+        "example": document_number(agency, template, today_shanghai().year, 1),
+    }
+
+
+def agency_numberings(agency: Agency) -> list[dict[str, Any]]:
+    """:func:`numbering_json` of every counter kind."""
+    return [numbering_json(agency, t) for t in numbering_kinds()]
+
+
+def _pattern(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _invalid({"pattern": "文号格式应为文字"})
+    pattern = value.strip()
+    if not pattern:
+        problem = "请填写文号格式（恢复模板格式请用“恢复”）"
+    elif len(pattern) > MAX_PATTERN:
+        problem = f"文号格式不能超过{MAX_PATTERN}个字符"
+    elif has_forbidden_chars(pattern, multiline=False):
+        problem = "文号格式含有不允许的控制字符"
+    else:
+        checked = check_numbering(pattern)
+        problem = (
+            f"文号格式只能使用 {{agency_short}}、{{year}} 和带格式的 {{seq}}（如 {{seq:04d}}），"
+            f"且须有 {{year}} 和 {{seq}}：{checked}"
+            if checked
+            else ""
+        )
+    if problem:
+        raise _invalid({"pattern": problem})
+    return pattern
+
+
+def set_numbering(actor: User | None, agency: Agency, kind: str, pattern: Any) -> dict[str, Any]:
+    """Give ``agency`` its own numbering ``pattern`` for ``kind``'s counter (None: back to the
+    template's). The numbers keep counting in the same ``document_counter`` row.
+
+    :returns: the change, ``{"pattern": [before, after]}`` (empty: nothing changed, nothing
+        audited).
+    :raises NotFound: an unknown kind; :raises FormInvalid: a bad pattern (nothing changed).
+    """
+    _require_admin(actor)
+    template = numbering_template(kind)
+    checked = None if pattern is None else _pattern(pattern)
+    row = db.session.get(AgencyNumbering, (agency.id, template.kind))
+    before = row.pattern if row is not None else None
+    if checked == before:
+        return {}
+    if checked is None:
+        db.session.delete(row)
+    elif row is None:
+        db.session.add(AgencyNumbering(agency_id=agency.id, kind=template.kind, pattern=checked))
+    else:
+        row.pattern = checked
+    changes = {"pattern": [before, checked]}
+    append_event(
+        None,
+        "agency_numbering_changed",
+        actor=actor,
+        data={
+            "code": agency.code,
+            "kind": template.kind,
+            "template_pattern": template.numbering,
+            "changes": changes,
+        },
+    )
+    _commit("文号格式已被同时修改，请重试", "pattern")
     return changes
 
 

@@ -166,6 +166,56 @@ def update_agency(code: str) -> Any:
     return jsonify(service.agency_json(agency))
 
 
+# --------------------------------------------------------------------------- numbering
+
+
+def _numbering_kind(kind: str) -> Any:
+    try:
+        return service.numbering_template(kind)
+    except NotFound:
+        raise ApiError(404) from None
+
+
+@bp.get("/agencies/<code>/numbering")
+def list_numbering(code: str) -> Any:
+    """The agency's numbering pattern of every counter kind (administrators only)."""
+    _admin()
+    agency = _agency(code)
+    return jsonify({"agency": agency.code, "items": service.agency_numberings(agency)})
+
+
+@bp.get("/agencies/<code>/numbering/<kind>")
+def get_numbering(code: str, kind: str) -> Any:
+    """The agency's numbering pattern of ``kind``'s counter (administrators only)."""
+    _admin()
+    agency = _agency(code)
+    return jsonify(service.numbering_json(agency, _numbering_kind(kind)))
+
+
+@bp.put("/agencies/<code>/numbering/<kind>")
+def set_numbering(code: str, kind: str) -> Any:
+    """Give the agency its own ``pattern`` for ``kind``'s counter (administrators only); the
+    numbers count on."""
+    actor = _admin()
+    agency = _agency(code)
+    template = _numbering_kind(kind)
+    body = json_body(("pattern",), required=("pattern",))
+    if body["pattern"] is None:
+        raise ApiError(422, "请填写文号格式", {"pattern": "恢复模板格式请用 DELETE"})
+    service.set_numbering(actor, agency, template.kind, body["pattern"])
+    return jsonify(service.numbering_json(agency, template))
+
+
+@bp.delete("/agencies/<code>/numbering/<kind>")
+def reset_numbering(code: str, kind: str) -> Any:
+    """Back to the template's pattern for ``kind``'s counter (administrators only)."""
+    actor = _admin()
+    agency = _agency(code)
+    template = _numbering_kind(kind)
+    service.set_numbering(actor, agency, template.kind, None)
+    return jsonify(service.numbering_json(agency, template))
+
+
 # --------------------------------------------------------------------------- contacts
 
 

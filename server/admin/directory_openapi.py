@@ -141,6 +141,47 @@ def schemas(obj: Any, nullable: Any, ref: Any, page_of: Any, list_of: Any) -> di
                 "can_discover": {"type": "boolean"},
             },
         ),
+        "AgencyNumbering": obj(
+            {
+                "kind": {
+                    "type": "string",
+                    "description": "计数的文书种类（与之共用编号的种类共用一个格式）",
+                    "examples": ["rectification_notice"],
+                },
+                "name": {"type": "string", "description": "文书名称"},
+                "kinds": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "按此格式编号、共用一个序号的文书种类",
+                },
+                "template_pattern": {"type": "string", "description": "模板的文号格式"},
+                "pattern": nullable(
+                    {"type": "string", "description": "本单位的文号格式；null：用模板的"}
+                ),
+                "pattern_in_use": {"type": "string", "description": "实际使用的文号格式"},
+                "example": {"type": "string", "description": "按实际格式，今年第1号的样子"},
+            },
+            "单位某类文书的文号格式",
+        ),
+        "AgencyNumberingList": obj(
+            {
+                "agency": {"type": "string"},
+                "items": {"type": "array", "items": ref("AgencyNumbering")},
+            }
+        ),
+        "NumberingInput": _closed(
+            {
+                "pattern": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 120,
+                    "description": "只能使用 {agency_short}、{year} 和带格式的 {seq}"
+                    "（如 {seq:04d}），须有 {year} 和 {seq}",
+                    "examples": ["{agency_short}隐改字〔{year}〕第{seq:03d}号"],
+                }
+            },
+            ("pattern",),
+        ),
         "Contact": obj(contact, "通讯录中的一人"),
         "ContactList": obj(
             {"agency": {"type": "string"}, "items": {"type": "array", "items": ref("Contact")}}
@@ -169,6 +210,11 @@ def parameters() -> dict[str, Any]:
         "username": path("username", {"type": "string"}, "用户名"),
         "agency_code": path("code", {"type": "string"}, "单位代码，如 street:wuling:nanping"),
         "contact_id": path("contact_id", {"type": "integer"}, "联系人编号"),
+        "numbering_kind": path(
+            "kind",
+            {"type": "string"},
+            "文书种类（与其他种类共用编号的，指其计数的种类）",
+        ),
         "user_agency": query("agency", {"type": "string"}, "单位代码"),
         "user_role": query("role", {"type": "string", "enum": list(ROLES)}, "角色"),
         "user_active": query("active", {"type": "boolean"}, "true：在用；false：已停用"),
@@ -266,6 +312,41 @@ def paths(operation: Any, json: Any, param: Any, paging: list[Any]) -> dict[str,
                 errors=("404", *body_errors),
                 parameters=[param("agency_code")],
                 body="AgencyChange",
+            ),
+        },
+        "/agencies/{code}/numbering": {
+            "get": operation(
+                "listAgencyNumbering",
+                "单位各类文书的文号格式" + admin,
+                {"200": json("AgencyNumberingList", "各计数种类的文号格式")},
+                errors=("404",),
+                parameters=[param("agency_code")],
+            ),
+        },
+        "/agencies/{code}/numbering/{kind}": {
+            "get": operation(
+                "getAgencyNumbering",
+                "单位某类文书的文号格式" + admin,
+                {"200": json("AgencyNumbering", "文号格式")},
+                errors=("404",),
+                parameters=[param("agency_code"), param("numbering_kind")],
+            ),
+            "put": operation(
+                "setAgencyNumbering",
+                "设定单位某类文书的文号格式" + admin,
+                {"200": json("AgencyNumbering", "设定后的文号格式")},
+                errors=("404", *body_errors),
+                parameters=[param("agency_code"), param("numbering_kind")],
+                body="NumberingInput",
+                description="格式与模板的 numbering 同样检查，不合格时答 422（fields.pattern）。"
+                "编号在同一计数中接续，改格式不会重新编号或重用编号。",
+            ),
+            "delete": operation(
+                "resetAgencyNumbering",
+                "恢复模板的文号格式" + admin,
+                {"200": json("AgencyNumbering", "恢复后的文号格式")},
+                errors=("404",),
+                parameters=[param("agency_code"), param("numbering_kind")],
             ),
         },
         "/agencies/{code}/contacts": {

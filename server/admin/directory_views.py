@@ -193,6 +193,8 @@ def _agency_form(
     status: int,
     contact_errors: dict[str, dict[str, str]] | None = None,
     contact_values: dict[str, dict[str, str]] | None = None,
+    numbering_errors: dict[str, str] | None = None,
+    numbering_values: dict[str, str] | None = None,
 ) -> Any:
     from server.documents import agency_short
 
@@ -210,6 +212,9 @@ def _agency_form(
         members=members,
         contact_errors=contact_errors or {},
         contact_values=contact_values or {},
+        numberings=service.agency_numberings(agency) if agency is not None else [],
+        numbering_errors=numbering_errors or {},
+        numbering_values=numbering_values or {},
         **_common(),
     ), status
 
@@ -306,6 +311,38 @@ def update_contact(code: str, contact_id: int) -> Any:
     except OperationError as exc:
         return _contact_error(agency, exc, contact_id)
     return redirect(url_for("directory_admin.edit_agency", code=code) + "#contacts", code=303)
+
+
+@bp.post("/agencies/<code>/numbering/<kind>")
+@roles_required("admin")
+def set_numbering(code: str, kind: str) -> Any:
+    """Set the agency's own numbering pattern of a counter kind, or go back to the template's
+    (``reset``)."""
+    agency = _agency_or_404(code)
+    try:
+        template = service.numbering_template(kind)
+    except NotFound:
+        abort(404)
+    reset = bool(request.form.get("reset"))
+    pattern = request.form.get("pattern", "")
+    try:
+        changes = service.set_numbering(current_user, agency, kind, None if reset else pattern)
+    except OperationError as exc:
+        return _agency_form(
+            agency,
+            _agency_values(agency),
+            {},
+            exc.status,
+            numbering_errors={template.kind: (exc.fields or {}).get("pattern", exc.message)},
+            numbering_values={template.kind: pattern},
+        )
+    if not changes:
+        flash("没有修改任何内容。", "success")
+    elif reset:
+        flash(f"《{template.name}》已恢复模板的文号格式。", "success")
+    else:
+        flash(f"已保存《{template.name}》的文号格式。", "success")
+    return redirect(url_for("directory_admin.edit_agency", code=code) + "#numbering", code=303)
 
 
 # --------------------------------------------------------------------------- contact lists

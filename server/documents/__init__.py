@@ -29,7 +29,16 @@ from server.audit import append_event
 from server.documents.fonts import document_fonts
 from server.documents.render import render
 from server.extensions import db
-from server.models import Agency, Attachment, Case, Document, DocumentCounter, Task, User
+from server.models import (
+    Agency,
+    AgencyNumbering,
+    Attachment,
+    Case,
+    Document,
+    DocumentCounter,
+    Task,
+    User,
+)
 from workflows.calendar import SHANGHAI, today_shanghai
 from workflows.documents import (
     Filled,
@@ -50,6 +59,18 @@ from workflows.lanes import LANE_RULES, LaneResolutionError, resolve_lane
 def agency_short(agency: Agency) -> str:
     """The agency's 机关代字: the administrator's ``doc_code``, else derived from its name."""
     return agency.doc_code or default_agency_short(agency.name, agency.kind)
+
+
+def numbering_pattern(agency: Agency, template: Template) -> str:
+    """The pattern of ``agency``'s numbers of ``template``'s kind: the administrator's
+    ``agency_numbering`` row for the template's counter kind, else the template's own."""
+    own = db.session.get(AgencyNumbering, (agency.id, template.counter_kind))
+    return own.pattern if own is not None else template.numbering
+
+
+def document_number(agency: Agency, template: Template, year: int, seq: int) -> str:
+    """The number ``seq`` of ``year`` in ``agency``'s pattern for ``template``'s kind."""
+    return format_number(numbering_pattern(agency, template), agency_short(agency), year, seq)
 
 
 def next_seq(agency_id: int, kind: str, year: int) -> int:
@@ -196,7 +217,7 @@ def issue_documents(
         day = issue_date(template, form, now.astimezone(SHANGHAI).date())
         agency = task.agency
         seq = next_seq(agency.id, template.counter_kind, day.year)
-        number = format_number(template.numbering, agency_short(agency), day.year, seq)
+        number = document_number(agency, template, day.year, seq)
         if template.number_field:
             form[template.number_field.partition(".")[2]] = number
         issue_one(
@@ -245,7 +266,7 @@ def issue_one(
     replaces). ``timers``: the due times of the timer events the template names."""
     agency = task.agency
     year = day.year
-    number = format_number(template.numbering, agency_short(agency), year, seq)
+    number = document_number(agency, template, year, seq)
     context = build_context(template, case, task, case_data, form, user, number, day, timers)
     filled = fill(template, context)
     content = render(filled, document_fonts())

@@ -24,8 +24,8 @@ from sqlalchemy import select
 from server.audit import append_event
 from server.case_facts import amended_forms
 from server.documents import (
-    agency_short,
     document_facts,
+    document_number,
     issue_date,
     issue_one,
     next_seq,
@@ -42,7 +42,7 @@ from server.operations import (
     lock_case,
 )
 from workflows.calendar import SHANGHAI, today_shanghai
-from workflows.documents import Template, format_number, templates
+from workflows.documents import Template, templates
 from workflows.forms import resolve_form, validate_form
 from workflows.routing import process_reads
 
@@ -179,7 +179,7 @@ def correct_document(
             raise Conflict("找不到生成该文书的环节")
         instance = load_instance(case)
         seq = next_seq(document.agency_id, template.counter_kind, document.year)
-        number = format_number(template.numbering, agency_short(task.agency), document.year, seq)
+        number = document_number(task.agency, template, document.year, seq)
         amended = {**spec.form, **changes}
         if template.number_field:
             amended[template.number_field.partition(".")[2]] = number

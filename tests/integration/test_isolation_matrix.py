@@ -266,6 +266,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("directory_admin.update_contact", "POST"): R(
         MX_AGENCY + "/contacts/999999", roles=ADMIN, ok=404, body={}
     ),
+    # an agency's own numbering pattern (文号格式) of a counter kind: an empty one is refused
+    ("directory_admin.set_numbering", "POST"): R(
+        MX_AGENCY + "/numbering/rectification_notice", roles=ADMIN, ok=422, body={}
+    ),
     ("contacts.index", "GET"): R("/contacts"),
     ("contacts.show", "GET"): R("/contacts/street:wuling:nanping", scope="agency"),
     # --- the JSON API (bearer tokens)
@@ -412,6 +416,21 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("api.get_agency", "GET"): R("/api/v1/agencies/street:wuling:nanping", roles=ADMIN),
     ("api.update_agency", "PATCH"): R(
         "/api/v1/agencies/street:wuling:nanping", roles=ADMIN, ok=422, body={"name": ""}
+    ),
+    ("api.list_numbering", "GET"): R(
+        "/api/v1/agencies/street:wuling:nanping/numbering", roles=ADMIN
+    ),
+    ("api.get_numbering", "GET"): R(
+        "/api/v1/agencies/street:wuling:nanping/numbering/correction_order", roles=ADMIN
+    ),
+    ("api.set_numbering", "PUT"): R(
+        "/api/v1/agencies/street:wuling:nanping/numbering/correction_order",
+        roles=ADMIN,
+        ok=422,
+        body={"pattern": "无年份无序号"},
+    ),
+    ("api.reset_numbering", "DELETE"): R(
+        "/api/v1/agencies/street:wuling:nanping/numbering/correction_order", roles=ADMIN
     ),
     ("api.list_contacts", "GET"): R(
         "/api/v1/agencies/street:wuling:nanping/contacts", scope="agency"

@@ -193,6 +193,8 @@ def world(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Ite
             agency = directory_admin.agency_by_code("fire_brigade:wuling")
             contact = {"name": "值班室", "phone": "0736-1"}
             directory_admin.add_contact(user("admin"), agency, contact)
+            pattern = "{agency_short}隐改〔{year}〕{seq:03d}号"
+            directory_admin.set_numbering(user("admin"), agency, "rectification_notice", pattern)
             rows = dump(db.engine)
     databases.drop(url)
     empty = sorted(name for name, table_rows in rows.items() if not table_rows)

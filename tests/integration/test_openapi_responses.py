@@ -35,6 +35,9 @@ from tests.integration.test_admin_browser import (  # noqa: F401
     test_api_users,
     test_contact_list_is_read_by_the_agency_and_its_supervisors,
 )
+from tests.integration.test_agency_numbering import (  # noqa: F401
+    test_an_override_changes_the_form_and_the_numbers_count_on,
+)
 from tests.integration.test_api import *  # noqa: F403
 from tests.integration.test_documents_correction import (  # noqa: F401
     test_bad_corrections_are_refused_naming_the_field_and_change_nothing,
