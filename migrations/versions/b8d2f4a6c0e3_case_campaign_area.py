@@ -1,7 +1,7 @@
 """cases: campaign area (专项整治领域) and responsible industry department, for the 两个清单
 
 Revision ID: b8d2f4a6c0e3
-Revises: a3e7c1f9d2b4
+Revises: b7d2e4f6a8c1
 Create Date: 2026-12-07 14:40:00
 
 Existing hazard cases get an area derived from their registration (the first
@@ -18,7 +18,7 @@ from alembic import op
 
 
 revision = "b8d2f4a6c0e3"
-down_revision = "a3e7c1f9d2b4"
+down_revision = "b7d2e4f6a8c1"
 branch_labels = None
 depends_on = None
 
