@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
@@ -1243,3 +1243,48 @@ import server.api_messages  # noqa: E402, F401
 
 # Users, agencies and contact lists for administrators: routes on this blueprint.
 from server.admin import directory_api  # noqa: E402, F401
+
+# --- 两个清单 (server/reports_lists.py) -----------------------------------------------------------
+
+
+def _list_filters() -> Any:
+    from server import reports_lists
+
+    filters, errors = reports_lists.check_filters(caller(), request.args)
+    if errors:
+        raise ApiError(422, "查询参数有误", errors)
+    return filters
+
+
+@bp.get("/reports/lists/<which>")
+def report_list(which: str) -> Any:
+    """One page of the problem-hazard or rectification-responsibility list (scoped)."""
+    from server import reports_lists
+
+    if which not in reports_lists.LISTS:
+        raise ApiError(404)
+    args = query_args(**{name: str for name in reports_lists.FILTER_NAMES})
+    user = caller()
+    filters = _list_filters()
+    total = reports_lists.count(user, filters)
+    offset = (args["page"] - 1) * args["per_page"]
+    rows = reports_lists.list_rows(user, which, filters, limit=args["per_page"], offset=offset)
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, date):
+                row[key] = value.isoformat()
+    return jsonify(
+        {"items": rows, "page": args["page"], "per_page": args["per_page"], "total": total}
+    )
+
+
+@bp.get("/reports/lists.xlsx")
+def report_lists_xlsx() -> Any:
+    """Both lists (every row the caller may see, filtered) as one .xlsx workbook."""
+    from server import reports_lists
+    from server.views.reports import xlsx_response
+
+    query_args(**{name: str for name in reports_lists.FILTER_NAMES})
+    return xlsx_response(
+        reports_lists.workbook(caller(), _list_filters(), operations.today_shanghai())
+    )

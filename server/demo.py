@@ -107,6 +107,33 @@ class Unit:
     can_correct: bool = False
 
 
+#: The responsible industry department (行业主管部门) of a demo unit's industry.
+DEMO_DEPARTMENTS = {
+    "entertainment": "wenlv", "hospitality": "shangwu", "retail": "shangwu",
+    "education": "jiaoyu", "healthcare": "weijian", "elderly_care": "minzheng",
+    "manufacturing": "gongxin", "warehousing": "shangwu", "hazardous_chemicals": "yingji",
+    "construction": "zhujian", "residential": "zhujian",
+}  # fmt: skip
+#: Campaign areas of demo units named by what their name says (others: by site category).
+DEMO_AREAS = (
+    ("加工作坊", "old_places"), ("出租公寓", "old_places"), ("加油站", "petrochemical"),
+    ("化工", "petrochemical"), ("油漆", "petrochemical"), ("地下商业街", "commercial_complex"),
+    ("购物广场", "commercial_complex"), ("民宿", "other"),
+)  # fmt: skip
+
+
+def demo_classification(unit: Unit) -> dict[str, str]:
+    """The campaign area and responsible department the demo registers a unit with."""
+    area = next((code for word, code in DEMO_AREAS if word in unit.name), None)
+    if area is None:
+        area = "crowded_places" if "crowded" in unit.categories else "other"
+    department = DEMO_DEPARTMENTS.get(unit.industry)
+    found = {"campaign_area": area}
+    if department:
+        found["responsible_department"] = f"industry:city:{department}"
+    return found
+
+
 @dataclass(frozen=True)
 class Step:
     """One completed task: ``ago`` working days before today, with form fields to override.
@@ -916,6 +943,7 @@ class _Seeder:
             "district": unit.district,
             "street": unit.street,
             "industry": unit.industry,
+            **demo_classification(unit),
             "site_categories": list(unit.categories),
             "found_on": spec.found_on or self.iso(spec.found),
             "description": unit.hazard,

@@ -235,8 +235,19 @@ class Case(db.Model):  # type: ignore[name-defined]
     # last event leaves no gap in the chain, but disagrees with this.
     event_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     event_head: Mapped[str] = mapped_column(String(64), default=GENESIS, server_default=GENESIS)
+    # The campaign area (bpmn/campaign_areas.json) and responsible industry department
+    # (行业主管部门) of a hazard, from its registration: the 两个清单 filter on them.
+    campaign_area: Mapped[str | None] = mapped_column(String(40), index=True)
+    responsible_department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agency.id"), index=True
+    )
 
-    discoverer_agency: Mapped[Agency] = relationship(lazy="joined")
+    discoverer_agency: Mapped[Agency] = relationship(
+        lazy="joined", foreign_keys=[discoverer_agency_id]
+    )
+    responsible_department: Mapped[Agency | None] = relationship(
+        foreign_keys=[responsible_department_id]
+    )
     __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - SQLAlchemy reads it
     # The sweep's query: open cases by next_timer_at (status alone would be chosen otherwise).
     __table_args__ = (Index("ix_case_due", "status", "next_timer_at"),)

@@ -588,7 +588,52 @@ def _schemas() -> dict[str, Any]:
             }
         ),
         "WarningPage": _page_of(_ref("PublicWarning"), "一页预警公告"),
+        **_report_list_schemas(),
         **directory_openapi.schemas(_object, _nullable, _ref, _page_of, _list),
+    }
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _report_list_filters() -> list[dict[str, Any]]:
+    """The query filters of the 两个清单."""
+    return [
+        {"name": n, "in": "query", "schema": {"type": "string"}, "description": d}
+        for n, d in (
+            ("district", "县市区代码，如 wuling"),
+            ("department", "行业主管部门的机构代码，如 industry:city:wenlv"),
+            ("area", "专项整治领域代码（bpmn/campaign_areas.json），如 crowded_places"),
+            ("status", "open（办理中）或 closed（已办结）"),
+        )
+    ]
+
+
+def _report_list_schemas() -> dict[str, Any]:
+    """The rows of the 两个清单 (server/reports_lists.py COLUMNS), one schema per list."""
+    from server.reports_lists import COLUMNS
+
+    kinds = {
+        "text": {"type": "string"},
+        "date": _nullable({"type": "string", "format": "date"}),
+        "number": _nullable({"type": "number"}),
+    }
+    rows = {
+        which: _object(
+            {"case_id": {"type": "integer"}, **{c.key: kinds[c.kind] for c in columns}},
+            f"{title}的一行（表头：" + "、".join(c.header for c in columns) + "）",
+        )
+        for (which, columns), title in zip(
+            COLUMNS.items(), ("问题隐患清单", "整改责任清单"), strict=True
+        )
+    }
+    return {
+        "ProblemListRow": rows["problems"],
+        "ResponsibilityListRow": rows["responsibilities"],
+        "ReportListPage": _page_of(
+            {"oneOf": [_ref("ProblemListRow"), _ref("ResponsibilityListRow")]},
+            "一页清单（problems：问题隐患清单；responsibilities：整改责任清单）",
+        ),
     }
 
 
@@ -664,6 +709,13 @@ def _parameters() -> dict[str, Any]:
             "in": "path",
             "required": True,
             "schema": {"type": "string", "pattern": "^[a-z0-9_]+$"},
+        },
+        "which": {
+            "name": "which",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "enum": ["problems", "responsibilities"]},
+            "description": "清单：problems 问题隐患清单，responsibilities 整改责任清单",
         },
         "year": {
             "name": "year",
@@ -1143,6 +1195,35 @@ def _paths() -> dict[str, Any]:
                     },
                     *paging,
                 ],
+            )
+        },
+        "/reports/lists/{which}": {
+            "get": _operation(
+                "listReportRows",
+                "两个清单：问题隐患清单（problems）或整改责任清单（responsibilities）的一页",
+                {"200": _json("ReportListPage", "一页清单")},
+                errors=("404", "422"),
+                parameters=[
+                    _param("which"),
+                    *_report_list_filters(),
+                    *paging,
+                ],
+                description="每件重大火灾隐患督办案件是两个清单中的一行；只列出调用者可查看的"
+                "案件，行业部门承办人另可查看以本部门为行业主管部门的隐患。",
+            )
+        },
+        "/reports/lists.xlsx": {
+            "get": _operation(
+                "downloadReportLists",
+                "两个清单的 Excel 文件（每个清单一个工作表，按筛选条件列出全部行）",
+                {
+                    "200": {
+                        "description": "两个清单（.xlsx）",
+                        "content": {XLSX: {"schema": {"type": "string", "contentMediaType": XLSX}}},
+                    }
+                },
+                errors=("422",),
+                parameters=_report_list_filters(),
             )
         },
         "/calendar/{year}": {

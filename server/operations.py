@@ -88,12 +88,22 @@ def agency_options() -> list[tuple[str, str]]:
     return [(a.code, a.name) for a in db.session.scalars(select(Agency).order_by(Agency.id))]
 
 
+def industry_agency_options() -> list[tuple[str, str]]:
+    """(code, name) of the industry departments (行业主管部门), for a hazard's responsible
+    department."""
+    rows = db.session.execute(
+        select(Agency.code, Agency.name).where(Agency.kind == "industry").order_by(Agency.id)
+    )
+    return [(code, name) for code, name in rows]
+
+
 class FormOptions(Mapping[str, list[tuple[str, str]]]):
     """Dynamic option lists of the forms that depend on the database, each read only when a
     form names it (most forms name none) and then once."""
 
     _LOADERS: ClassVar[dict[str, Callable[[], list[tuple[str, str]]]]] = {
-        "agencies": agency_options
+        "agencies": agency_options,
+        "industry_agencies": industry_agency_options,
     }
 
     def __init__(self) -> None:
@@ -509,6 +519,22 @@ def preview_registration(user: User, process_id: str, data: Mapping[str, Any]) -
     return _decisions(instance)
 
 
+def _classification(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The campaign area and responsible department columns of a registration (validated
+    already: the department is one of the industry agencies offered)."""
+    area = data.get("campaign_area")
+    department = data.get("responsible_department")
+    department_id = None
+    if isinstance(department, str) and department:
+        department_id = db.session.scalar(
+            select(Agency.id).where(Agency.code == department, Agency.kind == "industry")
+        )
+    return {
+        "campaign_area": area if isinstance(area, str) and area else None,
+        "responsible_department_id": department_id,
+    }
+
+
 def start_case(
     user: User, process_id: str, data: Mapping[str, Any], uploads: Sequence[Upload] = ()
 ) -> Case:
@@ -543,6 +569,7 @@ def start_case(
             discoverer_agency_id=user.agency_id,
             opened_by_id=user.id,
             opened_at=now,
+            **_classification(data),
         )
         db.session.add(case)
         db.session.flush()

@@ -34,6 +34,15 @@ def case_filter(user: User) -> ColumnElement[bool]:
     return or_(*clauses) if clauses else false()
 
 
+def hazard_list_filter(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on ``Case`` selecting the rows of the 两个清单 ``user`` may see: the
+    cases they may see, and for an officer of an industry department also the hazards that
+    name the department as responsible (行业主管部门: its own lists)."""
+    if user.has_role("officer") and user.agency.kind == "industry":
+        return or_(case_filter(user), Case.responsible_department_id == user.agency_id)
+    return case_filter(user)
+
+
 def visible_case_ids(user: User, case_ids: Iterable[int]) -> set[int]:
     """Those of ``case_ids`` that ``user`` may see (for links on lists that show more than
     cases, such as the warning board)."""

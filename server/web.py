@@ -55,6 +55,7 @@ def nav_items() -> list[NavItem]:
     if current_user.has_role("auditor"):
         items.append(("案卷审计", "audit.index", ("audit.",)))
     items.append(("案件", "cases.index", ("cases.index", "cases.show")))
+    items.append(("两个清单", "reports.lists", ("reports.",)))
     items.append(("预警公告", "warnings.index", ("warnings.",)))
     if current_user.has_role("admin"):
         items.append(("节假日", "calendar_admin.index", ("calendar_admin.",)))
@@ -131,7 +132,14 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(audit.bp)
     from server.admin import settings_views
-    from server.views import calendar_admin, follow_up, notifications, supervision, warnings
+    from server.views import (
+        calendar_admin,
+        follow_up,
+        notifications,
+        reports,
+        supervision,
+        warnings,
+    )
 
     for blueprint in (
         supervision.bp,
@@ -140,6 +148,7 @@ def init_app(app: Flask) -> None:
         calendar_admin.bp,
         warnings.bp,
         settings_views.bp,
+        reports.bp,
     ):
         app.register_blueprint(blueprint)
     from server.admin import directory_views

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from workflows import documents, fire_grading, gb35181, legal_settings
+from workflows import campaign_areas, documents, fire_grading, gb35181, legal_settings
 from workflows.catalog import BPMN_DIR, ProcessCatalog, ProcessLoadError
 from workflows.deadlines import compute_deadline
 from workflows.dmn_check import check_directory as check_dmn_files
@@ -30,6 +30,8 @@ def _check(directory: Path) -> int:
         forms = check_all_forms()
         settings_file = directory / "legal_settings.json"
         settings = legal_settings.catalogue(settings_file) if settings_file.is_file() else ()
+        areas_file = directory / "campaign_areas.json"
+        areas = campaign_areas.load(areas_file) if areas_file.is_file() else ()
         editions = gb35181.check_editions()
         document_lines = documents.check_all()
     except (ProcessLoadError, FormDefinitionError, ValueError) as exc:
@@ -54,6 +56,7 @@ def _check(directory: Path) -> int:
         sys.stdout.write(f"{process_id} ({process.name}) version {process.version}: {files}\n")
     sys.stdout.write(f"{len(forms)} forms ok\n")
     sys.stdout.write(f"{len(settings)} legal settings ok\n")
+    sys.stdout.write(f"{len(areas)} campaign areas ok\n")
     for line in editions:
         sys.stdout.write(f"{line}\n")
     for line in document_lines:

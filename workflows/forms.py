@@ -461,6 +461,13 @@ def _gb35181_site_category_options() -> list[tuple[str, str]]:
     return list(seen.items())
 
 
+def _campaign_area_options() -> list[tuple[str, str]]:
+    """The campaign areas registration offers (bpmn/campaign_areas.json)."""
+    from workflows.campaign_areas import options
+
+    return options()
+
+
 #: Option lists every caller gets; a caller's ``options`` of the same name take precedence.
 BUILTIN_OPTIONS: dict[str, Callable[[], list[tuple[str, str]]]] = {
     "districts": _district_options,
@@ -468,6 +475,7 @@ BUILTIN_OPTIONS: dict[str, Callable[[], list[tuple[str, str]]]] = {
     "gb35181_exclusions": _gb35181_exclusion_options,
     "gb35181_element_exclusions": _gb35181_element_exclusion_options,
     "gb35181_site_categories": _gb35181_site_category_options,
+    "campaign_areas": _campaign_area_options,
 }
 
 

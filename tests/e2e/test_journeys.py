@@ -109,6 +109,7 @@ def test_journey_1_hazard_to_listed_supervision(officer_factory, live_server) ->
     expect(page.get_by_label("所在县市区")).to_have_value("wuling")
     page.get_by_label("街道（乡镇）").fill("南坪街道")
     page.get_by_label("行业类别").select_option(label="文化娱乐（歌舞厅、KTV、网吧等）")
+    page.get_by_label("专项整治领域").select_option(label="人员密集场所")
     choose(page, "场所类别", "人员密集场所")
     page.get_by_label("发现日期").fill(TODAY)
     page.get_by_label("隐患情况").fill(

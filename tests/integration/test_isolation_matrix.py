@@ -211,6 +211,12 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     # --- the warning board: public in its scope, never a case (no warning in this world)
     ("warnings.index", "GET"): R("/warnings", "/warnings?scope=county&year=2026", lists="hidden"),
+    # --- the 两个清单: rows scoped by hazard_list_filter (visible cases; an industry officer
+    # also the hazards naming its department, none in this world)
+    ("reports.lists", "GET"): R(
+        "/reports/lists", "/reports/lists?list=responsibilities&status=open", lists="hidden"
+    ),
+    ("reports.lists_xlsx", "GET"): R("/reports/lists.xlsx", "/reports/lists.xlsx?area=other"),
     # --- audit: exports are scoped by case_filter; another auditor's job is never found
     ("audit.create_export", "POST"): R(
         "/audit/exports",
@@ -316,6 +322,12 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("api.inbox", "GET"): R("/api/v1/inbox", "/api/v1/inbox?district=dingcheng", lists="tasks"),
     ("api.warnings", "GET"): R("/api/v1/warnings", "/api/v1/warnings?scope=city"),
+    ("api.report_list", "GET"): R(
+        "/api/v1/reports/lists/problems",
+        "/api/v1/reports/lists/responsibilities?status=open",
+        lists="hidden",
+    ),
+    ("api.report_lists_xlsx", "GET"): R("/api/v1/reports/lists.xlsx"),
     ("api.deadlines", "GET"): R(
         "/api/v1/deadlines",
         "/api/v1/deadlines?district=dingcheng",

@@ -67,6 +67,11 @@ from tests.integration.test_registration_preview import (  # noqa: F401
     test_bad_data_and_foreign_districts_are_refused_with_the_field,
     test_the_api_preview_names_the_edition_and_registers_nothing,
 )
+from tests.integration.test_reports_lists import (  # noqa: F401
+    test_another_districts_supervisor_sees_none_of_its_rows,
+    test_api_xlsx_is_the_same_workbook,
+    test_rows_equal_an_independent_count_and_filters_narrow,
+)
 from tests.integration.test_supervision_reaches import (  # noqa: F401
     late_case,
     test_the_api_twin_of_follow_ups_and_messages,

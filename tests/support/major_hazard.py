@@ -109,6 +109,7 @@ def sample(task: str, on: date, **overrides: Any) -> dict[str, Any]:
             "district": "wuling",
             "street": "南坪街道",
             "industry": "entertainment",
+            "campaign_area": "crowded_places",
             "site_categories": ["crowded"],
             "found_on": _d(on),
             "description": "二层包厢区安全出口数量不足，疏散通道堆放杂物。",

@@ -163,6 +163,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "district": "wuling",
         "street": "穿紫河街道",
         "industry": "entertainment",
+        "campaign_area": "crowded_places",
         "site_categories": ["crowded"],
         "found_on": "2026-03-02",
         "description": (
