@@ -29,6 +29,7 @@ from server.auth import (
 )
 from server.case_facts import amended_forms
 from server.case_view import verdict_lines
+from server.display import campaign_area_name
 from server.due import is_due_soon
 from server.engine import get_engine
 from server.extensions import csrf, db
@@ -433,6 +434,19 @@ def case_summary(case: Case, *, overdue: bool | None = None) -> dict[str, Any]:
         "closed_at": iso(case.closed_at),
         "overdue": overdue,
         "needs_attention": case.needs_attention is not None,
+        "campaign_area": case.campaign_area,
+    }
+
+
+def classification_json(case: Case) -> dict[str, Any] | None:
+    """A hazard's campaign area and responsible department (None for other processes)."""
+    if case.process_id != operations.CLASSIFIED_PROCESS:
+        return None
+    department = case.responsible_department
+    return {
+        "campaign_area": case.campaign_area,
+        "campaign_area_name": campaign_area_name(case.campaign_area),
+        "responsible_department": agency_json(department) if department else None,
     }
 
 
@@ -570,6 +584,7 @@ def case_detail(user: User, case: Case) -> dict[str, Any]:
         # the decisions taken at registration (GB 35181: judgement_edition names the edition
         # used, judgement_applicable_edition the one in force), with the lines the page shows
         "verdict": None if verdict is None else verdict_json(verdict),
+        "classification": classification_json(case),
         "tasks": [{**task_json(t, now), "workable": t.id in workable} for t in tasks],
         "deadlines": deadlines,
         "timeline": [timeline_json(e) for e in events],
@@ -758,6 +773,22 @@ def get_case(case_id: int) -> Any:
     """A case with its open tasks, deadlines and timeline."""
     user = caller()
     return jsonify(case_detail(user, visible_case(user, case_id)))
+
+
+@bp.put("/cases/<int:case_id>/classification")
+def reclassify_case(case_id: int) -> Any:
+    """Correct a hazard's campaign area and responsible department (supervisors only; others
+    get 404); recorded on the case's chain unless nothing changed."""
+    user = caller()
+    if not user.has_role("supervisor"):
+        raise ApiError(404)
+    case = visible_case(user, case_id)
+    fields = ("campaign_area", "responsible_department", "reason")
+    body = json_body(fields, required=fields)
+    operations.reclassify_case(
+        user, case, body["campaign_area"], body["responsible_department"], body["reason"]
+    )
+    return jsonify(classification_json(visible_case(user, case_id)))
 
 
 @bp.get("/cases/<int:case_id>/events")

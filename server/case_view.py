@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from server import operations, overdue, queries
 from server.audit import ChainCheck, verify_events
-from server.display import Badge, cn_datetime, event_label, overdue_badge, utc
+from server.display import Badge, campaign_area_name, cn_datetime, event_label, overdue_badge, utc
 from server.engine import get_engine
 from server.extensions import db
 from server.form_render import Shown, describe
@@ -266,6 +266,8 @@ def timeline(
                 entry.lines.append(str(data["note"]))
             if data.get("notified"):
                 entry.lines.append("通报 " + "、".join(map(str, data["notified"])))
+        elif event.kind == "case_reclassified":
+            entry.lines.extend(_reclassification_lines(data, agency_names))
         elif event.kind == "dossier_printed":
             verified = "通过" if data.get("chain_ok") else "未通过"
             head = f"，链头哈希 {data.get('head', '')}" if hashes_in_lines else ""
@@ -281,6 +283,24 @@ def timeline(
                     )
         entries.append(entry)
     return entries
+
+
+def _reclassification_lines(data: dict[str, Any], agency_names: dict[str, str]) -> list[str]:
+    """What a ``case_reclassified`` event changed, and why."""
+    before, after = data.get("from") or {}, data.get("to") or {}
+
+    def area(values: dict[str, Any]) -> str:
+        return campaign_area_name(values.get("campaign_area"))
+
+    def department(values: dict[str, Any]) -> str:
+        code = values.get("responsible_department")
+        return agency_names.get(code, code) if code else "未指定"
+
+    return [
+        f"专项整治领域：{area(before)} → {area(after)}",
+        f"行业主管部门：{department(before)} → {department(after)}",
+        f"修改原因：{data.get('reason', '')}",
+    ]
 
 
 def human_size(size: Any) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from workflows import campaign_areas
 from workflows.calendar import SHANGHAI, WorkingCalendar
 from workflows.jurisdiction import division_name
 
@@ -35,6 +36,7 @@ EVENT_LABELS = {
     "document_printed": "打印文书",
     "case_closed": "办结",
     "follow_up": "督办措施",
+    "case_reclassified": "修改隐患分类",
     "deadlines_recomputed": "期限重算",
     "calendar_changed": "节假日调整",
     "dossier_printed": "打印案卷",
@@ -154,6 +156,13 @@ def event_label(kind: str) -> str:
     return EVENT_LABELS.get(kind, kind)
 
 
+def campaign_area_name(code: str | None) -> str:
+    """The Chinese name of a campaign area code (专项整治领域), or 未分类."""
+    if not code:
+        return "未分类"
+    return campaign_areas.names().get(code, code)
+
+
 def init_app(app: Any) -> None:
     """Register the Jinja filters and globals."""
     app.jinja_env.filters.update(
@@ -161,6 +170,7 @@ def init_app(app: Any) -> None:
         cn_datetime=cn_datetime,
         cn_short_datetime=cn_short_datetime,
         district_name=district_name,
+        campaign_area_name=campaign_area_name,
         event_label=event_label,
     )
     app.jinja_env.globals.update(overdue_badge=overdue_badge, case_status_badge=case_status_badge)

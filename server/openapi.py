@@ -297,6 +297,9 @@ def _schemas() -> dict[str, Any]:
                 "closed_at": _nullable(DATE_TIME),
                 "overdue": {"type": "boolean", "description": "有已错过或已过期未完成的期限"},
                 "needs_attention": {"type": "boolean"},
+                "campaign_area": _nullable(
+                    {"type": "string", "description": "专项整治领域代码（仅火灾隐患案件）"}
+                ),
             }
         ),
         "Task": _object(task_properties),
@@ -378,9 +381,31 @@ def _schemas() -> dict[str, Any]:
                         "deadlines": {"type": "array", "items": _ref("Deadline")},
                         "timeline": {"type": "array", "items": _ref("TimelineEntry")},
                         "verdict": {"anyOf": [_ref("Verdict"), {"type": "null"}]},
+                        "classification": _nullable(_ref("Classification")),
                     }
                 ),
             ]
+        },
+        "Classification": _object(
+            {
+                "campaign_area": _nullable({"type": "string"}),
+                "campaign_area_name": {"type": "string", "description": "未分类 when none"},
+                "responsible_department": _nullable(_ref("Agency")),
+            },
+            "火灾隐患的专项整治领域和行业主管部门（两个清单、月报按此统计）",
+        ),
+        "ClassificationRequest": {
+            "type": "object",
+            "properties": {
+                "campaign_area": {"type": "string", "description": "专项整治领域代码"},
+                "responsible_department": {
+                    "type": "string",
+                    "description": "行业主管部门的机构代码；空字符串表示不指定",
+                },
+                "reason": {"type": "string", "minLength": 1, "maxLength": 500},
+            },
+            "required": ["campaign_area", "responsible_department", "reason"],
+            "additionalProperties": False,
         },
         "CalendarEntry": {
             "type": "object",
@@ -888,6 +913,19 @@ def _paths() -> dict[str, Any]:
                 {"200": _json("EventList", "审计事件")},
                 errors=("404",),
                 parameters=[_param("case_id")],
+            )
+        },
+        "/cases/{case_id}/classification": {
+            "put": _operation(
+                "reclassifyCase",
+                "修改火灾隐患的专项整治领域和行业主管部门（仅督办人；其他用户答 404）",
+                {"200": _json("Classification", "修改后的分类")},
+                errors=("400", "404", "409", "413", "422"),
+                parameters=[_param("case_id")],
+                body="ClassificationRequest",
+                description="修改写入案件办理记录（case_reclassified：原分类、新分类和修改原因）；"
+                "分类没有变化时不写入。非火灾隐患案件答 409；领域、部门不在可选值内或原因为空答 "
+                "422 并指明字段。",
             )
         },
         "/cases/{case_id}/documents": {

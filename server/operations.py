@@ -971,6 +971,78 @@ def record_follow_up(
     return agencies
 
 
+#: The process whose cases carry a campaign area (专项整治领域) and a responsible department.
+CLASSIFIED_PROCESS = "major_hazard"
+
+
+def reclassify_case(
+    user: User, case: Case, area: Any, department: Any, reason: Any, now: datetime | None = None
+) -> bool:
+    """A supervisor corrects a hazard's campaign area and responsible industry department
+    (行业主管部门), which the 两个清单 and the monthly table group by: e.g. a case the
+    classification migration put under 其他. Recorded on the case's chain as
+    ``case_reclassified`` with the old and new values and the reason.
+
+    :param department: an industry agency's code, or "" for none.
+    :raises Forbidden: for users who are not supervisors.
+    :raises Conflict: for a case that is not a hazard case.
+    :raises FormInvalid: naming ``campaign_area``, ``responsible_department`` or ``reason``.
+    :returns: False when nothing changed (nothing is written).
+    """
+    from workflows import campaign_areas
+
+    if not user.has_role("supervisor"):
+        raise Forbidden("只有督办人可以修改隐患分类")
+    if case.process_id != CLASSIFIED_PROCESS:
+        raise Conflict("只有火灾隐患案件有专项整治领域分类")
+    fields: dict[str, str] = {}
+    if not isinstance(area, str) or area not in dict(campaign_areas.options()):
+        fields["campaign_area"] = "请从列表中选择专项整治领域"
+    department_id = None
+    if not isinstance(department, str):
+        fields["responsible_department"] = "请从列表中选择行业主管部门"
+    elif department:
+        department_id = db.session.scalar(
+            select(Agency.id).where(Agency.code == department, Agency.kind == "industry")
+        )
+        if department_id is None:
+            fields["responsible_department"] = "请从列表中选择行业主管部门"
+    if not isinstance(reason, str) or not reason.strip():
+        fields["reason"] = "请填写修改原因"
+    elif len(reason) > 500:
+        fields["reason"] = "修改原因不能超过500字"
+    elif has_forbidden_chars(reason, multiline=True):
+        fields["reason"] = "修改原因含有不允许的控制字符"
+    if fields:
+        raise FormInvalid("表单有误，请按提示修改", fields)
+    now = now or datetime.now(UTC)
+    with _transaction():
+        locked = lock_case(case.id)
+        before = {
+            "campaign_area": locked.campaign_area,
+            "responsible_department": _agency_code(locked.responsible_department_id),
+        }
+        after = {"campaign_area": area, "responsible_department": department or None}
+        if before == after:
+            return False
+        locked.campaign_area = area
+        locked.responsible_department_id = department_id
+        append_event(
+            case.id,
+            "case_reclassified",
+            actor=user,
+            data={"from": before, "to": after, "reason": str(reason).strip()},
+            at=now,
+        )
+    return True
+
+
+def _agency_code(agency_id: int | None) -> str | None:
+    if agency_id is None:
+        return None
+    return db.session.scalar(select(Agency.code).where(Agency.id == agency_id))
+
+
 def save_calendar_year(user: User, year: int, entry_data: Mapping[str, Any]) -> dict[str, int]:
     """Store an administrator year, then recount the provisional deadlines of open cases.
 

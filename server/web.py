@@ -134,6 +134,7 @@ def init_app(app: Flask) -> None:
     from server.admin import settings_views
     from server.views import (
         calendar_admin,
+        classification,
         follow_up,
         notifications,
         reports,
@@ -145,6 +146,7 @@ def init_app(app: Flask) -> None:
         supervision.bp,
         notifications.bp,
         follow_up.bp,
+        classification.bp,
         calendar_admin.bp,
         warnings.bp,
         settings_views.bp,

@@ -178,6 +178,13 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("follow_up.record", "POST"): R(
         "/cases/{case}/follow-up", roles=SUPERVISOR, scope="case", ok=422, body={"action": "nope"}
     ),
+    ("classification.update", "POST"): R(
+        "/cases/{case}/classification",
+        roles=SUPERVISOR,
+        scope="case",
+        ok=422,
+        body={"campaign_area": "nope"},
+    ),
     # the one-click 催办 (recorded and notified; a closed case answers with a message)
     ("follow_up.urge", "POST"): R(
         "/cases/{case}/urge", roles=SUPERVISOR, scope="case", ok=303, body={}
@@ -360,6 +367,13 @@ ROUTES: dict[tuple[str, str], Route] = {
         scope="case",
         ok=422,
         body={"action": "nope", "note": "矩阵"},
+    ),
+    ("api.reclassify_case", "PUT"): R(
+        "/api/v1/cases/{case}/classification",
+        roles=SUPERVISOR,
+        scope="case",
+        ok=422,
+        body={"campaign_area": "nope", "responsible_department": "", "reason": "矩阵"},
     ),
     ("api.list_notifications", "GET"): R(
         "/api/v1/notifications", "/api/v1/notifications?unread=true", lists="hidden"

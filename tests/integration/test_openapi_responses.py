@@ -39,6 +39,10 @@ from tests.integration.test_agency_numbering import (  # noqa: F401
     test_an_override_changes_the_form_and_the_numbers_count_on,
 )
 from tests.integration.test_api import *  # noqa: F403
+from tests.integration.test_case_classification import (  # noqa: F401
+    test_api_reclassifies_records_the_change_and_the_lists_follow,
+    test_api_refuses_bad_input_and_others_and_changes_nothing,
+)
 from tests.integration.test_documents_correction import (  # noqa: F401
     test_bad_corrections_are_refused_naming_the_field_and_change_nothing,
 )
