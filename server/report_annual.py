@@ -276,15 +276,41 @@ def annual_snapshot(scope: Scope, year: int, as_of: date | None = None) -> dict[
         "scope": {"kind": scope.kind, "code": scope.code, "name": scope.name},
         "title": report_title(scope.name, year),
         "table": table.to_json(),
-        "columns": [
-            {"key": c.key, "header": table.header(c), "group": c.group} for c in table.columns
-        ],
-        "extra_labels": {k: report_figures.EXTRA_LABELS.get(k, k) for k in table.extra},
+        "columns": annual_columns(table),
+        "extra_labels": annual_extra_labels(table),
         "months": months,
         "on_time": on_time_rates(scope, start, end),
         "listed": listed_hazards(scope, start, end),
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+def annual_columns(table: FigureTable) -> list[dict[str, str]]:
+    """The columns the report prints, as JSON: the year's (本期, headed 本年) and the year-end
+    states (期末数); the 累计 columns only when they count from before the year (by default
+    they count from 1 January and equal the year's)."""
+    same = table.cumulative_start >= table.period_start
+    chosen = []
+    for column in table.columns:
+        header = table.header(column)
+        if header == report_figures.CUMULATIVE and same:
+            continue
+        header = "本年" if header == "本期" else header
+        chosen.append({"key": column.key, "header": header, "group": column.group})
+    return chosen
+
+
+def annual_extra_labels(table: FigureTable) -> dict[str, str]:
+    """The labels of the table's ``extra`` figures the report prints (本月 read as 本年; the
+    累计 ones left out when they equal the year's, as :func:`annual_columns`)."""
+    same = table.cumulative_start >= table.period_start
+    labels = {}
+    for key in table.extra:
+        label = report_figures.EXTRA_LABELS.get(key, key)
+        if same and label.startswith("累计"):
+            continue
+        labels[key] = "本年" + label[2:] if label.startswith("本月") else label
+    return labels
 
 
 def snapshot_table(snapshot: Mapping[str, Any]) -> FigureTable:
@@ -401,9 +427,8 @@ def annual_workbook(snapshot: Mapping[str, Any]) -> bytes:
         for column in (9, 10):
             sheet.cell(sheet.max_row, column).number_format = "yyyy-mm-dd"
     sheet = sheet_of(SHEETS[4], ["项目", "数量"], [30, 10])
-    labels = snapshot["extra_labels"]
-    for key, value in snapshot["table"]["extra"].items():
-        sheet.append([labels.get(key, key), int(value)])
+    for key, label in snapshot["extra_labels"].items():
+        sheet.append([label, int(snapshot["table"]["extra"].get(key, 0))])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

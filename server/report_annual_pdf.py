@@ -166,6 +166,9 @@ def _grid(
         )
     table = Table(data, colWidths=list(widths), repeatRows=1)
     style = [
+        # the cells are Paragraphs; the table still sets its own font on the canvas: name the
+        # body face, not ReportLab's default Helvetica (which would be named, unembedded)
+        ("FONTNAME", (0, 0), (-1, -1), st["cell"].fontName),
         ("GRID", (0, 0), (-1, -1), 0.5, black),
         ("BACKGROUND", (0, 0), (-1, 0), HexColor("#EEF2F6")),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -203,8 +206,9 @@ def year_table(snapshot: Mapping[str, Any], st: Mapping[str, ParagraphStyle]) ->
     area_w = (WIDTH - label_w) / max(len(areas), 1)
     rows: list[list[str]] = [["项目（处）", *(a["name"] for a in areas)]]
     for column in columns:
+        header = "" if column["header"] == "本年" else f"（{column['header']}）"
         rows.append(
-            [f"{column['group']}（{column['header']}）",
+            [f"{column['group']}{header}",
              *(str(int(a["values"].get(column["key"], 0))) for a in areas)]  # fmt: skip
         )
     table = _grid(rows, [label_w, *([area_w] * len(areas))], st, range(1, len(areas) + 1))
@@ -213,16 +217,28 @@ def year_table(snapshot: Mapping[str, Any], st: Mapping[str, ParagraphStyle]) ->
 
 
 def rate_table(snapshot: Mapping[str, Any], st: Mapping[str, ParagraphStyle]) -> Flowable:
-    """附件2: the on-time rates by process and stage, with the total."""
-    headers = ["流程", "环节", *(h for _, h in annual.RATE_COLUMNS), "按期办结率"]
+    """附件2: the on-time rates by stage, under a row per process, and the total."""
+    headers = ["环节", *(h for _, h in annual.RATE_COLUMNS), "按期办结率"]
     rows: list[list[str]] = [headers]
-    stages = snapshot["on_time"]["stages"]
-    for stage in [*stages, {**snapshot["on_time"]["total"], "process_name": "合计", "stage": ""}]:
-        rows.append([stage["process_name"], stage["stage"],
-                     *(str(stage[k]) for k, _ in annual.RATE_COLUMNS),
+    spans: list[int] = []
+    process = None
+    for stage in snapshot["on_time"]["stages"]:
+        if stage["process"] != process:
+            process = stage["process"]
+            spans.append(len(rows))
+            rows.append([stage["process_name"], *([""] * (len(headers) - 1))])
+        rows.append([stage["stage"], *(str(stage[k]) for k, _ in annual.RATE_COLUMNS),
                      annual.rate_text(stage["rate"])])  # fmt: skip
-    widths = [24 * mm, 36 * mm, 12 * mm, 16 * mm, 16 * mm, 16 * mm, 18 * mm, 18 * mm]
-    return _grid(rows, widths, st, range(2, 8), bold_last=True)
+    total = snapshot["on_time"]["total"]
+    rows.append(["合计", *(str(total[k]) for k, _ in annual.RATE_COLUMNS),
+                 annual.rate_text(total["rate"])])  # fmt: skip
+    widths = [46 * mm, *([16 * mm] * 5), 30 * mm]
+    table = _grid(rows, widths, st, range(1, 7), bold_last=True)
+    table.setStyle(TableStyle(
+        [cmd for row in spans for cmd in (("SPAN", (0, row), (-1, row)),
+                                          ("BACKGROUND", (0, row), (-1, row), HexColor("#F5F5F5")))]
+    ))  # fmt: skip
+    return table
 
 
 def _annex_heading(number: int, title: str, fonts: DocumentFonts,
@@ -302,9 +318,9 @@ def story(
     parts += [PageBreak(), *_annex_heading(1, annexes[0], fonts, styles)]
     parts.append(year_table(snapshot, st))
     extra = snapshot["table"].get("extra") or {}
-    if extra:
-        labels = snapshot.get("extra_labels") or {}
-        rows = [["项目", "数量"]] + [[labels.get(k, k), str(v)] for k, v in extra.items()]
+    labels = snapshot.get("extra_labels") or {}
+    if labels:
+        rows = [["项目", "数量"]] + [[label, str(extra.get(k, 0))] for k, label in labels.items()]
         parts += [Spacer(1, 8), _grid(rows, [80 * mm, 30 * mm], st, (1,))]
     parts += [PageBreak(), *_annex_heading(2, annexes[1], fonts, styles)]
     parts.append(rate_table(snapshot, st))

@@ -29,6 +29,23 @@ def _legend(drawing: Drawing, x: float, y: float, items: Sequence[tuple[str, Col
         x += 11 + stringWidth(label, font, TEXT) + 14
 
 
+def _drawing(width: float, height: float, font: str) -> Drawing:
+    """An empty drawing whose initial font is ``font`` (ReportLab's default, Helvetica, would
+    otherwise be named in the PDF, unembedded)."""
+    drawing = Drawing(width, height)
+    drawing.initialFontName = font
+    drawing.initialFontSize = TEXT
+    return drawing
+
+
+def _step(top: int) -> int:
+    """A whole grid step giving at most four lines up to ``top``."""
+    step = 1
+    while top / step > 4:
+        step = step * 5 // 2 if str(step).startswith("2") else step * 2
+    return step
+
+
 def _clip(text: str, font: str, width: float) -> str:
     """``text`` cut (with …) to fit ``width`` at the chart's text size."""
     if stringWidth(text, font, TEXT) <= width:
@@ -47,10 +64,10 @@ def area_bars(
     """Paired horizontal bars per campaign area: (area name, found, rectified).
 
     Each pair is labelled with its two numbers; the legend is at the bottom."""
-    bar, gap, left = 9.0, 7.0, 150.0
+    bar, gap, left = 9.0, 7.0, 165.0
     right = 40.0
     height = 22 + len(rows) * (2 * bar + gap) + 8
-    drawing = Drawing(width, height)
+    drawing = _drawing(width, height, font)
     top = max((max(a, b) for _, a, b in rows), default=0) or 1
     scale = (width - left - right) / top
     y = height - 8
@@ -77,18 +94,19 @@ def month_lines(
     """Two lines over the months of the year: (month label, found, rectified), each point
     labelled with its value (found above, rectified below the point)."""
     height, left, bottom, top_pad = 170.0, 24.0, 34.0, 16.0
-    drawing = Drawing(width, height)
+    drawing = _drawing(width, height, font)
     plot_h = height - bottom - top_pad
     top = max((max(a, b) for _, a, b in months), default=0) or 1
     slot = (width - left - 10) / max(len(months), 1)
     drawing.add(Line(left, bottom, width - 10, bottom, strokeColor=GRID, strokeWidth=0.5))
-    for step in range(1, 5):  # light grid lines with their values
-        value = top * step / 4
-        y = bottom + plot_h * step / 4
+    step = _step(top)
+    top = max(top, step * -(-top // step))
+    for value in range(step, top + 1, step):  # light grid lines with their values
+        y = bottom + plot_h * value / top
         drawing.add(Line(left, y, width - 10, y, strokeColor=HexColor("#e0e0e0"),
                          strokeWidth=0.3))  # fmt: skip
-        drawing.add(String(left - 3, y - 3, f"{value:.0f}" if value >= 1 else "", fontName=font,
-                           fontSize=TEXT - 2, textAnchor="end", fillColor=GRID))  # fmt: skip
+        drawing.add(String(left - 3, y - 3, str(value), fontName=font, fontSize=TEXT - 2,
+                           textAnchor="end", fillColor=GRID))  # fmt: skip
     for series, (colour, dy) in enumerate(((FOUND, 4.0), (RECTIFIED, -10.0))):
         points: list[float] = []
         for index, month in enumerate(months):
@@ -112,9 +130,9 @@ def month_lines(
 def on_time_bars(rows: Sequence[tuple[str, int, int]], font: str, width: float) -> Drawing:
     """Per stage a bar of its deadlines that fell due, split into met on time and not:
     (stage, on time, due), labelled "按期 m / 到期 n（rate %）"."""
-    bar, gap, left, right = 11.0, 6.0, 150.0, 120.0
+    bar, gap, left, right = 8.5, 4.0, 150.0, 120.0
     height = 22 + len(rows) * (bar + gap) + 4
-    drawing = Drawing(width, height)
+    drawing = _drawing(width, height, font)
     top = max((due for _, _, due in rows), default=0) or 1
     scale = (width - left - right) / top
     y = height - 4
