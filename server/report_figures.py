@@ -171,6 +171,28 @@ EXTRA_LABELS: dict[str, str] = {
     "warnings_cum": "累计发布分级公开预警（次）",
 }
 
+#: The counting rule of each column group, in Chinese (the workbook's 填报说明 sheet, the pages).
+GROUP_RULES: dict[str, str] = {
+    "发现隐患": "在本系统登记的火灾隐患（处），以登记时间计；“累计”自累计起始日起算。",
+    "认定重大火灾隐患": "消防救援机构集体讨论认定为重大火灾隐患的隐患（处），以认定时间计。",
+    "整改完成": "复查合格的隐患（处），以首次复查合格的时间计。",
+    "整改中": "统计期末已登记、尚未复查合格且未办结的隐患（处），含正在判定的隐患。",
+    "逾期未办": (
+        "统计期末有法定办理期限已过而该环节未办理的在办隐患（处），与系统“逾期”标识同一口径。"
+    ),
+    "挂牌督办": "人民政府已下达挂牌督办通知的隐患（处），以通知作出时间计（作废的通知不计）。",
+    "督办": (
+        "督办人记录“督办”措施或整改逾期后人民政府采取“督办”措施的隐患（处），同一隐患多次只计一处。"
+    ),
+    "约谈": "记录“约谈”措施的隐患（处），来源同上。",
+    "曝光": "记录“曝光”措施的隐患（处），来源同上。",
+}
+EXTRA_RULES: dict[str, str] = {
+    "fires": "在本系统登记的火灾（起），以登记时间计。",
+    "fires_determined": "已作出火灾事故认定（含简易程序）的火灾（起），以首份认定书作出时间计。",
+    "warnings": "发布的分级公开预警（次），以发布时间计，按火灾所在县市区统计。",
+}
+
 #: 督办 / 约谈 / 曝光: the values of ``follow_up.action`` and of
 #: ``rectification_overdue_measures.measure`` that count as each.
 MEASURES: dict[str, tuple[str, ...]] = {
@@ -551,8 +573,7 @@ FOOTER_FIELDS = (("filled_by", "填报人"), ("reviewed_by", "审核人"), ("pho
                  ("filled_on", "填报日期"))  # fmt: skip
 NOTE = (
     "备注：本表由督办系统根据案件记录自动统计，单位为处（隐患）；“本月”为统计期间内发生数，"
-    "“累计”自{cumulative}起算，“期末数”为统计期间末的状态；逾期未办指有法定期限已过而未办理的环节。"
-    "各栏统计口径见《月报表设计说明》。"
+    "“累计”自{cumulative}起算，“期末数”为统计期间末的状态；各栏统计口径见“填报说明”工作表。"
 )
 
 
@@ -563,6 +584,14 @@ def _title(table: FigureTable) -> str:
         else (f"{table.period_start.isoformat()}至{table.period_end.isoformat()}")
     )
     return f"{table.scope.name}消防安全专项整治三年行动进展情况统计表（{period}）"
+
+
+def data_as_of(table: FigureTable) -> str:
+    """数据截至: the period's last day once it is over, else the moment of the computation."""
+    computed = table.computed_at.astimezone(SHANGHAI)
+    if computed.date() > table.period_end:
+        return _cn(table.period_end)
+    return f"{_cn(computed.date())}{computed:%H:%M}"
 
 
 def _cn(day: date) -> str:
@@ -603,27 +632,21 @@ def monthly_workbook(
     book.remove(book.worksheets[0])
     used: set[str] = set()
 
-    def frame(sheet: Any, title: str, table: FigureTable, width: int) -> None:
-        sheet.append([title])
+    def frame(sheet: Any, table: FigureTable, width: int) -> None:
+        sheet.append([_title(table)])
         sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
         sheet["A1"].font = Font(bold=True, size=14)
         sheet["A1"].alignment = centre
         sheet.row_dimensions[1].height = 30
-        as_of = table.computed_at.astimezone(SHANGHAI)
+        unit = remarks.get("unit") if len(tables) == 1 else None
         sheet.append(
             [
-                f"填报单位（盖章）：{remarks.get('unit') or table.scope.name}",
-                None,
-                None,
-                None,
+                f"填报单位（盖章）：{unit or table.scope.name}",
+                *([None] * 3),
                 f"统计期间：{_cn(table.period_start)}至{_cn(table.period_end)}",
-                None,
-                None,
-                None,
-                None,
-                None,
-                f"数据截至：{_cn(as_of.date())} {as_of:%H:%M}",
-            ][: max(width, 11)]
+                *([None] * 5),
+                f"数据截至：{data_as_of(table)}",
+            ]
         )
 
     def header(sheet: Any, first: str, table: FigureTable | None) -> None:
@@ -693,14 +716,35 @@ def monthly_workbook(
 
     for table in tables:
         sheet = book.create_sheet(_sheet_title(table.scope.name, used))
-        frame(sheet, _title(table), table, len(COLUMNS) + 1)
+        frame(sheet, table, len(COLUMNS) + 1)
         header(sheet, "专项整治领域", table)
         body(sheet, [(row.name, row.values) for row in table.rows])
         footer(sheet, table, table.extra)
+    explain = book.create_sheet(_sheet_title("填报说明", used))
+    explain.append(["栏目", "统计口径"])
+    for group, rule in GROUP_RULES.items():
+        explain.append([group, rule])
+    for key, rule in EXTRA_RULES.items():
+        explain.append([EXTRA_LABELS[f"{key}_month"].removeprefix("本月"), rule])
+    explain.append(
+        [
+            "说明",
+            "各栏均按隐患（处）计，同一隐患在一个栏目中只计一次；每处隐患归入一个专项整治领域，"
+            "合计为各领域之和。本表格式为督办系统的建议格式，待市消安委办下发附件8后按其调整。",
+        ]
+    )
+    for cell in explain[1]:
+        cell.font = Font(bold=True)
+        cell.fill = head_fill
+    explain.column_dimensions["A"].width = 26
+    explain.column_dimensions["B"].width = 90
+    for row in explain.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
     if len(tables) > 1:
         first = tables[0]
         sheet = book.create_sheet(_sheet_title("汇总", used), 0)
-        frame(sheet, _title(replace(first, scope=Scope("city"))), first, len(COLUMNS) + 1)
+        frame(sheet, replace(first, scope=Scope("city")), len(COLUMNS) + 1)
         header(sheet, "县市区", first)
         body(sheet, consolidated_rows(tables))
         sums: dict[str, int] = {}
