@@ -90,8 +90,9 @@ def month_starts(start: date, end: date) -> list[tuple[date, date]]:
 
 
 def _moment(day: date) -> datetime:
-    """The end of ``day`` in Asia/Shanghai (the first instant of the next day)."""
-    return datetime.combine(day + timedelta(days=1), time(), SHANGHAI)
+    """The end of ``day`` in Asia/Shanghai (the first instant of the next day), or now if that
+    is earlier: a deadline due tonight has not fallen due yet."""
+    return min(datetime.combine(day + timedelta(days=1), time(), SHANGHAI), datetime.now(UTC))
 
 
 def _aware(value: datetime | None) -> datetime | None:
