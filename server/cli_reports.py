@@ -110,7 +110,9 @@ def monthly_command(
 @click.option("--district", help="one district's report (division code, e.g. dingcheng)")
 @click.option("--department", help="one industry department's report (agency code)")
 @click.option("-o", "--output", required=True, help="the .pdf file to write (- for stdout)")
-@click.option("--as-of", "as_of", default="", help="figures up to this day YYYY-MM-DD (default today)")
+@click.option(
+    "--as-of", "as_of", default="", help="figures up to this day YYYY-MM-DD (default today)"
+)
 @click.option("--remarks-file", default="", help="UTF-8 text of the office's own sections")
 @click.option("--unit", default="", help="填报单位 (署名; default the district's 消安委办)")
 @click.option("--number", default="", help="发文字号")
@@ -164,8 +166,9 @@ def annual_command(
     }
     pdf = annual_pdf(snapshot, remarks, {k: v for k, v in signatures.items() if v})
     write_output(output, pdf)
-    click.echo(f"已生成{snapshot['title']}" + ("" if output == "-" else f"：{output}"),
-               err=output == "-")  # fmt: skip
+    click.echo(
+        f"已生成{snapshot['title']}" + ("" if output == "-" else f"：{output}"), err=output == "-"
+    )
 
 
 def _day(value: str, option: str) -> date:

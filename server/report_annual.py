@@ -120,9 +120,12 @@ def _deadline_clause(scope: Scope) -> Any:
 
 
 def classify(
-    state: str, due_at: datetime, met_at: datetime | None, closed_at: datetime | None,
+    state: str,
+    due_at: datetime,
+    met_at: datetime | None,
+    closed_at: datetime | None,
     moment: datetime,
-) -> str | None:  # fmt: skip
+) -> str | None:
     """A deadline's status at ``moment`` (:func:`server.overdue.deadline_status`, the one
     definition), read from its recorded times so that a past ``moment`` is judged as then: a
     step done after ``moment`` counts as not done yet. None when it had not fallen due."""
@@ -142,8 +145,14 @@ def on_time_rates(scope: Scope, start: date, end: date) -> dict[str, Any]:
     lapsed; and the rate (met on time / fell due, None when none fell due)."""
     moment = _moment(end)
     query = (
-        select(Deadline.label, Deadline.state, Deadline.due_at, Deadline.met_at, Case.process_id,
-               Case.closed_at)  # fmt: skip
+        select(
+            Deadline.label,
+            Deadline.state,
+            Deadline.due_at,
+            Deadline.met_at,
+            Case.process_id,
+            Case.closed_at,
+        )
         .join(Case, Deadline.case_id == Case.id)
         .where(
             Case.process_id.in_(RATE_PROCESSES),
@@ -164,15 +173,22 @@ def on_time_rates(scope: Scope, start: date, end: date) -> dict[str, Any]:
         counts[status] += 1
     catalog = get_engine().catalog
     names = {pid: catalog.latest(pid).name for pid in RATE_PROCESSES}
-    stages = [
-        {"process": process, "process_name": names[process], "stage": stage, **counts,
-         "rate": _rate(counts[MET], counts["due"])}  # fmt: skip
+    stages: list[dict[str, Any]] = [
+        {
+            "process": process,
+            "process_name": names[process],
+            "stage": stage,
+            **counts,
+            "rate": _rate(counts[MET], counts["due"]),
+        }
         for (process, stage), counts in sorted(
             tally.items(), key=lambda item: (RATE_PROCESSES.index(item[0][0]), item[0][1])
         )
     ]
-    total = {key: sum(s[key] for s in stages) for key in ("due", MET, MET_LATE, OVERDUE, LAPSED)}
-    total["rate"] = _rate(total[MET], total["due"])
+    sums = {
+        key: sum(int(s[key]) for s in stages) for key in ("due", MET, MET_LATE, OVERDUE, LAPSED)
+    }
+    total: dict[str, Any] = {**sums, "rate": _rate(sums[MET], sums["due"])}
     return {"stages": stages, "total": total}
 
 
@@ -195,8 +211,10 @@ def listed_hazards(scope: Scope, start: date, end: date) -> list[dict[str, Any]]
             Case.process_id == "major_hazard",
             scope_clause(scope),
             Case.opened_at < moment,
-            or_(Case.closed_at.is_(None), Case.closed_at >= datetime.combine(start, time(),
-                                                                               SHANGHAI)),
+            or_(
+                Case.closed_at.is_(None),
+                Case.closed_at >= datetime.combine(start, time(), SHANGHAI),
+            ),
         )
         .order_by(Case.id)
     )
@@ -263,8 +281,11 @@ def annual_snapshot(scope: Scope, year: int, as_of: date | None = None) -> dict[
     for first, last in month_starts(start, end):
         month = report_figures.period_table(scope, first, last)
         months.append(
-            {"month": first.strftime("%Y-%m"), "found": month.total(FOUND),
-             "rectified": month.total(RECTIFIED)}  # fmt: skip
+            {
+                "month": first.strftime("%Y-%m"),
+                "found": month.total(FOUND),
+                "rectified": month.total(RECTIFIED),
+            }
         )
     return {
         "version": SNAPSHOT_VERSION,
@@ -401,29 +422,40 @@ def annual_workbook(snapshot: Mapping[str, Any]) -> bytes:
         return sheet
 
     columns = snapshot["columns"]
-    sheet = sheet_of(SHEETS[0], ["专项整治领域", *(c["header"] for c in columns)],
-                     [24, *(12 for _ in columns)])  # fmt: skip
+    sheet = sheet_of(
+        SHEETS[0], ["专项整治领域", *(c["header"] for c in columns)], [24, *(12 for _ in columns)]
+    )
     for row in snapshot["table"]["rows"]:
         sheet.append([row["name"], *(int(row["values"].get(c["key"], 0)) for c in columns)])
     sheet = sheet_of(SHEETS[1], ["月份", "发现隐患", "整改隐患"], [10, 12, 12])
     for month in snapshot["months"]:
         sheet.append([month["month"], month["found"], month["rectified"]])
-    sheet = sheet_of(SHEETS[2], ["流程", "环节", *(h for _, h in RATE_COLUMNS), "按期办结率"],
-                     [18, 24, 8, 10, 12, 10, 20, 12])  # fmt: skip
-    for stage in [*snapshot["on_time"]["stages"], {**snapshot["on_time"]["total"],
-                                                   "process_name": "合计", "stage": ""}]:  # fmt: skip
+    sheet = sheet_of(
+        SHEETS[2],
+        ["流程", "环节", *(h for _, h in RATE_COLUMNS), "按期办结率"],
+        [18, 24, 8, 10, 12, 10, 20, 12],
+    )
+    for stage in [
+        *snapshot["on_time"]["stages"],
+        {**snapshot["on_time"]["total"], "process_name": "合计", "stage": ""},
+    ]:
         rate = stage["rate"]
-        sheet.append([stage["process_name"], stage["stage"], *(stage[k] for k, _ in RATE_COLUMNS),
-                      rate])  # fmt: skip
+        sheet.append(
+            [stage["process_name"], stage["stage"], *(stage[k] for k, _ in RATE_COLUMNS), rate]
+        )
         sheet.cell(sheet.max_row, 8).number_format = "0.0%"
-    sheet = sheet_of(SHEETS[3], ["序号", *(h for _, h, _ in LISTED_COLUMNS)],
-                     [6, *(w for _, _, w in LISTED_COLUMNS)])  # fmt: skip
+    sheet = sheet_of(
+        SHEETS[3],
+        ["序号", *(h for _, h, _ in LISTED_COLUMNS)],
+        [6, *(w for _, _, w in LISTED_COLUMNS)],
+    )
     for n, item in enumerate(snapshot["listed"], start=1):
         values: list[Any] = [n]
         for key, _header, _width in LISTED_COLUMNS:
             value = item.get(key)
-            values.append(date.fromisoformat(value) if key in ("rectify_by", "closed_on")
-                          and value else value)  # fmt: skip
+            values.append(
+                date.fromisoformat(value) if key in ("rectify_by", "closed_on") and value else value
+            )
         sheet.append(values)
         for column in (9, 10):
             sheet.cell(sheet.max_row, column).number_format = "yyyy-mm-dd"

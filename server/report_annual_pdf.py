@@ -42,8 +42,8 @@ from server.documents.fonts import DocumentFonts, document_fonts
 from server.documents.render import (
     LEADING,
     WIDTH,
-    _bold,
     _body,
+    _bold,
     _Doc,
     _p,
     _signature,
@@ -138,14 +138,26 @@ def enforcement_text(snapshot: Mapping[str, Any]) -> list[str]:
 
 
 def _table_styles(fonts: DocumentFonts) -> dict[str, ParagraphStyle]:
-    cell = ParagraphStyle("cell", fontName=fonts.body.name, fontSize=TABLE_SIZE,
-                          leading=TABLE_SIZE * 1.3, wordWrap="CJK", alignment=TA_LEFT)  # fmt: skip
+    cell = ParagraphStyle(
+        "cell",
+        fontName=fonts.body.name,
+        fontSize=TABLE_SIZE,
+        leading=TABLE_SIZE * 1.3,
+        wordWrap="CJK",
+        alignment=TA_LEFT,
+    )
     return {
         "cell": cell,
         "centre": ParagraphStyle("centre", parent=cell, alignment=TA_CENTER),
         "head": ParagraphStyle("head", parent=cell, fontName=fonts.hei.name, alignment=TA_CENTER),
-        "caption": ParagraphStyle("caption", parent=cell, fontName=fonts.hei.name, fontSize=12,
-                                  leading=18, alignment=TA_CENTER),  # fmt: skip
+        "caption": ParagraphStyle(
+            "caption",
+            parent=cell,
+            fontName=fonts.hei.name,
+            fontSize=12,
+            leading=18,
+            alignment=TA_CENTER,
+        ),
         "note": ParagraphStyle("note", parent=cell, fontSize=9, leading=13),
     }
 
@@ -161,8 +173,10 @@ def _grid(
     data = [[Paragraph(escape(str(v)), st["head"]) for v in rows[0]]]
     for row in rows[1:]:
         data.append(
-            [Paragraph(escape(str(v)), st["centre"] if i in centred else st["cell"])
-             for i, v in enumerate(row)]  # fmt: skip
+            [
+                Paragraph(escape(str(v)), st["centre"] if i in centred else st["cell"])
+                for i, v in enumerate(row)
+            ]
         )
     table = Table(data, colWidths=list(widths), repeatRows=1)
     style = [
@@ -190,8 +204,16 @@ def listed_table(snapshot: Mapping[str, Any], st: Mapping[str, ParagraphStyle]) 
     rows: list[list[str]] = [["序号", "单位名称", "县市区", "专项整治领域", "整改期限", "办理结果"]]
     for n, item in enumerate(snapshot["listed"], start=1):
         rectify_by = cn_date(item["rectify_by"]) if item["rectify_by"] else "—"
-        rows.append([str(n), f"{item['unit_name']}（{item['number']}）", item["district"],
-                     item["area"] or "—", rectify_by, item["outcome"]])  # fmt: skip
+        rows.append(
+            [
+                str(n),
+                f"{item['unit_name']}（{item['number']}）",
+                item["district"],
+                item["area"] or "—",
+                rectify_by,
+                item["outcome"],
+            ]
+        )
     if len(rows) == 1:
         rows.append(["—", "本年度没有挂牌督办的重大火灾隐患", "", "", "", ""])
     return _grid(rows, [10 * mm, 52 * mm, 16 * mm, 26 * mm, 24 * mm, 28 * mm], st, (0, 2, 4))
@@ -208,8 +230,10 @@ def year_table(snapshot: Mapping[str, Any], st: Mapping[str, ParagraphStyle]) ->
     for column in columns:
         header = "" if column["header"] == "本年" else f"（{column['header']}）"
         rows.append(
-            [f"{column['group']}{header}",
-             *(str(int(a["values"].get(column["key"], 0))) for a in areas)]  # fmt: skip
+            [
+                f"{column['group']}{header}",
+                *(str(int(a["values"].get(column["key"], 0))) for a in areas),
+            ]
         )
     table = _grid(rows, [label_w, *([area_w] * len(areas))], st, range(1, len(areas) + 1))
     table.setStyle(TableStyle([("BACKGROUND", (-1, 1), (-1, -1), HexColor("#F5F5F5"))]))
@@ -227,26 +251,45 @@ def rate_table(snapshot: Mapping[str, Any], st: Mapping[str, ParagraphStyle]) ->
             process = stage["process"]
             spans.append(len(rows))
             rows.append([stage["process_name"], *([""] * (len(headers) - 1))])
-        rows.append([stage["stage"], *(str(stage[k]) for k, _ in annual.RATE_COLUMNS),
-                     annual.rate_text(stage["rate"])])  # fmt: skip
+        rows.append(
+            [
+                stage["stage"],
+                *(str(stage[k]) for k, _ in annual.RATE_COLUMNS),
+                annual.rate_text(stage["rate"]),
+            ]
+        )
     total = snapshot["on_time"]["total"]
-    rows.append(["合计", *(str(total[k]) for k, _ in annual.RATE_COLUMNS),
-                 annual.rate_text(total["rate"])])  # fmt: skip
+    rows.append(
+        ["合计", *(str(total[k]) for k, _ in annual.RATE_COLUMNS), annual.rate_text(total["rate"])]
+    )
     widths = [46 * mm, *([16 * mm] * 5), 30 * mm]
     table = _grid(rows, widths, st, range(1, 7), bold_last=True)
-    table.setStyle(TableStyle(
-        [cmd for row in spans for cmd in (("SPAN", (0, row), (-1, row)),
-                                          ("BACKGROUND", (0, row), (-1, row), HexColor("#F5F5F5")))]
-    ))  # fmt: skip
+    table.setStyle(
+        TableStyle(
+            [
+                cmd
+                for row in spans
+                for cmd in (
+                    ("SPAN", (0, row), (-1, row)),
+                    ("BACKGROUND", (0, row), (-1, row), HexColor("#F5F5F5")),
+                )
+            ]
+        )
+    )
     return table
 
 
-def _annex_heading(number: int, title: str, fonts: DocumentFonts,
-                   styles: Mapping[str, ParagraphStyle]) -> list[Flowable]:  # fmt: skip
+def _annex_heading(
+    number: int, title: str, fonts: DocumentFonts, styles: Mapping[str, ParagraphStyle]
+) -> list[Flowable]:
     """GB/T 9704 §7.3.4/§8: "附件N" flush left in 黑体 on the first line, the title centred."""
     label = ParagraphStyle("annex", parent=styles["flush"], fontName=fonts.hei.name)
-    return [_p(f"附件{number}", label), Spacer(1, LEADING / 2),
-            _bold(title, styles["title"]), Spacer(1, LEADING / 2)]  # fmt: skip
+    return [
+        _p(f"附件{number}", label),
+        Spacer(1, LEADING / 2),
+        _bold(title, styles["title"]),
+        Spacer(1, LEADING / 2),
+    ]
 
 
 def story(
@@ -262,7 +305,10 @@ def story(
     st = _table_styles(fonts)
     font = fonts.body.name
     year = snapshot["year"]
-    annexes = (f"{snapshot['title'][:-4]}统计表", f"{snapshot['scope']['name']}{year}年度按期办结情况表")
+    annexes = (
+        f"{snapshot['title'][:-4]}统计表",
+        f"{snapshot['scope']['name']}{year}年度按期办结情况表",
+    )
     parts: list[Flowable] = [NextPageTemplate("later"), Spacer(1, 2 * LEADING - 4 * mm)]
     parts += [_bold(filled.title, styles["title"]), Spacer(1, LEADING / 2)]
     parts.append(_p(f"{filled.addressee}：", styles["flush"]))
@@ -280,10 +326,20 @@ def story(
         body(text)
     chart_width = WIDTH
     parts.append(CondPageBreak(60 * mm))
-    parts.append(_chart(report_charts.area_bars(annual.area_rows(snapshot), font, chart_width),
-                        "图1  各专项整治领域发现和整改完成的隐患（处）", st))  # fmt: skip
-    parts.append(_chart(report_charts.month_lines(annual.month_rows(snapshot), font, chart_width),
-                        "图2  按月发现和整改完成的隐患（处）", st))  # fmt: skip
+    parts.append(
+        _chart(
+            report_charts.area_bars(annual.area_rows(snapshot), font, chart_width),
+            "图1  各专项整治领域发现和整改完成的隐患（处）",
+            st,
+        )
+    )
+    parts.append(
+        _chart(
+            report_charts.month_lines(annual.month_rows(snapshot), font, chart_width),
+            "图2  按月发现和整改完成的隐患（处）",
+            st,
+        )
+    )
     body("二、“两个清单”落实情况")
     body(lists_text(snapshot))
     parts.append(CondPageBreak(40 * mm))
@@ -295,8 +351,13 @@ def story(
         body(text)
     stages = [(f"{s['stage']}", int(s[MET]), int(s["due"])) for s in snapshot["on_time"]["stages"]]
     if stages:
-        parts.append(_chart(report_charts.on_time_bars(stages, font, chart_width),
-                            "图3  各环节法定期限按期办结情况（个）", st))  # fmt: skip
+        parts.append(
+            _chart(
+                report_charts.on_time_bars(stages, font, chart_width),
+                "图3  各环节法定期限按期办结情况（个）",
+                st,
+            )
+        )
     body("四、工作推进情况、存在的问题和下一年度工作打算")
     lines = [line.strip() for line in remarks.splitlines() if line.strip()]
     if lines:
@@ -305,12 +366,13 @@ def story(
     else:
         body(f"（本部分由填报单位填写：{WRITTEN_BY_PEOPLE}。）")
     # 附件说明 (GB/T 9704 §7.3.4): one line under the body, "附件：1．…", hanging indent
-    note = ParagraphStyle("annexes", parent=styles["body"], firstLineIndent=0, leftIndent=5 * 15.75,
-                          alignment=TA_LEFT)  # fmt: skip
+    note = ParagraphStyle(
+        "annexes", parent=styles["body"], firstLineIndent=0, leftIndent=5 * 15.75, alignment=TA_LEFT
+    )
     first = ParagraphStyle("annexes0", parent=note, leftIndent=2 * 15.75, firstLineIndent=0)
     listing: list[Flowable] = [Spacer(1, LEADING / 2), _p(f"附件：1．{annexes[0]}", first)]
     listing += [_p(f"2．{annexes[1]}", note)]
-    parts += listing[:1] + [KeepTogether([*listing[1:], *_signature(filled, font)])]
+    parts += [*listing[:1], KeepTogether([*listing[1:], *_signature(filled, font)])]
     sign_off = [f"{label}：{signatures.get(key, '')}" for key, label in SIGN_OFF]
     parts.append(Spacer(1, LEADING / 2))
     parts.append(_p("　　".join(sign_off), styles["small"]))
@@ -325,12 +387,15 @@ def story(
     parts += [PageBreak(), *_annex_heading(2, annexes[1], fonts, styles)]
     parts.append(rate_table(snapshot, st))
     parts.append(Spacer(1, 8))
-    parts.append(_p(
-        "说明：统计本年度内到期的法定办理期限（按截止日期）；按期办结率＝按期办结数÷到期数。"
-        "“逾期未办”“逾期后办结”的口径与督办系统各页面相同。本报告的电子表格（"
-        + "、".join(attachments) + "）已作为附件嵌入本PDF文件。",
-        st["note"],
-    ))  # fmt: skip
+    parts.append(
+        _p(
+            "说明：统计本年度内到期的法定办理期限（按截止日期）；按期办结率＝按期办结数÷到期数。"
+            "“逾期未办”“逾期后办结”的口径与督办系统各页面相同。本报告的电子表格（"
+            + "、".join(attachments)
+            + "）已作为附件嵌入本PDF文件。",
+            st["note"],
+        )
+    )
     return parts
 
 
@@ -371,8 +436,14 @@ def render_annual(
     workbook_remarks.setdefault("unit", issuer)
     writer.add_attachment(names[0], annual.annual_workbook(snapshot))
     writer.add_attachment(names[1], annual.year_table_workbook(snapshot, workbook_remarks))
-    writer.add_metadata({"/Title": snapshot["title"], "/Author": issuer, "/Subject": "年度工作报告",
-                         "/Creator": "Duban"})  # fmt: skip
+    writer.add_metadata(
+        {
+            "/Title": snapshot["title"],
+            "/Author": issuer,
+            "/Subject": "年度工作报告",
+            "/Creator": "Duban",
+        }
+    )
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

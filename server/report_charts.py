@@ -21,8 +21,9 @@ GRID = HexColor("#999999")
 TEXT = 9.0
 
 
-def _legend(drawing: Drawing, x: float, y: float, items: Sequence[tuple[str, Color]],
-            font: str) -> None:  # fmt: skip
+def _legend(
+    drawing: Drawing, x: float, y: float, items: Sequence[tuple[str, Color]], font: str
+) -> None:
     for label, colour in items:
         drawing.add(Rect(x, y, 8, 8, fillColor=colour, strokeColor=None))
         drawing.add(String(x + 11, y + 0.5, label, fontName=font, fontSize=TEXT))
@@ -73,13 +74,24 @@ def area_bars(
     y = height - 8
     for name, first, second in rows:
         y -= 2 * bar + gap
-        drawing.add(String(left - 6, y + bar - 3, _clip(name, font, left - 8), fontName=font,
-                           fontSize=TEXT, textAnchor="end"))  # fmt: skip
+        drawing.add(
+            String(
+                left - 6,
+                y + bar - 3,
+                _clip(name, font, left - 8),
+                fontName=font,
+                fontSize=TEXT,
+                textAnchor="end",
+            )
+        )
         for offset, (value, colour) in enumerate(((first, FOUND), (second, RECTIFIED))):
             by = y + bar * (1 - offset)
             drawing.add(Rect(left, by, value * scale, bar - 1, fillColor=colour, strokeColor=None))
-            drawing.add(String(left + value * scale + 3, by + 1.5, str(value), fontName=font,
-                               fontSize=TEXT - 1))  # fmt: skip
+            drawing.add(
+                String(
+                    left + value * scale + 3, by + 1.5, str(value), fontName=font, fontSize=TEXT - 1
+                )
+            )
     drawing.add(Line(left, y - 2, left, height - 8, strokeColor=GRID, strokeWidth=0.5))
     _legend(drawing, left, 2, ((labels[0], FOUND), (labels[1], RECTIFIED)), font)
     return drawing
@@ -103,10 +115,18 @@ def month_lines(
     top = max(top, step * -(-top // step))
     for value in range(step, top + 1, step):  # light grid lines with their values
         y = bottom + plot_h * value / top
-        drawing.add(Line(left, y, width - 10, y, strokeColor=HexColor("#e0e0e0"),
-                         strokeWidth=0.3))  # fmt: skip
-        drawing.add(String(left - 3, y - 3, str(value), fontName=font, fontSize=TEXT - 2,
-                           textAnchor="end", fillColor=GRID))  # fmt: skip
+        drawing.add(Line(left, y, width - 10, y, strokeColor=HexColor("#e0e0e0"), strokeWidth=0.3))
+        drawing.add(
+            String(
+                left - 3,
+                y - 3,
+                str(value),
+                fontName=font,
+                fontSize=TEXT - 2,
+                textAnchor="end",
+                fillColor=GRID,
+            )
+        )
     for series, (colour, dy) in enumerate(((FOUND, 4.0), (RECTIFIED, -10.0))):
         points: list[float] = []
         for index, month in enumerate(months):
@@ -115,14 +135,24 @@ def month_lines(
             y = bottom + value / top * plot_h
             points += [x, y]
             drawing.add(Rect(x - 1.8, y - 1.8, 3.6, 3.6, fillColor=colour, strokeColor=None))
-            drawing.add(String(x, y + dy, str(value), fontName=font, fontSize=TEXT - 1,
-                               textAnchor="middle", fillColor=colour))  # fmt: skip
+            drawing.add(
+                String(
+                    x,
+                    y + dy,
+                    str(value),
+                    fontName=font,
+                    fontSize=TEXT - 1,
+                    textAnchor="middle",
+                    fillColor=colour,
+                )
+            )
         if len(points) >= 4:
             drawing.add(PolyLine(points, strokeColor=colour, strokeWidth=1.2))
     for index, month in enumerate(months):
         x = left + slot * (index + 0.5)
-        drawing.add(String(x, bottom - 11, month[0], fontName=font, fontSize=TEXT - 1,
-                           textAnchor="middle"))  # fmt: skip
+        drawing.add(
+            String(x, bottom - 11, month[0], fontName=font, fontSize=TEXT - 1, textAnchor="middle")
+        )
     _legend(drawing, left, 2, ((labels[0], FOUND), (labels[1], RECTIFIED)), font)
     return drawing
 
@@ -138,13 +168,30 @@ def on_time_bars(rows: Sequence[tuple[str, int, int]], font: str, width: float) 
     y = height - 4
     for name, met, due in rows:
         y -= bar + gap
-        drawing.add(String(left - 6, y + 2, _clip(name, font, left - 8), fontName=font,
-                           fontSize=TEXT, textAnchor="end"))  # fmt: skip
+        drawing.add(
+            String(
+                left - 6,
+                y + 2,
+                _clip(name, font, left - 8),
+                fontName=font,
+                fontSize=TEXT,
+                textAnchor="end",
+            )
+        )
         drawing.add(Rect(left, y, met * scale, bar, fillColor=RECTIFIED, strokeColor=None))
-        drawing.add(Rect(left + met * scale, y, (due - met) * scale, bar, fillColor=LATE,
-                         strokeColor=None))  # fmt: skip
+        drawing.add(
+            Rect(left + met * scale, y, (due - met) * scale, bar, fillColor=LATE, strokeColor=None)
+        )
         rate = f"{met / due * 100:.1f}%" if due else "—"
-        drawing.add(String(left + due * scale + 4, y + 2, f"按期{met} / 到期{due}（{rate}）",
-                           fontName=font, fontSize=TEXT - 1, fillColor=black))  # fmt: skip
+        drawing.add(
+            String(
+                left + due * scale + 4,
+                y + 2,
+                f"按期{met} / 到期{due}（{rate}）",
+                fontName=font,
+                fontSize=TEXT - 1,
+                fillColor=black,
+            )
+        )
     _legend(drawing, left, 2, (("按期办结", RECTIFIED), ("未按期", LATE)), font)
     return drawing

@@ -91,7 +91,7 @@ def test_figures_equal_independent_counts(seeded: Seeded, snapshot: dict):  # no
     assert sum(m["rectified"] for m in snapshot["months"]) == report_annual.total(
         snapshot, "rectified_month"
     )
-    assert [m["month"] for m in snapshot["months"]][0] == f"{YEAR}-01"
+    assert next(m["month"] for m in snapshot["months"]) == f"{YEAR}-01"
     assert len(snapshot["months"]) == TODAY.month
     # every hazard listed in the year is in the listed-hazards table, with its outcome
     listed = {item["case_id"]: item for item in snapshot["listed"]}
@@ -185,8 +185,18 @@ def report_annual_pdf_names(snapshot: dict) -> tuple[str, str]:
 def test_cli_writes_the_pdf(seeded: Seeded, tmp_path: Path):  # noqa: F811
     out = tmp_path / "d.pdf"
     result = seeded.app.test_cli_runner().invoke(
-        args=["report", "annual", "--year", str(YEAR), "--district", "dingcheng", "-o", str(out),
-              "--filled-by", "王芳"]  # fmt: skip
+        args=[
+            "report",
+            "annual",
+            "--year",
+            str(YEAR),
+            "--district",
+            "dingcheng",
+            "-o",
+            str(out),
+            "--filled-by",
+            "王芳",
+        ]
     )
     assert result.exit_code == 0, result.output
     assert "已生成鼎城区" in result.output
@@ -206,9 +216,7 @@ def test_cli_writes_the_pdf(seeded: Seeded, tmp_path: Path):  # noqa: F811
 )
 def test_cli_refuses_bad_input(seeded: Seeded, tmp_path: Path, args, message):  # noqa: F811
     out = tmp_path / "x.pdf"
-    result = seeded.app.test_cli_runner().invoke(
-        args=["report", "annual", *args, "-o", str(out)]
-    )
+    result = seeded.app.test_cli_runner().invoke(args=["report", "annual", *args, "-o", str(out)])
     assert result.exit_code != 0
     assert message in result.output
     assert not out.exists() and not list(tmp_path.iterdir())
