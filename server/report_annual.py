@@ -34,8 +34,7 @@ from server import reads, report_figures
 from server.engine import get_engine
 from server.models import Agency, Case, Deadline
 from server.overdue import LAPSED, MET, MET_LATE, OVERDUE, case_clause_at, deadline_status
-from server.report_figures import FigureTable, Scope
-from server.report_figures import _scope_clause as scope_clause
+from server.report_figures import FigureTable, Scope, scope_clause
 from server.reports_lists import rows_of
 from server.supervision import stage_of
 from workflows import campaign_areas
@@ -106,7 +105,7 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 def _deadline_clause(scope: Scope) -> Any:
-    """Deadlines of ``scope``: those of its cases (:func:`report_figures._scope_clause`, the
+    """Deadlines of ``scope``: those of its cases (:func:`report_figures.scope_clause`, the
     figures' definition of a scope); for a department also its own duties (the deadlines its
     officers answer for, e.g. a reply on credit measures after a fire)."""
     if scope.kind == "department":

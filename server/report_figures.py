@@ -318,7 +318,7 @@ def _instant(day: date) -> datetime:
     return datetime.combine(day, time(0), SHANGHAI).astimezone(UTC)
 
 
-def _scope_clause(scope: Scope) -> ColumnElement[bool]:
+def scope_clause(scope: Scope) -> ColumnElement[bool]:
     if scope.kind == "district":
         return Case.district == scope.code
     if scope.kind == "department":
@@ -328,7 +328,7 @@ def _scope_clause(scope: Scope) -> ColumnElement[bool]:
 
 
 def _hazards(scope: Scope) -> ColumnElement[bool]:
-    return and_(Case.process_id == HAZARDS, _scope_clause(scope))
+    return and_(Case.process_id == HAZARDS, scope_clause(scope))
 
 
 def _within(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -475,7 +475,7 @@ def _extra(
 ) -> dict[str, int]:
     if scope.kind == "department":
         return {}
-    fires = and_(Case.process_id == FIRES, _scope_clause(scope))
+    fires = and_(Case.process_id == FIRES, scope_clause(scope))
     determined = _first_document(FIRE_DETERMINATIONS)
     row = reads.execute(
         select(
