@@ -864,6 +864,9 @@ def complete_task(
         )
         sync_case(case, instance, result, actor=user, completed=task, tasks=tasks, now=now)
         record_warning(case, task, dict(data), instance.data, now)
+        from server.report_cases import record_report_step  # it imports this module
+
+        record_report_step(case, task, dict(data), now)
         _attach(user, case, uploads, now, task)
         # drafts of the step (every officer's) are done with
         db.session.execute(delete(TaskDraft).where(TaskDraft.task_id == task.id))
