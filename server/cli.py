@@ -442,6 +442,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(mail_group)
     for command in (dossier_command, audit_group, backup_command, restore_command):
         app.cli.add_command(command)
+    from server.cli_reports import report_group  # it imports this module: registered here
+
+    app.cli.add_command(report_group)
 
 
 # --- dossiers and the audit chain ---------------------------------------------------------------

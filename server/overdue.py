@@ -114,6 +114,34 @@ def task_clause(now: datetime) -> ColumnElement[bool]:
     )
 
 
+def _late_at(moment: datetime) -> ColumnElement[bool]:
+    """Deadline rows that were past their time and not met at ``moment`` (a past moment), read
+    from the recorded times: due before ``moment`` and not met by then (``met_at`` empty or
+    later). At ``moment = now`` this is :func:`_late` (a ``met`` row always has ``met_at <=
+    now``; a ``missed`` row with ``met_at`` is met). A row has no creation time: a deadline
+    guarding a user task created at or after ``moment`` did not exist yet and is left out;
+    one guarding a sub-process (the rectification) is taken to exist since its case did.
+    """
+    created_later = exists().where(Task.id == Deadline.task_id, Task.created_at >= moment)
+    return and_(
+        Deadline.due_at < moment,
+        or_(Deadline.met_at.is_(None), Deadline.met_at >= moment),
+        ~created_later,
+    )
+
+
+def case_clause_at(moment: datetime) -> ColumnElement[bool]:
+    """WHERE clause on ``Case``: the case was overdue at ``moment`` — the rule of
+    :func:`case_clause` evaluated as at a past moment (the monthly report's "overdue at the
+    period's end", server/report_figures.py): opened before ``moment``, not closed by then, and
+    one of its deadlines late then."""
+    return and_(
+        Case.opened_at < moment,
+        or_(Case.closed_at.is_(None), Case.closed_at >= moment),
+        exists().where(Deadline.case_id == Case.id, _late_at(moment)),
+    )
+
+
 def overdue_case_ids(case_ids: Iterable[int], now: datetime | None = None) -> set[int]:
     """Those of ``case_ids`` that are overdue (one query)."""
     ids = list(set(case_ids))

@@ -1,0 +1,103 @@
+"""``flask --app server report …``: the campaign reports from the command line (issue 19).
+
+``report monthly`` writes the monthly table (附件8, :mod:`server.report_figures`) as ``.xlsx``.
+The group is registered by :func:`server.cli.init_app`; another report adds its own command to
+:data:`report_group` here (``@report_group.command("annual")``) and reuses :func:`scopes_of`
+and :func:`write_output`, which check the input before anything is computed and write the file
+only once it is complete.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup, with_appcontext
+
+from server.cli import needs_database
+
+report_group = AppGroup("report", help="The campaign reports (monthly table, annual report).")
+
+
+def scopes_of(district: str | None, department: str | None) -> list[object]:
+    """The report scopes the options name: one district, one department, or — with neither —
+    every district (:func:`server.report_figures.scope_options`'s districts).
+
+    :raises click.ClickException: (Chinese) for an unknown district or department.
+    """
+    from server.report_figures import Scope, scope_options
+
+    if district and department:
+        raise click.ClickException("--district 和 --department 只能指定一个")
+    if district or department:
+        scope = Scope("district", district) if district else Scope("department", department)
+        try:
+            scope.check()
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        return [scope]
+    return [s for s in scope_options() if s.kind == "district"]
+
+
+def write_output(output: str, data: bytes) -> None:
+    """Write the finished file (``-`` for stdout); nothing is written before it is complete."""
+    if output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    path = Path(output)
+    if not path.parent.is_dir():
+        raise click.ClickException(f"目录不存在：{path.parent}")
+    partial = path.with_name(path.name + ".part")
+    partial.write_bytes(data)
+    partial.replace(path)
+
+
+@report_group.command("monthly")
+@with_appcontext
+@click.option("--month", required=True, help="统计月份 YYYY-MM, e.g. 2026-11")
+@click.option("--district", help="one district's table (division code, e.g. dingcheng)")
+@click.option("--department", help="one industry department's table (agency code)")
+@click.option("-o", "--output", required=True, help="the .xlsx file to write (- for stdout)")
+@click.option("--filled-by", default="", help="填报人")
+@click.option("--reviewed-by", default="", help="审核人")
+@click.option("--phone", default="", help="联系电话")
+@click.option("--filled-on", default="", help="填报日期")
+@click.option("--remarks", default="", help="备注 (added to the note line)")
+@needs_database
+def monthly_command(
+    month: str,
+    district: str | None,
+    department: str | None,
+    output: str,
+    filled_by: str,
+    reviewed_by: str,
+    phone: str,
+    filled_on: str,
+    remarks: str,
+) -> None:
+    """Write the monthly table (附件8) of MONTH: one district's (--district), one department's
+    (--department), or every district's as one sheet each plus a 汇总 sheet."""
+    from server.report_figures import month_label, month_period, monthly_table, monthly_workbook
+
+    try:
+        start, _end = month_period(month)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    scopes = scopes_of(district, department)
+    tables = [monthly_table(scope, month) for scope in scopes]  # type: ignore[arg-type]
+    footer = {
+        "filled_by": filled_by,
+        "reviewed_by": reviewed_by,
+        "phone": phone,
+        "filled_on": filled_on,
+        "remarks": remarks,
+    }
+    write_output(output, monthly_workbook(tables, {k: v for k, v in footer.items() if v}))
+    names = "、".join(t.scope.name for t in tables) if len(tables) < 4 else f"{len(tables)}个县市区"
+    click.echo(
+        f"已生成{month_label(start)}进展情况统计表（{names}）"
+        + ("" if output == "-" else f"：{output}"),
+        err=output == "-",
+    )
