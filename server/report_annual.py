@@ -141,8 +141,14 @@ def on_time_rates(scope: Scope, start: date, end: date) -> dict[str, Any]:
     lapsed; and the rate (met on time / fell due, None when none fell due)."""
     moment = _moment(end)
     query = (
-        select(Deadline.label, Deadline.state, Deadline.due_at, Deadline.met_at, Case.process_id,
-               Case.closed_at)  # fmt: skip
+        select(
+            Deadline.label,
+            Deadline.state,
+            Deadline.due_at,
+            Deadline.met_at,
+            Case.process_id,
+            Case.closed_at,
+        )  # fmt: skip
         .join(Case, Deadline.case_id == Case.id)
         .where(
             Case.process_id.in_(RATE_PROCESSES),
@@ -164,8 +170,13 @@ def on_time_rates(scope: Scope, start: date, end: date) -> dict[str, Any]:
     catalog = get_engine().catalog
     names = {pid: catalog.latest(pid).name for pid in RATE_PROCESSES}
     stages = [
-        {"process": process, "process_name": names[process], "stage": stage, **counts,
-         "rate": _rate(counts[MET], counts["due"])}  # fmt: skip
+        {
+            "process": process,
+            "process_name": names[process],
+            "stage": stage,
+            **counts,
+            "rate": _rate(counts[MET], counts["due"]),
+        }  # fmt: skip
         for (process, stage), counts in sorted(
             tally.items(), key=lambda item: (RATE_PROCESSES.index(item[0][0]), item[0][1])
         )
@@ -194,8 +205,10 @@ def listed_hazards(scope: Scope, start: date, end: date) -> list[dict[str, Any]]
             Case.process_id == "major_hazard",
             scope_clause(scope),
             Case.opened_at < moment,
-            or_(Case.closed_at.is_(None), Case.closed_at >= datetime.combine(start, time(),
-                                                                               SHANGHAI)),
+            or_(
+                Case.closed_at.is_(None),
+                Case.closed_at >= datetime.combine(start, time(), SHANGHAI),
+            ),
         )
         .order_by(Case.id)
     )
@@ -262,8 +275,11 @@ def annual_snapshot(scope: Scope, year: int, as_of: date | None = None) -> dict[
     for first, last in month_starts(start, end):
         month = report_figures.period_table(scope, first, last)
         months.append(
-            {"month": first.strftime("%Y-%m"), "found": month.total(FOUND),
-             "rectified": month.total(RECTIFIED)}  # fmt: skip
+            {
+                "month": first.strftime("%Y-%m"),
+                "found": month.total(FOUND),
+                "rectified": month.total(RECTIFIED),
+            }  # fmt: skip
         )
     return {
         "version": SNAPSHOT_VERSION,

@@ -144,8 +144,14 @@ def _table_styles(fonts: DocumentFonts) -> dict[str, ParagraphStyle]:
         "cell": cell,
         "centre": ParagraphStyle("centre", parent=cell, alignment=TA_CENTER),
         "head": ParagraphStyle("head", parent=cell, fontName=fonts.hei.name, alignment=TA_CENTER),
-        "caption": ParagraphStyle("caption", parent=cell, fontName=fonts.hei.name, fontSize=12,
-                                  leading=18, alignment=TA_CENTER),  # fmt: skip
+        "caption": ParagraphStyle(
+            "caption",
+            parent=cell,
+            fontName=fonts.hei.name,
+            fontSize=12,
+            leading=18,
+            alignment=TA_CENTER,
+        ),  # fmt: skip
         "note": ParagraphStyle("note", parent=cell, fontSize=9, leading=13),
     }
 
@@ -161,8 +167,10 @@ def _grid(
     data = [[Paragraph(escape(str(v)), st["head"]) for v in rows[0]]]
     for row in rows[1:]:
         data.append(
-            [Paragraph(escape(str(v)), st["centre"] if i in centred else st["cell"])
-             for i, v in enumerate(row)]  # fmt: skip
+            [
+                Paragraph(escape(str(v)), st["centre"] if i in centred else st["cell"])
+                for i, v in enumerate(row)
+            ]  # fmt: skip
         )
     table = Table(data, colWidths=list(widths), repeatRows=1)
     style = [
@@ -204,8 +212,10 @@ def year_table(snapshot: Mapping[str, Any], st: Mapping[str, ParagraphStyle]) ->
     rows: list[list[str]] = [["项目（处）", *(a["name"] for a in areas)]]
     for column in columns:
         rows.append(
-            [f"{column['group']}（{column['header']}）",
-             *(str(int(a["values"].get(column["key"], 0))) for a in areas)]  # fmt: skip
+            [
+                f"{column['group']}（{column['header']}）",
+                *(str(int(a["values"].get(column["key"], 0))) for a in areas),
+            ]  # fmt: skip
         )
     table = _grid(rows, [label_w, *([area_w] * len(areas))], st, range(1, len(areas) + 1))
     table.setStyle(TableStyle([("BACKGROUND", (-1, 1), (-1, -1), HexColor("#F5F5F5"))]))
@@ -246,7 +256,10 @@ def story(
     st = _table_styles(fonts)
     font = fonts.body.name
     year = snapshot["year"]
-    annexes = (f"{snapshot['title'][:-4]}统计表", f"{snapshot['scope']['name']}{year}年度按期办结情况表")
+    annexes = (
+        f"{snapshot['title'][:-4]}统计表",
+        f"{snapshot['scope']['name']}{year}年度按期办结情况表",
+    )
     parts: list[Flowable] = [NextPageTemplate("later"), Spacer(1, 2 * LEADING - 4 * mm)]
     parts += [_bold(filled.title, styles["title"]), Spacer(1, LEADING / 2)]
     parts.append(_p(f"{filled.addressee}：", styles["flush"]))

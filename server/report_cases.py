@@ -244,7 +244,9 @@ def _open(kind: str, period: str, agency: Agency, now: datetime) -> Report:
     return report
 
 
-def due_generations(today: date, settings: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
+def due_generations(
+    today: date, settings: Mapping[str, Any] | None = None
+) -> list[tuple[str, str]]:
     """The (kind, period) whose drafts are due on ``today``: the previous month's monthly
     reports (from the 1st), and the year's annual reports from the annual draft date."""
     due = [("monthly", previous_month(today))]
