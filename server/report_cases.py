@@ -77,7 +77,8 @@ def period_label(kind: str, period: str) -> str:
 
 def title(report: Report) -> str:
     """``鼎城区消防安全委员会办公室 2026年11月 月报（附件8）``."""
-    return f"{report.agency.name} {period_label(report.kind, report.period)} {KIND_LABELS[report.kind]}"
+    period = period_label(report.kind, report.period)
+    return f"{report.agency.name} {period} {KIND_LABELS[report.kind]}"
 
 
 def previous_month(day: date) -> str:
@@ -101,7 +102,7 @@ def _settings() -> dict[str, Any]:
 
     try:
         return effective_settings()
-    except Exception:  # noqa: BLE001 - no settings table yet: the documented defaults
+    except Exception:
         return effective()
 
 
@@ -383,3 +384,157 @@ def deadlines_by_case(case_ids: Sequence[int]) -> dict[int, list[Deadline]]:
 def today() -> date:
     """Today in Asia/Shanghai (for the pages' default period)."""
     return today_shanghai()
+
+
+def visible_reports(user: User, kind: str, period: str) -> list[Report]:
+    """The reports of ``kind`` and ``period`` ``user`` may see, in directory order."""
+    from server.scoping import report_filter
+
+    query = (
+        select(Report)
+        .where(Report.kind == kind, Report.period == period, report_filter(user))
+        .order_by(Report.agency_id)
+    )
+    return list(db.session.scalars(query))
+
+
+def visible_report(user: User, report_id: int) -> Report:
+    """The report if ``user`` may see it.
+
+    :raises NotFound: when it does not exist or is out of the user's scope.
+    """
+    from server.operations import NotFound
+    from server.scoping import report_filter
+
+    report = db.session.scalar(select(Report).where(Report.id == report_id, report_filter(user)))
+    if report is None:
+        raise NotFound("未找到该报告")
+    return report
+
+
+def report_table(report: Report) -> report_figures.FigureTable:
+    """The report's frozen figure table (an annual snapshot holds the year's table)."""
+    data = report.snapshot if report.kind == "monthly" else report.snapshot["table"]
+    return report_figures.FigureTable.from_json(data)
+
+
+def footer(report: Report) -> dict[str, str]:
+    """The sign-off fields of the report's workbook and PDF from its remarks."""
+    remarks = report.remarks or {}
+    filled_on = report.submitted_at.astimezone(SHANGHAI).date().isoformat() if (
+        report.submitted_at) else ""  # fmt: skip
+    return {
+        "filled_by": str(remarks.get("filled_by", "")),
+        "reviewed_by": str(remarks.get("reviewed_by", "")),
+        "phone": str(remarks.get("contact_phone", "")),
+        "filled_on": filled_on,
+        "remarks": str(remarks.get("remarks", "")),
+    }
+
+
+def report_workbook(report: Report) -> bytes:
+    """One report as ``.xlsx``: the monthly table with its sign-off, or the annual tables."""
+    if report.kind == "monthly":
+        return report_figures.monthly_workbook([report_table(report)], footer(report))
+    from server import report_annual
+
+    return report_annual.annual_workbook(report.snapshot)
+
+
+def report_pdf(report: Report) -> bytes:
+    """An annual report as PDF with its tables attached (:func:`report_annual.annual_pdf`).
+
+    :raises NotFound: for a monthly report (its format is the table, ``.xlsx``).
+    """
+    from server import report_annual
+    from server.operations import NotFound
+
+    if report.kind != "annual":
+        raise NotFound("月报没有 PDF 格式，请下载 Excel")
+    remarks = report.remarks or {}
+    signatures = {k: v for k, v in footer(report).items() if k != "remarks" and v}
+    return report_annual.annual_pdf(report.snapshot, str(remarks.get("work_summary", "")),
+                                    signatures)  # fmt: skip
+
+
+def consolidated(reports: Sequence[Report]) -> list[tuple[str, dict[str, int]]]:
+    """The city's consolidated table of monthly reports: each county's 合计, then the sums
+    (:func:`report_figures.consolidated_rows` of the frozen tables)."""
+    return report_figures.consolidated_rows([report_table(r) for r in reports])
+
+
+def submissions_workbook(reports: Sequence[Report]) -> bytes:
+    """Every given monthly report's table, one sheet each, and the 汇总 sheet."""
+    return report_figures.monthly_workbook([report_table(r) for r in reports])
+
+
+def parse_filters(args: Mapping[str, str], today: date) -> tuple[str, str, dict[str, str]]:
+    """The ``kind`` and ``period`` of a submissions query (default: last month's monthly
+    reports), with field errors (Chinese) naming the bad parameter."""
+    errors: dict[str, str] = {}
+    kind = args.get("kind") or "monthly"
+    if kind not in PROCESSES:
+        errors["kind"] = "报告类型只能是 monthly（月报）或 annual（年度工作报告）"
+        kind = "monthly"
+    default = previous_month(today) if kind == "monthly" else str(today.year)
+    period = args.get("period") or default
+    try:
+        check_period(kind, period)
+    except ValueError as exc:
+        errors["period"] = str(exc)
+        period = default
+    return kind, period, errors
+
+
+def report_json(report: Report, status: ReportStatus, *, full: bool = False) -> dict[str, Any]:
+    """A report as the API shows it (``full``: with the snapshot and the remarks)."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.astimezone(UTC).isoformat() if value is not None else None
+
+    data: dict[str, Any] = {
+        "id": report.id,
+        "kind": report.kind,
+        "period": report.period,
+        "title": title(report),
+        "agency": {"code": report.agency.code, "name": report.agency.name},
+        "scope": {"kind": report.scope_kind, "code": report.scope_code},
+        "case_id": report.case_id,
+        "case_number": report.case.number,
+        "stage": status.code,
+        "stage_label": status.label,
+        "late": status.late,
+        "due_at": iso(status.due_at),
+        "generated_at": iso(report.generated_at),
+        "refreshed_at": iso(report.refreshed_at),
+        "submitted_at": iso(report.submitted_at),
+        "returned_at": iso(report.returned_at),
+        "return_reason": report.return_reason,
+        "accepted_at": iso(report.accepted_at),
+    }
+    if full:
+        data["remarks"] = report.remarks
+        data["snapshot"] = report.snapshot
+    return data
+
+
+@dataclass(frozen=True)
+class TableView:
+    """What a page draws of a frozen table: the table, its column groups in order (group,
+    span), and the Chinese labels of its scope-level figures."""
+
+    table: report_figures.FigureTable
+    groups: list[tuple[str, int]]
+    extra_labels: dict[str, str]
+
+
+def table_view(report: Report) -> TableView:
+    """The report's frozen table, ready for ``reports/_figures.html``."""
+    table = report_table(report)
+    groups: list[tuple[str, int]] = []
+    for column in table.columns:
+        if groups and groups[-1][0] == column.group:
+            groups[-1] = (column.group, groups[-1][1] + 1)
+        else:
+            groups.append((column.group, 1))
+    return TableView(table, groups, dict(report_figures.EXTRA_LABELS))

@@ -6,7 +6,7 @@ API twins, with their scoping."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime
+from datetime import datetime
 
 import openpyxl
 import pytest
@@ -205,3 +205,114 @@ def test_report_cases_are_no_hazards(app, generated):
             select(func.count(Case.id)).where(Case.process_id == "major_hazard")
         )
         assert hazards == 0
+
+
+def test_cli_generates_once(app, runner):
+    with time_machine.travel(GENERATED, tick=False):
+        first = runner.invoke(args=["report", "generate", "--month", MONTH])
+        again = runner.invoke(args=["report", "generate", "--month", MONTH])
+    assert first.exit_code == 0 and "已生成 14 份报告" in first.output, first.output
+    assert again.exit_code == 0 and "均已生成" in again.output
+    bad = runner.invoke(args=["report", "generate", "--month", "2026-13"])
+    assert bad.exit_code != 0 and "YYYY-MM" in bad.output
+    both = runner.invoke(args=["report", "generate", "--month", MONTH, "--year", "2026"])
+    assert both.exit_code != 0
+
+
+# --- pages and API twins -------------------------------------------------------------------------
+
+
+def _ids(app) -> dict[str, int]:
+    with app.app_context():
+        return {r.agency.code: r.id for r in db.session.scalars(select(Report))}
+
+
+def test_api_lists_what_the_caller_may_see(app, api, generated):
+    ids = _ids(app)
+    with time_machine.travel(ON_TIME, tick=False):
+        own = api.get("dingcheng.office", f"/reports/submissions?period={MONTH}")
+        city = api.get("city.supervisor", f"/reports/submissions?period={MONTH}")
+        office = api.get("city.office.officer", f"/reports/submissions?period={MONTH}")
+        county = api.get("dingcheng.supervisor", f"/reports/submissions?period={MONTH}")
+        street = api.get("wuling.nanping", f"/reports/submissions?period={MONTH}")
+    assert own.status_code == 200
+    assert [i["agency"]["code"] for i in own.json["items"]] == ["safety_office:dingcheng"]
+    assert len(city.json["items"]) == len(office.json["items"]) == 14
+    assert [i["agency"]["code"] for i in county.json["items"]] == ["safety_office:dingcheng"]
+    assert street.json["items"] == [] and street.json["consolidated"] == []
+    rows = city.json["consolidated"]
+    assert len(rows) == 15 and rows[-1]["name"] == "合计"
+    assert city.json["items"][0]["stage"] == "draft" and city.json["items"][0]["late"] is False
+    one = api.get("dingcheng.office", f"/reports/submissions/{ids['safety_office:dingcheng']}")
+    assert one.status_code == 200 and one.json["snapshot"]["scope"]["code"] == "dingcheng"
+    # another county's report: 404, as for a report that does not exist
+    assert (
+        api.get(
+            "dingcheng.office", f"/reports/submissions/{ids['safety_office:wuling']}"
+        ).status_code
+        == 404
+    )
+    assert api.get("dingcheng.office", "/reports/submissions/999999").status_code == 404
+
+
+def test_api_bad_filters_answer_422(app, api):
+    bad = api.get("city.supervisor", "/reports/submissions?period=2026-13")
+    assert bad.status_code == 422 and "period" in bad.json["fields"]
+    bad = api.get("city.supervisor", "/reports/submissions?kind=weekly")
+    assert bad.status_code == 422 and "kind" in bad.json["fields"]
+
+
+def test_api_refresh_and_downloads(app, api, generated):
+    ids = _ids(app)
+    path = f"/reports/submissions/{ids['safety_office:dingcheng']}"
+    with time_machine.travel(ON_TIME, tick=False):
+        assert api.post("city.supervisor", f"{path}/refresh").status_code == 403
+        assert api.post("wuling.office", f"{path}/refresh").status_code == 404
+        answer = api.post("dingcheng.office", f"{path}/refresh")
+        assert answer.status_code == 200 and answer.json["refreshed_at"]
+        book = api.get("city.supervisor", f"{path}.xlsx")
+        assert book.status_code == 200
+        sheets = openpyxl.load_workbook(io.BytesIO(book.data)).sheetnames
+        assert sheets[0].startswith("鼎城区")
+        assert api.get("city.supervisor", f"{path}.pdf").status_code == 404  # monthly: no PDF
+        with app.app_context():
+            report = db.session.get(Report, ids["safety_office:dingcheng"])
+            complete_task(user("dingcheng.office"), ready(report), SUBMIT)
+        assert api.post("dingcheng.office", f"{path}/refresh").status_code == 409
+
+
+def test_annual_pdf(app, api):
+    with app.app_context(), time_machine.travel(datetime(2026, 11, 2, 9, tzinfo=SHANGHAI)):
+        generate("annual", "2026")
+        report_id = report_of("industry:city:zhujian", "annual", "2026").id
+    pdf = api.get("zhujian.officer", f"/reports/submissions/{report_id}.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert api.get("dingcheng.office", f"/reports/submissions/{report_id}.pdf").status_code == 404
+
+
+def test_pages(app, auth, client, generated):
+    ids = _ids(app)
+    report_id = ids["safety_office:dingcheng"]
+    with time_machine.travel(ON_TIME, tick=False):
+        auth.login("city.supervisor")
+        page = client.get(f"/reports/submissions?period={MONTH}")
+        assert page.status_code == 200
+        assert "鼎城区消防安全委员会办公室" in page.text and "全市汇总表" in page.text
+        book = client.get(f"/reports/submissions.xlsx?period={MONTH}")
+        sheets = openpyxl.load_workbook(io.BytesIO(book.data)).sheetnames
+        assert len(sheets) >= 15 and "汇总" in sheets
+        assert client.get("/reports/submissions?period=2026-13").status_code == 400
+        auth.login("dingcheng.office")
+        page = client.get(f"/reports/submissions/{report_id}")
+        assert page.status_code == 200 and "按最新数据重新生成" in page.text
+        assert client.get(f"/reports/submissions/{ids['safety_office:wuling']}").status_code == 404
+        with app.app_context():
+            task_id = ready(db.session.get(Report, report_id)).id
+        task_page = client.get(f"/tasks/{task_id}")
+        assert task_page.status_code == 200
+        assert "报表数据" in task_page.text and "专项整治领域" in task_page.text
+        token = csrf_token(task_page.text)
+        refreshed = client.post(
+            f"/reports/submissions/{report_id}/refresh", data={"csrf_token": token, "next": "task"}
+        )
+        assert refreshed.status_code == 303 and refreshed.location.endswith(f"/tasks/{task_id}")
