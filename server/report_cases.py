@@ -7,8 +7,8 @@ its own engine (``bpmn/monthly_report.bpmn``, ``bpmn/annual_report.bpmn``):
 
 - :func:`generate` (the scheduler on the 1st and on the annual draft date, and ``flask --app
   server report generate``) opens one case per reporting agency and period, started by the
-  system (``case_opened`` without an actor, and a ``reports_generated`` event in the system
-  chain), with a ``report`` row holding the figures frozen at that moment; generating again
+  system (its chain opens with ``case_opened`` without an actor, ``started_by: system``),
+  with a ``report`` row holding the figures frozen at that moment; generating again
   opens nothing (unique kind, period, agency);
 - the reporting office may refresh the figures while its submission is open
   (:func:`refresh_report`), then submits with its remarks; the city office accepts or returns:
@@ -167,20 +167,6 @@ def generate(kind: str, period: str, now: datetime | None = None) -> list[Report
             created.append(_open(kind, period, agency, now))
         except Conflict:
             log.info("report %s %s of %s generated meanwhile", kind, period, agency.code)
-    if created:
-        from server.operations import _transaction
-
-        with _transaction():
-            append_event(
-                None,
-                "reports_generated",
-                data={
-                    "kind": kind,
-                    "period": period,
-                    "cases": [r.case.number for r in created],
-                },
-                at=now,
-            )
     return created
 
 

@@ -19,6 +19,38 @@ branch_labels = None
 depends_on = None
 
 
+NOT_NULL = "opened_by_id INTEGER NOT NULL"
+NULLABLE = "opened_by_id INTEGER"
+
+
+def _opened_by_nullable(nullable):
+    """Make ``case.opened_by_id`` nullable (or not again).
+
+    SQLite cannot alter a column, and rebuilding the ``case`` table (Alembic's batch mode)
+    fails on the rows that reference it while foreign keys are enforced (the migration runs in
+    a transaction, where ``PRAGMA foreign_keys`` cannot be turned off). Removing a NOT NULL
+    constraint changes no stored row, so the table's definition is edited in place, as the
+    SQLite documentation describes for such changes (https://www.sqlite.org/lang_altertable.html
+    §7, "removing CHECK or FOREIGN KEY or NOT NULL constraints").
+    """
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        op.alter_column("case", "opened_by_id", existing_type=sa.Integer(), nullable=nullable)
+        return
+    old, new = (NOT_NULL, NULLABLE) if nullable else (NULLABLE, NOT_NULL)
+    sql = bind.execute(sa.text("SELECT sql FROM sqlite_master WHERE name = 'case'")).scalar()
+    if old not in sql:
+        raise RuntimeError(f"case.opened_by_id is not declared as {old!r}")
+    version = bind.execute(sa.text("PRAGMA schema_version")).scalar()
+    bind.execute(sa.text("PRAGMA writable_schema = ON"))
+    bind.execute(
+        sa.text("UPDATE sqlite_master SET sql = :sql WHERE type = 'table' AND name = 'case'"),
+        {"sql": sql.replace(old, new, 1)},
+    )
+    bind.execute(sa.text(f"PRAGMA schema_version = {int(version) + 1}"))
+    bind.execute(sa.text("PRAGMA writable_schema = OFF"))
+
+
 def upgrade():
     op.create_table(
         "report",
@@ -45,8 +77,7 @@ def upgrade():
     )
     op.create_index("ix_report_period", "report", ["period"])
     op.create_index("ix_report_agency_id", "report", ["agency_id"])
-    with op.batch_alter_table("case") as batch:
-        batch.alter_column("opened_by_id", existing_type=sa.Integer(), nullable=True)
+    _opened_by_nullable(True)
 
 
 def downgrade():
@@ -54,5 +85,4 @@ def downgrade():
     op.drop_index("ix_report_period", table_name="report")
     op.drop_table("report")
     # a database holding cases the system opened cannot go back: their opener is unknown
-    with op.batch_alter_table("case") as batch:
-        batch.alter_column("opened_by_id", existing_type=sa.Integer(), nullable=False)
+    _opened_by_nullable(False)

@@ -6,7 +6,7 @@ API twins, with their scoping."""
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 
 import openpyxl
 import pytest
@@ -81,10 +81,6 @@ def test_generation_opens_one_case_per_county_office_and_is_idempotent(app, gene
             select(Event).where(Event.case_id == case.id, Event.kind == "case_opened")
         ).one()
         assert opened.actor_id is None and opened.data["started_by"] == "system"
-        system = db.session.scalars(
-            select(Event).where(Event.case_id.is_(None), Event.kind == "reports_generated")
-        ).all()
-        assert len(system) == 1 and len(system[0].data["cases"]) == 14
 
 
 def test_the_scheduler_job_generates_what_is_due(app):
@@ -316,3 +312,36 @@ def test_pages(app, auth, client, generated):
             f"/reports/submissions/{report_id}/refresh", data={"csrf_token": token, "next": "task"}
         )
         assert refreshed.status_code == 303 and refreshed.location.endswith(f"/tasks/{task_id}")
+
+
+def test_demo_reports_at_every_stage(app):
+    from server.demo import seed
+    from server.demo_reports import shown_month
+    from server.demo_timeline import Timeline
+    from server.report_cases import deadlines_by_case, status_of
+    from workflows.calendar import today_shanghai
+
+    with app.app_context():
+        seed("changde-demo")
+        month = shown_month(Timeline(today_shanghai()))
+        reports = db.session.scalars(
+            select(Report).where(Report.kind == "monthly", Report.period == month)
+        ).all()
+        assert len(reports) == 14
+        now = datetime.now(UTC)
+        deadlines = deadlines_by_case([r.case_id for r in reports])
+        status = {r.agency.division: status_of(r, deadlines[r.case_id], now) for r in reports}
+        assert status["wuling"].code == "accepted" and not status["wuling"].late
+        assert status["dingcheng"].code == "submitted" and status["dingcheng"].late
+        assert status["jingkai"].code == "submitted" and not status["jingkai"].late
+        assert status["anxiang"].code == "returned"
+        assert status["hanshou"].code == "draft" and status["hanshou"].late
+        late = db.session.get(
+            Report, next(r.id for r in reports if r.agency.division == "dingcheng")
+        )
+        escalated = db.session.scalar(
+            select(func.count(Event.id)).where(
+                Event.case_id == late.case_id, Event.kind == "escalation"
+            )
+        )
+        assert escalated == 1
