@@ -95,8 +95,9 @@ def _step(month: str, district: str, step: str, day: date) -> None:
     if step == "submit":
         office = report_row.agency.name
         data = {
-            "filled_by": f"{office[:3]}消安委办 王敏",
-            "reviewed_by": f"{office[:3]}消安委办主任 刘强",
+            "filled_on": day.isoformat(),
+            "preparer": f"{office[:3]}消安委办 王敏",
+            "reviewer": f"{office[:3]}消安委办主任 刘强",
             "contact_phone": f"0736-72{len(district):02d}{day.day:02d}{len(office) % 10}",
             "work_summary": (
                 "本月各专项整治领域按计划推进：重大火灾隐患已全部登记并函告消防救援机构，"

@@ -407,11 +407,10 @@ def report_table(report: Report) -> report_figures.FigureTable:
 def footer(report: Report) -> dict[str, str]:
     """The sign-off fields of the report's workbook and PDF from its remarks."""
     remarks = report.remarks or {}
-    filled_on = report.submitted_at.astimezone(SHANGHAI).date().isoformat() if (
-        report.submitted_at) else ""  # fmt: skip
+    filled_on = str(remarks.get("filled_on", ""))
     return {
-        "filled_by": str(remarks.get("filled_by", "")),
-        "reviewed_by": str(remarks.get("reviewed_by", "")),
+        "filled_by": str(remarks.get("preparer", "")),
+        "reviewed_by": str(remarks.get("reviewer", "")),
         "phone": str(remarks.get("contact_phone", "")),
         "filled_on": filled_on,
         "remarks": str(remarks.get("remarks", "")),

@@ -26,7 +26,8 @@ MONTH = "2026-11"
 GENERATED = datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI)
 ON_TIME = datetime(2026, 12, 4, 10, 0, tzinfo=SHANGHAI)
 LATE = datetime(2026, 12, 8, 10, 0, tzinfo=SHANGHAI)
-SUBMIT = {"filled_by": "张伟", "reviewed_by": "李强", "contact_phone": "0736-7223119",
+SUBMIT = {"filled_on": "2026-12-01", "preparer": "张伟", "reviewer": "李强",
+          "contact_phone": "0736-7223119",
           "work_summary": "本月按计划推进专项整治。"}  # fmt: skip
 
 
@@ -111,7 +112,7 @@ def test_on_time_submission_then_acceptance(app, generated):
         with time_machine.travel(LATE, tick=False):
             sweep()
         report = db.session.get(Report, report.id)
-        assert report.remarks["filled_by"] == "张伟"
+        assert report.remarks["preparer"] == "张伟"
         assert report.submitted_at is not None and report.accepted_at is not None
         assert report.case.status == "closed"
         deadline = db.session.scalars(

@@ -8,7 +8,8 @@ from workflows.calendar import SHANGHAI
 from workflows.forms import validate_form
 from workflows.lanes import resolve_lane
 
-SUBMIT = {"filled_by": "张伟", "reviewed_by": "李强", "contact_phone": "0736-7223119",
+SUBMIT = {"filled_on": "2026-12-01", "preparer": "张伟", "reviewer": "李强",
+          "contact_phone": "0736-7223119",
           "work_summary": "本月按计划推进专项整治。"}  # fmt: skip
 MONTHLY = {"reporting_agency": "safety_office:dingcheng", "district": "dingcheng",
            "period": "2026-11", "kind": "monthly"}  # fmt: skip
