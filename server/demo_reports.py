@@ -62,7 +62,7 @@ def plan_reports(timeline: Timeline) -> None:
     """Put the reports' generation and steps on the timeline."""
     month = shown_month(timeline)
     first = _first_of_next(month)
-    timeline.add(_moment(timeline, first, 6, 0), partial(generate, "monthly", month), "reports")
+    timeline.add(_moment(timeline, first, 6, 0), partial(_generate, "monthly", month), "reports")
     for n, (district, steps) in enumerate(PLAN.items()):
         for step, workday in steps:
             day = timeline.shift(first, workday - 1)
@@ -73,11 +73,15 @@ def plan_reports(timeline: Timeline) -> None:
     latest = previous_month(timeline.today)
     if latest != month:
         start = _first_of_next(latest)
-        timeline.add(_moment(timeline, start, 6, 0), partial(generate, "monthly", latest), "")
+        timeline.add(_moment(timeline, start, 6, 0), partial(_generate, "monthly", latest), "")
     draft_day = annual_draft_date(timeline.today.year)
     if draft_day <= timeline.today:
         at = _moment(timeline, draft_day, 6, 30)
-        timeline.add(at, partial(generate, "annual", str(timeline.today.year)), "annual")
+        timeline.add(at, partial(_generate, "annual", str(timeline.today.year)), "annual")
+
+
+def _generate(kind: str, period: str) -> None:
+    generate(kind, period)
 
 
 def _user(username: str) -> User:
