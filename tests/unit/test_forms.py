@@ -310,11 +310,17 @@ EXAMPLES: dict[str, dict[str, Any]] = {
 }
 # A factory fire in 鼎城区, one valid example per form of the accountability process.
 EXAMPLES.update({task: fire_accountability.sample(task, date(2026, 3, 2)) for task in FIRE_TASKS})
-_SUBMITTED = {"filled_on": "2026-03-19", "preparer": "张伟", "reviewer": "李强",
-              "contact_phone": "0736-7223119", "work_summary": "本月按计划推进专项整治。"}  # fmt: skip
+_SUBMITTED = {
+    "filled_on": "2026-03-19",
+    "preparer": "张伟",
+    "reviewer": "李强",
+    "contact_phone": "0736-7223119",
+    "work_summary": "本月按计划推进专项整治。",
+}
 _REVIEWED = {"reviewed_on": "2026-03-20", "decision": "return", "reason": "请补充约谈情况。"}
-EXAMPLES.update({"submit_monthly_report": _SUBMITTED, "submit_annual_report": _SUBMITTED,
-                 "review_monthly_report": _REVIEWED, "review_annual_report": _REVIEWED})  # fmt: skip
+for _kind in ("monthly", "annual"):
+    EXAMPLES[f"submit_{_kind}_report"] = _SUBMITTED
+    EXAMPLES[f"review_{_kind}_report"] = _REVIEWED
 EXAMPLES.update(
     {
         task: major_hazard.sample(task, date(2026, 3, 12))
