@@ -10,6 +10,7 @@ only once it is complete.
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
@@ -124,3 +125,77 @@ def generate_command(month: str | None, year: str | None) -> None:
     created = generate(kind, period)
     click.echo(f"已生成 {len(created)} 份报告：" + "、".join(r.case.number for r in created)
                if created else "没有需要生成的报告（均已生成）")  # fmt: skip
+
+
+@report_group.command("annual")
+@with_appcontext
+@click.option("--year", required=True, help="年度, e.g. 2026")
+@click.option("--district", help="one district's report (division code, e.g. dingcheng)")
+@click.option("--department", help="one industry department's report (agency code)")
+@click.option("-o", "--output", required=True, help="the .pdf file to write (- for stdout)")
+@click.option(
+    "--as-of", "as_of", default="", help="figures up to this day YYYY-MM-DD (default today)"
+)
+@click.option("--remarks-file", default="", help="UTF-8 text of the office's own sections")
+@click.option("--unit", default="", help="填报单位 (署名; default the district's 消安委办)")
+@click.option("--number", default="", help="发文字号")
+@click.option("--filled-by", default="", help="填报人")
+@click.option("--reviewed-by", default="", help="审核人")
+@click.option("--phone", default="", help="联系电话")
+@click.option("--filled-on", default="", help="成文日期 YYYY-MM-DD (default the data's day)")
+@needs_database
+def annual_command(
+    year: str,
+    district: str | None,
+    department: str | None,
+    output: str,
+    as_of: str,
+    remarks_file: str,
+    unit: str,
+    number: str,
+    filled_by: str,
+    reviewed_by: str,
+    phone: str,
+    filled_on: str,
+) -> None:
+    """Write the annual report of YEAR as PDF (the .xlsx tables embedded in it): one
+    district's (--district), one department's (--department), or the city's (neither)."""
+    from server.report_annual import AnnualReportError, annual_pdf, annual_snapshot
+    from server.report_figures import Scope
+
+    if not year.strip().isdigit():
+        raise click.ClickException(f"年度“{year}”应为四位数字，例如 2026")
+    day = _day(as_of, "--as-of") if as_of else None
+    if filled_on:
+        filled_on = _day(filled_on, "--filled-on").isoformat()
+    remarks = ""
+    if remarks_file:
+        try:
+            remarks = Path(remarks_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.ClickException(f"无法读取文字材料文件 {remarks_file}：{exc}") from exc
+    scope = scopes_of(district, department)[0] if district or department else Scope("city")
+    try:
+        snapshot = annual_snapshot(scope, int(year), day)  # type: ignore[arg-type]
+    except AnnualReportError as exc:
+        raise click.ClickException(str(exc)) from exc
+    signatures = {
+        "unit": unit,
+        "number": number,
+        "filled_by": filled_by,
+        "reviewed_by": reviewed_by,
+        "phone": phone,
+        "filled_on": filled_on,
+    }
+    pdf = annual_pdf(snapshot, remarks, {k: v for k, v in signatures.items() if v})
+    write_output(output, pdf)
+    click.echo(
+        f"已生成{snapshot['title']}" + ("" if output == "-" else f"：{output}"), err=output == "-"
+    )
+
+
+def _day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise click.ClickException(f"{option} 日期“{value}”格式不对，应为 YYYY-MM-DD") from exc

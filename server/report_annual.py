@@ -90,8 +90,9 @@ def month_starts(start: date, end: date) -> list[tuple[date, date]]:
 
 
 def _moment(day: date) -> datetime:
-    """The end of ``day`` in Asia/Shanghai (the first instant of the next day)."""
-    return datetime.combine(day + timedelta(days=1), time(), SHANGHAI)
+    """The end of ``day`` in Asia/Shanghai (the first instant of the next day), or now if that
+    is earlier: a deadline due tonight has not fallen due yet."""
+    return min(datetime.combine(day + timedelta(days=1), time(), SHANGHAI), datetime.now(UTC))
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -119,9 +120,12 @@ def _deadline_clause(scope: Scope) -> Any:
 
 
 def classify(
-    state: str, due_at: datetime, met_at: datetime | None, closed_at: datetime | None,
+    state: str,
+    due_at: datetime,
+    met_at: datetime | None,
+    closed_at: datetime | None,
     moment: datetime,
-) -> str | None:  # fmt: skip
+) -> str | None:
     """A deadline's status at ``moment`` (:func:`server.overdue.deadline_status`, the one
     definition), read from its recorded times so that a past ``moment`` is judged as then: a
     step done after ``moment`` counts as not done yet. None when it had not fallen due."""
@@ -148,7 +152,7 @@ def on_time_rates(scope: Scope, start: date, end: date) -> dict[str, Any]:
             Deadline.met_at,
             Case.process_id,
             Case.closed_at,
-        )  # fmt: skip
+        )
         .join(Case, Deadline.case_id == Case.id)
         .where(
             Case.process_id.in_(RATE_PROCESSES),
@@ -169,20 +173,22 @@ def on_time_rates(scope: Scope, start: date, end: date) -> dict[str, Any]:
         counts[status] += 1
     catalog = get_engine().catalog
     names = {pid: catalog.latest(pid).name for pid in RATE_PROCESSES}
-    stages = [
+    stages: list[dict[str, Any]] = [
         {
             "process": process,
             "process_name": names[process],
             "stage": stage,
             **counts,
             "rate": _rate(counts[MET], counts["due"]),
-        }  # fmt: skip
+        }
         for (process, stage), counts in sorted(
             tally.items(), key=lambda item: (RATE_PROCESSES.index(item[0][0]), item[0][1])
         )
     ]
-    total = {key: sum(s[key] for s in stages) for key in ("due", MET, MET_LATE, OVERDUE, LAPSED)}
-    total["rate"] = _rate(total[MET], total["due"])
+    sums = {
+        key: sum(int(s[key]) for s in stages) for key in ("due", MET, MET_LATE, OVERDUE, LAPSED)
+    }
+    total: dict[str, Any] = {**sums, "rate": _rate(sums[MET], sums["due"])}
     return {"stages": stages, "total": total}
 
 
@@ -279,7 +285,7 @@ def annual_snapshot(scope: Scope, year: int, as_of: date | None = None) -> dict[
                 "month": first.strftime("%Y-%m"),
                 "found": month.total(FOUND),
                 "rectified": month.total(RECTIFIED),
-            }  # fmt: skip
+            }
         )
     return {
         "version": SNAPSHOT_VERSION,
@@ -292,15 +298,41 @@ def annual_snapshot(scope: Scope, year: int, as_of: date | None = None) -> dict[
         "scope": {"kind": scope.kind, "code": scope.code, "name": scope.name},
         "title": report_title(scope.name, year),
         "table": table.to_json(),
-        "columns": [
-            {"key": c.key, "header": table.header(c), "group": c.group} for c in table.columns
-        ],
-        "extra_labels": {k: report_figures.EXTRA_LABELS.get(k, k) for k in table.extra},
+        "columns": annual_columns(table),
+        "extra_labels": annual_extra_labels(table),
         "months": months,
         "on_time": on_time_rates(scope, start, end),
         "listed": listed_hazards(scope, start, end),
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+def annual_columns(table: FigureTable) -> list[dict[str, str]]:
+    """The columns the report prints, as JSON: the year's (本期, headed 本年) and the year-end
+    states (期末数); the 累计 columns only when they count from before the year (by default
+    they count from 1 January and equal the year's)."""
+    same = table.cumulative_start >= table.period_start
+    chosen = []
+    for column in table.columns:
+        header = table.header(column)
+        if header == report_figures.CUMULATIVE and same:
+            continue
+        header = "本年" if header == "本期" else header
+        chosen.append({"key": column.key, "header": header, "group": column.group})
+    return chosen
+
+
+def annual_extra_labels(table: FigureTable) -> dict[str, str]:
+    """The labels of the table's ``extra`` figures the report prints (本月 read as 本年; the
+    累计 ones left out when they equal the year's, as :func:`annual_columns`)."""
+    same = table.cumulative_start >= table.period_start
+    labels = {}
+    for key in table.extra:
+        label = report_figures.EXTRA_LABELS.get(key, key)
+        if same and label.startswith("累计"):
+            continue
+        labels[key] = "本年" + label[2:] if label.startswith("本月") else label
+    return labels
 
 
 def snapshot_table(snapshot: Mapping[str, Any]) -> FigureTable:
@@ -390,36 +422,46 @@ def annual_workbook(snapshot: Mapping[str, Any]) -> bytes:
         return sheet
 
     columns = snapshot["columns"]
-    sheet = sheet_of(SHEETS[0], ["专项整治领域", *(c["header"] for c in columns)],
-                     [24, *(12 for _ in columns)])  # fmt: skip
+    sheet = sheet_of(
+        SHEETS[0], ["专项整治领域", *(c["header"] for c in columns)], [24, *(12 for _ in columns)]
+    )
     for row in snapshot["table"]["rows"]:
         sheet.append([row["name"], *(int(row["values"].get(c["key"], 0)) for c in columns)])
     sheet = sheet_of(SHEETS[1], ["月份", "发现隐患", "整改隐患"], [10, 12, 12])
     for month in snapshot["months"]:
         sheet.append([month["month"], month["found"], month["rectified"]])
-    sheet = sheet_of(SHEETS[2], ["流程", "环节", *(h for _, h in RATE_COLUMNS), "按期办结率"],
-                     [18, 24, 8, 10, 12, 10, 20, 12])  # fmt: skip
-    for stage in [*snapshot["on_time"]["stages"], {**snapshot["on_time"]["total"],
-                                                   "process_name": "合计", "stage": ""}]:  # fmt: skip
+    sheet = sheet_of(
+        SHEETS[2],
+        ["流程", "环节", *(h for _, h in RATE_COLUMNS), "按期办结率"],
+        [18, 24, 8, 10, 12, 10, 20, 12],
+    )
+    for stage in [
+        *snapshot["on_time"]["stages"],
+        {**snapshot["on_time"]["total"], "process_name": "合计", "stage": ""},
+    ]:
         rate = stage["rate"]
-        sheet.append([stage["process_name"], stage["stage"], *(stage[k] for k, _ in RATE_COLUMNS),
-                      rate])  # fmt: skip
+        sheet.append(
+            [stage["process_name"], stage["stage"], *(stage[k] for k, _ in RATE_COLUMNS), rate]
+        )
         sheet.cell(sheet.max_row, 8).number_format = "0.0%"
-    sheet = sheet_of(SHEETS[3], ["序号", *(h for _, h, _ in LISTED_COLUMNS)],
-                     [6, *(w for _, _, w in LISTED_COLUMNS)])  # fmt: skip
+    sheet = sheet_of(
+        SHEETS[3],
+        ["序号", *(h for _, h, _ in LISTED_COLUMNS)],
+        [6, *(w for _, _, w in LISTED_COLUMNS)],
+    )
     for n, item in enumerate(snapshot["listed"], start=1):
         values: list[Any] = [n]
         for key, _header, _width in LISTED_COLUMNS:
             value = item.get(key)
-            values.append(date.fromisoformat(value) if key in ("rectify_by", "closed_on")
-                          and value else value)  # fmt: skip
+            values.append(
+                date.fromisoformat(value) if key in ("rectify_by", "closed_on") and value else value
+            )
         sheet.append(values)
         for column in (9, 10):
             sheet.cell(sheet.max_row, column).number_format = "yyyy-mm-dd"
     sheet = sheet_of(SHEETS[4], ["项目", "数量"], [30, 10])
-    labels = snapshot["extra_labels"]
-    for key, value in snapshot["table"]["extra"].items():
-        sheet.append([labels.get(key, key), int(value)])
+    for key, label in snapshot["extra_labels"].items():
+        sheet.append([label, int(snapshot["table"]["extra"].get(key, 0))])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -42,8 +42,8 @@ from server.documents.fonts import DocumentFonts, document_fonts
 from server.documents.render import (
     LEADING,
     WIDTH,
-    _bold,
     _body,
+    _bold,
     _Doc,
     _p,
     _signature,
@@ -138,8 +138,14 @@ def enforcement_text(snapshot: Mapping[str, Any]) -> list[str]:
 
 
 def _table_styles(fonts: DocumentFonts) -> dict[str, ParagraphStyle]:
-    cell = ParagraphStyle("cell", fontName=fonts.body.name, fontSize=TABLE_SIZE,
-                          leading=TABLE_SIZE * 1.3, wordWrap="CJK", alignment=TA_LEFT)  # fmt: skip
+    cell = ParagraphStyle(
+        "cell",
+        fontName=fonts.body.name,
+        fontSize=TABLE_SIZE,
+        leading=TABLE_SIZE * 1.3,
+        wordWrap="CJK",
+        alignment=TA_LEFT,
+    )
     return {
         "cell": cell,
         "centre": ParagraphStyle("centre", parent=cell, alignment=TA_CENTER),
@@ -151,7 +157,7 @@ def _table_styles(fonts: DocumentFonts) -> dict[str, ParagraphStyle]:
             fontSize=12,
             leading=18,
             alignment=TA_CENTER,
-        ),  # fmt: skip
+        ),
         "note": ParagraphStyle("note", parent=cell, fontSize=9, leading=13),
     }
 
@@ -170,10 +176,13 @@ def _grid(
             [
                 Paragraph(escape(str(v)), st["centre"] if i in centred else st["cell"])
                 for i, v in enumerate(row)
-            ]  # fmt: skip
+            ]
         )
     table = Table(data, colWidths=list(widths), repeatRows=1)
     style = [
+        # the cells are Paragraphs; the table still sets its own font on the canvas: name the
+        # body face, not ReportLab's default Helvetica (which would be named, unembedded)
+        ("FONTNAME", (0, 0), (-1, -1), st["cell"].fontName),
         ("GRID", (0, 0), (-1, -1), 0.5, black),
         ("BACKGROUND", (0, 0), (-1, 0), HexColor("#EEF2F6")),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -195,8 +204,16 @@ def listed_table(snapshot: Mapping[str, Any], st: Mapping[str, ParagraphStyle]) 
     rows: list[list[str]] = [["序号", "单位名称", "县市区", "专项整治领域", "整改期限", "办理结果"]]
     for n, item in enumerate(snapshot["listed"], start=1):
         rectify_by = cn_date(item["rectify_by"]) if item["rectify_by"] else "—"
-        rows.append([str(n), f"{item['unit_name']}（{item['number']}）", item["district"],
-                     item["area"] or "—", rectify_by, item["outcome"]])  # fmt: skip
+        rows.append(
+            [
+                str(n),
+                f"{item['unit_name']}（{item['number']}）",
+                item["district"],
+                item["area"] or "—",
+                rectify_by,
+                item["outcome"],
+            ]
+        )
     if len(rows) == 1:
         rows.append(["—", "本年度没有挂牌督办的重大火灾隐患", "", "", "", ""])
     return _grid(rows, [10 * mm, 52 * mm, 16 * mm, 26 * mm, 24 * mm, 28 * mm], st, (0, 2, 4))
@@ -211,11 +228,12 @@ def year_table(snapshot: Mapping[str, Any], st: Mapping[str, ParagraphStyle]) ->
     area_w = (WIDTH - label_w) / max(len(areas), 1)
     rows: list[list[str]] = [["项目（处）", *(a["name"] for a in areas)]]
     for column in columns:
+        header = "" if column["header"] == "本年" else f"（{column['header']}）"
         rows.append(
             [
-                f"{column['group']}（{column['header']}）",
+                f"{column['group']}{header}",
                 *(str(int(a["values"].get(column["key"], 0))) for a in areas),
-            ]  # fmt: skip
+            ]
         )
     table = _grid(rows, [label_w, *([area_w] * len(areas))], st, range(1, len(areas) + 1))
     table.setStyle(TableStyle([("BACKGROUND", (-1, 1), (-1, -1), HexColor("#F5F5F5"))]))
@@ -223,24 +241,55 @@ def year_table(snapshot: Mapping[str, Any], st: Mapping[str, ParagraphStyle]) ->
 
 
 def rate_table(snapshot: Mapping[str, Any], st: Mapping[str, ParagraphStyle]) -> Flowable:
-    """附件2: the on-time rates by process and stage, with the total."""
-    headers = ["流程", "环节", *(h for _, h in annual.RATE_COLUMNS), "按期办结率"]
+    """附件2: the on-time rates by stage, under a row per process, and the total."""
+    headers = ["环节", *(h for _, h in annual.RATE_COLUMNS), "按期办结率"]
     rows: list[list[str]] = [headers]
-    stages = snapshot["on_time"]["stages"]
-    for stage in [*stages, {**snapshot["on_time"]["total"], "process_name": "合计", "stage": ""}]:
-        rows.append([stage["process_name"], stage["stage"],
-                     *(str(stage[k]) for k, _ in annual.RATE_COLUMNS),
-                     annual.rate_text(stage["rate"])])  # fmt: skip
-    widths = [24 * mm, 36 * mm, 12 * mm, 16 * mm, 16 * mm, 16 * mm, 18 * mm, 18 * mm]
-    return _grid(rows, widths, st, range(2, 8), bold_last=True)
+    spans: list[int] = []
+    process = None
+    for stage in snapshot["on_time"]["stages"]:
+        if stage["process"] != process:
+            process = stage["process"]
+            spans.append(len(rows))
+            rows.append([stage["process_name"], *([""] * (len(headers) - 1))])
+        rows.append(
+            [
+                stage["stage"],
+                *(str(stage[k]) for k, _ in annual.RATE_COLUMNS),
+                annual.rate_text(stage["rate"]),
+            ]
+        )
+    total = snapshot["on_time"]["total"]
+    rows.append(
+        ["合计", *(str(total[k]) for k, _ in annual.RATE_COLUMNS), annual.rate_text(total["rate"])]
+    )
+    widths = [46 * mm, *([16 * mm] * 5), 30 * mm]
+    table = _grid(rows, widths, st, range(1, 7), bold_last=True)
+    table.setStyle(
+        TableStyle(
+            [
+                cmd
+                for row in spans
+                for cmd in (
+                    ("SPAN", (0, row), (-1, row)),
+                    ("BACKGROUND", (0, row), (-1, row), HexColor("#F5F5F5")),
+                )
+            ]
+        )
+    )
+    return table
 
 
-def _annex_heading(number: int, title: str, fonts: DocumentFonts,
-                   styles: Mapping[str, ParagraphStyle]) -> list[Flowable]:  # fmt: skip
+def _annex_heading(
+    number: int, title: str, fonts: DocumentFonts, styles: Mapping[str, ParagraphStyle]
+) -> list[Flowable]:
     """GB/T 9704 §7.3.4/§8: "附件N" flush left in 黑体 on the first line, the title centred."""
     label = ParagraphStyle("annex", parent=styles["flush"], fontName=fonts.hei.name)
-    return [_p(f"附件{number}", label), Spacer(1, LEADING / 2),
-            _bold(title, styles["title"]), Spacer(1, LEADING / 2)]  # fmt: skip
+    return [
+        _p(f"附件{number}", label),
+        Spacer(1, LEADING / 2),
+        _bold(title, styles["title"]),
+        Spacer(1, LEADING / 2),
+    ]
 
 
 def story(
@@ -277,10 +326,20 @@ def story(
         body(text)
     chart_width = WIDTH
     parts.append(CondPageBreak(60 * mm))
-    parts.append(_chart(report_charts.area_bars(annual.area_rows(snapshot), font, chart_width),
-                        "图1  各专项整治领域发现和整改完成的隐患（处）", st))  # fmt: skip
-    parts.append(_chart(report_charts.month_lines(annual.month_rows(snapshot), font, chart_width),
-                        "图2  按月发现和整改完成的隐患（处）", st))  # fmt: skip
+    parts.append(
+        _chart(
+            report_charts.area_bars(annual.area_rows(snapshot), font, chart_width),
+            "图1  各专项整治领域发现和整改完成的隐患（处）",
+            st,
+        )
+    )
+    parts.append(
+        _chart(
+            report_charts.month_lines(annual.month_rows(snapshot), font, chart_width),
+            "图2  按月发现和整改完成的隐患（处）",
+            st,
+        )
+    )
     body("二、“两个清单”落实情况")
     body(lists_text(snapshot))
     parts.append(CondPageBreak(40 * mm))
@@ -292,8 +351,13 @@ def story(
         body(text)
     stages = [(f"{s['stage']}", int(s[MET]), int(s["due"])) for s in snapshot["on_time"]["stages"]]
     if stages:
-        parts.append(_chart(report_charts.on_time_bars(stages, font, chart_width),
-                            "图3  各环节法定期限按期办结情况（个）", st))  # fmt: skip
+        parts.append(
+            _chart(
+                report_charts.on_time_bars(stages, font, chart_width),
+                "图3  各环节法定期限按期办结情况（个）",
+                st,
+            )
+        )
     body("四、工作推进情况、存在的问题和下一年度工作打算")
     lines = [line.strip() for line in remarks.splitlines() if line.strip()]
     if lines:
@@ -302,12 +366,13 @@ def story(
     else:
         body(f"（本部分由填报单位填写：{WRITTEN_BY_PEOPLE}。）")
     # 附件说明 (GB/T 9704 §7.3.4): one line under the body, "附件：1．…", hanging indent
-    note = ParagraphStyle("annexes", parent=styles["body"], firstLineIndent=0, leftIndent=5 * 15.75,
-                          alignment=TA_LEFT)  # fmt: skip
+    note = ParagraphStyle(
+        "annexes", parent=styles["body"], firstLineIndent=0, leftIndent=5 * 15.75, alignment=TA_LEFT
+    )
     first = ParagraphStyle("annexes0", parent=note, leftIndent=2 * 15.75, firstLineIndent=0)
     listing: list[Flowable] = [Spacer(1, LEADING / 2), _p(f"附件：1．{annexes[0]}", first)]
     listing += [_p(f"2．{annexes[1]}", note)]
-    parts += listing[:1] + [KeepTogether([*listing[1:], *_signature(filled, font)])]
+    parts += [*listing[:1], KeepTogether([*listing[1:], *_signature(filled, font)])]
     sign_off = [f"{label}：{signatures.get(key, '')}" for key, label in SIGN_OFF]
     parts.append(Spacer(1, LEADING / 2))
     parts.append(_p("　　".join(sign_off), styles["small"]))
@@ -315,19 +380,22 @@ def story(
     parts += [PageBreak(), *_annex_heading(1, annexes[0], fonts, styles)]
     parts.append(year_table(snapshot, st))
     extra = snapshot["table"].get("extra") or {}
-    if extra:
-        labels = snapshot.get("extra_labels") or {}
-        rows = [["项目", "数量"]] + [[labels.get(k, k), str(v)] for k, v in extra.items()]
+    labels = snapshot.get("extra_labels") or {}
+    if labels:
+        rows = [["项目", "数量"]] + [[label, str(extra.get(k, 0))] for k, label in labels.items()]
         parts += [Spacer(1, 8), _grid(rows, [80 * mm, 30 * mm], st, (1,))]
     parts += [PageBreak(), *_annex_heading(2, annexes[1], fonts, styles)]
     parts.append(rate_table(snapshot, st))
     parts.append(Spacer(1, 8))
-    parts.append(_p(
-        "说明：统计本年度内到期的法定办理期限（按截止日期）；按期办结率＝按期办结数÷到期数。"
-        "“逾期未办”“逾期后办结”的口径与督办系统各页面相同。本报告的电子表格（"
-        + "、".join(attachments) + "）已作为附件嵌入本PDF文件。",
-        st["note"],
-    ))  # fmt: skip
+    parts.append(
+        _p(
+            "说明：统计本年度内到期的法定办理期限（按截止日期）；按期办结率＝按期办结数÷到期数。"
+            "“逾期未办”“逾期后办结”的口径与督办系统各页面相同。本报告的电子表格（"
+            + "、".join(attachments)
+            + "）已作为附件嵌入本PDF文件。",
+            st["note"],
+        )
+    )
     return parts
 
 
@@ -368,8 +436,14 @@ def render_annual(
     workbook_remarks.setdefault("unit", issuer)
     writer.add_attachment(names[0], annual.annual_workbook(snapshot))
     writer.add_attachment(names[1], annual.year_table_workbook(snapshot, workbook_remarks))
-    writer.add_metadata({"/Title": snapshot["title"], "/Author": issuer, "/Subject": "年度工作报告",
-                         "/Creator": "Duban"})  # fmt: skip
+    writer.add_metadata(
+        {
+            "/Title": snapshot["title"],
+            "/Author": issuer,
+            "/Subject": "年度工作报告",
+            "/Creator": "Duban",
+        }
+    )
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
