@@ -1319,3 +1319,90 @@ def report_lists_xlsx() -> Any:
     return xlsx_response(
         reports_lists.workbook(caller(), _list_filters(), operations.today_shanghai())
     )
+
+
+# --- the reports' submissions (server/report_cases.py) ------------------------------------------
+
+
+def _report_statuses(reports: list[Any]) -> dict[int, Any]:
+    from server import report_cases
+
+    now = datetime.now(UTC)
+    deadlines = report_cases.deadlines_by_case([r.case_id for r in reports])
+    return {r.id: report_cases.status_of(r, deadlines[r.case_id], now) for r in reports}
+
+
+@bp.get("/reports/submissions")
+def report_submissions() -> Any:
+    """The reports of a period the caller may see (default: last month's monthly reports),
+    with their stage and lateness; for monthly reports the consolidated table."""
+    from server import report_cases
+
+    query_args(kind=str, period=str)
+    kind, period, errors = report_cases.parse_filters(request.args, operations.today_shanghai())
+    if errors:
+        raise ApiError(422, "查询参数有误", errors)
+    reports = report_cases.visible_reports(caller(), kind, period)
+    statuses = _report_statuses(reports)
+    consolidated = report_cases.consolidated(reports) if kind == "monthly" and reports else []
+    return jsonify(
+        {
+            "kind": kind,
+            "period": period,
+            "items": [report_cases.report_json(r, statuses[r.id]) for r in reports],
+            "consolidated": [{"name": name, "values": values} for name, values in consolidated],
+        }
+    )
+
+
+@bp.get("/reports/submissions/<int:report_id>")
+def report_submission(report_id: int) -> Any:
+    """One report with its frozen figures and its remarks."""
+    from server import report_cases
+
+    report = report_cases.visible_report(caller(), report_id)
+    status = _report_statuses([report])[report.id]
+    return jsonify(report_cases.report_json(report, status, full=True))
+
+
+@bp.get("/reports/submissions/<int:report_id>.xlsx")
+def report_submission_xlsx(report_id: int) -> Any:
+    """One report's tables as .xlsx."""
+    from server import report_cases
+    from server.views.reports import XLSX, _download
+
+    report = report_cases.visible_report(caller(), report_id)
+    return _download(
+        report_cases.report_workbook(report),
+        f"{report_cases.title(report)}.xlsx",
+        XLSX,
+        f"report-{report.id}.xlsx",
+    )
+
+
+@bp.get("/reports/submissions/<int:report_id>.pdf")
+def report_submission_pdf(report_id: int) -> Any:
+    """An annual report as PDF with its tables attached (404 for a monthly report)."""
+    from server import report_cases
+    from server.views.reports import _download
+
+    report = report_cases.visible_report(caller(), report_id)
+    return _download(
+        report_cases.report_pdf(report),
+        f"{report_cases.title(report)}.pdf",
+        "application/pdf",
+        f"report-{report.id}.pdf",
+    )
+
+
+@bp.post("/reports/submissions/<int:report_id>/refresh")
+def refresh_report_submission(report_id: int) -> Any:
+    """The reporting office recomputes its draft's figures (403 for others, 409 once
+    submitted)."""
+    from server import report_cases
+
+    user = caller()
+    report = report_cases.visible_report(user, report_id)
+    report = report_cases.refresh_report(user, report)
+    status = _report_statuses([report])[report.id]
+    return jsonify(report_cases.report_json(report, status, full=True))

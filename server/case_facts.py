@@ -82,18 +82,26 @@ def fact_problems(
             )
 
     opened = next((e for e in events if e.kind == "case_opened"), None)
+    system_opened = opened is not None and opened.data.get("started_by") == "system"
     if opened is not None:
         differs("督办编号", case.number, opened.data.get("number"))
         differs("流程", case.process_id, opened.data.get("process"))
         differs("流程版本", case.process_version, opened.data.get("version"))
         differs("登记人", case.opened_by_id, opened.actor_id)
-        differs("发现单位", case.discoverer_agency_id, opened.agency_id)
+        if system_opened:  # a report's draft: the reporting agency is named in the event
+            differs("报送单位", case.discoverer_agency_id, opened.data.get("agency_id"))
+        else:
+            differs("发现单位", case.discoverer_agency_id, opened.agency_id)
         differs("登记时间", _instant(case.opened_at), _instant(opened.at))
     elif events:
         problems.append("审计链中没有立案登记事件")
     completions = [e for e in events if e.kind == "task_completed"]
     forms = amended_forms(events)
-    if completions:
+    if system_opened and opened is not None:  # no registration form: the event names them
+        differs("单位名称", case.unit_name, _text(opened.data.get("unit_name", "")))
+        differs("地址", case.address, _text(opened.data.get("address", "")))
+        differs("辖区", case.district, _text(opened.data.get("district")))
+    elif completions:
         form = forms.get(completions[0].seq, {})
         differs("单位名称", case.unit_name, _text(form.get("unit_name", "")))
         differs("地址", case.address, _text(form.get("address", "")))

@@ -104,6 +104,29 @@ def monthly_command(
     )
 
 
+@report_group.command("generate")
+@with_appcontext
+@click.option("--month", help="generate the monthly reports (附件8) of this month, YYYY-MM")
+@click.option("--year", help="generate the annual work reports of this year, YYYY")
+@needs_database
+def generate_command(month: str | None, year: str | None) -> None:
+    """Open the report cases of a period for every reporting agency that has none yet (the
+    scheduler does so on the 1st and on the annual draft date); safe to run again."""
+    from server.report_cases import check_period, generate
+
+    if bool(month) == bool(year):
+        raise click.ClickException("请指定 --month 或 --year 之一")
+    kind, period = ("monthly", month) if month else ("annual", year)
+    assert period is not None
+    try:
+        check_period(kind, period)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    created = generate(kind, period)
+    click.echo(f"已生成 {len(created)} 份报告：" + "、".join(r.case.number for r in created)
+               if created else "没有需要生成的报告（均已生成）")  # fmt: skip
+
+
 @report_group.command("annual")
 @with_appcontext
 @click.option("--year", required=True, help="年度, e.g. 2026")

@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from server.demo_fires import plan_fires
 from server.demo_messages import plan_rounds, read_acted_messages
+from server.demo_reports import plan_reports
 from server.demo_timeline import Timeline
 from server.directory import create_user, ensure_agencies, ensure_demo_users
 from server.extensions import db
@@ -1228,6 +1229,7 @@ def seed(password: str) -> dict[str, Any]:
         seeder.plan(index, spec)
     fires = plan_fires(timeline)
     plan_rounds(timeline, sorted({spec.unit.district for spec in CASES}))
+    plan_reports(timeline)
     timeline.run()
     read_acted_messages(timeline)
     return {

@@ -110,6 +110,8 @@ def demo_users() -> list[tuple[str, str, str, str]]:
             (f"{d}.fire", f"{name}消防大队承办人", f"fire_brigade:{d}", "officer"),
             (f"{d}.gov", f"{name}政府承办人", f"government:{d}", "officer"),
             (f"{d}.supervisor", f"{name}消安委办督办员", f"safety_office:{d}", "supervisor"),
+            # files the office's reports (月报 附件8, 年度工作报告: server/report_cases.py)
+            (f"{d}.office", f"{name}消安委办承办人", f"safety_office:{d}", "officer"),
             (f"{d}.auditor", f"{name}消安委办督查员", f"safety_office:{d}", "auditor"),
         ]
         users += [

@@ -221,7 +221,8 @@ class Case(db.Model):  # type: ignore[name-defined]
     unit_name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300))
     discoverer_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
-    opened_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    # None: opened by the system (a report's draft, server/report_cases.py)
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
@@ -251,6 +252,39 @@ class Case(db.Model):  # type: ignore[name-defined]
     __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - SQLAlchemy reads it
     # The sweep's query: open cases by next_timer_at (status alone would be chosen otherwise).
     __table_args__ = (Index("ix_case_due", "status", "next_timer_at"),)
+
+
+class Report(db.Model):  # type: ignore[name-defined]
+    """A report the plan requires (the monthly 附件8 table, the annual work report) from one
+    reporting agency for one period, run as a case of ``monthly_report`` / ``annual_report``.
+
+    ``snapshot`` freezes the figures at generation (or at the reporting office's refresh):
+    ``report_figures.FigureTable.to_json()`` for a monthly report,
+    ``report_annual.annual_snapshot()`` for an annual one. One row per (kind, period, agency):
+    generating again changes nothing.
+    """
+
+    __tablename__ = "report"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # monthly | annual
+    period: Mapped[str] = mapped_column(String(7), index=True)  # "2026-11" | "2026"
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    scope_kind: Mapped[str] = mapped_column(String(20))  # district | department
+    scope_code: Mapped[str] = mapped_column(String(80))  # "dingcheng" | "industry:city:zhujian"
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), unique=True)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # the reporting office's form (填报人, 审核人, 联系电话, 工作情况, 备注) as last submitted
+    remarks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    agency: Mapped[Agency] = relationship(lazy="joined")
+    case: Mapped[Case] = relationship(lazy="joined")
+    __table_args__ = (UniqueConstraint("kind", "period", "agency_id"),)
 
 
 class Task(db.Model):  # type: ignore[name-defined]

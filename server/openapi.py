@@ -614,11 +614,72 @@ def _schemas() -> dict[str, Any]:
         ),
         "WarningPage": _page_of(_ref("PublicWarning"), "一页预警公告"),
         **_report_list_schemas(),
+        **_report_submission_schemas(),
         **directory_openapi.schemas(_object, _nullable, _ref, _page_of, _list),
     }
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _report_submission_schemas() -> dict[str, Any]:
+    """The reports' submissions (server/report_cases.py)."""
+    when = {"type": ["string", "null"], "format": "date-time"}
+    report = {
+        "type": "object",
+        "required": ["id", "kind", "period", "title", "agency", "case_id", "stage", "late"],
+        "properties": {
+            "id": {"type": "integer"},
+            "kind": {"type": "string", "enum": ["monthly", "annual"],
+                     "description": "monthly 月报（附件8），annual 年度工作报告"},
+            "period": {"type": "string", "description": "月份 YYYY-MM 或年度 YYYY"},
+            "title": {"type": "string"},
+            "agency": {"type": "object", "description": "报送单位",
+                       "properties": {"code": {"type": "string"}, "name": {"type": "string"}}},
+            "scope": {"type": "object",
+                      "description": "统计范围（district 县市区 / department 行业部门）",
+                      "properties": {"kind": {"type": "string"}, "code": {"type": "string"}}},
+            "case_id": {"type": "integer"},
+            "case_number": {"type": "string"},
+            "stage": {"type": "string", "enum": ["draft", "returned", "submitted", "accepted"],
+                      "description": "draft 待报送，returned 已退回，submitted 已报送待审核，"
+                                     "accepted 已采纳"},
+            "stage_label": {"type": "string"},
+            "late": {"type": "boolean", "description": "报送期限是否已逾期（逾期报送或逾期未报）"},
+            "due_at": when,
+            "generated_at": when,
+            "refreshed_at": when,
+            "submitted_at": when,
+            "returned_at": when,
+            "return_reason": {"type": ["string", "null"]},
+            "accepted_at": when,
+            "remarks": {"type": ["object", "null"],
+                        "description": "报送时填写的填报人、审核人、联系电话、工作情况、备注"
+                                       "（仅单份报告）"},
+            "snapshot": {"type": "object",
+                         "description": "生成或重新生成时冻结的报表数据（仅单份报告）"},
+        },
+    }  # fmt: skip
+    return {
+        "Report": report,
+        "ReportSubmissions": {
+            "type": "object",
+            "required": ["kind", "period", "items", "consolidated"],
+            "properties": {
+                "kind": {"type": "string"},
+                "period": {"type": "string"},
+                "items": {"type": "array", "items": _ref("Report")},
+                "consolidated": {
+                    "type": "array",
+                    "description": "月报的全市汇总：各县市区合计一行，最后一行为合计",
+                    "items": {"type": "object", "properties": {
+                        "name": {"type": "string"},
+                        "values": {"type": "object", "additionalProperties": {"type": "integer"}},
+                    }},
+                },
+            },
+        },
+    }  # fmt: skip
 
 
 def _report_list_filters() -> list[dict[str, Any]]:
@@ -734,6 +795,12 @@ def _parameters() -> dict[str, Any]:
             "in": "path",
             "required": True,
             "schema": {"type": "string", "pattern": "^[a-z0-9_]+$"},
+        },
+        "report_id": {
+            "name": "report_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer"},
         },
         "which": {
             "name": "which",
@@ -1262,6 +1329,80 @@ def _paths() -> dict[str, Any]:
                 },
                 errors=("422",),
                 parameters=_report_list_filters(),
+            )
+        },
+        "/reports/submissions": {
+            "get": _operation(
+                "listReportSubmissions",
+                "报告报送：某期全部可查看的月报或年度工作报告，及其状态、是否逾期和全市汇总",
+                {"200": _json("ReportSubmissions", "该期报告")},
+                errors=("422",),
+                parameters=[
+                    {
+                        "name": "kind",
+                        "in": "query",
+                        "description": "monthly（默认）或 annual",
+                        "schema": {"type": "string", "enum": ["monthly", "annual"]},
+                    },
+                    {
+                        "name": "period",
+                        "in": "query",
+                        "description": "月份 YYYY-MM（默认上月）或年度 YYYY（默认本年）",
+                        "schema": {"type": "string"},
+                    },
+                ],
+                description="区县市消安委办、行业部门只看到本单位的报告；督办人、审计人员看到"
+                "辖区内的；市消安委办和市级督办人看到全部。",
+            )
+        },
+        "/reports/submissions/{report_id}": {
+            "get": _operation(
+                "getReportSubmission",
+                "单份报告：冻结的报表数据、报送信息和状态",
+                {"200": _json("Report", "报告")},
+                errors=("404",),
+                parameters=[_param("report_id")],
+            )
+        },
+        "/reports/submissions/{report_id}.xlsx": {
+            "get": _operation(
+                "downloadReportSubmission",
+                "单份报告的 Excel 文件（月报为附件8报表，年度工作报告为各统计表）",
+                {
+                    "200": {
+                        "description": "报告（.xlsx）",
+                        "content": {XLSX: {"schema": {"type": "string", "contentMediaType": XLSX}}},
+                    }
+                },
+                errors=("404",),
+                parameters=[_param("report_id")],
+            )
+        },
+        "/reports/submissions/{report_id}.pdf": {
+            "get": _operation(
+                "downloadAnnualReportPdf",
+                "年度工作报告的 PDF（内嵌各统计表的 Excel 附件；月报答 404）",
+                {
+                    "200": {
+                        "description": "年度工作报告（PDF）",
+                        "content": {
+                            "application/pdf": {
+                                "schema": {"type": "string", "contentMediaType": "application/pdf"}
+                            }
+                        },
+                    }
+                },
+                errors=("404",),
+                parameters=[_param("report_id")],
+            )
+        },
+        "/reports/submissions/{report_id}/refresh": {
+            "post": _operation(
+                "refreshReportSubmission",
+                "报送单位按最新数据重新生成报告初稿（报送前；报送后答 409）",
+                {"200": _json("Report", "重新生成后的报告")},
+                errors=("403", "404", "409"),
+                parameters=[_param("report_id")],
             )
         },
         "/calendar/{year}": {

@@ -38,7 +38,13 @@ from workflows.forms import (
     with_case_minimums,
 )
 from workflows.jurisdiction import CITY
-from workflows.lanes import LaneResolutionError, escalation_targets, may_start, resolve_lane
+from workflows.lanes import (
+    SYSTEM_STARTED,
+    LaneResolutionError,
+    escalation_targets,
+    may_start,
+    resolve_lane,
+)
 from workflows.state import StateError
 
 if TYPE_CHECKING:  # server.attachments imports this module
@@ -468,7 +474,7 @@ def may_start_in(user: User, process_id: str, district: str | None) -> bool:
     discover hazards, any other lane to the agency it resolves to (a brigade in its own
     division) or the city-level agency of that line (:func:`workflows.lanes.may_start`).
     """
-    if not user.has_role("officer"):
+    if not user.has_role("officer") or process_id in SYSTEM_STARTED:
         return False
     lane = _start_task(process_id)[1]
     if lane == "discoverer":
@@ -858,6 +864,9 @@ def complete_task(
         )
         sync_case(case, instance, result, actor=user, completed=task, tasks=tasks, now=now)
         record_warning(case, task, dict(data), instance.data, now)
+        from server.report_cases import record_report_step  # it imports this module
+
+        record_report_step(case, task, dict(data), now)
         _attach(user, case, uploads, now, task)
         # drafts of the step (every officer's) are done with
         db.session.execute(delete(TaskDraft).where(TaskDraft.task_id == task.id))

@@ -10,6 +10,7 @@ over the same due cases, and a worker or server that stops leaves the others swe
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
@@ -39,6 +40,21 @@ def init_app(app: Flask) -> None:
     if seconds:
         scheduler.add_job(job, "interval", seconds=seconds, id="duban-sweep", max_instances=1,
                           coalesce=True)  # fmt: skip
+    if seconds:
+
+        def report_job() -> None:
+            from server.report_cases import generate_due
+
+            with app.app_context():
+                counts = generate_due()
+                if any(counts.values()):
+                    log.info("reports generated: %s", counts)
+
+        # The reports' drafts (server/report_cases.py): on the 1st the previous month's, from the
+        # annual draft date the year's; idempotent, so every worker may run it (an hourly tick
+        # finds nothing to do but on those days; a race is settled by the unique report row).
+        scheduler.add_job(report_job, "interval", hours=1, id="duban-reports", max_instances=1,
+                          coalesce=True, next_run_time=datetime.now(UTC))  # fmt: skip
     if mail_seconds:
 
         def mail_job() -> None:

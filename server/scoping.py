@@ -16,7 +16,7 @@ from flask import abort
 from sqlalchemy import ColumnElement, false, or_, select, true
 
 from server.extensions import db
-from server.models import Case, Document, PublicWarning, Task, User
+from server.models import Case, Document, PublicWarning, Report, Task, User
 
 
 def case_filter(user: User) -> ColumnElement[bool]:
@@ -41,6 +41,19 @@ def hazard_list_filter(user: User) -> ColumnElement[bool]:
     if user.has_role("officer") and user.agency.kind == "industry":
         return or_(case_filter(user), Case.responsible_department_id == user.agency_id)
     return case_filter(user)
+
+
+#: The agency every report is sent to (月报 附件8 and 年度工作报告: “报市消安委办公室”).
+REPORT_RECEIVER = "safety_office:city"
+
+
+def report_filter(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on ``Report`` selecting the reports ``user`` may see: those whose case
+    they may see (a reporting office its own, supervisors and auditors their jurisdiction's),
+    and every report for the city safety committee office, which receives them all."""
+    if user.has_role("admin") or user.agency.code == REPORT_RECEIVER:
+        return true()
+    return Report.case_id.in_(select(Case.id).where(case_filter(user)))
 
 
 def visible_case_ids(user: User, case_ids: Iterable[int]) -> set[int]:

@@ -55,7 +55,8 @@ def nav_items() -> list[NavItem]:
     if current_user.has_role("auditor"):
         items.append(("案卷审计", "audit.index", ("audit.",)))
     items.append(("案件", "cases.index", ("cases.index", "cases.show")))
-    items.append(("两个清单", "reports.lists", ("reports.",)))
+    items.append(("两个清单", "reports.lists", ("reports.lists",)))
+    items.append(("报告报送", "reports.submissions", ("reports.submission", "reports.refresh")))
     items.append(("预警公告", "warnings.index", ("warnings.",)))
     if current_user.has_role("admin"):
         items.append(("节假日", "calendar_admin.index", ("calendar_admin.",)))

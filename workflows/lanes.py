@@ -168,6 +168,14 @@ LANE_RULES: tuple[LaneRule, ...] = (
         _city("safety_office"),
     ),
     LaneRule("city_safety_office", "the city fire safety committee office", _city("safety_office")),
+    # The reports the plan requires (bpmn/monthly_report.bpmn, bpmn/annual_report.bpmn): the
+    # system generates a draft for each reporting agency and names it in the case's data.
+    LaneRule(
+        "reporting_office",
+        "a report's reporting agency, named by the system in the case data "
+        "(monthly: a county's safety committee office; annual: also a city industry department)",
+        lambda district, data: _field(data, "case", "reporting_agency"),
+    ),
     *(
         LaneRule(lane, f"credit joint punishment: {code}", _fixed(code))
         for lane, code in CREDIT_DEPARTMENTS.items()
@@ -177,6 +185,10 @@ LANE_RULES: tuple[LaneRule, ...] = (
 #: Lanes whose first task a city-level agency of the same line may also work (the city fire
 #: rescue detachment may register a fire in any division, as a brigade does in its own).
 CITY_LEVEL_STARTERS: dict[str, str] = {"fire_rescue": "fire_detachment:city"}
+
+#: Processes no user opens: the system starts one case per reporting agency and period (the
+#: monthly report on the 1st, the annual report on its draft date; server/report_cases.py).
+SYSTEM_STARTED: frozenset[str] = frozenset({"monthly_report", "annual_report"})
 
 # Who is told when a deadline of an agency is missed: the level above.
 LEVEL_ABOVE: dict[str, str] = {

@@ -14,7 +14,7 @@ import ast
 import contextvars
 import copy
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -123,6 +123,27 @@ _provisional_flag: contextvars.ContextVar[list[bool] | None] = contextvars.Conte
 )
 
 
+def _month_start(month: Any) -> date:
+    """The first day of a month given as "YYYY-MM"; ValueError when it is not one."""
+    if not isinstance(month, str) or len(month) != 7 or month[4] != "-":
+        raise ValueError(f"not a month (YYYY-MM): {month!r}")
+    year, mon = month[:4], month[5:]
+    if not (year.isascii() and year.isdigit() and mon.isascii() and mon.isdigit()):
+        raise ValueError(f"not a month (YYYY-MM): {month!r}")
+    return date(int(year), int(mon), 1)
+
+
+def _date_in_year(year: Any, month: Any, day: Any) -> date:
+    """``month``/``day`` of ``year``, the month's last day when ``day`` is past it."""
+    values = (year, month, day)
+    if any(isinstance(v, bool) or not isinstance(v, int) for v in values):
+        raise ValueError(f"year, month and day must be integers: {values!r}")
+    if not 1 <= month <= 12 or day < 1:
+        raise ValueError(f"not a day of the year: {month}-{day}")
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return min(date(year, month, 1) + timedelta(days=day - 1), following - timedelta(days=1))
+
+
 class Helpers:
     """The deadline and data helpers exposed to expressions, bound to one calendar."""
 
@@ -151,6 +172,33 @@ class Helpers:
     def hours_after(self, start: Any, n: float) -> str:
         """Return ``start`` plus ``n`` hours as an ISO datetime."""
         return self._note(self.calendar.hours_after(start, n))
+
+    def working_day_of_month(self, month: Any, n: int) -> str:
+        """Return the end of the n-th working day of the calendar month ``month`` ("YYYY-MM").
+
+        The monthly report's deadline (附件8, "每月报市消安委办公室"; the day is administrator
+        data): e.g. the 5th working day of December 2026. Holidays and make-up working days
+        (调休) count as the calendar says; a month whose year has no schedule yet gives a
+        provisional deadline.
+        """
+        first = _month_start(month)
+        return self._note(self.calendar.working_days_after(first - timedelta(days=1), n))
+
+    def day_of_year(self, year: Any, month: int, day: int) -> str:
+        """Return the end of ``month``/``day`` of ``year``, moved to the next working day when
+        it is a rest day (民法典 第二百零三条); a day past the month's end is its last day.
+
+        The annual report's deadline ("每年12月10日前 … 报市安委会办公室和市消安委办公室").
+        """
+        when = _date_in_year(year, month, day)
+        return self._note(self.calendar.calendar_days_after(when - timedelta(days=1), 1))
+
+    @staticmethod
+    def next_month(month: Any) -> str:
+        """Return the month after ``month`` ("2026-12" → "2027-01")."""
+        first = _month_start(month)
+        following = (first + timedelta(days=32)).replace(day=1)
+        return f"{following.year:04d}-{following.month:02d}"
 
     @staticmethod
     def end_of_day(value: Any) -> str:
@@ -208,6 +256,9 @@ class Helpers:
             "months_after": self.months_after,
             "hours_after": self.hours_after,
             "end_of_day": self.end_of_day,
+            "working_day_of_month": self.working_day_of_month,
+            "day_of_year": self.day_of_year,
+            "next_month": self.next_month,
             "days_after_unmoved": self.days_after_unmoved,
             "today": self.today,
             "now": self.now,

@@ -135,7 +135,8 @@ def gather(case: Case, user: User, check: ChainCheck, now: datetime) -> DossierD
     except KeyError:
         process_name, bpmn = case.process_id, None
     people_ids = {t.completed_by_id for t in record.tasks if t.completed_by_id}
-    people_ids.add(case.opened_by_id)
+    if case.opened_by_id is not None:  # None: opened by the system (a report)
+        people_ids.add(case.opened_by_id)
     people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(people_ids)))}
     done = sorted(
         (t for t in record.tasks if t.state == "completed"),
@@ -163,7 +164,7 @@ def gather(case: Case, user: User, check: ChainCheck, now: datetime) -> DossierD
         if t.state == "ready"
     ]
     entries = timeline(record.events, labels, hashes_in_lines=False)
-    opener = people.get(case.opened_by_id)
+    opener = people.get(case.opened_by_id) if case.opened_by_id is not None else None
     return DossierData(
         number=case.number,
         case_no=case.case_no,

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from server import operations, queries, reads
+from server import operations, queries, reads, report_cases
 from server.attachments import MAX_FILES, AttachmentRejected, check_form_uploads
 from server.auth import roles_required
 from server.case_view import human_size
@@ -75,8 +75,12 @@ def _render(
         more_fields=_more_fields(task, late_reason, now),
     )
     attachments = list(reads.scalars(queries.case_attachments(task.case_id)))
+    report = report_cases.report_of_case(task.case_id)  # a report's draft is shown above
     return render_template(
         "tasks/show.html",
+        report=report,
+        report_title=report_cases.title(report) if report else "",
+        report_view=report_cases.table_view(report) if report else None,
         task=task,
         case=task.case,
         form=form,

@@ -150,7 +150,11 @@ def test_cases_spread_over_districts_mostly_wuling_and_dingcheng(seeded: Seeded)
             ("major_hazard", "street"),
             ("major_hazard", "industry"),
             ("fire_accountability", "fire_brigade"),
-        }
+            # the reports' drafts, opened by the system for each reporting agency
+            ("monthly_report", "safety_office"),
+            *({("annual_report", "safety_office"), ("annual_report", "industry")}
+              if any(p == "annual_report" for p, _kind in registrars) else ()),
+        }  # fmt: skip
 
 
 def test_demo_fires_cover_the_accountability_process(seeded: Seeded) -> None:

@@ -22,6 +22,7 @@ from server.extensions import db
 from server.models import Case, Deadline, Document, Event, Task, User
 from server.supervision import Filters, compliance
 from workflows.calendar import SHANGHAI
+from workflows.lanes import SYSTEM_STARTED
 
 from .conftest import Auth
 from .test_demo import Seeded, seeded  # noqa: F401  (the module's seeded demo)
@@ -102,7 +103,12 @@ def test_on_time_rate_of_every_district_is_plausible(seeded: Seeded) -> None:  #
         districts = set(db.session.scalars(select(Case.district)))
         rates = {}
         for district in districts:
-            rows = compliance(city, Filters(district=district))
+            # the hazards' and fires' deadlines (the reports' are not the workload judged here)
+            rows = [
+                row
+                for process in ("major_hazard", "fire_accountability")
+                for row in compliance(city, Filters(district=district, process=process))
+            ]
             met, missed = sum(r.met for r in rows), sum(r.missed for r in rows)
             if met + missed:
                 rates[district] = (met / (met + missed), met, missed)
@@ -115,7 +121,10 @@ def test_on_time_rate_of_every_district_is_plausible(seeded: Seeded) -> None:  #
 
 def test_closed_cases_took_their_time(seeded: Seeded) -> None:  # noqa: F811
     with seeded.app.app_context():
-        closed = db.session.scalars(select(Case).where(Case.status == "closed")).all()
+        # a report accepted the day after its submission is no hurried case: left out
+        closed = db.session.scalars(
+            select(Case).where(Case.status == "closed", Case.process_id.not_in(SYSTEM_STARTED))
+        ).all()
         assert len(closed) >= 5
         for case in closed:
             done = sorted(

@@ -224,6 +224,17 @@ ROUTES: dict[tuple[str, str], Route] = {
         "/reports/lists", "/reports/lists?list=responsibilities&status=open", lists="hidden"
     ),
     ("reports.lists_xlsx", "GET"): R("/reports/lists.xlsx", "/reports/lists.xlsx?area=other"),
+    # the reports' submissions: the world holds no report; a report the caller may not see
+    # answers 404 like one that does not exist (tests/integration/test_report_flow.py checks
+    # each role's own, its district's and the city's reports)
+    ("reports.submissions", "GET"): R(
+        "/reports/submissions", "/reports/submissions?kind=annual&period=2026", lists="hidden"
+    ),
+    ("reports.submissions_xlsx", "GET"): R("/reports/submissions.xlsx?period=2026-11", ok=404),
+    ("reports.submission", "GET"): R("/reports/submissions/999999", scope="foreign"),
+    ("reports.submission_xlsx", "GET"): R("/reports/submissions/999999.xlsx", scope="foreign"),
+    ("reports.submission_pdf", "GET"): R("/reports/submissions/999999.pdf", scope="foreign"),
+    ("reports.refresh", "POST"): R("/reports/submissions/999999/refresh", scope="foreign", body={}),
     # --- audit: exports are scoped by case_filter; another auditor's job is never found
     ("audit.create_export", "POST"): R(
         "/audit/exports",
@@ -335,6 +346,19 @@ ROUTES: dict[tuple[str, str], Route] = {
         lists="hidden",
     ),
     ("api.report_lists_xlsx", "GET"): R("/api/v1/reports/lists.xlsx"),
+    ("api.report_submissions", "GET"): R(
+        "/api/v1/reports/submissions", "/api/v1/reports/submissions?kind=annual", lists="hidden"
+    ),
+    ("api.report_submission", "GET"): R("/api/v1/reports/submissions/999999", scope="foreign"),
+    ("api.report_submission_xlsx", "GET"): R(
+        "/api/v1/reports/submissions/999999.xlsx", scope="foreign"
+    ),
+    ("api.report_submission_pdf", "GET"): R(
+        "/api/v1/reports/submissions/999999.pdf", scope="foreign"
+    ),
+    ("api.refresh_report_submission", "POST"): R(
+        "/api/v1/reports/submissions/999999/refresh", scope="foreign"
+    ),
     ("api.deadlines", "GET"): R(
         "/api/v1/deadlines",
         "/api/v1/deadlines?district=dingcheng",

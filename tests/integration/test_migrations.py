@@ -195,6 +195,9 @@ def world(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Ite
             directory_admin.add_contact(user("admin"), agency, contact)
             pattern = "{agency_short}隐改〔{year}〕{seq:03d}号"
             directory_admin.set_numbering(user("admin"), agency, "rectification_notice", pattern)
+            from server.report_cases import generate, previous_month
+
+            generate("monthly", previous_month(today))  # report rows, cases the system opened
             rows = dump(db.engine)
     databases.drop(url)
     empty = sorted(name for name, table_rows in rows.items() if not table_rows)
@@ -219,6 +222,25 @@ def test_an_empty_database_is_migrated_to_head_by_init_db(databases, tmp_path):
         databases.drop(url)
 
 
+def rows_at(rows: Rows, engine: Engine) -> Rows:
+    """The world's rows a database at its current revision can hold: before the reports
+    (c3f5a7e9b1d4) no case was opened by the system, so those cases and their rows are left
+    out."""
+    if "report" in inspect(engine).get_table_names():
+        return rows
+    system = {row["id"] for row in rows["case"] if row["opened_by_id"] is None}
+    notifications = {r["id"] for r in rows.get("notification", []) if r.get("case_id") in system}
+    kept: Rows = {}
+    for name, table_rows in rows.items():
+        kept[name] = [
+            row
+            for row in table_rows
+            if (row["id"] not in system if name == "case" else row.get("case_id") not in system)
+            and row.get("notification_id") not in notifications
+        ]
+    return kept
+
+
 @pytest.mark.parametrize("revision", revisions())
 def test_rows_written_at_a_revision_survive_the_upgrade_to_head(
     revision, world, databases, tmp_path
@@ -229,7 +251,8 @@ def test_rows_written_at_a_revision_survive_the_upgrade_to_head(
             with app.app_context():
                 upgrade(directory=str(MIGRATIONS), revision=revision)
                 assert current_revision(db.engine) == revision
-                written = write(db.engine, world.rows)
+                rows = rows_at(world.rows, db.engine)
+                written = write(db.engine, rows)
                 assert "case" in written and "event" in written
             result = app.test_cli_runner().invoke(args=["init-db"])
             assert result.exit_code == 0, result.output
@@ -240,8 +263,8 @@ def test_rows_written_at_a_revision_survive_the_upgrade_to_head(
             for name, columns in written.items():
                 keys = pk[name]["constrained_columns"]
                 stored = {tuple(r[k] for k in keys): r for r in after[name]}
-                assert len(stored) == len(world.rows[name]), name
-                for row in world.rows[name]:
+                assert len(stored) == len(rows[name]), name
+                for row in rows[name]:
                     new = stored[tuple(row[k] for k in keys)]
                     assert {c: new[c] for c in columns} == {c: row[c] for c in columns}, name
 

@@ -71,6 +71,13 @@ from tests.integration.test_registration_preview import (  # noqa: F401
     test_bad_data_and_foreign_districts_are_refused_with_the_field,
     test_the_api_preview_names_the_edition_and_registers_nothing,
 )
+from tests.integration.test_report_flow import (  # noqa: F401
+    generated,
+    test_annual_pdf,
+    test_api_bad_filters_answer_422,
+    test_api_lists_what_the_caller_may_see,
+    test_api_refresh_and_downloads,
+)
 from tests.integration.test_reports_lists import (  # noqa: F401
     test_another_districts_supervisor_sees_none_of_its_rows,
     test_api_xlsx_is_the_same_workbook,

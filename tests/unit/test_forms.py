@@ -73,7 +73,12 @@ MAJOR_HAZARD_TASKS = {
     "ordinary_reinspection",
     *major_hazard.SEALING_AND_ORDINARY_TASKS,
 }
-PROCESS_TASKS = MAJOR_HAZARD_TASKS | FIRE_TASKS
+# The reports' submission processes (bpmn/monthly_report.bpmn, bpmn/annual_report.bpmn).
+REPORT_TASKS = {
+    "submit_monthly_report", "review_monthly_report", "submit_annual_report",
+    "review_annual_report",
+}  # fmt: skip
+PROCESS_TASKS = MAJOR_HAZARD_TASKS | FIRE_TASKS | REPORT_TASKS
 
 # Fields the diagram's expressions read (docs/major_hazard_process.md): they must exist and be
 # required, or a gateway or timer would fail on a missing key.
@@ -87,6 +92,9 @@ CONTRACT_FIELDS = {
     ],
     "file_case": ["inspected_on", "technically_complex", "sealing"],
     "temporary_sealing": ["decision"],
+    # the gateways read the decision, the resubmission timer the review's date
+    "review_monthly_report": ["reviewed_on", "decision"],
+    "review_annual_report": ["reviewed_on", "decision"],
     "emergency_sealing_decision": ["decision"],
     "sealing_in_force": ["event", "recorded_on"],
     "sealing_continued": ["event", "recorded_on"],
@@ -302,6 +310,17 @@ EXAMPLES: dict[str, dict[str, Any]] = {
 }
 # A factory fire in 鼎城区, one valid example per form of the accountability process.
 EXAMPLES.update({task: fire_accountability.sample(task, date(2026, 3, 2)) for task in FIRE_TASKS})
+_SUBMITTED = {
+    "filled_on": "2026-03-19",
+    "preparer": "张伟",
+    "reviewer": "李强",
+    "contact_phone": "0736-7223119",
+    "work_summary": "本月按计划推进专项整治。",
+}
+_REVIEWED = {"reviewed_on": "2026-03-20", "decision": "return", "reason": "请补充约谈情况。"}
+for _kind in ("monthly", "annual"):
+    EXAMPLES[f"submit_{_kind}_report"] = _SUBMITTED
+    EXAMPLES[f"review_{_kind}_report"] = _REVIEWED
 EXAMPLES.update(
     {
         task: major_hazard.sample(task, date(2026, 3, 12))
@@ -594,6 +613,8 @@ def test_only_required_fields_is_valid(task_id: str) -> None:
             "sealing_in_force": {"event": "not_eliminated"},
             "sealing_continued": {"event": "not_eliminated"},
             "emergency_sealing_decision": {"decision": "lift"},
+            "review_monthly_report": {"decision": "accept"},
+            "review_annual_report": {"decision": "accept"},
         }.get(task_id, {})
     )
     if task_id == "emergency_sealing_decision":
@@ -1191,6 +1212,17 @@ def _fire_date_rule_cases() -> list[tuple[str, dict[str, Any], str, str]]:
 
 
 DATE_RULE_CASES += _fire_date_rule_cases()
+DATE_RULE_CASES += [
+    (task, {field: "2026-03-21"}, field, message)
+    for task, field, message in [
+        (f"{step}_{kind}_report", field, message)
+        for kind in ("monthly", "annual")
+        for step, field, message in (
+            ("submit", "filled_on", "“填报日期”不能晚于今天"),
+            ("review", "reviewed_on", "“审核日期”不能晚于今天"),
+        )
+    ]
+]
 
 
 @pytest.mark.parametrize(("task_id", "changes", "field", "message"), DATE_RULE_CASES)

@@ -24,7 +24,7 @@ def test_helpers_are_the_documented_whitelist():
     assert {
         "working_days_after", "calendar_days_after", "months_after", "hours_after", "end_of_day",
         "today", "now", "has_any", "count_elements", "list_elements", "defined", "judge_hazard",
-        "days_covered", "days_after_unmoved",
+        "days_covered", "days_after_unmoved", "working_day_of_month", "day_of_year", "next_month",
     } == HELPER_NAMES  # fmt: skip
 
 
