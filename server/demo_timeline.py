@@ -118,6 +118,10 @@ class Timeline:
     def not_future(self, at: datetime, after: datetime | None = None) -> datetime:
         """``at``, or a moment just before the real present when ``at`` has not come yet."""
         latest = self.present - timedelta(minutes=10)
+        # just after midnight, not back into yesterday: today's steps keep today's date (a
+        # registration found "today" may not be dated after the day it is made on)
+        midnight = datetime.combine(self.today, time(0), SHANGHAI)
+        latest = max(latest, min(midnight, self.present))
         if at > latest:
             at = max(latest, after + timedelta(seconds=30)) if after is not None else latest
         return at

@@ -346,3 +346,25 @@ def test_demo_reports_at_every_stage(app):
             )
         )
         assert escalated == 1
+        # the latest month, when it is not the one shown, is under way: the plan's steps of the
+        # working days already past are done, the others are drafts
+        from server.demo_reports import PLAN, _first_of_next
+        from server.report_cases import previous_month
+
+        timeline = Timeline(today_shanghai())
+        latest = previous_month(timeline.today)
+        if latest != month:
+            rows = db.session.scalars(
+                select(Report).where(Report.kind == "monthly", Report.period == latest)
+            ).all()
+            assert len(rows) == 14
+            deadlines = deadlines_by_case([r.case_id for r in rows])
+            codes = {r.agency.division: status_of(r, deadlines[r.case_id], now).code for r in rows}
+            done_code = {"submit": "submitted", "accept": "accepted", "return": "returned"}
+            for division, code in codes.items():
+                past = [
+                    step
+                    for step, workday in PLAN.get(division, ())
+                    if timeline.shift(_first_of_next(latest), workday - 1) < timeline.today
+                ]
+                assert code == (done_code[past[-1]] if past else "draft"), division
