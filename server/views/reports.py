@@ -10,11 +10,13 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
-from server import reports_lists
+from server import reads, reports_lists
 from server.display import CASE_STATUS_LABELS
+from server.models import Task
 from server.operations import today_shanghai
-from server.scoping import visible_case_ids
+from server.scoping import task_filter, visible_case_ids
 from server.views.common import Page, page_number
 from workflows import campaign_areas
 
@@ -167,7 +169,11 @@ def submission(report_id: int) -> Any:
         may_refresh=task is not None
         and current_user.has_role("officer")
         and current_user.agency_id == report.agency_id,
-        task=task if task is not None and task.agency_id == current_user.agency_id else None,
+        task=reads.scalar(
+            select(Task).where(
+                Task.case_id == report.case_id, Task.state == "ready", task_filter(current_user)
+            )
+        ),
     )
 
 

@@ -313,6 +313,16 @@ def test_pages(app, auth, client, generated):
             f"/reports/submissions/{report_id}/refresh", data={"csrf_token": token, "next": "task"}
         )
         assert refreshed.status_code == 303 and refreshed.location.endswith(f"/tasks/{task_id}")
+        page = client.get(f"/reports/submissions/{report_id}")
+        assert f'href="/tasks/{task_id}"' in page.text  # 办理：the office's own step
+        with app.app_context():
+            complete_task(user("dingcheng.office"), ready(db.session.get(Report, report_id)), SUBMIT)
+            review_id = ready(db.session.get(Report, report_id)).id
+        auth.login("city.office.officer")
+        page = client.get(f"/reports/submissions/{report_id}")
+        assert f'href="/tasks/{review_id}"' in page.text and "办理：" in page.text
+        auth.login("city.supervisor")  # sees the report, works no step of it
+        assert "办理：" not in client.get(f"/reports/submissions/{report_id}").text
 
 
 def test_demo_reports_at_every_stage(app):
