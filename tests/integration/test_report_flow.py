@@ -316,7 +316,8 @@ def test_pages(app, auth, client, generated):
         page = client.get(f"/reports/submissions/{report_id}")
         assert f'href="/tasks/{task_id}"' in page.text  # 办理：the office's own step
         with app.app_context():
-            complete_task(user("dingcheng.office"), ready(db.session.get(Report, report_id)), SUBMIT)
+            office = user("dingcheng.office")
+            complete_task(office, ready(db.session.get(Report, report_id)), SUBMIT)
             review_id = ready(db.session.get(Report, report_id)).id
         auth.login("city.office.officer")
         page = client.get(f"/reports/submissions/{report_id}")
