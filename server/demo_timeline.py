@@ -59,8 +59,16 @@ class Timeline:
     def __init__(self, today: date, present: datetime | None = None) -> None:
         """:param today: the Asia/Shanghai day the demo is relative to; :param present: the
         real present (no action is placed after it)."""
-        self.today = today
         self.present = (present or datetime.now(UTC)).astimezone(SHANGHAI)
+        # Before today's office hours have begun (Asia/Shanghai, e.g. just after midnight)
+        # none of today's steps can have happened yet: the demo is relative to the day before,
+        # so that its steps keep office hours and distinct moments in the past.
+        opening = datetime.combine(today, time(DAY_START // 60, DAY_START % 60), SHANGHAI)
+        self.today = (
+            today
+            if self.present >= opening + timedelta(minutes=10)
+            else (today - timedelta(days=1))
+        )
         self.calendar = get_engine().calendar
         self.actions: list[Action] = []
         self.sweeps = 0
@@ -118,10 +126,6 @@ class Timeline:
     def not_future(self, at: datetime, after: datetime | None = None) -> datetime:
         """``at``, or a moment just before the real present when ``at`` has not come yet."""
         latest = self.present - timedelta(minutes=10)
-        # just after midnight, not back into yesterday: today's steps keep today's date (a
-        # registration found "today" may not be dated after the day it is made on)
-        midnight = datetime.combine(self.today, time(0), SHANGHAI)
-        latest = max(latest, min(midnight, self.present))
         if at > latest:
             at = max(latest, after + timedelta(seconds=30)) if after is not None else latest
         return at

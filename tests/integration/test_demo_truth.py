@@ -47,6 +47,7 @@ PROMISES: dict[str, tuple[str, tuple[str, ...]]] = {
     "city.auditor": ("/cases?status=closed", ("武陵区金嗓子KTV", "鼎城区宏发油漆经营部")),
     "detachment.officer": ("/", ("延期后作出火灾事故认定", "登记复核申请")),
     "city.office.officer": ("/", ("分级公开预警", "调查处理信息通报和评估")),
+    "dingcheng.office": ("/reports/submissions", ("鼎城区消防安全委员会办公室", "报送期限")),
     "fagai.officer": ("/", ("信用联合惩戒（发改委）", "OVERDUE")),
     "zhujian.officer": ("/", ("信用联合惩戒",)),
     "caizheng.officer": ("/", ("信用联合惩戒",)),

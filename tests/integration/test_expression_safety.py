@@ -18,9 +18,10 @@ from server.engine import get_engine
 from server.extensions import db
 from server.models import Case, Event, Task, User
 from server.operations import form_options
+from server.report_cases import generate, previous_month
 from tests.integration.conftest import Auth
 from tests.integration.test_web import login, post_form, ready_task, today
-from tests.support import fire_accountability
+from tests.support import fire_accountability, reports
 from tests.support.major_hazard import sample
 from workflows import script_env
 from workflows.forms import all_task_ids, resolve_form
@@ -102,7 +103,10 @@ def do(app: Flask, client: FlaskClient, auth: Auth, poisoner: Poisoner, case_id:
     try:
         data = sample(name, today(), **overrides)
     except KeyError:
-        data = fire_accountability.sample(name, today(), **overrides)
+        try:
+            data = fire_accountability.sample(name, today(), **overrides)
+        except KeyError:
+            data = {**reports.sample(name, today()), **overrides}
     data = poisoner.poison(name, schema, data)
     if case_id is None:
         fire = name == "register_fire"
@@ -248,6 +252,15 @@ def test_code_in_every_form_field_is_stored_as_text(
     do(app, client, auth, poisoner, late, "refer_unrectified")
     do(app, client, auth, poisoner, late, "ordinary_penalty")
     check_stored_and_shown(app, client, auth, late, poisoner)
+
+    # The reports: a monthly report returned and resubmitted, then an annual report.
+    for kind, period in (("monthly", previous_month(today())), ("annual", str(today().year))):
+        with app.app_context():
+            report = next(r for r in generate(kind, period) if r.agency.division == "wuling")
+            report_case = report.case_id
+        do(app, client, auth, poisoner, report_case, f"submit_{kind}_report")
+        do(app, client, auth, poisoner, report_case, f"review_{kind}_report")
+        check_stored_and_shown(app, client, auth, report_case, poisoner)
 
     forms = set(all_task_ids())
     assert set(poisoner.used) == forms, forms - set(poisoner.used)  # every form was reached
