@@ -102,6 +102,7 @@ bench: setup
 	$(BIN)/python bench/load.py --cases $(BENCH_COMPLETION_CASES) --clients $(BENCH_CLIENTS) \
 	  --requests $(BENCH_REQUESTS) --database-url '$(BENCH_DATABASE_URL)' --json '$(BENCH_JSON)'
 	$(BIN)/python bench/sweep.py --large $(BENCH_SWEEP) --database-url '$(BENCH_DATABASE_URL)'
+	$(BIN)/python bench/documents.py --json '$(BENCH_JSON)'
 	@echo "== the figures, one JSON line each ($(BENCH_JSON)) =="
 	@cat '$(BENCH_JSON)'
 
