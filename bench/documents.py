@@ -12,7 +12,8 @@ Each step's case is driven to the step through the API (a fresh SQLite database,
 agencies and users), then ``issue_documents`` is called ``--renders`` times on that task with
 the step's sample form, each call in a transaction rolled back afterwards (so every call takes
 the same number, as a completion would). One JSON line per step: the median and p95 CPU time
-(``time.thread_time``) per call in ms, the documents issued per call and their size.
+(``time.thread_time``) per call in ms, the median of its rendering alone, its SQL statements,
+the documents issued per call and their size.
 ``--profile`` prints the top functions of one more batch by cumulative time.
 
     .venv/bin/python bench/documents.py [--renders 40] [--profile] [--json FILE]
@@ -38,7 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from server import create_app
 from server.extensions import db
@@ -111,8 +112,25 @@ def prepare(api: Api) -> list[tuple[str, str, str, dict[str, Any]]]:
 
 def issuer(task_id: str, username: str, form: dict[str, Any]) -> Callable[[], Issued]:
     """A call of ``issue_documents`` as ``complete_task`` makes it, rolled back after."""
+    from server import documents
     from server.documents import issue_documents
     from server.operations import load_instance
+
+    rendering: list[float] = []
+    render = documents.render
+    statements = [0]
+
+    def count(*args: Any) -> None:
+        statements[0] += 1
+
+    event.listen(db.engine, "before_cursor_execute", count)
+
+    def timed_render(*args: Any, **kwargs: Any) -> bytes:
+        started = time.thread_time()
+        try:
+            return render(*args, **kwargs)
+        finally:
+            rendering.append((time.thread_time() - started) * 1000)
 
     def issue() -> Issued:
         task = db.session.get(Task, task_id)
@@ -121,23 +139,33 @@ def issuer(task_id: str, username: str, form: dict[str, Any]) -> Callable[[], Is
         instance = load_instance(task.case)
         data = instance.task_data(task.id)
         now = datetime.now(UTC)
+        rendering.clear()
+        statements[0] = 0
+        documents.render = timed_render  # issue_one calls the package's ``render``
         started = time.thread_time()
-        issue_documents(user, task.case, task, data, dict(form), now, instance)
-        spent = (time.thread_time() - started) * 1000
+        try:
+            issue_documents(user, task.case, task, data, dict(form), now, instance)
+            spent = (time.thread_time() - started) * 1000
+            sql = statements[0]
+        finally:
+            documents.render = render
         query = select(Attachment.size).join(Document).where(Document.task_id == task.id)
         sizes = list(db.session.scalars(query))
         db.session.rollback()
-        return Issued(spent, len(sizes), sum(sizes))
+        return Issued(spent, sum(rendering), sql, len(sizes), sum(sizes))
 
     return issue
 
 
 @dataclass(frozen=True)
 class Issued:
-    """One call: its CPU ms (the case's loading and the rollback around it not counted), the
+    """One call: its CPU ms (the case's loading and the rollback around it not counted), of
+    which rendering the PDFs (``server.documents.render.render``), its SQL statements, the
     documents it issued and the bytes of their PDFs."""
 
     cpu_ms: float
+    render_cpu_ms: float
+    statements: int
     documents: int
     pdf_bytes: int
 
@@ -166,7 +194,9 @@ def main() -> None:
                 "step": step,
                 "documents": calls[-1].documents,
                 "pdf_bytes": calls[-1].pdf_bytes,
+                "statements": calls[-1].statements,
                 "cpu_ms": round(statistics.median(spent), 2),
+                "render_cpu_ms": round(statistics.median(c.render_cpu_ms for c in calls), 2),
                 "p95_cpu_ms": round(sorted(spent)[int(0.95 * (len(spent) - 1))], 2),
                 "renders": len(spent),
             }
