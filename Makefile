@@ -77,22 +77,34 @@ screenshots: setup
 	DUBAN_README_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/e2e -k journey
 
 # The benchmarks of bench/ (figures printed; bench/RESULTS.md records them). Small by default,
-# a minute or two; the full size: make bench BENCH_CASES=100000 BENCH_SWEEP=100000 BENCH_REQUESTS=200
-# On PostgreSQL: BENCH_DATABASE_URL=postgresql+psycopg://USER@HOST:PORT/DB — that database is
-# emptied (created if missing) and seeded; the sweep makes DB_sweep_1000 and DB_sweep_N beside it on the server.
-BENCH_CASES ?= 5000
+# a few minutes; the full size (issue 20: the pages at 1,000 and 100,000 cases, the completion at
+# 2,000 and 100,000): make bench BENCH_CASES=1000,100000 BENCH_COMPLETION_CASES=2000,100000
+# BENCH_SWEEP=100000 BENCH_REQUESTS=200. Several sizes: one database per size beside
+# BENCH_DATABASE_URL (bench-1000.sqlite3 …; PostgreSQL DB_1000 …), reset by inbox.py.
+# On PostgreSQL: BENCH_DATABASE_URL=postgresql+psycopg://USER@HOST:PORT/DB — those databases are
+# emptied (created if missing) and seeded; the sweep makes DB_sweep_1000 and DB_sweep_N beside it.
+# Every script appends its figures, one JSON line each, to BENCH_JSON; printed again at the end.
+BENCH_CASES ?= 1000,5000
+BENCH_COMPLETION_CASES ?= $(BENCH_CASES)
+BENCH_CLIENTS ?= 4
 BENCH_SWEEP ?= 10000
 BENCH_REQUESTS ?= 50
 BENCH_DATABASE_URL ?= sqlite:///$(CURDIR)/instance/bench/bench.sqlite3
+BENCH_JSON ?= instance/bench/figures.jsonl
 bench: setup
 	mkdir -p instance/bench
+	rm -f '$(BENCH_JSON)'
 	$(BIN)/python bench/engine_step.py
-	$(BIN)/python bench/inbox.py --reset --cases $(BENCH_CASES) --database-url '$(BENCH_DATABASE_URL)'
-	$(BIN)/python bench/load.py --cases $(BENCH_CASES) --requests $(BENCH_REQUESTS) \
-	  --database-url '$(BENCH_DATABASE_URL)'
-	$(BIN)/python bench/completion.py --cases $(BENCH_CASES) --requests $(BENCH_REQUESTS) \
-	  --database-url '$(BENCH_DATABASE_URL)'
+	$(BIN)/python bench/inbox.py --reset --cases $(BENCH_CASES) --requests $(BENCH_REQUESTS) \
+	  --database-url '$(BENCH_DATABASE_URL)' --json '$(BENCH_JSON)'
+	$(BIN)/python bench/completion.py --cases $(BENCH_COMPLETION_CASES) \
+	  --requests $(BENCH_REQUESTS) --database-url '$(BENCH_DATABASE_URL)' --json '$(BENCH_JSON)'
+	$(BIN)/python bench/load.py --cases $(BENCH_COMPLETION_CASES) --clients $(BENCH_CLIENTS) \
+	  --requests $(BENCH_REQUESTS) --database-url '$(BENCH_DATABASE_URL)' --json '$(BENCH_JSON)'
 	$(BIN)/python bench/sweep.py --large $(BENCH_SWEEP) --database-url '$(BENCH_DATABASE_URL)'
+	$(BIN)/python bench/documents.py --json '$(BENCH_JSON)'
+	@echo "== the figures, one JSON line each ($(BENCH_JSON)) =="
+	@cat '$(BENCH_JSON)'
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache test-artifacts

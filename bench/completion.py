@@ -1,11 +1,19 @@
-"""Anatomy of one task completion in-process: latency, SQL statements, time in the database.
+"""One task completion: server CPU over HTTP (issue 20's measure), and its anatomy in-process.
 
 Completes the 南坪街道 street office's ready referrals of a seeded database (``bench/seeding.py``;
-seeded here when it has fewer cases than ``--cases``) through the Flask test client, so no HTTP
-or second process is involved, and prints per completion: the median and p95 latency, the
-number of SQL statements and the time spent executing them, next to the bare SpiffWorkflow
-step and the Duban step (``bench/engine_step.py``) of the same run. ``--profile`` adds the
-functions of ``server/`` and ``workflows/`` by cumulative time.
+seeded here when it has fewer cases than ``--cases``) in two ways:
+
+- in-process, through the Flask test client (no HTTP, no second process): per completion the
+  median and p95 latency, the number of SQL statements and the time spent executing them, next
+  to the bare SpiffWorkflow step and the Duban step of the same run; ``--profile`` adds the
+  functions of ``server/`` and ``workflows/`` by cumulative time (``--no-in-process``: skip);
+- over HTTP, one keep-alive client against the app under gunicorn (``server_cpu.Server``, one
+  worker): the server's CPU time per completion (``/proc`` of its process tree) in ratio to
+  the full engine step (``engine_step.py``, its CPU time, same invocation), and the client's
+  median and p95. One JSON line, measure "completion over HTTP": goal ratio ≤ 4 and p95 ≤ 2 ×
+  median, no errors.
+
+Several sizes (``--cases 2000,100000``) use one database per size beside ``--database-url``.
 
     .venv/bin/python bench/completion.py --cases 100000 --database-url sqlite:////tmp/scale.sqlite3
 """
@@ -27,7 +35,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import engine_step
-from seeding import PASSWORD, default_url, header, make_app, seed, summary
+import server_cpu
+from seeding import (
+    PASSWORD,
+    default_url,
+    header,
+    kind,
+    make_app,
+    reset_database,
+    seed,
+    summary,
+)
 
 from server.extensions import db
 from server.models import Agency, Case, Task
@@ -62,44 +80,29 @@ class StatementLog:
         self.kind_seconds: Counter[str] = Counter()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cases", type=int, default=100_000)
-    parser.add_argument("--events-per-case", type=int, default=10)
-    parser.add_argument("--requests", type=int, default=100)
-    parser.add_argument("--rounds", type=int, default=300, help="engine benchmark rounds")
-    parser.add_argument("--database-url", default=None)
-    parser.add_argument("--profile", action="store_true", help="print a profile of 20 more")
-    args = parser.parse_args()
-    url = args.database_url or default_url()
-    app = make_app(url)
-    print(header(url))
-
-    step = engine_step.measure(args.rounds)
-    print(f"bare SpiffWorkflow step: median {step['bare_ms']:.2f} ms, "
-          f"Duban step (load, complete, dump) {step['duban_ms']:.2f} ms")  # fmt: skip
-
+def ready_referrals(app, count: int) -> list[str]:
+    """``count`` ready referrals of the street office, the newest cases first."""
     with app.app_context():
-        have = db.session.scalar(select(func.count()).select_from(Case))
-        if have < args.cases:
-            print(f"seeding {args.cases - have} cases …", flush=True)
-            seed(args.cases - have, args.events_per_case)
         street = db.session.scalar(select(Agency.id).where(Agency.code == STREET))
-        wanted = args.requests + 10 + (20 if args.profile else 0)
         ids = list(
             db.session.scalars(
                 select(Task.id)
                 .where(Task.agency_id == street, Task.state == "ready")
                 .where(Task.name == "refer_to_fire_rescue")
                 .order_by(Task.case_id.desc())
-                .limit(wanted)
+                .limit(count)
             )
         )
-        if len(ids) < wanted:
-            sys.exit(f"only {len(ids)} ready referrals left; seed more cases")
-        log = StatementLog(db.engine)
         db.session.remove()
+    if len(ids) < count:
+        sys.exit(f"only {len(ids)} ready referrals left, {count} needed; seed more (--reset)")
+    return ids
 
+
+def in_process(app, args, step: dict[str, float], ids: list[str]) -> None:
+    """The anatomy: completions through the Flask test client, SQL statements counted."""
+    with app.app_context():
+        log = StatementLog(db.engine)
     client = app.test_client()
     login = {"username": "wuling.nanping", "password": PASSWORD}
     answer = client.post("/api/v1/tokens", json=login)
@@ -136,6 +139,94 @@ def main() -> None:
         stats = pstats.Stats(profile, stream=out).sort_stats("cumulative")
         stats.print_stats(r"(server|workflows)/", 40)
         print(out.getvalue())
+
+
+def over_http(url: str, args, engine_ms: float, cases: int, ids: list[str]) -> dict:
+    """Completions over HTTP at 1 client: server CPU per completion (``server_cpu``)."""
+    body = {"data": sample("refer_to_fire_rescue", today_shanghai())}
+
+    def job(task_id: str) -> server_cpu.Job:
+        return lambda client: client.post_json(f"/api/v1/tasks/{task_id}/complete", body).status
+
+    warm, measured = ids[: args.warmup], ids[args.warmup :]
+    with server_cpu.Server(url, args.workers, args.threads) as server:
+        client = server_cpu.api_client(server.port, "wuling.nanping", PASSWORD)
+        batch = server_cpu.run_batch(
+            server, [client], [job(t) for t in measured], warmup=[job(t) for t in warm]
+        )
+        description = server.description
+    line = server_cpu.figure_line(
+        "completion over HTTP",
+        server_cpu_ms=batch.server_cpu_ms,
+        engine_step_ms=engine_ms,
+        cases=cases,
+        requests=batch.requests,
+        errors=batch.errors,
+        median_ms=batch.median_ms,
+        p95_ms=batch.p95_ms,
+        database=kind(url),
+        goal=server_cpu.COMPLETION_GOAL,
+        p95_limit=True,
+        clients=1,
+        server=description,
+        load=server_cpu.load_average(),
+    )
+    errors = f"; {batch.errors} ERRORS {dict(batch.statuses)}" if batch.errors else ""
+    print(
+        f"completion over HTTP ({description}, 1 client, {batch.requests} after "
+        f"{len(warm)} to warm up): server CPU {line['server_cpu_ms']:.2f} ms per completion = "
+        f"{line['ratio']:.1f} × the full engine step (goal ≤ {server_cpu.COMPLETION_GOAL:g}); "
+        f"median {line['median_ms']} ms, p95 {line['p95_ms']} ms "
+        f"(p95/median {line['p95_over_median']}, goal ≤ {server_cpu.P95_OVER_MEDIAN_MAX:g})"
+        f"{errors}"
+    )
+    return line
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", default="100000", help="case counts, e.g. 2000,100000")
+    parser.add_argument("--events-per-case", type=int, default=10)
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=300, help="engine benchmark rounds")
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--reset", action="store_true", help="empty the database(s) first")
+    parser.add_argument("--profile", action="store_true", help="print a profile of 20 more")
+    parser.add_argument("--no-in-process", action="store_true", help="over HTTP only")
+    server_cpu.add_arguments(parser)
+    args = parser.parse_args()
+    sizes = sorted(server_cpu.parse_sizes(args.cases))
+    base = args.database_url or default_url()
+    print(header(base))
+
+    step = engine_step.measure(args.rounds)
+    engine_ms = step["duban_cpu_ms"]
+    print(f"bare SpiffWorkflow step: median {step['bare_ms']:.2f} ms; full engine step (load, "
+          f"complete, save) median {step['duban_ms']:.2f} ms, CPU {engine_ms:.3f} ms")  # fmt: skip
+
+    lines = []
+    for size in sizes:
+        url = server_cpu.sized_url(base, size, len(sizes) > 1)
+        if args.reset:
+            reset_database(url)
+        app = make_app(url)
+        with app.app_context():
+            have = db.session.scalar(select(func.count()).select_from(Case))
+            if have < size:
+                print(f"seeding {size - have} cases …", flush=True)
+                seed(size, args.events_per_case)
+            cases = db.session.scalar(select(func.count()).select_from(Case))
+            db.session.remove()
+        print(f"{cases:,} cases")
+        local = 0 if args.no_in_process else args.requests + 10 + (20 if args.profile else 0)
+        ids = ready_referrals(app, local + args.warmup + args.requests)
+        if local:
+            in_process(app, args, step, ids[:local])
+        with app.app_context():
+            db.engine.dispose()
+        lines.append(over_http(url, args, engine_ms, cases, ids[local:]))
+    for line in lines:
+        server_cpu.emit(line, args.json)
 
 
 if __name__ == "__main__":

@@ -1,21 +1,32 @@
-"""Benchmark the inbox API and the case page over 100,000 cases and 1,000,000 audit events.
+"""Benchmark the inbox page and the case page: server CPU per request, over a real server.
 
 Seeds a database (``--database-url``, default a fresh SQLite file) with the Changde directory,
 runs a few real cases through the engine, then clones them (fresh task ids inside their
 workflow states, audit chains re-hashed and padded to ``--events-per-case``) until there are
 ``--cases`` cases, a share of them waiting at the 武陵区 brigade (see ``seeding.py``). A database
-that already holds ``--cases`` cases is used as it is (``--reset`` empties it first). Prints the
-median and p95 of ``GET /api/v1/inbox`` for that brigade (≥ 2,000 ready tasks) and of the case
-page and case API, through the app in-process, then the storage per case and in total.
+that already holds the cases is used as it is (``--reset`` empties it first).
 
-    .venv/bin/python bench/inbox.py [--cases 100000] [--events-per-case 10] [--requests 200]
-        [--database-url postgresql+psycopg://…] [--reset]
+Then starts the app under gunicorn (``server_cpu.Server``: one worker, the scheduler off) and
+measures, as the brigade officer ``wuling.fire``, the inbox page of 100 rows (HTML ``/`` and
+``GET /api/v1/inbox?per_page=100``) and the page of one of the brigade's cases (HTML
+``/cases/<id>`` and ``GET /api/v1/cases/<id>``): ``--requests`` each after ``--warmup``, one
+keep-alive client. Prints per measure the server CPU per request (``/proc`` of the server's
+process tree) and its ratio to the full engine step measured first in the same invocation
+(``engine_step.py``), the client's median and p95, one JSON line each (goal ≤ 8 ×; at the
+bigger of several sizes also within 1.3 × of the smallest, ``ratio_to_small``); then the
+storage per case.
+
+Several sizes in one invocation (``--cases 1000,100000``) use one database per size beside
+``--database-url`` (``name-1000.sqlite3``, PostgreSQL ``name_1000``).
+
+    .venv/bin/python bench/inbox.py [--cases 1000,100000] [--events-per-case 10]
+        [--requests 200] [--database-url postgresql+psycopg://…] [--reset] [--json FILE]
 """
 
 from __future__ import annotations
 
 import argparse
-import re
+import json
 import sys
 import time
 from pathlib import Path
@@ -24,92 +35,136 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import engine_step
+import server_cpu
 from seeding import (
     PASSWORD,
     default_url,
     header,
+    kind,
     make_app,
     print_storage,
     reset_database,
     seed,
     storage,
-    summary,
 )
 
 from server.extensions import db
 from server.models import Case, Event, Task
 
-
-def measure(client, path: str, headers: dict[str, str], requests: int) -> tuple[float, float]:
-    """Median and p95 in milliseconds of ``requests`` GETs of ``path``."""
-    timings = []
-    for _ in range(requests):
-        started = time.perf_counter()
-        response = client.get(path, headers=headers)
-        timings.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, (path, response.status_code)
-    return summary(timings)
+OFFICER = "wuling.fire"
+BRIGADE = "fire_brigade:wuling"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--cases", default="100000", help="case counts, e.g. 1000,100000")
     parser.add_argument("--events-per-case", type=int, default=10)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=300, help="engine benchmark rounds")
     parser.add_argument("--database-url", default=None)
-    parser.add_argument("--reset", action="store_true", help="empty the database first")
+    parser.add_argument("--reset", action="store_true", help="empty the database(s) first")
+    parser.add_argument("--no-storage", action="store_true", help="skip the storage figures")
+    server_cpu.add_arguments(parser)
     args = parser.parse_args()
-    url = args.database_url or default_url()
-    if args.reset:
-        reset_database(url)
-    app = make_app(url)
-    started = time.perf_counter()
-    with app.app_context():
-        seeded = seed(args.cases, args.events_per_case)
-        cases = db.session.scalar(select(func.count(Case.id)))
-        events = db.session.scalar(select(func.count(Event.id)))
-        brigade_ready = db.session.scalar(
-            select(func.count(Task.id))
-            .join(Task.agency)
-            .where(Task.state == "ready", Task.agency.has(code="fire_brigade:wuling"))
-        )
-        sample_case = db.session.scalar(
-            select(Task.case_id)
-            .where(Task.agency.has(code="fire_brigade:wuling"))
-            .order_by(Task.case_id.desc())
-            .limit(1)
-        )
-        figures = storage()
-        measured_storage = time.perf_counter() - started - seeded
-    client = app.test_client()
-    token = client.post("/api/v1/tokens", json={"username": "wuling.fire", "password": PASSWORD})
-    headers = {"Authorization": f"Bearer {token.json['token']}"}
-    login = client.get("/login")
-    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login.text)
-    client.post(
-        "/login",
-        data={"username": "wuling.fire", "password": PASSWORD, "csrf_token": csrf.group(1)},
-    )
-    inbox = measure(client, "/api/v1/inbox", headers, args.requests)
-    inbox_overdue = measure(client, "/api/v1/inbox?overdue=true&page=3", headers, args.requests)
-    case_page = measure(client, f"/cases/{sample_case}", {}, args.requests)
-    case_api = measure(client, f"/api/v1/cases/{sample_case}", headers, args.requests)
+    sizes = sorted(server_cpu.parse_sizes(args.cases))
+    base = args.database_url or default_url()
 
-    print(header(url))
-    print(
-        f"{cases:,} cases (seeded in {seeded:.0f} s; 0: reused), {events:,} audit events; "
-        f"武陵区消防救援大队 ready: {brigade_ready:,}; {args.requests} requests each"
-    )
-    for name, (median, p95) in (
-        ("GET /api/v1/inbox (page 1)", inbox),
-        ("GET /api/v1/inbox?overdue=true&page=3", inbox_overdue),
-        ("GET /cases/<id> (HTML case page)", case_page),
-        ("GET /api/v1/cases/<id>", case_api),
-    ):
-        verdict = "ok" if p95 <= 50 else "over"
-        print(f"{name:40} median {median:6.1f} ms  p95 {p95:6.1f} ms  (p95 ≤ 50 ms: {verdict})")
-    print_storage(figures)
-    print(f"(storage measured in {measured_storage:.0f} s)")
+    sys.stderr.write(f"engine benchmark ({args.rounds} rounds)\n")
+    step = engine_step.measure(args.rounds)
+    engine_ms = step["duban_cpu_ms"]
+    print(header(base))
+    print(f"full engine step (load, complete, save; same run): CPU median {engine_ms:.3f} ms, "
+          f"wall median {step['duban_ms']:.3f} ms")  # fmt: skip
+
+    smallest: dict[str, dict] = {}
+    lines: list[dict] = []
+    for size in sizes:
+        url = server_cpu.sized_url(base, size, len(sizes) > 1)
+        if args.reset:
+            reset_database(url)
+        app = make_app(url)
+        with app.app_context():
+            seeded = seed(size, args.events_per_case)
+            cases = db.session.scalar(select(func.count(Case.id)))
+            events = db.session.scalar(select(func.count(Event.id)))
+            brigade_ready = db.session.scalar(
+                select(func.count(Task.id)).where(
+                    Task.state == "ready", Task.agency.has(code=BRIGADE)
+                )
+            )
+            sample_case = db.session.scalar(
+                select(Task.case_id)
+                .where(Task.agency.has(code=BRIGADE))
+                .order_by(Task.case_id.desc())
+                .limit(1)
+            )
+            started = time.perf_counter()
+            figures = None if args.no_storage else storage()
+            measured_storage = time.perf_counter() - started
+            db.session.remove()
+            db.engine.dispose()
+
+        print(
+            f"{cases:,} cases (seeded in {seeded:.0f} s; 0: reused), {events:,} audit events; "
+            f"武陵区消防救援大队 ready: {brigade_ready:,}"
+        )
+        with server_cpu.Server(url, args.workers, args.threads) as server:
+            api = server_cpu.api_client(server.port, OFFICER, PASSWORD)
+            web = server_cpu.web_client(server.port, OFFICER, PASSWORD)
+            api_rows = len(json.loads(api.get("/api/v1/inbox?per_page=100").body)["items"])
+            html_rows = web.get("/").body.count('data-label="案件编号"'.encode())
+            measures = [
+                ("inbox page (HTML)", web, "/", html_rows),
+                ("inbox page (API)", api, "/api/v1/inbox?per_page=100", api_rows),
+                ("case page (HTML)", web, f"/cases/{sample_case}", None),
+                ("case page (API)", api, f"/api/v1/cases/{sample_case}", None),
+            ]
+            print(f"server: {server.description}; {args.requests} requests each after "
+                  f"{args.warmup} to warm up, 1 client (keep-alive)")  # fmt: skip
+            for name, client, path, rows in measures:
+                job = server_cpu.get_job(path)
+                batch = server_cpu.run_batch(
+                    server, [client], [job] * args.requests, warmup=[job] * args.warmup
+                )
+                extra = {"rows": rows} if rows is not None else {}
+                line = server_cpu.figure_line(
+                    name,
+                    server_cpu_ms=batch.server_cpu_ms,
+                    engine_step_ms=engine_ms,
+                    cases=cases,
+                    requests=batch.requests,
+                    errors=batch.errors,
+                    median_ms=batch.median_ms,
+                    p95_ms=batch.p95_ms,
+                    database=kind(url),
+                    goal=server_cpu.PAGE_GOAL,
+                    small=smallest.get(name) if size != sizes[0] else None,
+                    path=path.replace(str(sample_case), "<id>"),
+                    **extra,
+                    server=server.description,
+                    load=server_cpu.load_average(),
+                )
+                if size == sizes[0]:
+                    smallest[name] = line
+                lines.append(line)
+                to_small = (
+                    f", {line['ratio_to_small']:.2f} × at {line['small_cases']:,} cases"
+                    if "ratio_to_small" in line
+                    else ""
+                )
+                print(
+                    f"  {name:18} {path.replace(str(sample_case), '<id>'):28} server CPU "
+                    f"{line['server_cpu_ms']:6.2f} ms/request = {line['ratio']:5.1f} × step"
+                    f"{to_small}; median {line['median_ms']} ms, p95 {line['p95_ms']} ms"
+                    f"{f', {rows} rows' if rows is not None else ''}"
+                    f"{f', {batch.errors} ERRORS {dict(batch.statuses)}' if batch.errors else ''}"
+                )
+        if figures is not None:
+            print_storage(figures)
+            print(f"(storage measured in {measured_storage:.0f} s)")
+    for line in lines:
+        server_cpu.emit(line, args.json)
 
 
 if __name__ == "__main__":

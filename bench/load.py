@@ -1,25 +1,25 @@
-"""Benchmark task completion through the API under load, at 100,000 cases.
+"""Benchmark task completion through the API under load: throughput and server CPU.
 
-Starts the app as a real HTTP server in a separate process over a seeded database (the same
-seeding as ``inbox.py``; a database that already holds ``--cases`` cases is used as it is),
-then, from this process, N concurrent clients (threads, one keep-alive connection each)
-complete distinct ready tasks — the 南坪街道 street office's referrals — through
-``POST /api/v1/tasks/<id>/complete``, ``--requests`` per concurrency level. A share of the
-requests is sent twice for the same task by two clients at once (one must win, the other get
-409) and a share carries invalid form data (422, nothing written).
+Starts the app as a real server in a separate process over a seeded database (the same
+seeding as ``inbox.py``; a database that already holds ``--cases`` cases is used as it is):
+gunicorn with ``gunicorn.conf.py`` (``server_cpu.Server``: one worker by default, the threaded
+worker, the scheduler off). From this process, N concurrent clients (threads, one keep-alive
+connection each) complete distinct ready tasks — the 南坪街道 street office's referrals —
+through ``POST /api/v1/tasks/<id>/complete``, ``--requests`` per concurrency level. A share of
+the requests is sent twice for the same task by two clients at once (one must win, the other
+get 409) and a share carries invalid form data (422, nothing written).
 
-Prints per level the throughput, median and p95 latency and the answers (200 / 409 / 422 /
-other); then checks the database: every 200 is a completed task with exactly one
-``task_completed`` event and an intact audit chain, no 422 or lost race wrote anything, and no
-task was completed twice. The bare SpiffWorkflow step of ``engine_step.py`` is measured first
-in the same invocation, and the completion p95 is compared with it (goal ≤ 3×).
-
-The server is Flask's (werkzeug's) threaded server, ``flask run --no-reload --with-threads``
-(``--server werkzeug``, the default, no extra dependency); ``--server gunicorn`` runs
-``gunicorn --workers W --threads T`` instead when gunicorn is installed in .venv.
+Prints per level the throughput, median and p95 latency (the 200 answers), the server's CPU
+time per answered request (``/proc`` of its process tree; 200, 409 and 422 are all answers)
+and its ratio to the full engine step (``engine_step.py``, measured first in the same
+invocation), and the answers (200 / 409 / 422 / other); then checks the database: every 200 is
+a completed task with exactly one ``task_completed`` event and an intact audit chain, no 422 or
+lost race wrote anything, and no task was completed twice. One JSON line per level, measure
+"completions per second, N clients": no goal (``"goal": null``); ``"met"`` says the check
+passed with no other answers.
 
     .venv/bin/python bench/load.py [--cases 100000] [--clients 1,4,16] [--requests 200]
-        [--database-url postgresql+psycopg://…] [--server werkzeug|gunicorn]
+        [--database-url postgresql+psycopg://…] [--workers 1] [--threads 4] [--json FILE]
 """
 
 from __future__ import annotations
@@ -27,14 +27,8 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
-import queue
 import random
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
@@ -46,7 +40,17 @@ from sqlalchemy import func, select
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import engine_step
-from seeding import PASSWORD, default_url, header, kind, make_app, seed, summary
+import server_cpu
+from seeding import (
+    PASSWORD,
+    default_url,
+    header,
+    kind,
+    make_app,
+    reset_database,
+    seed,
+    summary,
+)
 
 from server.audit import verify_chain
 from server.extensions import db
@@ -65,54 +69,7 @@ class Level:
     requests: list[tuple[str, bool]]  # (task id, valid data)
     answers: list[tuple[str, int, float, bool]] = field(default_factory=list)
     wall: float = 0.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(url: str, kind_: str, workers: int, threads: int, log: Path):
-    """Start the app in its own process; return it and its port once it answers."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "SCHEDULER_ENABLED": "0",
-        "SWEEP_SECONDS": "0",
-        "LOGIN_MAX_FAILURES": "1000",
-        "UPLOAD_DIR": str(Path(tempfile.gettempdir()) / "duban-bench-attachments"),
-        "EXPORT_DIR": str(Path(tempfile.gettempdir()) / "duban-bench-exports"),
-    }
-    bin_ = Path(sys.executable).parent
-    if kind_ == "gunicorn":
-        gunicorn = shutil.which("gunicorn", path=str(bin_))
-        if gunicorn is None:
-            sys.exit(
-                "gunicorn is not installed in .venv: pip install gunicorn, or --server werkzeug"
-            )
-        command = [gunicorn, "--workers", str(workers), "--threads", str(threads),
-                   "--bind", f"127.0.0.1:{port}", "server:create_app()"]  # fmt: skip
-    else:
-        command = [str(bin_ / "flask"), "--app", "server", "run", "--no-reload",
-                   "--with-threads", "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"the server stopped: see {log}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/api/v1/openapi.json")
-            connection.getresponse().read()
-            return process, port
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    sys.exit(f"the server did not answer within 60 s: see {log}")
+    batch: server_cpu.Batch | None = None
 
 
 def token(port: int) -> str:
@@ -125,51 +82,37 @@ def token(port: int) -> str:
     return answer["token"]
 
 
-def worker(port: int, bearer: str, work: queue.Queue, level: Level, lock: threading.Lock):
-    """Complete tasks from the queue until it is empty, on one keep-alive connection."""
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {bearer}"}
-    valid = json.dumps({"data": sample(TASK, today_shanghai())}, ensure_ascii=False).encode()
-    invalid_data = {**sample(TASK, today_shanghai()), "letter_no": ""}
-    invalid = json.dumps({"data": invalid_data}, ensure_ascii=False).encode()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    while True:
-        try:
-            task_id, ok = work.get_nowait()
-        except queue.Empty:
-            break
-        started = time.perf_counter()
-        try:
-            connection.request(
-                "POST", f"/api/v1/tasks/{task_id}/complete", valid if ok else invalid, headers
-            )
-            response = connection.getresponse()
-            response.read()
-            status = response.status
-        except (OSError, http.client.HTTPException):
-            status = 0  # connection error: counted as "other"
-            connection.close()
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        elapsed = (time.perf_counter() - started) * 1000
-        with lock:
-            level.answers.append((task_id, status, elapsed, ok))
-    connection.close()
-
-
-def run_level(port: int, bearer: str, level: Level) -> None:
-    work: queue.Queue = queue.Queue()
-    for item in level.requests:
-        work.put(item)
+def run_level(server: server_cpu.Server, bearer: str, level: Level, warmup: list[str]) -> None:
+    """Send the level's requests from ``level.clients`` keep-alive clients; record the answers
+    and the server's CPU time. ``warmup``: referrals completed first, not measured."""
+    headers = {"Authorization": f"Bearer {bearer}"}
+    valid = {"data": sample(TASK, today_shanghai())}
+    invalid = {"data": {**sample(TASK, today_shanghai()), "letter_no": ""}}
     lock = threading.Lock()
-    threads = [
-        threading.Thread(target=worker, args=(port, bearer, work, level, lock))
-        for _ in range(level.clients)
-    ]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    level.wall = time.perf_counter() - started
+
+    def job(task_id: str, ok: bool, record: bool = True) -> server_cpu.Job:
+        def send(client: server_cpu.Client) -> int:
+            started = time.perf_counter()
+            answer = client.post_json(f"/api/v1/tasks/{task_id}/complete", valid if ok else invalid)
+            elapsed = (time.perf_counter() - started) * 1000
+            if record:
+                with lock:
+                    level.answers.append((task_id, answer.status, elapsed, ok))
+            return answer.status
+
+        return send
+
+    clients = [server_cpu.Client(server.port, headers) for _ in range(level.clients)]
+    level.batch = server_cpu.run_batch(
+        server,
+        clients,
+        [job(task_id, ok) for task_id, ok in level.requests],
+        good=(200, 409, 422),
+        warmup=[job(task_id, True, record=False) for task_id in warmup],
+    )
+    level.wall = level.batch.wall_seconds
+    for client in clients:
+        client.close()
 
 
 def plan(task_ids: list[str], clients: int, count: int, twice: float, invalid: float) -> Level:
@@ -234,32 +177,17 @@ def check(levels: list[Level]) -> list[str]:
     return problems
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cases", type=int, default=100_000)
-    parser.add_argument("--events-per-case", type=int, default=10)
-    parser.add_argument("--clients", default="1,4,16", help="concurrency levels")
-    parser.add_argument("--requests", type=int, default=200, help="requests per level")
-    parser.add_argument("--twice", type=float, default=0.1, help="share sent twice at once")
-    parser.add_argument("--invalid", type=float, default=0.05, help="share with invalid data")
-    parser.add_argument("--rounds", type=int, default=300, help="engine benchmark rounds")
-    parser.add_argument("--database-url", default=None)
-    parser.add_argument("--server", choices=("werkzeug", "gunicorn"), default="werkzeug")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
-    args = parser.parse_args()
-    levels_wanted = [int(n) for n in args.clients.split(",")]
-
-    sys.stderr.write(f"engine benchmark ({args.rounds} rounds)\n")
-    engine = engine_step.measure(args.rounds)
-
-    url = args.database_url or default_url()
+def run_size(args, url: str, levels_wanted: list[int], engine: dict[str, float]) -> list[dict]:
+    """Every level at one database: the table, the check, and one JSON line per level."""
+    if args.reset:
+        reset_database(url)
     app = make_app(url)
+    warmup = args.warmup
     with app.app_context():
-        seeded = seed(args.cases, args.events_per_case)
+        seeded = seed(args.cases_now, args.events_per_case)
         cases = db.session.scalar(select(func.count(Case.id)))
         street = db.session.scalar(select(Agency.id).where(Agency.code == "street:wuling:nanping"))
-        needed = len(levels_wanted) * args.requests
+        needed = len(levels_wanted) * (args.requests + warmup)
         task_ids = list(
             db.session.scalars(
                 select(Task.id)
@@ -269,57 +197,81 @@ def main() -> None:
             )
         )
         if len(task_ids) < needed:
-            sys.exit(f"only {len(task_ids)} ready {TASK} tasks left, {needed} needed")
+            sys.exit(f"only {len(task_ids)} ready {TASK} tasks left, {needed} needed (--reset)")
         db.session.remove()
+        db.engine.dispose()
     random.seed(1)
     random.shuffle(task_ids)
+    warm = [[task_ids.pop() for _ in range(warmup)] for _ in levels_wanted]
     levels = [plan(task_ids, n, args.requests, args.twice, args.invalid) for n in levels_wanted]
 
-    log = Path(tempfile.gettempdir()) / f"duban-bench-server-{os.getpid()}.log"
-    server, port = start_server(url, args.server, args.workers, args.threads, log)
-    try:
-        bearer = token(port)
-        for level in levels:
+    with server_cpu.Server(url, args.workers, args.threads) as server:
+        bearer = token(server.port)
+        for level, warm_ids in zip(levels, warm, strict=True):
             sys.stderr.write(f"{level.clients} clients, {len(level.requests)} requests\n")
-            run_level(port, bearer, level)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+            run_level(server, bearer, level, warm_ids)
+        server_name = server.description
     with app.app_context():
         problems = check(levels)
+        db.session.remove()
+        db.engine.dispose()
     for level in levels:
         errors = Counter(s for _, s, _, _ in level.answers if s not in (200, 409, 422))
         if errors:
             problems.append(f"{level.clients} clients: other answers {dict(errors)}")
 
-    bare = engine["bare_ms"]
-    server_name = (
-        f"gunicorn --workers {args.workers} --threads {args.threads}"
-        if args.server == "gunicorn"
-        else "flask run --no-reload --with-threads (werkzeug)"
-    )
-    print(header(url))
+    bare, engine_ms = engine["bare_ms"], engine["duban_cpu_ms"]
     print(
         f"{cases:,} cases (seeded in {seeded:.0f} s; 0: reused); server: {server_name}; "
-        f"{kind(url)}; {args.requests} requests per level, {args.twice:.0%} sent twice at "
-        f"once, {args.invalid:.0%} invalid"
+        f"{kind(url)}; {args.requests} requests per level after {warmup} to warm up, "
+        f"{args.twice:.0%} sent twice at once, {args.invalid:.0%} invalid"
     )
     print(
         f"engine step (same run, {args.rounds} rounds): bare SpiffWorkflow median {bare:.2f} ms, "
-        f"Duban step median {engine['duban_ms']:.2f} ms → goal completion p95 ≤ {3 * bare:.1f} ms"
+        f"full step median {engine['duban_ms']:.2f} ms, CPU {engine_ms:.3f} ms"
     )
-    print(f"{'clients':>7} {'req/s':>7} {'median':>9} {'p95':>9} {'p95/bare':>8}   answers")
+    print(f"{'clients':>7} {'req/s':>7} {'median':>9} {'p95':>9} {'CPU/req':>9} {'ratio':>6}   "
+          "answers")  # fmt: skip
+    lines = []
     for level in levels:
+        batch = level.batch
+        assert batch is not None
         timings = [elapsed for _, status, elapsed, ok in level.answers if ok and status == 200]
-        median, p95 = summary(timings) if timings else (float("nan"), float("nan"))
+        median, p95 = summary(timings) if timings else (None, None)
         counts = Counter(status for _, status, _, _ in level.answers)
         other = sum(n for status, n in counts.items() if status not in (200, 409, 422))
-        print(
-            f"{level.clients:>7} {len(level.answers) / level.wall:>7.1f} {median:>6.1f} ms "
-            f"{p95:>6.1f} ms {p95 / bare:>8.1f}   200: {counts[200]}, 409: {counts[409]}, "
-            f"422: {counts[422]}, other: {other}"
+        noun = "client" if level.clients == 1 else "clients"
+        line = server_cpu.figure_line(
+            f"completions per second, {level.clients} {noun}",
+            server_cpu_ms=batch.server_cpu_ms,
+            engine_step_ms=engine_ms,
+            cases=cases,
+            requests=batch.requests,
+            errors=batch.errors,
+            median_ms=median,
+            p95_ms=p95,
+            database=kind(url),
+            goal=None,
+            clients=level.clients,
+            completions_per_second=round(counts[200] / level.wall, 1),
+            requests_per_second=round(len(level.answers) / level.wall, 1),
+            answers={str(k): v for k, v in sorted(counts.items())},
+            check="ok" if not problems else f"{len(problems)} problems",
+            server=server_name,
+            load=server_cpu.load_average(),
         )
-    print("(latency: the 200 answers; req/s: all requests of the level over its wall time)")
+        line["met"] = not problems and other == 0
+        lines.append(line)
+        print(
+            f"{level.clients:>7} {len(level.answers) / level.wall:>7.1f} "
+            f"{median or float('nan'):>6.1f} ms {p95 or float('nan'):>6.1f} ms "
+            f"{batch.server_cpu_ms:>6.2f} ms {line['ratio']:>6.1f}   200: {counts[200]}, "
+            f"409: {counts[409]}, 422: {counts[422]}, other: {other}"
+        )
+    print(
+        "(latency: the 200 answers; req/s: all requests of the level over its wall time; "
+        "CPU/req: the server's CPU per answer; ratio: CPU/req over the full engine step)"
+    )
     if problems:
         print(f"check: {len(problems)} PROBLEMS")
         for problem in problems[:20]:
@@ -327,7 +279,37 @@ def main() -> None:
     else:
         print("check: ok — no errors; every 200 applied once (task completed, one event, chain "
               "intact); every 409/422 left nothing behind")  # fmt: skip
-    print(f"(server log: {log})")
+    print(f"(server log: {server_cpu.Server.log_path()})")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", default="100000", help="case counts, e.g. 2000,100000")
+    parser.add_argument("--events-per-case", type=int, default=10)
+    parser.add_argument("--clients", default="1,4,16", help="concurrency levels")
+    parser.add_argument("--requests", type=int, default=200, help="requests per level")
+    parser.add_argument("--twice", type=float, default=0.1, help="share sent twice at once")
+    parser.add_argument("--invalid", type=float, default=0.05, help="share with invalid data")
+    parser.add_argument("--rounds", type=int, default=300, help="engine benchmark rounds")
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--reset", action="store_true", help="empty the database(s) first")
+    server_cpu.add_arguments(parser)
+    args = parser.parse_args()
+    levels_wanted = [int(n) for n in args.clients.split(",")]
+    sizes = sorted(server_cpu.parse_sizes(args.cases))
+    base = args.database_url or default_url()
+
+    sys.stderr.write(f"engine benchmark ({args.rounds} rounds)\n")
+    engine = engine_step.measure(args.rounds)
+    print(header(base))
+    lines = []
+    for size in sizes:
+        args.cases_now = size
+        lines += run_size(args, server_cpu.sized_url(base, size, len(sizes) > 1), levels_wanted,
+                          engine)  # fmt: skip
+    for line in lines:
+        server_cpu.emit(line, args.json)
 
 
 if __name__ == "__main__":

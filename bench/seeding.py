@@ -46,6 +46,7 @@ from tests.support.major_hazard import sample
 PASSWORD = "bench-password"
 HEX = re.compile(r"[0-9a-f]{32}")
 BRIGADE_SHARE = 40  # one case in 40 waits at the 武陵区 brigade: 2,500 of 100,000
+BRIGADE_MIN = 150  # …but at least this many, so that its inbox fills a page of 100 rows
 BATCH = 2000  # cases per bulk insert and commit
 START_LOAD = os.getloadavg()  # the machine is shared: print the load before and after
 
@@ -133,8 +134,26 @@ def scratch_url(url: str | None, name: str) -> str:
     return parsed.set(database=name).render_as_string(hide_password=False)
 
 
+def ensure_database(url: str) -> None:
+    """Create the database of ``url`` if it does not exist yet (SQLite: its folder)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        return
+    engine = create_engine(url)
+    try:
+        with engine.connect():
+            pass
+    except OperationalError:  # no such database yet
+        scratch_url(url, str(parsed.database))
+    finally:
+        engine.dispose()
+
+
 def make_app(url: str) -> Flask:
-    """The app on ``url``, migrated to the head; no scheduler."""
+    """The app on ``url`` (created if missing), migrated to the head; no scheduler."""
+    ensure_database(url)
     upload = Path(tempfile.gettempdir()) / "duban-bench-attachments"
     app = create_app(
         {
@@ -388,22 +407,30 @@ def ensure_directory() -> None:
     ensure_demo_users(PASSWORD)
 
 
+def brigade_share(total: int) -> int:
+    """One case in how many waits at the brigade: ``BRIGADE_SHARE``, or fewer in a database
+    too small to give ``BRIGADE_MIN`` that way (1,000 cases: one in 6, 167)."""
+    return max(1, min(BRIGADE_SHARE, total // BRIGADE_MIN))
+
+
 def seed(total: int, events_per_case: int = 0) -> float:
     """Fill the database up to ``total`` cases; return the seconds it took (0: already full).
 
     One case in ``BRIGADE_SHARE`` waits at the 武陵区 brigade (file_case), the others at the
-    南坪街道 street office (refer_to_fire_rescue); every clone's audit chain is padded to
-    ``events_per_case`` events.
+    南坪街道 street office (refer_to_fire_rescue); in a small database one in fewer, so that at
+    least ``BRIGADE_MIN`` wait there (a full inbox page of 100 rows at 1,000 cases). Every
+    clone's audit chain is padded to ``events_per_case`` events.
     """
     if (db.session.scalar(select(func.count(Case.id))) or 0) >= total:
         return 0.0
+    share = brigade_share(total)
     started = time.perf_counter()
     ensure_directory()
     waiting_referral, at_brigade = (Cloner(c, events_per_case) for c in template_cases())
     remaining = total - (db.session.scalar(select(func.max(Case.id))) or 0)
     sys.stderr.write(f"seeding {remaining:,} cases ({events_per_case} events each)\n")
     add_clones(
-        lambda n: at_brigade if n % BRIGADE_SHARE == 0 else waiting_referral,
+        lambda n: at_brigade if n % share == 0 else waiting_referral,
         remaining,
         show=True,
     )

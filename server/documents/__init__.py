@@ -231,6 +231,7 @@ def issue_documents(
             now,
             day=day,
             seq=seq,
+            number=number,
             instance=instance,
         )
     return form
@@ -258,16 +259,19 @@ def issue_one(
     *,
     day: date,
     seq: int,
+    number: str | None = None,
     instance: Instance | None = None,
     event: Mapping[str, Any] | None = None,
 ) -> Document:
     """Render one numbered document of ``task`` (its number taken: ``seq`` of the year of
     ``day``, its 成文日期), store its PDF once as an attachment of the case, add its row and a
     ``document_issued`` event (with ``event``'s extra data, e.g. the document a correction
-    replaces). ``instance``: the case's workflow, for the template's ``timer.<id>`` fields."""
+    replaces). ``number``: ``seq`` formatted by :func:`document_number` when the caller already
+    has it. ``instance``: the case's workflow, for the template's ``timer.<id>`` fields."""
     agency = task.agency
     year = day.year
-    number = document_number(agency, template, year, seq)
+    if number is None:
+        number = document_number(agency, template, year, seq)
     context = build_context(template, case, task, case_data, form, user, number, day, instance)
     filled = fill(template, context)
     content = render(filled, document_fonts())
