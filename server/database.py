@@ -19,9 +19,12 @@ WROTE = "duban_wrote"
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
+        # The busy timeout first: switching to (or confirming) WAL takes a lock, and without a
+        # timeout a new connection fails at once ("database is locked") while another process
+        # writes — e.g. a gunicorn worker's request while the other worker's scheduler writes.
+        cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
         # 64 MB page cache (default 2 MB): a sweep or a request touches pages all over a large
         # file. (synchronous stays FULL: a committed step must survive a power cut.)
         cursor.execute("PRAGMA cache_size=-65536")
