@@ -12,6 +12,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -246,6 +247,26 @@ def mark_attention(case_id: int, reason: str) -> None:
 # --- keeping the tables in step with the workflow ---------------------------------------------
 
 
+@dataclass
+class Synced:
+    """What :func:`sync_case` left in the session: the case's ready task rows, those it opened
+    in this step, and every deadline row of the case (pending, met, missed)."""
+
+    ready: list[Task] = field(default_factory=list)
+    opened: list[Task] = field(default_factory=list)
+    deadlines: list[Deadline] = field(default_factory=list)
+
+
+@dataclass
+class Completion:
+    """A completed task's outcome: the case as committed and what the step opened (the rows
+    keep their committed values: the API answers with them without reading them again)."""
+
+    case: Case
+    opened: list[Task]
+    deadlines: list[Deadline]
+
+
 def sync_case(
     case: Case,
     instance: Instance,
@@ -255,7 +276,7 @@ def sync_case(
     completed: Task | None = None,
     tasks: list[Task] | None = None,
     now: datetime | None = None,
-) -> None:
+) -> Synced:
     """Write the workflow state and everything derived from it into the session.
 
     The case's task and deadline rows are each read once and worked on in memory; the
@@ -296,6 +317,7 @@ def sync_case(
             row.state = "cancelled"
             row.completed_at = now
     rows_by_name: dict[str, Task] = {}
+    opened: list[Task] = []
     for human in ready:
         task_row = open_rows.get(human.id)
         if task_row is not None and result.facts_changed:
@@ -312,6 +334,7 @@ def sync_case(
                 created_at=now,
             )
             db.session.add(task_row)
+            opened.append(task_row)
         rows_by_name[human.name] = task_row
 
     # Deadlines: pending while the timer waits, missed when it fired, met when it went away.
@@ -400,6 +423,7 @@ def sync_case(
     if instance.completed and case.status != "closed":
         case.status, case.closed_at = "closed", now
         append_event(case.id, "case_closed", actor=actor, at=now)
+    return Synced(list(rows_by_name.values()), opened, deadline_rows)
 
 
 def _reroute(
@@ -807,7 +831,7 @@ def complete_task(
     late_reason: Any = None,
     require_late_reason: bool = False,
     uploads: Sequence[Upload] = (),
-) -> Case:
+) -> Completion:
     """Complete a ready task with form data and advance the case.
 
     :param late_reason: why the step is late (逾期原因), recorded in the ``task_completed``
@@ -862,7 +886,9 @@ def complete_task(
         append_event(
             case.id, "task_completed", actor=user, task_name=task.name, data=details, at=now
         )
-        sync_case(case, instance, result, actor=user, completed=task, tasks=tasks, now=now)
+        synced = sync_case(
+            case, instance, result, actor=user, completed=task, tasks=tasks, now=now
+        )
         record_warning(case, task, dict(data), instance.data, now)
         from server.report_cases import record_report_step  # it imports this module
 
@@ -870,7 +896,7 @@ def complete_task(
         _attach(user, case, uploads, now, task)
         # drafts of the step (every officer's) are done with
         db.session.execute(delete(TaskDraft).where(TaskDraft.task_id == task.id))
-    return case
+    return Completion(case, synced.opened, synced.deadlines)
 
 
 # --- drafts of task forms ---------------------------------------------------------------------
