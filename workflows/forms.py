@@ -38,7 +38,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -562,7 +562,7 @@ def validate_form(
     """
     if isinstance(today, datetime):
         today = today.date()
-    schema = resolve_form(task_id, options)
+    schema, validator = _compiled_form(task_id, options or {})
     if isinstance(data, Mapping) and not isinstance(data, dict):
         data = dict(data)
     if not isinstance(data, dict):
@@ -574,9 +574,7 @@ def validate_form(
     for path, message in _check_values(schema, data):
         errors.setdefault(_path_key(path), message)
     try:
-        schema_errors = list(
-            Draft202012Validator(schema, format_checker=_FORMAT_CHECKER).iter_errors(data)
-        )
+        schema_errors = list(validator.iter_errors(data))
     except RecursionError:
         return {FORM_ERROR_KEY: "表单数据的嵌套层次过深"}
     schema_errors.sort(key=_error_priority)
@@ -602,6 +600,45 @@ def validate_form(
         if rule_message is not None:
             errors.setdefault(rule["field"], rule_message)
     return errors
+
+
+@cache
+def _option_names(task_id: str) -> tuple[str, ...]:
+    """The ``x-options`` lists a task's form names, sorted."""
+    names: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            if isinstance(node.get("x-options"), str):
+                names.add(node["x-options"])
+            for value in node.values():
+                walk(value)
+
+    walk(_load_cached(_checked_task_id(task_id)))
+    return tuple(sorted(names))
+
+
+def _compiled_form(task_id: str, options: Options) -> tuple[dict[str, Any], Draft202012Validator]:
+    """A task's resolved form and its validator, built once per form and per content of the
+    caller's option lists it names (a list that changes, e.g. a new agency, builds anew).
+    Both are shared: callers only read them."""
+    supplied = tuple(
+        (name, tuple((str(value), str(label)) for value, label in options[name]))
+        for name in _option_names(task_id)
+        if name in options
+    )
+    return _compile_form(task_id, supplied)
+
+
+@lru_cache(maxsize=512)
+def _compile_form(
+    task_id: str, supplied: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+) -> tuple[dict[str, Any], Draft202012Validator]:
+    schema = resolve_form(task_id, {name: list(pairs) for name, pairs in supplied})
+    return schema, Draft202012Validator(schema, format_checker=_FORMAT_CHECKER)
 
 
 def _error_priority(error: ValidationError) -> tuple[int, int]:
