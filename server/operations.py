@@ -32,6 +32,7 @@ from workflows import fire_grading
 from workflows.calendar import SHANGHAI, today_shanghai
 from workflows.engine import Instance, StepResult, TaskNotReady
 from workflows.forms import (
+    case_rule_errors,
     has_forbidden_chars,
     needs_case_data,
     resolve_form,
@@ -862,10 +863,9 @@ def complete_task(
             raise Conflict("该任务已办结")
         instance = load_instance(case)
         # Rules that read the case (the minimum numbers in force for it, an expert review's
-        # conclusion): checked against the case's own data; raising rolls everything back.
-        errors = validate_form(
-            task.name, data, today=today_shanghai(), options=form_options(), context=instance.data
-        )
+        # conclusion): checked against the case's own data (the rest passed above); raising
+        # rolls everything back.
+        errors = case_rule_errors(task.name, data, today=today_shanghai(), context=instance.data)
         if errors:
             raise FormInvalid("表单有误，请按提示修改", errors)
         now = datetime.now(UTC)

@@ -602,6 +602,29 @@ def validate_form(
     return errors
 
 
+def case_rule_errors(
+    task_id: str, data: Mapping[str, Any], *, today: date, context: Mapping[str, Any]
+) -> dict[str, str]:
+    """The errors of a form's rules that read the case (:data:`CASE_RULES`), alone: for data
+    that :func:`validate_form` without a context accepted, ``validate_form`` with ``context``
+    answers exactly these (a completion validates before it locks the case, then checks only
+    these against the case's data under the lock)."""
+    if isinstance(today, datetime):
+        today = today.date()
+    errors: dict[str, str] = {}
+    for rule in _load_cached(_checked_task_id(task_id)).get("x-rules", []):
+        if rule["rule"] not in CASE_RULES:
+            continue
+        if rule["field"] in errors or any(
+            isinstance(rule.get(op), str) and rule[op] in errors for op in ("other", "of")
+        ):
+            continue
+        message = _check_rule(rule, data, today, context)
+        if message is not None:
+            errors.setdefault(rule["field"], message)
+    return errors
+
+
 @cache
 def _option_names(task_id: str) -> tuple[str, ...]:
     """The ``x-options`` lists a task's form names, sorted."""
