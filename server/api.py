@@ -1013,7 +1013,7 @@ def complete_task(task_id: str) -> Any:
     """Complete a task with its form data; answers the case's version, status and stage, the
     steps the completion opened and the case's deadlines (the full case: GET /cases/{id})."""
     user = caller()
-    task = workable_task(user, task_id)
+    task = workable_task(user, task_id, with_case=False)
     body = json_body(("data", "late_reason"), ("data",))
     if not isinstance(body["data"], dict):
         raise ApiError(422, "表单数据有误", {"data": "表单数据必须是由字段和值组成的对象"})
@@ -1031,8 +1031,9 @@ def completion_json(done: operations.Completion) -> dict[str, Any]:
     agency_ids = {row.agency_id for row in [*done.opened, *done.deadlines]} - {None}
     agencies: dict[int | None, dict[str, str]] = {}
     if agency_ids:
-        rows = db.session.execute(
-            select(Agency.id, Agency.code, Agency.name).where(Agency.id.in_(agency_ids))
+        table = Agency.__table__  # a Core statement: plain rows, no ORM round
+        rows = db.session.connection().execute(
+            select(table.c.id, table.c.code, table.c.name).where(table.c.id.in_(agency_ids))
         )
         agencies = {agency_id: {"code": code, "name": name} for agency_id, code, name in rows}
 
@@ -1105,7 +1106,7 @@ def get_draft(task_id: str) -> Any:
 def put_draft(task_id: str) -> Any:
     """Save (replace) the caller's draft of a task form: not validated."""
     user = caller()
-    task = workable_task(user, task_id)
+    task = workable_task(user, task_id, with_case=False)
     body = json_body(("data", "late_reason"), ("data",))
     draft = operations.save_draft(user, task, body["data"], body.get("late_reason"))
     return jsonify(draft_json(draft))

@@ -143,8 +143,13 @@ class _Agencies:
 
     def id_of(self, code: str) -> int:
         if code not in self._ids:
-            with db.session.no_autoflush:
-                found = db.session.scalar(select(Agency.id).where(Agency.code == code))
+            # a Core statement on the session's connection: no ORM round, no autoflush
+            agency = Agency.__table__
+            found = (
+                db.session.connection()
+                .execute(select(agency.c.id).where(agency.c.code == code))
+                .scalar()
+            )
             if found is None:
                 raise Conflict(f"无法确定承办单位：系统中没有机构 {code}")
             self._ids[code] = found
@@ -193,7 +198,12 @@ def lock_case(case_id: int) -> Case:
 
     :raises Conflict: when the case is gone.
     """
-    query = select(Case).where(Case.id == case_id).execution_options(populate_existing=True)
+    query = (
+        select(Case)
+        .where(Case.id == case_id)
+        .options(lazyload(Case.discoverer_agency))  # read from the session when needed
+        .execution_options(populate_existing=True)
+    )
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=Case)
     case = db.session.scalar(query)
@@ -205,7 +215,8 @@ def lock_case(case_id: int) -> Case:
 def _case_tasks(case_id: int) -> list[Task]:
     """Every task row of a case as stored (rows already in the session are read again; the
     case itself is at hand, so not joined)."""
-    query = select(Task).where(Task.case_id == case_id).options(lazyload(Task.case))
+    query = select(Task).where(Task.case_id == case_id)
+    query = query.options(lazyload(Task.case), lazyload(Task.agency))
     return list(db.session.scalars(query.execution_options(populate_existing=True)))
 
 
@@ -895,7 +906,8 @@ def complete_task(
         record_report_step(case, task, dict(data), now)
         _attach(user, case, uploads, now, task)
         # drafts of the step (every officer's) are done with
-        db.session.execute(delete(TaskDraft).where(TaskDraft.task_id == task.id))
+        drafts = TaskDraft.__table__
+        db.session.connection().execute(delete(drafts).where(drafts.c.task_id == task.id))
     return Completion(case, synced.opened, synced.deadlines)
 
 
