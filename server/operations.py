@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from server.audit import append_event
@@ -320,9 +322,7 @@ def sync_case(
     ready_ids = {t.id for t in ready}
     open_rows = {row.id: row for row in task_rows if row.state == "ready"}
     if completed is not None:
-        completed.state = "completed"
-        completed.completed_at = now
-        completed.completed_by_id = actor.id if actor is not None else None
+        _mark_completed(completed, actor, now)
         open_rows.pop(completed.id, None)
     for row_id, row in open_rows.items():
         if row_id not in ready_ids:
@@ -344,8 +344,7 @@ def sync_case(
                 agency_id=agencies.of_lane(case, human.lane, data),
                 state="ready",
                 created_at=now,
-            )
-            db.session.add(task_row)
+            )  # not added to the session: inserted below with the others in one statement
             opened.append(task_row)
         rows_by_name[human.name] = task_row
 
@@ -402,6 +401,7 @@ def sync_case(
     for row in rows_by_name.values():
         dues = [d.due_at for d in deadline_rows if d.task_id == row.id]
         row.due_at = min(dues) if dues else None
+    _insert_tasks(opened)
 
     # Case facts shown in lists.
     case.stage = "、".join(sorted({t.label for t in ready})) or (
@@ -436,6 +436,43 @@ def sync_case(
         case.status, case.closed_at = "closed", now
         append_event(case.id, "case_closed", actor=actor, at=now)
     return Synced(list(rows_by_name.values()), opened, deadline_rows)
+
+
+def _mark_completed(row: Task, actor: User | None, now: datetime) -> None:
+    """Record a task row as completed. A stored row is updated by one Core statement that
+    also requires it still ready (a completion that got past every earlier check but lost the
+    race: Conflict), and the object takes the values as committed (nothing left for the unit of
+    work); a row inserted in this transaction (a registration) just takes them."""
+    values = {
+        "state": "completed",
+        "completed_at": now,
+        "completed_by_id": actor.id if actor is not None else None,
+    }
+    if not sa_inspect(row).persistent:
+        for key, value in values.items():
+            setattr(row, key, value)
+        return
+    tasks = Task.__table__
+    done = db.session.connection().execute(
+        update(tasks).where(tasks.c.id == row.id, tasks.c.state == "ready").values(values)
+    )
+    if done.rowcount != 1:
+        raise Conflict("该任务已办结")
+    for key, value in values.items():
+        set_committed_value(row, key, value)
+
+
+_TASK_COLUMNS = tuple(attr.key for attr in Task.__mapper__.column_attrs)
+
+
+def _insert_tasks(rows: Sequence[Task]) -> None:
+    """Insert new task rows in one Core statement (the unit of work would track each object
+    through the flush; nothing reads them back in this transaction but the caller's answer).
+    The rows stay transient objects holding what was written; the session never holds them,
+    a later query loads them as stored."""
+    if rows:
+        values = [{key: getattr(row, key) for key in _TASK_COLUMNS} for row in rows]
+        db.session.connection().execute(insert(Task.__table__), values)
 
 
 def _reroute(

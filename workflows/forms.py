@@ -778,21 +778,20 @@ def _check_values(schema: Mapping[str, Any], data: Any) -> Iterator[tuple[JsonPa
     by the schema) are not descended into, whatever their depth.
     """
     for path, node, value in _leaves(schema, data, ()):
-        label = _label(schema, path)
         kind = node.get("type")
         if isinstance(value, float) and kind in ("number", "integer"):
             if not math.isfinite(value):
-                yield path, f"{label}不是有效的数字"
+                yield path, f"{_label(schema, path)}不是有效的数字"
         elif isinstance(value, str) and kind == "string":
             if len(value) > node.get("maxLength", len(value)):
                 continue  # already reported as too long; not worth scanning
             multiline = node.get("x-widget") == "textarea"
             if _has_forbidden_chars(value, multiline):
-                yield path, f"{label}含有不允许的控制字符"
+                yield path, f"{_label(schema, path)}含有不允许的控制字符"
             elif node.get("format") == "date" and not _date_in_range(value):
-                yield path, f"{label}应在{DATE_MIN_YEAR}年至{DATE_MAX_YEAR}年之间"
+                yield path, f"{_label(schema, path)}应在{DATE_MIN_YEAR}年至{DATE_MAX_YEAR}年之间"
             elif value and not value.strip() and node.get("minLength", 0) >= 1:
-                yield path, f"{label}不能为空"
+                yield path, f"{_label(schema, path)}不能为空"
 
 
 def _leaves(
