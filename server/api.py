@@ -1028,7 +1028,8 @@ def completion_json(done: operations.Completion) -> dict[str, Any]:
     case's version, status and stage, the steps it opened and its deadlines, from the rows the
     completion just wrote (only the agencies they name are read)."""
     case = done.case
-    agency_ids = {row.agency_id for row in [*done.opened, *done.deadlines]} - {None}
+    agency_ids = {t.agency_id for t in done.opened} | {d.agency_id for d in done.deadlines}
+    agency_ids.discard(None)
     agencies: dict[int | None, dict[str, str]] = {}
     if agency_ids:
         table = Agency.__table__  # a Core statement: plain rows, no ORM round

@@ -934,9 +934,7 @@ def complete_task(
         append_event(
             case.id, "task_completed", actor=user, task_name=task.name, data=details, at=now
         )
-        synced = sync_case(
-            case, instance, result, actor=user, completed=task, tasks=tasks, now=now
-        )
+        synced = sync_case(case, instance, result, actor=user, completed=task, tasks=tasks, now=now)
         record_warning(case, task, dict(data), instance.data, now)
         from server.report_cases import record_report_step  # it imports this module
 
