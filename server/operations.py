@@ -304,8 +304,8 @@ def sync_case(
     agencies = _Agencies()
     case.state = instance.dumps()
     # Stored in UTC: SQLite drops the offset, so Shanghai wall-clock digits would be misread.
-    next_timer = instance.next_timer_at()
-    case.next_timer_at = next_timer.astimezone(UTC) if next_timer is not None else None
+    waiting = instance.waiting_timers()  # earliest first (windows too: they fire as well)
+    case.next_timer_at = waiting[0].due.astimezone(UTC) if waiting else None
 
     with db.session.no_autoflush:
         task_rows = tasks if tasks is not None else _case_tasks(case.id)
@@ -351,7 +351,7 @@ def sync_case(
     # Deadlines: pending while the timer waits, missed when it fired, met when it went away.
     pending = {row.timer_task_id: row for row in deadline_rows if row.state == "pending"}
     # Windows (an interrupting timer closing e.g. the review period) are not deadlines.
-    timers = [t for t in instance.waiting_timers() if not t.window]
+    timers = [t for t in waiting if not t.window]
     fired = [t for t in result.fired_timers if not t.window]
     fired_ids = {t.task_id for t in fired}
     for timer in [*timers, *fired]:
