@@ -53,6 +53,12 @@ from server.operations import today_shanghai
 from tests.support.major_hazard import sample
 
 STREET = "street:wuling:nanping"
+#: The steps measured (``--task``): the street office's referral, which issues a document (函告书),
+#: and the brigade's filing (立案), which issues none. Each: (agency, user).
+STEPS = {
+    "refer_to_fire_rescue": (STREET, "wuling.nanping"),
+    "file_case": ("fire_brigade:wuling", "wuling.fire"),
+}
 
 
 class StatementLog:
@@ -80,22 +86,22 @@ class StatementLog:
         self.kind_seconds: Counter[str] = Counter()
 
 
-def ready_referrals(app, count: int) -> list[str]:
-    """``count`` ready referrals of the street office, the newest cases first."""
+def ready_referrals(app, count: int, task: str = "refer_to_fire_rescue") -> list[str]:
+    """``count`` ready tasks ``task`` (``STEPS``), the newest cases first."""
     with app.app_context():
-        street = db.session.scalar(select(Agency.id).where(Agency.code == STREET))
+        agency = db.session.scalar(select(Agency.id).where(Agency.code == STEPS[task][0]))
         ids = list(
             db.session.scalars(
                 select(Task.id)
-                .where(Task.agency_id == street, Task.state == "ready")
-                .where(Task.name == "refer_to_fire_rescue")
+                .where(Task.agency_id == agency, Task.state == "ready")
+                .where(Task.name == task)
                 .order_by(Task.case_id.desc())
                 .limit(count)
             )
         )
         db.session.remove()
     if len(ids) < count:
-        sys.exit(f"only {len(ids)} ready referrals left, {count} needed; seed more (--reset)")
+        sys.exit(f"only {len(ids)} ready {task} left, {count} needed; seed more (--reset)")
     return ids
 
 
@@ -104,10 +110,10 @@ def in_process(app, args, step: dict[str, float], ids: list[str]) -> None:
     with app.app_context():
         log = StatementLog(db.engine)
     client = app.test_client()
-    login = {"username": "wuling.nanping", "password": PASSWORD}
+    login = {"username": STEPS[args.task][1], "password": PASSWORD}
     answer = client.post("/api/v1/tokens", json=login)
     headers = {"Authorization": "Bearer " + answer.json["token"]}
-    body = {"data": sample("refer_to_fire_rescue", today_shanghai())}
+    body = {"data": sample(args.task, today_shanghai())}
 
     def complete(task_id: str) -> float:
         started = time.perf_counter()
@@ -138,25 +144,26 @@ def in_process(app, args, step: dict[str, float], ids: list[str]) -> None:
         out = io.StringIO()
         stats = pstats.Stats(profile, stream=out).sort_stats("cumulative")
         stats.print_stats(r"(server|workflows)/", 40)
+        stats.print_stats(30)  # everything, the libraries too
         print(out.getvalue())
 
 
 def over_http(url: str, args, engine_ms: float, cases: int, ids: list[str]) -> dict:
     """Completions over HTTP at 1 client: server CPU per completion (``server_cpu``)."""
-    body = {"data": sample("refer_to_fire_rescue", today_shanghai())}
+    body = {"data": sample(args.task, today_shanghai())}
 
     def job(task_id: str) -> server_cpu.Job:
         return lambda client: client.post_json(f"/api/v1/tasks/{task_id}/complete", body).status
 
     warm, measured = ids[: args.warmup], ids[args.warmup :]
     with server_cpu.Server(url, args.workers, args.threads) as server:
-        client = server_cpu.api_client(server.port, "wuling.nanping", PASSWORD)
+        client = server_cpu.api_client(server.port, STEPS[args.task][1], PASSWORD)
         batch = server_cpu.run_batch(
             server, [client], [job(t) for t in measured], warmup=[job(t) for t in warm]
         )
         description = server.description
     line = server_cpu.figure_line(
-        "completion over HTTP",
+        "completion over HTTP" + ("" if args.task == "refer_to_fire_rescue" else f" ({args.task})"),
         server_cpu_ms=batch.server_cpu_ms,
         engine_step_ms=engine_ms,
         cases=cases,
@@ -193,6 +200,12 @@ def main() -> None:
     parser.add_argument("--reset", action="store_true", help="empty the database(s) first")
     parser.add_argument("--profile", action="store_true", help="print a profile of 20 more")
     parser.add_argument("--no-in-process", action="store_true", help="over HTTP only")
+    parser.add_argument(
+        "--task",
+        choices=sorted(STEPS),
+        default="refer_to_fire_rescue",
+        help="the step completed: the referral (issues a document) or the filing (none)",
+    )
     server_cpu.add_arguments(parser)
     args = parser.parse_args()
     sizes = sorted(server_cpu.parse_sizes(args.cases))
@@ -219,7 +232,7 @@ def main() -> None:
             db.session.remove()
         print(f"{cases:,} cases")
         local = 0 if args.no_in_process else args.requests + 10 + (20 if args.profile else 0)
-        ids = ready_referrals(app, local + args.warmup + args.requests)
+        ids = ready_referrals(app, local + args.warmup + args.requests, args.task)
         if local:
             in_process(app, args, step, ids[:local])
         with app.app_context():

@@ -1010,17 +1010,73 @@ def reassign_task(task_id: str) -> Any:
 
 @bp.post("/tasks/<task_id>/complete")
 def complete_task(task_id: str) -> Any:
-    """Complete a task with its form data; answers the updated case."""
+    """Complete a task with its form data; answers the case's version, status and stage, the
+    steps the completion opened and the case's deadlines (the full case: GET /cases/{id})."""
     user = caller()
-    task = workable_task(user, task_id)
+    task = workable_task(user, task_id, with_case=False)
     body = json_body(("data", "late_reason"), ("data",))
     if not isinstance(body["data"], dict):
         raise ApiError(422, "表单数据有误", {"data": "表单数据必须是由字段和值组成的对象"})
-    case = operations.complete_task(
+    done = operations.complete_task(
         user, task, body["data"], late_reason=body.get("late_reason"), require_late_reason=True
     )
-    following = db.session.scalars(queries.following_tasks(task)).all()
-    return jsonify({**case_detail(user, case), "next_tasks": [task_json(t) for t in following]})
+    return jsonify(completion_json(done))
+
+
+def completion_json(done: operations.Completion) -> dict[str, Any]:
+    """The answer to a completion, small (the full case stays on ``GET /cases/{id}``): the
+    case's version, status and stage, the steps it opened and its deadlines, from the rows the
+    completion just wrote (only the agencies they name are read)."""
+    case = done.case
+    agency_ids = {t.agency_id for t in done.opened} | {d.agency_id for d in done.deadlines}
+    agency_ids.discard(None)
+    agencies: dict[int | None, dict[str, str]] = {}
+    if agency_ids:
+        table = Agency.__table__  # a Core statement: plain rows, no ORM round
+        rows = db.session.connection().execute(
+            select(table.c.id, table.c.code, table.c.name).where(table.c.id.in_(agency_ids))
+        )
+        agencies = {agency_id: {"code": code, "name": name} for agency_id, code, name in rows}
+
+    def by_due(row: Task | Deadline) -> tuple[bool, datetime, Any]:
+        due = aware(row.due_at)
+        return (due is None, due or datetime.min.replace(tzinfo=UTC), row.id)
+
+    now, is_open = datetime.now(UTC), case.status == "open"
+    return {
+        "id": case.id,
+        "number": case.number,
+        "version": case.row_version,
+        "status": case.status,
+        "stage": case.stage,
+        "next_tasks": [
+            {
+                "id": t.id,
+                "name": t.name,
+                "label": t.label,
+                "agency": agencies.get(t.agency_id),
+                "due_at": iso(t.due_at),
+            }
+            for t in sorted(done.opened, key=by_due)
+        ],
+        "deadlines": [
+            {
+                "id": d.id,
+                "timer": d.timer,
+                "label": d.label,
+                "task_id": d.task_id,
+                "agency": agencies.get(d.agency_id),
+                "due_at": iso(d.due_at),
+                "provisional": d.provisional,
+                "state": d.state,
+                "status": (
+                    status := deadline_status(d.state, aware(d.due_at), d.met_at, is_open, now)
+                ),
+                "overdue": status == OVERDUE,
+            }
+            for d in sorted(done.deadlines, key=by_due)
+        ],
+    }
 
 
 # --- drafts of task forms ------------------------------------------------------------------------
@@ -1051,7 +1107,7 @@ def get_draft(task_id: str) -> Any:
 def put_draft(task_id: str) -> Any:
     """Save (replace) the caller's draft of a task form: not validated."""
     user = caller()
-    task = workable_task(user, task_id)
+    task = workable_task(user, task_id, with_case=False)
     body = json_body(("data", "late_reason"), ("data",))
     draft = operations.save_draft(user, task, body["data"], body.get("late_reason"))
     return jsonify(draft_json(draft))

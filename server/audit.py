@@ -24,7 +24,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Mapper, ORMExecuteState, Session
 
 from server.extensions import db
@@ -98,6 +98,9 @@ def _digest(event: Event) -> str:
     return hashlib.sha256((event.prev_hash + text).encode("utf-8")).hexdigest()
 
 
+_EVENT_COLUMNS = tuple(attr.key for attr in Event.__mapper__.column_attrs if attr.key != "id")
+
+
 def append_event(
     case_id: int | None,
     kind: str,
@@ -107,7 +110,7 @@ def append_event(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> Event:
-    """Add an event to the session at the end of its case's chain (committed by the caller).
+    """Append an event at the end of its case's chain (committed by the caller).
 
     :param case_id: the case, or None for the system chain (logins and the like).
     :param kind: e.g. ``case_opened``, ``task_completed``, ``deadline_missed``.
@@ -142,7 +145,12 @@ def append_event(
         prev_hash=prev_hash,
     )
     event.hash = _digest(event)
-    db.session.add(event)
+    # Inserted at once by a Core statement on the session's connection (same transaction): the
+    # event is never changed after, so the unit of work has nothing to track. The returned
+    # object holds what was written; a query loads the row as stored.
+    db.session.connection().execute(
+        insert(Event.__table__), {key: getattr(event, key) for key in _EVENT_COLUMNS}
+    )
     if case is not None:
         case.event_seq, case.event_head = event.seq, event.hash
     if head is not None:

@@ -44,7 +44,6 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import joinedload
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -267,16 +266,17 @@ def load_user_from_bearer(req) -> User | None:
     token = bearer_token(req.headers)
     if token is None:
         return None
-    row = db.session.scalar(
-        select(ApiToken)
-        .where(ApiToken.token_hash == _token_hash(token))
-        .options(joinedload(ApiToken.user))
+    # One query, one entity loaded (the user): the token row is only checked, never held.
+    return db.session.scalar(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == _token_hash(token),
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > datetime.now(UTC),
+            User.active.is_(True),
+        )
     )
-    if row is None or row.revoked_at is not None:
-        return None
-    if row.expires_at <= datetime.now(UTC) or not row.user.active:
-        return None
-    return row.user
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:

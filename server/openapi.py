@@ -234,20 +234,56 @@ def _schemas() -> dict[str, Any]:
             "required": ["data"],
             "additionalProperties": False,
         },
-        "CompletionResult": {
-            "allOf": [
-                _ref("CaseDetail"),
-                _object(
-                    {
-                        "next_tasks": {
-                            "type": "array",
-                            "items": _ref("Task"),
-                            "description": "本次办理开启的下一环节：承办单位 agency、期限 due_at",
+        "AgencyName": _object(
+            {"code": {"type": "string"}, "name": {"type": "string"}}, "机构代码和名称"
+        ),
+        "CompletionResult": _object(
+            {
+                "id": {"type": "integer"},
+                "number": {"type": "string"},
+                "version": {
+                    "type": "integer",
+                    "description": "案件的版本号：每次改动加一（并发改动同一案件时后者答 409）",
+                },
+                "status": {"type": "string", "enum": ["open", "closed"]},
+                "stage": {"type": "string", "description": "当前待办环节的名称（已办结：已办结）"},
+                "next_tasks": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "id": {"type": "string"},
+                            "name": {"type": "string"},
+                            "label": {"type": "string"},
+                            "agency": _nullable(_ref("AgencyName")),
+                            "due_at": _nullable(DATE_TIME),
                         }
-                    }
-                ),
-            ]
-        },
+                    ),
+                    "description": "本次办理开启的下一环节：承办单位 agency、期限 due_at",
+                },
+                "deadlines": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            key: deadline_properties[key]
+                            for key in (
+                                "id",
+                                "timer",
+                                "label",
+                                "task_id",
+                                "provisional",
+                                "state",
+                                "status",
+                                "overdue",
+                                "due_at",
+                            )
+                        }
+                        | {"agency": _nullable(_ref("AgencyName"))}
+                    ),
+                    "description": "案件的全部法定期限（完整的案件详情见 GET /cases/{id}）",
+                },
+            },
+            "办结后的案件版本、状态和下一环节（完整的案件详情见 GET /cases/{id}）",
+        ),
         "Draft": _object(
             {
                 "task_id": {"type": "string"},
@@ -1169,7 +1205,7 @@ def _paths() -> dict[str, Any]:
             "post": _operation(
                 "completeTask",
                 "提交表单，办结任务",
-                {"200": _json("CompletionResult", "推进后的案件和下一环节")},
+                {"200": _json("CompletionResult", "推进后的案件版本、下一环节和期限")},
                 errors=("404", "409", *body_errors),
                 parameters=[_param("task_id")],
                 body="Completion",

@@ -12,12 +12,15 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from server.audit import append_event
@@ -31,6 +34,7 @@ from workflows import fire_grading
 from workflows.calendar import SHANGHAI, today_shanghai
 from workflows.engine import Instance, StepResult, TaskNotReady
 from workflows.forms import (
+    case_rule_errors,
     has_forbidden_chars,
     needs_case_data,
     resolve_form,
@@ -141,8 +145,13 @@ class _Agencies:
 
     def id_of(self, code: str) -> int:
         if code not in self._ids:
-            with db.session.no_autoflush:
-                found = db.session.scalar(select(Agency.id).where(Agency.code == code))
+            # a Core statement on the session's connection: no ORM round, no autoflush
+            agency = Agency.__table__
+            found = (
+                db.session.connection()
+                .execute(select(agency.c.id).where(agency.c.code == code))
+                .scalar()
+            )
             if found is None:
                 raise Conflict(f"无法确定承办单位：系统中没有机构 {code}")
             self._ids[code] = found
@@ -191,7 +200,12 @@ def lock_case(case_id: int) -> Case:
 
     :raises Conflict: when the case is gone.
     """
-    query = select(Case).where(Case.id == case_id).execution_options(populate_existing=True)
+    query = (
+        select(Case)
+        .where(Case.id == case_id)
+        .options(lazyload(Case.discoverer_agency))  # read from the session when needed
+        .execution_options(populate_existing=True)
+    )
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=Case)
     case = db.session.scalar(query)
@@ -203,7 +217,8 @@ def lock_case(case_id: int) -> Case:
 def _case_tasks(case_id: int) -> list[Task]:
     """Every task row of a case as stored (rows already in the session are read again; the
     case itself is at hand, so not joined)."""
-    query = select(Task).where(Task.case_id == case_id).options(lazyload(Task.case))
+    query = select(Task).where(Task.case_id == case_id)
+    query = query.options(lazyload(Task.case), lazyload(Task.agency))
     return list(db.session.scalars(query.execution_options(populate_existing=True)))
 
 
@@ -246,6 +261,26 @@ def mark_attention(case_id: int, reason: str) -> None:
 # --- keeping the tables in step with the workflow ---------------------------------------------
 
 
+@dataclass
+class Synced:
+    """What :func:`sync_case` left in the session: the case's ready task rows, those it opened
+    in this step, and every deadline row of the case (pending, met, missed)."""
+
+    ready: list[Task] = field(default_factory=list)
+    opened: list[Task] = field(default_factory=list)
+    deadlines: list[Deadline] = field(default_factory=list)
+
+
+@dataclass
+class Completion:
+    """A completed task's outcome: the case as committed and what the step opened (the rows
+    keep their committed values: the API answers with them without reading them again)."""
+
+    case: Case
+    opened: list[Task]
+    deadlines: list[Deadline]
+
+
 def sync_case(
     case: Case,
     instance: Instance,
@@ -255,7 +290,7 @@ def sync_case(
     completed: Task | None = None,
     tasks: list[Task] | None = None,
     now: datetime | None = None,
-) -> None:
+) -> Synced:
     """Write the workflow state and everything derived from it into the session.
 
     The case's task and deadline rows are each read once and worked on in memory; the
@@ -269,8 +304,8 @@ def sync_case(
     agencies = _Agencies()
     case.state = instance.dumps()
     # Stored in UTC: SQLite drops the offset, so Shanghai wall-clock digits would be misread.
-    next_timer = instance.next_timer_at()
-    case.next_timer_at = next_timer.astimezone(UTC) if next_timer is not None else None
+    waiting = instance.waiting_timers()  # earliest first (windows too: they fire as well)
+    case.next_timer_at = waiting[0].due.astimezone(UTC) if waiting else None
 
     with db.session.no_autoflush:
         task_rows = tasks if tasks is not None else _case_tasks(case.id)
@@ -287,15 +322,14 @@ def sync_case(
     ready_ids = {t.id for t in ready}
     open_rows = {row.id: row for row in task_rows if row.state == "ready"}
     if completed is not None:
-        completed.state = "completed"
-        completed.completed_at = now
-        completed.completed_by_id = actor.id if actor is not None else None
+        _mark_completed(completed, actor, now)
         open_rows.pop(completed.id, None)
     for row_id, row in open_rows.items():
         if row_id not in ready_ids:
             row.state = "cancelled"
             row.completed_at = now
     rows_by_name: dict[str, Task] = {}
+    opened: list[Task] = []
     for human in ready:
         task_row = open_rows.get(human.id)
         if task_row is not None and result.facts_changed:
@@ -310,14 +344,14 @@ def sync_case(
                 agency_id=agencies.of_lane(case, human.lane, data),
                 state="ready",
                 created_at=now,
-            )
-            db.session.add(task_row)
+            )  # not added to the session: inserted below with the others in one statement
+            opened.append(task_row)
         rows_by_name[human.name] = task_row
 
     # Deadlines: pending while the timer waits, missed when it fired, met when it went away.
     pending = {row.timer_task_id: row for row in deadline_rows if row.state == "pending"}
     # Windows (an interrupting timer closing e.g. the review period) are not deadlines.
-    timers = [t for t in instance.waiting_timers() if not t.window]
+    timers = [t for t in waiting if not t.window]
     fired = [t for t in result.fired_timers if not t.window]
     fired_ids = {t.task_id for t in fired}
     for timer in [*timers, *fired]:
@@ -367,6 +401,7 @@ def sync_case(
     for row in rows_by_name.values():
         dues = [d.due_at for d in deadline_rows if d.task_id == row.id]
         row.due_at = min(dues) if dues else None
+    _insert_tasks(opened)
 
     # Case facts shown in lists.
     case.stage = "、".join(sorted({t.label for t in ready})) or (
@@ -400,6 +435,44 @@ def sync_case(
     if instance.completed and case.status != "closed":
         case.status, case.closed_at = "closed", now
         append_event(case.id, "case_closed", actor=actor, at=now)
+    return Synced(list(rows_by_name.values()), opened, deadline_rows)
+
+
+def _mark_completed(row: Task, actor: User | None, now: datetime) -> None:
+    """Record a task row as completed. A stored row is updated by one Core statement that
+    also requires it still ready (a completion that got past every earlier check but lost the
+    race: Conflict), and the object takes the values as committed (nothing left for the unit of
+    work); a row inserted in this transaction (a registration) just takes them."""
+    values = {
+        "state": "completed",
+        "completed_at": now,
+        "completed_by_id": actor.id if actor is not None else None,
+    }
+    if not sa_inspect(row).persistent:
+        for key, value in values.items():
+            setattr(row, key, value)
+        return
+    tasks = Task.__table__
+    done = db.session.connection().execute(
+        update(tasks).where(tasks.c.id == row.id, tasks.c.state == "ready").values(values)
+    )
+    if done.rowcount != 1:
+        raise Conflict("该任务已办结")
+    for key, value in values.items():
+        set_committed_value(row, key, value)
+
+
+_TASK_COLUMNS = tuple(attr.key for attr in Task.__mapper__.column_attrs)
+
+
+def _insert_tasks(rows: Sequence[Task]) -> None:
+    """Insert new task rows in one Core statement (the unit of work would track each object
+    through the flush; nothing reads them back in this transaction but the caller's answer).
+    The rows stay transient objects holding what was written; the session never holds them,
+    a later query loads them as stored."""
+    if rows:
+        values = [{key: getattr(row, key) for key in _TASK_COLUMNS} for row in rows]
+        db.session.connection().execute(insert(Task.__table__), values)
 
 
 def _reroute(
@@ -807,7 +880,7 @@ def complete_task(
     late_reason: Any = None,
     require_late_reason: bool = False,
     uploads: Sequence[Upload] = (),
-) -> Case:
+) -> Completion:
     """Complete a ready task with form data and advance the case.
 
     :param late_reason: why the step is late (逾期原因), recorded in the ``task_completed``
@@ -838,10 +911,9 @@ def complete_task(
             raise Conflict("该任务已办结")
         instance = load_instance(case)
         # Rules that read the case (the minimum numbers in force for it, an expert review's
-        # conclusion): checked against the case's own data; raising rolls everything back.
-        errors = validate_form(
-            task.name, data, today=today_shanghai(), options=form_options(), context=instance.data
-        )
+        # conclusion): checked against the case's own data (the rest passed above); raising
+        # rolls everything back.
+        errors = case_rule_errors(task.name, data, today=today_shanghai(), context=instance.data)
         if errors:
             raise FormInvalid("表单有误，请按提示修改", errors)
         now = datetime.now(UTC)
@@ -862,15 +934,16 @@ def complete_task(
         append_event(
             case.id, "task_completed", actor=user, task_name=task.name, data=details, at=now
         )
-        sync_case(case, instance, result, actor=user, completed=task, tasks=tasks, now=now)
+        synced = sync_case(case, instance, result, actor=user, completed=task, tasks=tasks, now=now)
         record_warning(case, task, dict(data), instance.data, now)
         from server.report_cases import record_report_step  # it imports this module
 
         record_report_step(case, task, dict(data), now)
         _attach(user, case, uploads, now, task)
         # drafts of the step (every officer's) are done with
-        db.session.execute(delete(TaskDraft).where(TaskDraft.task_id == task.id))
-    return case
+        drafts = TaskDraft.__table__
+        db.session.connection().execute(delete(drafts).where(drafts.c.task_id == task.id))
+    return Completion(case, synced.opened, synced.deadlines)
 
 
 # --- drafts of task forms ---------------------------------------------------------------------

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from flask import abort
 from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy.orm import lazyload
 
 from server.extensions import db
 from server.models import Case, Document, PublicWarning, Report, Task, User
@@ -80,9 +81,18 @@ def visible_case(user: User, case_id: int) -> Case:
     return case
 
 
-def workable_task(user: User, task_id: str) -> Task:
-    """Return the task if ``user`` may work on it; otherwise abort with 404."""
-    task = db.session.scalar(select(Task).where(Task.id == task_id, task_filter(user)))
+def workable_task(user: User, task_id: str, *, with_case: bool = True) -> Task:
+    """Return the task if ``user`` may work on it; otherwise abort with 404.
+
+    Its agency is the user's (already loaded with the user). :param with_case: load its case in
+    the same query (pages that show it); a mutation that locks and reads the case itself
+    passes False (``task.case`` then comes from the session once the case is locked).
+    """
+    query = select(Task).where(Task.id == task_id, task_filter(user))
+    query = query.options(lazyload(Task.agency))
+    if not with_case:
+        query = query.options(lazyload(Task.case))
+    task = db.session.scalar(query)
     if task is None:
         abort(404)
     return task

@@ -38,7 +38,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -562,7 +562,7 @@ def validate_form(
     """
     if isinstance(today, datetime):
         today = today.date()
-    schema = resolve_form(task_id, options)
+    schema, validator = _compiled_form(task_id, options or {})
     if isinstance(data, Mapping) and not isinstance(data, dict):
         data = dict(data)
     if not isinstance(data, dict):
@@ -574,9 +574,7 @@ def validate_form(
     for path, message in _check_values(schema, data):
         errors.setdefault(_path_key(path), message)
     try:
-        schema_errors = list(
-            Draft202012Validator(schema, format_checker=_FORMAT_CHECKER).iter_errors(data)
-        )
+        schema_errors = list(validator.iter_errors(data))
     except RecursionError:
         return {FORM_ERROR_KEY: "表单数据的嵌套层次过深"}
     schema_errors.sort(key=_error_priority)
@@ -602,6 +600,68 @@ def validate_form(
         if rule_message is not None:
             errors.setdefault(rule["field"], rule_message)
     return errors
+
+
+def case_rule_errors(
+    task_id: str, data: Mapping[str, Any], *, today: date, context: Mapping[str, Any]
+) -> dict[str, str]:
+    """The errors of a form's rules that read the case (:data:`CASE_RULES`), alone: for data
+    that :func:`validate_form` without a context accepted, ``validate_form`` with ``context``
+    answers exactly these (a completion validates before it locks the case, then checks only
+    these against the case's data under the lock)."""
+    if isinstance(today, datetime):
+        today = today.date()
+    errors: dict[str, str] = {}
+    for rule in _load_cached(_checked_task_id(task_id)).get("x-rules", []):
+        if rule["rule"] not in CASE_RULES:
+            continue
+        if rule["field"] in errors or any(
+            isinstance(rule.get(op), str) and rule[op] in errors for op in ("other", "of")
+        ):
+            continue
+        message = _check_rule(rule, data, today, context)
+        if message is not None:
+            errors.setdefault(rule["field"], message)
+    return errors
+
+
+@cache
+def _option_names(task_id: str) -> tuple[str, ...]:
+    """The ``x-options`` lists a task's form names, sorted."""
+    names: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            if isinstance(node.get("x-options"), str):
+                names.add(node["x-options"])
+            for value in node.values():
+                walk(value)
+
+    walk(_load_cached(_checked_task_id(task_id)))
+    return tuple(sorted(names))
+
+
+def _compiled_form(task_id: str, options: Options) -> tuple[dict[str, Any], Draft202012Validator]:
+    """A task's resolved form and its validator, built once per form and per content of the
+    caller's option lists it names (a list that changes, e.g. a new agency, builds anew).
+    Both are shared: callers only read them."""
+    supplied = tuple(
+        (name, tuple((str(value), str(label)) for value, label in options[name]))
+        for name in _option_names(task_id)
+        if name in options
+    )
+    return _compile_form(task_id, supplied)
+
+
+@lru_cache(maxsize=512)
+def _compile_form(
+    task_id: str, supplied: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+) -> tuple[dict[str, Any], Draft202012Validator]:
+    schema = resolve_form(task_id, {name: list(pairs) for name, pairs in supplied})
+    return schema, Draft202012Validator(schema, format_checker=_FORMAT_CHECKER)
 
 
 def _error_priority(error: ValidationError) -> tuple[int, int]:
@@ -718,21 +778,20 @@ def _check_values(schema: Mapping[str, Any], data: Any) -> Iterator[tuple[JsonPa
     by the schema) are not descended into, whatever their depth.
     """
     for path, node, value in _leaves(schema, data, ()):
-        label = _label(schema, path)
         kind = node.get("type")
         if isinstance(value, float) and kind in ("number", "integer"):
             if not math.isfinite(value):
-                yield path, f"{label}不是有效的数字"
+                yield path, f"{_label(schema, path)}不是有效的数字"
         elif isinstance(value, str) and kind == "string":
             if len(value) > node.get("maxLength", len(value)):
                 continue  # already reported as too long; not worth scanning
             multiline = node.get("x-widget") == "textarea"
             if _has_forbidden_chars(value, multiline):
-                yield path, f"{label}含有不允许的控制字符"
+                yield path, f"{_label(schema, path)}含有不允许的控制字符"
             elif node.get("format") == "date" and not _date_in_range(value):
-                yield path, f"{label}应在{DATE_MIN_YEAR}年至{DATE_MAX_YEAR}年之间"
+                yield path, f"{_label(schema, path)}应在{DATE_MIN_YEAR}年至{DATE_MAX_YEAR}年之间"
             elif value and not value.strip() and node.get("minLength", 0) >= 1:
-                yield path, f"{label}不能为空"
+                yield path, f"{_label(schema, path)}不能为空"
 
 
 def _leaves(

@@ -14,7 +14,7 @@ from openapi_spec_validator import validate
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import Event, User
+from server.models import Case, Event, User
 from tests.support.api import Api, assert_error, today
 from tests.support.major_hazard import sample
 
@@ -106,6 +106,53 @@ def test_major_hazard_path_across_agencies(api: Api) -> None:
     assert registration["actor"]["username"] == STREET
     assert registration["agency"]["code"] == "street:wuling:nanping"
     assert registration["data"]["form"]["unit_name"] == "常德市武陵区星光KTV"
+
+
+def test_a_completion_answers_small(app: Flask, api: Api) -> None:
+    """The answer to a completion: the case's version, status and stage, the steps it opened
+    (agency, due date) and its deadlines, as GET /cases/{id} shows them; not the whole case."""
+    case_id = api.register()["id"]
+    before = api.get(STREET, f"/cases/{case_id}").json
+    with app.app_context():
+        version = db.session.get(Case, case_id).row_version
+    task_id = api.task_id(STREET, case_id, "refer_to_fire_rescue")
+    done = api.post(
+        STREET, f"/tasks/{task_id}/complete", json={"data": sample("refer_to_fire_rescue", today())}
+    )
+    assert done.status_code == 200, done.json
+    answer = done.json
+    assert set(answer) == {"id", "number", "version", "status", "stage", "next_tasks", "deadlines"}
+    case = api.get(STREET, f"/cases/{case_id}").json
+    with app.app_context():
+        assert answer["version"] == db.session.get(Case, case_id).row_version > version
+    assert (answer["id"], answer["number"], answer["status"], answer["stage"]) == (
+        case_id,
+        before["number"],
+        "open",
+        case["stage"],
+    )
+    (following,) = answer["next_tasks"]
+    (shown,) = case["tasks"]
+    assert following == {
+        "id": shown["id"],
+        "name": "file_case",
+        "label": shown["label"],
+        "agency": {"code": "fire_brigade:wuling", "name": shown["agency"]["name"]},
+        "due_at": shown["due_at"],
+    }
+    keys = ("id", "timer", "label", "task_id", "due_at", "provisional", "state", "status")
+    assert sorted(tuple(d[k] for k in keys) for d in answer["deadlines"]) == sorted(
+        tuple(d[k] for k in keys) for d in case["deadlines"]
+    )
+    referral = next(d for d in answer["deadlines"] if d["timer"] == "referral_deadline")
+    assert referral["state"] == "met" and referral["overdue"] is False
+    assert referral["agency"]["code"] == "street:wuling:nanping"
+    # the same task again: refused, nothing written
+    again = api.post(
+        STREET, f"/tasks/{task_id}/complete", json={"data": sample("refer_to_fire_rescue", today())}
+    )
+    assert_error(again, 409, "conflict")
+    assert api.get(STREET, f"/cases/{case_id}").json["timeline"] == case["timeline"]
 
 
 def test_task_detail_claim_and_release(api: Api) -> None:

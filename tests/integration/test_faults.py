@@ -122,7 +122,7 @@ def test_a_failed_completion_leaves_every_row_as_it_was(app: Flask, monkeypatch,
     with app.app_context():
         case = complete_task(
             user("wuling.nanping"), ready(case_id), sample("refer_to_fire_rescue", today_shanghai())
-        )
+        ).case
         assert ready(case_id).name == "file_case"
         assert case.row_version > before_version(before, case_id)
         assert verify_chain(case_id).ok

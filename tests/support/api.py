@@ -67,7 +67,9 @@ class Api:
         return ids[0]
 
     def complete(self, user: str, case_id: int, name: str, **overrides: Any) -> dict:
-        """Complete the open task ``name`` today with valid sample data; return the case."""
+        """Complete the open task ``name`` today with valid sample data; return the case as
+        ``GET /cases/{id}`` answers after it (the completion's own answer is small: its version
+        and next steps are checked against that case here)."""
         task_id = self.task_id(user, case_id, name)
         try:
             data = sample(name, today(), **overrides)
@@ -78,7 +80,16 @@ class Api:
             body["late_reason"] = LATE_REASON  # an overdue step is completed with a reason
         response = self.post(user, f"/tasks/{task_id}/complete", json=body)
         assert response.status_code == 200, response.json
-        return response.json
+        done = response.json
+        case = self.get(user, f"/cases/{case_id}").json
+        assert (done["id"], done["status"], done["stage"]) == (
+            case["id"],
+            case["status"],
+            case["stage"],
+        )
+        open_ids = {t["id"] for t in case["tasks"]}
+        assert all(t["id"] in open_ids for t in done["next_tasks"]), done["next_tasks"]
+        return case
 
 
 def assert_error(response, status: int, error: str, fields: set[str] | None = None) -> dict:
