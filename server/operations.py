@@ -1008,6 +1008,18 @@ def fire_due_timers(case: Case, now: datetime | None = None) -> StepResult:
     return result
 
 
+def text_error(value: Any, label: str, limit: int) -> str | None:
+    """The error of a required free text (a note, a reason) of at most ``limit`` characters,
+    or None: present, not blank, not too long, no control characters."""
+    if not isinstance(value, str) or not value.strip():
+        return f"请填写{label}"
+    if len(value) > limit:
+        return f"{label}不能超过{limit}字"
+    if has_forbidden_chars(value, multiline=True):
+        return f"{label}含有不允许的控制字符"
+    return None
+
+
 FOLLOW_UP_ACTIONS = {"supervise": "督办", "urge": "催办", "interview": "约谈", "expose": "曝光"}
 
 
@@ -1029,12 +1041,8 @@ def record_follow_up(
     fields = {}
     if not isinstance(action, str) or action not in FOLLOW_UP_ACTIONS:
         fields["action"] = "请选择督办、催办、约谈或曝光"
-    if not isinstance(note, str) or not note.strip():
-        fields["note"] = "请填写督办情况"
-    elif len(note) > 2000:
-        fields["note"] = "督办情况不能超过2000字"
-    elif has_forbidden_chars(note, multiline=True):
-        fields["note"] = "督办情况含有不允许的控制字符"
+    if error := text_error(note, "督办情况", 2000):
+        fields["note"] = error
     if fields:
         raise FormInvalid("表单有误，请按提示修改", fields)
     now = now or datetime.now(UTC)
@@ -1089,12 +1097,8 @@ def reclassify_case(
         )
         if department_id is None:
             fields["responsible_department"] = "请从列表中选择行业主管部门"
-    if not isinstance(reason, str) or not reason.strip():
-        fields["reason"] = "请填写修改原因"
-    elif len(reason) > 500:
-        fields["reason"] = "修改原因不能超过500字"
-    elif has_forbidden_chars(reason, multiline=True):
-        fields["reason"] = "修改原因含有不允许的控制字符"
+    if error := text_error(reason, "修改原因", 500):
+        fields["reason"] = error
     if fields:
         raise FormInvalid("表单有误，请按提示修改", fields)
     now = now or datetime.now(UTC)
