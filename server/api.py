@@ -49,6 +49,7 @@ from server.overdue import (
     deadline_status,
     overdue_case_ids,
     overdue_task_ids,
+    task_columns_overdue,
 )
 from server.overdue import deadline_clause as overdue_deadline_clause
 from server.parsing import MAX_PAGE, JsonTooDeep, loads_json, positive_int
@@ -351,16 +352,28 @@ def query_args(**parsers: Callable[[str], Any]) -> dict[str, Any]:
 
 
 def paged(
-    query: Select, args: dict[str, Any], serialize: Callable[[list[Any]], list[dict]]
+    query: Select,
+    args: dict[str, Any],
+    serialize: Callable[[list[Any]], list[dict]],
+    *,
+    count: Select | None = None,
 ) -> dict[str, Any]:
     """Run one page of ``query`` and answer ``{"items", "page", "per_page", "total"}``.
 
     :param serialize: turns the page's rows into items (all at once, so that it can look up
         what the rows need in one query).
+    :param count: the statement whose rows are counted for the total, when it is cheaper than
+        ``query`` (the same rows without the joins that only show them); then ``query``'s rows
+        are passed to ``serialize`` as they are (not as scalars).
     """
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    counted = query if count is None else count
+    total = db.session.scalar(select(func.count()).select_from(counted.order_by(None).subquery()))
     page, per_page = args["page"], args["per_page"]
-    rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    window = query.limit(per_page).offset((page - 1) * per_page)
+    if count is None:
+        rows = db.session.scalars(window).unique().all()
+    else:
+        rows = db.session.execute(window).all()
     return {
         "items": serialize(list(rows)),
         "page": page,
@@ -417,6 +430,11 @@ def case_summary(case: Case, *, overdue: bool | None = None) -> dict[str, Any]:
     """A case as lists show it. ``overdue``: it has an overdue deadline (computed if None)."""
     if overdue is None:
         overdue = case.id in overdue_case_ids([case.id], datetime.now(UTC))
+    return _case_summary(case, overdue, agency_json(case.discoverer_agency))
+
+
+def _case_summary(case: Any, overdue: bool, discoverer: dict[str, Any] | None) -> dict[str, Any]:
+    """:func:`case_summary` from ``case``'s columns (a Case or a plain row with its names)."""
     return {
         "id": case.id,
         "number": case.number,
@@ -429,7 +447,7 @@ def case_summary(case: Case, *, overdue: bool | None = None) -> dict[str, Any]:
         "district_name": division_name(case.district),
         "unit_name": case.unit_name,
         "address": case.address,
-        "discoverer_agency": agency_json(case.discoverer_agency),
+        "discoverer_agency": discoverer,
         "opened_at": iso(case.opened_at),
         "closed_at": iso(case.closed_at),
         "overdue": overdue,
@@ -459,9 +477,20 @@ def case_summaries(cases: list[Case], now: datetime) -> list[dict[str, Any]]:
 def task_json(task: Task, now: datetime | None = None) -> dict[str, Any]:
     """A task with its due date and overdue flags (the inbox row)."""
     now = now or datetime.now(UTC)
+    overdue = task.id in overdue_task_ids([task], now)
+    return _task_json(task, now, overdue, agency_json(task.agency), person_json(task.claimed_by))
+
+
+def _task_json(
+    task: Any,
+    now: datetime,
+    overdue: bool,
+    agency: dict[str, Any] | None,
+    claimed_by: dict[str, str] | None,
+) -> dict[str, Any]:
+    """:func:`task_json` from ``task``'s columns (a Task or a plain row with its names)."""
     due = aware(task.due_at)
     calendar = get_engine().calendar
-    overdue = task.id in overdue_task_ids([task], now)
     due_soon = False
     days_overdue = 0
     if task.state == "ready" and due is not None:
@@ -473,7 +502,7 @@ def task_json(task: Task, now: datetime | None = None) -> dict[str, Any]:
         "label": task.label,
         "lane": task.lane,
         "state": task.state,
-        "agency": agency_json(task.agency),
+        "agency": agency,
         "case_id": task.case_id,
         "created_at": iso(task.created_at),
         "new": task.state == "ready" and queries.is_new(task, now),
@@ -481,7 +510,7 @@ def task_json(task: Task, now: datetime | None = None) -> dict[str, Any]:
         "overdue": overdue,
         "working_days_overdue": days_overdue,
         "due_soon": due_soon,
-        "claimed_by": person_json(task.claimed_by),
+        "claimed_by": claimed_by,
         "claimed_at": iso(task.claimed_at),
         "completed_at": iso(task.completed_at),
     }
@@ -920,13 +949,37 @@ def inbox() -> Any:
         sort=args["sort"] or "due",
         order=args["order"] or "asc",
     )
-    query = queries.inbox(user, filters, now)
+    return jsonify(
+        paged(
+            queries.inbox_rows(user, filters, now),
+            args,
+            lambda rows: inbox_items(rows, now),
+            count=queries.inbox(user, filters, now),
+        )
+    )
 
-    def rows(tasks: list[Task]) -> list[dict[str, Any]]:
-        cases = case_summaries([task.case for task in tasks], now)
-        return [{**task_json(t, now), "case": c} for t, c in zip(tasks, cases, strict=True)]
 
-    return jsonify(paged(query, args, rows))
+def inbox_items(rows: list[Any], now: datetime) -> list[dict[str, Any]]:
+    """The API's inbox items (:func:`task_json` with its ``case`` summary) of plain inbox rows
+    (:func:`server.queries.inbox_rows`), the cases' overdue flags found in one query."""
+    late = overdue_case_ids({row.case.id for row in rows}, now)
+    agencies: dict[tuple[str, ...], dict[str, Any]] = {}
+
+    def agency(row: Any) -> dict[str, Any]:
+        found = agencies.get(row)
+        if found is None:
+            found = agencies[row] = agency_json(row)  # type: ignore[arg-type]
+        return found
+
+    items = []
+    for row in rows:
+        task, case, claimant = row.task, row.case, row.claimed_by
+        overdue = task_columns_overdue(task.state, task.due_at, case.status, now)
+        person = None if claimant.username is None else person_json(claimant)  # type: ignore[arg-type]
+        item = _task_json(task, now, overdue, agency(row.agency), person)
+        item["case"] = _case_summary(case, case.id in late, agency(row.discoverer))
+        items.append(item)
+    return items
 
 
 @bp.get("/tasks/<task_id>")

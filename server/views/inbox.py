@@ -1,9 +1,13 @@
 """The officer's inbox: the ready tasks of the user's agency, earliest deadline first; keyword
 search, sortable columns, the arrival time with a 新 mark, bulk claim and 转办 (reassignment to
-a colleague). The query is :func:`server.queries.inbox`, which the API runs too."""
+a colleague). The query is :func:`server.queries.inbox`, which the API runs too.
+
+The page shows a hundred rows: each row's display values (dates, badge, links) are computed
+once here (:class:`InboxRow`), so that the template only writes them out."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,10 +17,20 @@ from sqlalchemy import select
 
 from server import operations, queries, reads
 from server.auth import landing_url, roles_required
+from server.display import (
+    Badge,
+    cn_date,
+    cn_datetime,
+    cn_short_datetime,
+    district_name,
+    overdue_badge,
+    utc,
+)
+from server.engine import get_engine
 from server.models import User
-from server.overdue import overdue_task_ids
 from server.scoping import workable_task
 from server.views.common import (
+    UrlPattern,
     filter_args,
     here,
     page_number,
@@ -24,6 +38,7 @@ from server.views.common import (
     process_choices,
     safe_next,
 )
+from workflows.calendar import SHANGHAI
 
 bp = Blueprint("inbox", __name__)
 FILTERS = ("process", "district", "stage", "overdue", "q", "sort", "order")
@@ -54,6 +69,73 @@ def colleagues(user: Any) -> list[User]:
     return [u for u in found if u.has_role("officer")]
 
 
+@dataclass(frozen=True, slots=True)
+class InboxRow:
+    """One row of the inbox page: a ready task and its case, as the page shows them."""
+
+    id: str
+    label: str
+    case_id: int
+    number: str
+    case_no: str | None
+    unit_name: str
+    address: str
+    district: str  # the division's Chinese name
+    claimed_by_id: int | None
+    claimant: str  # the claimant's name, or 未认领
+    arrived: str  # the arrival, short (12月9日 14:05) ...
+    arrived_title: str  # ... and in full
+    new: bool  # arrived within queries.NEW_FOR (the 新 mark)
+    due: str  # the due date, or —
+    badge: Badge  # overdue, due soon, working days left
+    case_url: str
+    task_url: str
+    claim_url: str
+    release_url: str
+    reassign_url: str
+
+
+def inbox_rows(rows: list[Any], now: datetime) -> list[InboxRow]:
+    """The display values of a page of plain inbox rows (:func:`server.queries.inbox_rows`),
+    each link built from a pattern made once and the calendar looked up once."""
+    case_url = UrlPattern("cases.show", "case_id")
+    task_url = UrlPattern("tasks.show", "task_id")
+    claim_url = UrlPattern("tasks.claim", "task_id")
+    release_url = UrlPattern("tasks.release", "task_id")
+    reassign_url = UrlPattern("inbox.reassign", "task_id")
+    calendar = get_engine().calendar
+    this_year = datetime.now(SHANGHAI).year
+    shown = []
+    for row in rows:
+        task, case = row.task, row.case
+        arrived = utc(task.created_at)
+        shown.append(
+            InboxRow(
+                id=task.id,
+                label=task.label,
+                case_id=task.case_id,
+                number=case.number,
+                case_no=case.case_no,
+                unit_name=case.unit_name,
+                address=case.address,
+                district=district_name(case.district),
+                claimed_by_id=task.claimed_by_id,
+                claimant=row.claimed_by.name if task.claimed_by_id is not None else "未认领",
+                arrived=cn_short_datetime(arrived, this_year),
+                arrived_title=cn_datetime(arrived),
+                new=queries.is_new(task, now),
+                due=cn_date(task.due_at) if task.due_at else "—",
+                badge=overdue_badge(task.due_at, now=now, calendar=calendar),
+                case_url=case_url(task.case_id),
+                task_url=task_url(task.id),
+                claim_url=claim_url(task.id),
+                release_url=release_url(task.id),
+                reassign_url=reassign_url(task.id),
+            )
+        )
+    return shown
+
+
 @bp.route("/")
 @login_required
 def index() -> Any:
@@ -63,19 +145,21 @@ def index() -> Any:
         return redirect(landing_url(current_user))
     now = datetime.now(UTC)
     filters = inbox_filters(request.args)
-    page = paginate(queries.inbox(current_user, filters, now), page_number())
+    page = paginate(
+        queries.inbox_rows(current_user, filters, now),
+        page_number(),
+        count=queries.inbox(current_user, filters, now),
+    )
+    page.items = inbox_rows(page.items, now)
     return render_template(
         "inbox/index.html",
         page=page,
-        now=now,
         stages=reads.execute(queries.inbox_stages(current_user)).all(),
         processes=process_choices(),
         districts=[(d.code, d.name) for d in queries.served_districts(current_user)],
         filters=filter_args(FILTERS),
         current=filters,
         sorts=queries.INBOX_SORTS,
-        overdue_ids=overdue_task_ids(page.items, now),
-        new_ids={t.id for t in page.items if queries.is_new(t, now)},
         colleagues=colleagues(current_user),
         here=here(),
     )
