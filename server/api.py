@@ -356,26 +356,25 @@ def paged(
     args: dict[str, Any],
     serialize: Callable[[list[Any]], list[dict]],
     *,
-    count: Select | None = None,
+    rows: Callable[[Select], Select] | None = None,
 ) -> dict[str, Any]:
     """Run one page of ``query`` and answer ``{"items", "page", "per_page", "total"}``.
 
     :param serialize: turns the page's rows into items (all at once, so that it can look up
         what the rows need in one query).
-    :param count: the statement whose rows are counted for the total, when it is cheaper than
-        ``query`` (the same rows without the joins that only show them); then ``query``'s rows
-        are passed to ``serialize`` as they are (not as scalars).
+    :param rows: turns ``query`` limited to the page into the statement whose plain rows are
+        passed to ``serialize`` (e.g. :func:`server.queries.inbox_rows`); without it
+        ``query``'s scalars are.
     """
-    counted = query if count is None else count
-    total = db.session.scalar(select(func.count()).select_from(counted.order_by(None).subquery()))
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page, per_page = args["page"], args["per_page"]
     window = query.limit(per_page).offset((page - 1) * per_page)
-    if count is None:
-        rows = db.session.scalars(window).unique().all()
+    if rows is None:
+        found = db.session.scalars(window).unique().all()
     else:
-        rows = db.session.execute(window).all()
+        found = db.session.execute(rows(window)).all()
     return {
-        "items": serialize(list(rows)),
+        "items": serialize(list(found)),
         "page": page,
         "per_page": per_page,
         "total": total or 0,
@@ -951,10 +950,10 @@ def inbox() -> Any:
     )
     return jsonify(
         paged(
-            queries.inbox_rows(user, filters, now),
+            queries.inbox(user, filters, now),
             args,
             lambda rows: inbox_items(rows, now),
-            count=queries.inbox(user, filters, now),
+            rows=lambda window: queries.inbox_rows(window, filters),
         )
     )
 

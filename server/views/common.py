@@ -65,24 +65,25 @@ def page_number() -> int:
         raise BadParameter("页码", "page", str(exc)) from None
 
 
-def paginate(query: Select[Any], number: int, *, count: Select[Any] | None = None) -> Page:
+def paginate(
+    query: Select[Any], number: int, *, rows: Callable[[Select[Any]], Select[Any]] | None = None
+) -> Page:
     """Run ``query`` for one page (size from the PAGE_SIZE setting), with the total count.
 
-    :param count: the statement whose rows are counted for the total, when it is cheaper than
-        ``query`` (the same rows without the joins that only show them); the page's items are
-        then ``query``'s rows as they are (not as scalars).
+    :param rows: turns ``query`` limited to the page into the statement whose rows are the
+        page's items (plain rows, e.g. :func:`server.queries.inbox_rows`); without it the
+        items are ``query``'s scalars.
     """
     size = int(current_app.config.get("PAGE_SIZE", 20))
-    counted = query if count is None else count
-    total = reads.scalar(select(func.count()).select_from(counted.order_by(None).subquery()))
+    total = reads.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     total = int(total or 0)
     pages = max(1, math.ceil(total / size))
     number = min(number, pages)
     window = query.limit(size).offset((number - 1) * size)
-    if count is None:
+    if rows is None:
         items = list(reads.scalars(window).unique())
     else:
-        items = list(reads.execute(window).all())
+        items = list(reads.execute(rows(window)).all())
     return Page(items, number, size, total)
 
 

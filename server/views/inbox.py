@@ -146,9 +146,9 @@ def index() -> Any:
     now = datetime.now(UTC)
     filters = inbox_filters(request.args)
     page = paginate(
-        queries.inbox_rows(current_user, filters, now),
+        queries.inbox(current_user, filters, now),
         page_number(),
-        count=queries.inbox(current_user, filters, now),
+        rows=lambda window: queries.inbox_rows(window, filters),
     )
     page.items = inbox_rows(page.items, now)
     return render_template(
