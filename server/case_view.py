@@ -8,13 +8,14 @@ diagram. Both read them from here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from server import operations, overdue, queries
 from server.audit import ChainCheck, verify_events
@@ -24,7 +25,7 @@ from server.extensions import db
 from server.form_render import Shown, describe
 from server.models import Attachment, Case, Deadline, Event, Task
 from workflows.fire_grading import FIRE_LEVELS, INVESTIGATING_LEVELS, PROCEDURES, WARNING_SCOPES
-from workflows.forms import resolve_form
+from workflows.forms import load_form, resolve_form
 
 
 @dataclass
@@ -89,7 +90,8 @@ def case_record(case: Case) -> CaseRecord:
         db.session.scalars(
             select(Task)
             .where(Task.case_id == case.id)
-            .options(selectinload(Task.claimed_by))
+            # their case is ``case``, already in the session: not joined again to every task
+            .options(selectinload(Task.claimed_by), lazyload(Task.case))
             .order_by(Task.created_at, Task.id)
         )
     )
@@ -171,6 +173,48 @@ def deadline_rows(case: Case, tasks: dict[str, Task], now: datetime) -> list[Dea
     return rows
 
 
+@functools.cache
+def _form_option_names(name: str) -> tuple[str, ...] | None:
+    """The option lists (``x-options``) a task's form names, None when it has no form; the
+    forms are files read once for the process's life."""
+    try:
+        schema = load_form(name)
+    except KeyError:
+        return None
+    found: list[str] = []
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            listed = node.get("x-options")
+            if isinstance(listed, str) and listed not in found:
+                found.append(listed)
+            stack.extend(node.values())
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=256)
+def _resolved_form_of(name: str, lists: tuple[tuple[str, tuple[Any, ...]], ...]) -> Any:
+    return resolve_form(name, {listed: list(pairs) for listed, pairs in lists})
+
+
+def _resolved_form(name: str, options: Mapping[str, Any]) -> Any:
+    """``resolve_form(name, options)``, None without a form; shared by the requests that see the
+    same option lists (the database's agencies), so the caller must not change it. Resolving
+    copies every choice into the schema: ~0.5 ms a form, for each completed step on the page."""
+    names = _form_option_names(name)
+    if names is None:
+        return None
+    lists = tuple(
+        (listed, tuple(tuple(pair) for pair in options[listed]))
+        for listed in names
+        if listed in options
+    )
+    return _resolved_form_of(name, lists)
+
+
 def timeline(
     events: list[Event], labels: dict[str, str], *, hashes_in_lines: bool = True
 ) -> list[TimelineEntry]:
@@ -185,12 +229,9 @@ def timeline(
     schemas: dict[str, Any] = {}
 
     def schema_of(name: str) -> Any:
-        """The resolved form of a task name (cached; None without a form)."""
+        """The resolved form of a task name (None without a form), read only."""
         if name not in schemas:
-            try:
-                schemas[name] = resolve_form(name, options)
-            except KeyError:
-                schemas[name] = None
+            schemas[name] = _resolved_form(name, options)
         return schemas[name]
 
     entries = []
