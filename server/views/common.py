@@ -113,7 +113,17 @@ class UrlPattern:
             raise ValueError(f"{endpoint}: {name} is not in its URL")
 
     def __call__(self, value: Any) -> str:
-        return f"{self.head}{quote(str(value), safe=_SEGMENT_SAFE)}{self.tail}"
+        return f"{self.head}{quote_segment(value)}{self.tail}"
+
+    def quoted(self, segment: str) -> str:
+        """The URL for a value already quoted by :func:`quote_segment` (one quoting for the
+        several links of a row)."""
+        return f"{self.head}{segment}{self.tail}"
+
+
+def quote_segment(value: Any) -> str:
+    """``value`` quoted as werkzeug's converters quote a path segment."""
+    return quote(str(value), safe=_SEGMENT_SAFE)
 
 
 def safe_next(default: str) -> str:

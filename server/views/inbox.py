@@ -36,6 +36,7 @@ from server.views.common import (
     page_number,
     paginate,
     process_choices,
+    quote_segment,
     safe_next,
 )
 from workflows.calendar import SHANGHAI
@@ -109,6 +110,7 @@ def inbox_rows(rows: list[Any], now: datetime) -> list[InboxRow]:
     for row in rows:
         task, case = row.task, row.case
         arrived = utc(task.created_at)
+        segment = quote_segment(task.id)
         shown.append(
             InboxRow(
                 id=task.id,
@@ -127,10 +129,10 @@ def inbox_rows(rows: list[Any], now: datetime) -> list[InboxRow]:
                 due=cn_date(task.due_at) if task.due_at else "—",
                 badge=overdue_badge(task.due_at, now=now, calendar=calendar),
                 case_url=case_url(task.case_id),
-                task_url=task_url(task.id),
-                claim_url=claim_url(task.id),
-                release_url=release_url(task.id),
-                reassign_url=reassign_url(task.id),
+                task_url=task_url.quoted(segment),
+                claim_url=claim_url.quoted(segment),
+                release_url=release_url.quoted(segment),
+                reassign_url=reassign_url.quoted(segment),
             )
         )
     return shown
