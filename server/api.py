@@ -62,7 +62,7 @@ from server.scoping import (
     warning_filter,
     workable_task,
 )
-from workflows.calendar import SHANGHAI, CalendarError, parse_year_entry
+from workflows.calendar import SHANGHAI, CalendarError, WorkingCalendar, parse_year_entry
 from workflows.forms import all_task_ids, has_forbidden_chars, resolve_form
 from workflows.jurisdiction import DIVISIONS_BY_CODE, division_name
 
@@ -486,10 +486,11 @@ def _task_json(
     overdue: bool,
     agency: dict[str, Any] | None,
     claimed_by: dict[str, str] | None,
+    calendar: WorkingCalendar | None = None,
 ) -> dict[str, Any]:
     """:func:`task_json` from ``task``'s columns (a Task or a plain row with its names)."""
     due = aware(task.due_at)
-    calendar = get_engine().calendar
+    calendar = calendar or get_engine().calendar
     due_soon = False
     days_overdue = 0
     if task.state == "ready" and due is not None:
@@ -953,30 +954,30 @@ def inbox() -> Any:
             queries.inbox(user, filters, now),
             args,
             lambda rows: inbox_items(rows, now),
-            rows=lambda window: queries.inbox_rows(window, filters),
+            rows=lambda window: queries.inbox_rows(window, filters, case_overdue_at=now),
         )
     )
 
 
 def inbox_items(rows: list[Any], now: datetime) -> list[dict[str, Any]]:
     """The API's inbox items (:func:`task_json` with its ``case`` summary) of plain inbox rows
-    (:func:`server.queries.inbox_rows`), the cases' overdue flags found in one query."""
-    late = overdue_case_ids({row.case.id for row in rows}, now)
-    agencies: dict[tuple[str, ...], dict[str, Any]] = {}
+    (:func:`server.queries.inbox_rows` with ``case_overdue_at=now``)."""
+    agencies: dict[str, dict[str, Any]] = {}
+    calendar = get_engine().calendar
 
     def agency(row: Any) -> dict[str, Any]:
-        found = agencies.get(row)
+        found = agencies.get(row.code)
         if found is None:
-            found = agencies[row] = agency_json(row)  # type: ignore[arg-type]
+            found = agencies[row.code] = agency_json(row)
         return found
 
     items = []
     for row in rows:
         task, case, claimant = row.task, row.case, row.claimed_by
         overdue = task_columns_overdue(task.state, task.due_at, case.status, now)
-        person = None if claimant.username is None else person_json(claimant)  # type: ignore[arg-type]
-        item = _task_json(task, now, overdue, agency(row.agency), person)
-        item["case"] = _case_summary(case, case.id in late, agency(row.discoverer))
+        person = None if claimant.username is None else person_json(claimant)
+        item = _task_json(task, now, overdue, agency(row.agency), person, calendar)
+        item["case"] = _case_summary(case, bool(row.case_overdue), agency(row.discoverer))
         items.append(item)
     return items
 
