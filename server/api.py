@@ -962,14 +962,13 @@ def inbox() -> Any:
 def inbox_items(rows: list[Any], now: datetime) -> list[dict[str, Any]]:
     """The API's inbox items (:func:`task_json` with its ``case`` summary) of plain inbox rows
     (:func:`server.queries.inbox_rows` with ``case_overdue_at=now``)."""
-    agencies: dict[str, dict[str, Any]] = {}
+    agencies: dict[str, dict[str, Any] | None] = {}
     calendar = get_engine().calendar
 
-    def agency(row: Any) -> dict[str, Any]:
-        found = agencies.get(row.code)
-        if found is None:
-            found = agencies[row.code] = agency_json(row)
-        return found
+    def agency(row: Any) -> dict[str, Any] | None:
+        if row.code not in agencies:
+            agencies[row.code] = agency_json(row)
+        return agencies[row.code]
 
     items = []
     for row in rows:

@@ -174,7 +174,7 @@ def _agency_bundle(name: str, agency: Any) -> Bundle[Any]:
 # The inbox row's joined tables and columns, built once: building aliases and bundles per
 # request cost more than running the statement.
 _CLAIMANT, _AGENCY, _DISCOVERER = aliased(User), aliased(Agency), aliased(Agency)
-_INBOX_COLUMNS = (
+_INBOX_COLUMNS: tuple[Bundle[Any], ...] = (
     Bundle(
         "task",
         Task.id,

@@ -102,12 +102,12 @@ class UrlPattern:
     """
 
     def __init__(self, endpoint: str, name: str, **values: Any) -> None:
+        marker: str | int = _PLACEHOLDER
         try:
-            marker = _PLACEHOLDER
-            url = url_for(endpoint, **{name: marker}, **values)
+            url = url_for(endpoint, **{**values, name: marker})
         except ValueError:  # an int converter refuses text: mark the place with a number
             marker = _NUMBER_PLACEHOLDER
-            url = url_for(endpoint, **{name: marker}, **values)
+            url = url_for(endpoint, **{**values, name: marker})
         self.head, found, self.tail = url.partition(str(marker))
         if not found:
             raise ValueError(f"{endpoint}: {name} is not in its URL")

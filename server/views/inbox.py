@@ -2,23 +2,31 @@
 search, sortable columns, the arrival time with a 新 mark, bulk claim and 转办 (reassignment to
 a colleague). The query is :func:`server.queries.inbox`, which the API runs too.
 
-The page shows a hundred rows: each row's display values (dates, badge, links) are computed
-once here (:class:`InboxRow`), so that the template only writes them out."""
+The page shows a hundred rows: the table's rows are written here (:func:`table_rows`), each
+link from a pattern made once per page, not through the template."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from server import operations, queries, reads
 from server.auth import landing_url, roles_required
 from server.display import (
-    Badge,
     cn_date,
     cn_datetime,
     cn_short_datetime,
@@ -70,35 +78,23 @@ def colleagues(user: Any) -> list[User]:
     return [u for u in found if u.has_role("officer")]
 
 
-@dataclass(frozen=True, slots=True)
-class InboxRow:
-    """One row of the inbox page: a ready task and its case, as the page shows them."""
+def table_rows(
+    rows: list[Any], now: datetime, *, here: str, csrf_field: Markup, colleagues: list[User]
+) -> Markup:
+    """The ``<tr>`` rows of the inbox table, for a page of plain inbox rows
+    (:func:`server.queries.inbox_rows`).
 
-    id: str
-    label: str
-    case_id: int
-    number: str
-    case_no: str | None
-    unit_name: str
-    address: str
-    district: str  # the division's Chinese name
-    claimed_by_id: int | None
-    claimant: str  # the claimant's name, or 未认领
-    arrived: str  # the arrival, short (12月9日 14:05) ...
-    arrived_title: str  # ... and in full
-    new: bool  # arrived within queries.NEW_FOR (the 新 mark)
-    due: str  # the due date, or —
-    badge: Badge  # overdue, due soon, working days left
-    case_url: str
-    task_url: str
-    claim_url: str
-    release_url: str
-    reassign_url: str
+    Written here rather than in the template: through Jinja a row cost ~25 µs (an attribute
+    lookup, an escape and a yield for each of its ~25 values), a quarter of the page at 100
+    rows; here ~8 µs. Every value is escaped as the template's autoescape did
+    (:func:`markupsafe.escape`); the badge is written as the ``badge`` macro writes it, the
+    claim buttons as ``claim_buttons`` (``_macros.html``); the links are built from a URL
+    pattern made once per page (werkzeug's URL building costs ~10 µs a link).
 
-
-def inbox_rows(rows: list[Any], now: datetime) -> list[InboxRow]:
-    """The display values of a page of plain inbox rows (:func:`server.queries.inbox_rows`),
-    each link built from a pattern made once and the calendar looked up once."""
+    :param here: the page's URL, to come back to after a form.
+    :param csrf_field: the ``csrf()`` macro's hidden field, the same for every form.
+    :param colleagues: the 转办 targets offered on the rows the user claimed.
+    """
     case_url = UrlPattern("cases.show", "case_id")
     task_url = UrlPattern("tasks.show", "task_id")
     claim_url = UrlPattern("tasks.claim", "task_id")
@@ -106,36 +102,77 @@ def inbox_rows(rows: list[Any], now: datetime) -> list[InboxRow]:
     reassign_url = UrlPattern("inbox.reassign", "task_id")
     calendar = get_engine().calendar
     this_year = datetime.now(SHANGHAI).year
-    shown = []
-    for row in rows:
+    back = f'{csrf_field}<input type="hidden" name="next" value="{escape(here)}">'
+    options = "".join(
+        f'<option value="{escape(p.username)}">{escape(p.name)}</option>' for p in colleagues
+    )
+    mine = current_user.id
+    out: list[str] = []
+    for n, row in enumerate(rows, 1):
         task, case = row.task, row.case
-        arrived = utc(task.created_at)
         segment = quote_segment(task.id)
-        shown.append(
-            InboxRow(
-                id=task.id,
-                label=task.label,
-                case_id=task.case_id,
-                number=case.number,
-                case_no=case.case_no,
-                unit_name=case.unit_name,
-                address=case.address,
-                district=district_name(case.district),
-                claimed_by_id=task.claimed_by_id,
-                claimant=row.claimed_by.name if task.claimed_by_id is not None else "未认领",
-                arrived=cn_short_datetime(arrived, this_year),
-                arrived_title=cn_datetime(arrived),
-                new=queries.is_new(task, now),
-                due=cn_date(task.due_at) if task.due_at else "—",
-                badge=overdue_badge(task.due_at, now=now, calendar=calendar),
-                case_url=case_url(task.case_id),
-                task_url=task_url.quoted(segment),
-                claim_url=claim_url.quoted(segment),
-                release_url=release_url.quoted(segment),
-                reassign_url=reassign_url.quoted(segment),
+        link = escape(task_url.quoted(segment))
+        number, label = escape(case.number), escape(task.label)
+        arrived = utc(task.created_at)
+        badge = overdue_badge(task.due_at, now=now, calendar=calendar)
+        unclaimed = task.claimed_by_id is None
+        out.append('\n    <tr>\n      <td data-label="案件编号">')
+        if unclaimed:
+            out.append(
+                f'<input type="checkbox" name="task" value="{escape(task.id)}" form="bulk-claim"'
+                f' class="row-select" aria-label="选择 {number} {label}"> '
             )
+        out.append(f'<a href="{escape(case_url(task.case_id))}">{number}</a>')
+        if case.case_no:
+            out.append(f'<br><span class="muted small">{escape(case.case_no)}</span>')
+        out.append(
+            f'</td>\n      <td data-label="单位名称">{escape(case.unit_name)}<br>'
+            f'<span class="muted small">{escape(case.address)}</span></td>'
+            f'\n      <td data-label="辖区">{escape(district_name(case.district))}</td>'
+            f'\n      <td data-label="当前环节"><a href="{link}">{label}</a></td>'
+            f'\n      <td data-label="到达时间"><span title="{escape(cn_datetime(arrived))}">'
+            f"{escape(cn_short_datetime(arrived, this_year))}</span>"
         )
-    return shown
+        if queries.is_new(task, now):
+            out.append(' <span class="badge badge-new" title="24小时内到达">新</span>')
+        due = cn_date(task.due_at) if task.due_at else "—"
+        title = f' title="{escape(badge.title)}"' if badge.title else ""
+        claimant = row.claimed_by.name if not unclaimed else "未认领"
+        out.append(
+            f'</td>\n      <td data-label="截止时间">{escape(due)}</td>'
+            f'\n      <td data-label="状态"><span class="badge badge-{escape(badge.kind)}"{title}>'
+            f"{escape(badge.text)}</span></td>"
+            f'\n      <td data-label="认领人">{escape(claimant)}</td>'
+            f'\n      <td data-label="操作" class="actions">'
+            f'\n        <a href="{link}" class="button button-primary button-small">办理</a>'
+            "\n        "
+        )
+        if unclaimed:
+            out.append(
+                f'\n<form method="post" action="{escape(claim_url.quoted(segment))}"'
+                f' class="inline-form">\n  {back}\n  <button type="submit"'
+                ' class="button button-secondary button-small">认领</button>\n</form>'
+            )
+        elif task.claimed_by_id == mine:
+            out.append(
+                f'\n<form method="post" action="{escape(release_url.quoted(segment))}"'
+                f' class="inline-form">\n  {back}\n  <button type="submit"'
+                ' class="button button-quiet button-small">取消认领</button>\n</form>'
+            )
+            if colleagues:
+                out.append(
+                    f'\n        <form method="post" action="{escape(reassign_url.quoted(segment))}"'
+                    ' class="inline-form reassign-form">'
+                    f"\n          {back}"
+                    f'\n          <label class="visually-hidden" for="to-{n}">转办给</label>'
+                    f'\n          <select id="to-{n}" name="to" required>'
+                    f'\n            <option value="">转办给…</option>{options}'
+                    "\n          </select>"
+                    '\n          <button type="submit" class="button button-quiet button-small">'
+                    "转办</button>\n        </form>"
+                )
+        out.append("\n      </td>\n    </tr>")
+    return Markup("".join(out))  # noqa: S704 - every value above is escaped
 
 
 @bp.route("/")
@@ -152,18 +189,20 @@ def index() -> Any:
         page_number(),
         rows=lambda window: queries.inbox_rows(window, filters),
     )
-    page.items = inbox_rows(page.items, now)
+    targets = colleagues(current_user)
+    back = here()
+    csrf_field = get_template_attribute("_macros.html", "csrf")()
     return render_template(
         "inbox/index.html",
         page=page,
+        rows=table_rows(page.items, now, here=back, csrf_field=csrf_field, colleagues=targets),
         stages=reads.execute(queries.inbox_stages(current_user)).all(),
         processes=process_choices(),
         districts=[(d.code, d.name) for d in queries.served_districts(current_user)],
         filters=filter_args(FILTERS),
         current=filters,
         sorts=queries.INBOX_SORTS,
-        colleagues=colleagues(current_user),
-        here=here(),
+        here=back,
     )
 
 
