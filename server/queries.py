@@ -212,8 +212,30 @@ _INBOX_COLUMNS: tuple[Bundle[Any], ...] = (
 )
 
 
+# What the HTML inbox shows of a row (its table), a subset of the API's item: half the
+# statement's cost (fewer datetimes parsed, no agencies joined).
+_INBOX_PAGE_COLUMNS: tuple[Bundle[Any], ...] = (
+    Bundle(
+        "task",
+        Task.id,
+        Task.label,
+        Task.state,
+        Task.case_id,
+        Task.claimed_by_id,
+        Task.created_at,
+        Task.due_at,
+    ),
+    Bundle("case", Case.number, Case.case_no, Case.unit_name, Case.address, Case.district),
+    Bundle("claimed_by", _CLAIMANT.username, _CLAIMANT.name),
+)
+
+
 def inbox_rows(
-    window: Select[Any], filters: InboxFilters, *, case_overdue_at: datetime | None = None
+    window: Select[Any],
+    filters: InboxFilters,
+    *,
+    full: bool = True,
+    case_overdue_at: datetime | None = None,
 ) -> Select[Any]:
     """The rows an inbox page shows, as plain rows, for ``window``: :func:`inbox` limited to
     one page (``.limit().offset()``), with the same ``filters``.
@@ -221,9 +243,10 @@ def inbox_rows(
     Each row has ``row.task`` (the task's columns), ``row.case`` (its case's, not the
     workflow state), ``row.claimed_by`` (username and name, both None when unclaimed),
     ``row.agency`` (the task's agency) and ``row.discoverer`` (the case's discovering
-    agency), each agency's code, name, kind and division; in the inbox's order. With
-    ``case_overdue_at``, also ``row.case_overdue``: whether the case has an overdue deadline
-    then (:func:`server.overdue.case_clause`), read in the same statement.
+    agency), each agency's code, name, kind and division; in the inbox's order. Without
+    ``full``, only the columns the HTML inbox shows (:data:`_INBOX_PAGE_COLUMNS`: no
+    agencies). With ``case_overdue_at``, also ``row.case_overdue``: whether the case has an
+    overdue deadline then (:func:`server.overdue.case_clause`), read in the same statement.
 
     The page's task ids are chosen first on the task index, and only those rows are joined:
     joining every ready task of the agency before sorting cost 20 ms at 2,500 of them
@@ -231,18 +254,21 @@ def inbox_rows(
     page.
     """
     page = window.with_only_columns(Task.id).subquery("page")
-    columns: list[Any] = list(_INBOX_COLUMNS)
+    columns: list[Any] = list(_INBOX_COLUMNS if full else _INBOX_PAGE_COLUMNS)
     if case_overdue_at is not None:
         columns.append(overdue.case_clause(case_overdue_at).label("case_overdue"))
-    return (
+    query = (
         select(*columns)
         .select_from(page)
         .join(Task, Task.id == page.c.id)
         .join(Case, Case.id == Task.case_id)
-        .join(_AGENCY, _AGENCY.id == Task.agency_id)
-        .join(_DISCOVERER, _DISCOVERER.id == Case.discoverer_agency_id)
-        .outerjoin(_CLAIMANT, _CLAIMANT.id == Task.claimed_by_id)
-        .order_by(*_inbox_order(filters))
+    )
+    if full:
+        query = query.join(_AGENCY, _AGENCY.id == Task.agency_id).join(
+            _DISCOVERER, _DISCOVERER.id == Case.discoverer_agency_id
+        )
+    return query.outerjoin(_CLAIMANT, _CLAIMANT.id == Task.claimed_by_id).order_by(
+        *_inbox_order(filters)
     )
 
 

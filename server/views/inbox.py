@@ -187,7 +187,7 @@ def index() -> Any:
     page = paginate(
         queries.inbox(current_user, filters, now),
         page_number(),
-        rows=lambda window: queries.inbox_rows(window, filters),
+        rows=lambda window: queries.inbox_rows(window, filters, full=False),
     )
     targets = colleagues(current_user)
     back = here()
