@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from server import operations, overdue, queries
 from server.audit import ChainCheck, verify_events
@@ -99,7 +99,8 @@ def case_record(case: Case) -> CaseRecord:
         db.session.scalars(
             select(Event)
             .where(Event.case_id == case.id)
-            .options(selectinload(Event.actor), selectinload(Event.agency))
+            # one statement: the actors and agencies joined, not selected by id afterwards
+            .options(joinedload(Event.actor), joinedload(Event.agency))
             .order_by(Event.seq)
         )
     )
@@ -115,20 +116,32 @@ def process_labels(case: Case) -> dict[str, str]:
         return {}
 
 
-def deadline_rows(case: Case, tasks: dict[str, Task], now: datetime) -> list[DeadlineRow]:
+def case_deadlines(case: Case) -> list[Deadline]:
+    """The case's deadline rows, by due time, with their agencies."""
+    return list(
+        db.session.scalars(
+            select(Deadline)
+            .where(Deadline.case_id == case.id)
+            .options(selectinload(Deadline.agency))
+            .order_by(Deadline.due_at, Deadline.id)
+        )
+    )
+
+
+def deadline_rows(
+    case: Case,
+    tasks: dict[str, Task],
+    now: datetime,
+    deadlines: list[Deadline] | None = None,
+) -> list[DeadlineRow]:
     """The case's deadlines with their state, badge and working days late.
 
     :param tasks: the case's task rows by id (a deadline is met when its task is completed).
+    :param deadlines: the case's deadline rows (:func:`case_deadlines`), if already read.
     """
     calendar = get_engine().calendar
     rows = []
-    deadlines = db.session.scalars(
-        select(Deadline)
-        .where(Deadline.case_id == case.id)
-        .options(selectinload(Deadline.agency))
-        .order_by(Deadline.due_at, Deadline.id)
-    )
-    for d in deadlines:
+    for d in case_deadlines(case) if deadlines is None else deadlines:
         due = utc(d.due_at)
         guarded = tasks.get(d.task_id or "")
         finished = utc(guarded.completed_at) if guarded and guarded.completed_at else None
@@ -354,8 +367,13 @@ def human_size(size: Any) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
-def missed_guards(case: Case) -> list[str]:
-    """Names of the tasks whose deadline was missed (marked overdue)."""
+def missed_guards(case: Case, deadlines: list[Deadline] | None = None) -> list[str]:
+    """Names of the tasks whose deadline was missed (marked overdue).
+
+    :param deadlines: the case's deadline rows (:func:`case_deadlines`), if already read.
+    """
+    if deadlines is not None:
+        return [d.guards for d in deadlines if d.state == "missed" and d.guards is not None]
     return list(
         db.session.scalars(
             select(Deadline.guards).where(

@@ -39,6 +39,7 @@ from server.attachments import (
 from server.auth import roles_required
 from server.case_view import (
     bpmn_source,
+    case_deadlines,
     case_record,
     chain_check,
     deadline_rows,
@@ -250,6 +251,7 @@ def show(case_id: int) -> Any:
     tasks, events = record.tasks, record.events
     timeline = case_timeline(events, process_labels(case))
     verdict = next((e.verdict for e in timeline if e.verdict), None)
+    deadlines = case_deadlines(case)
     return render_template(
         "cases/show.html",
         case=case,
@@ -262,12 +264,12 @@ def show(case_id: int) -> Any:
                 )
             )
         ),
-        deadlines=deadline_rows(case, {t.id: t for t in tasks}, now),
+        deadlines=deadline_rows(case, {t.id: t for t in tasks}, now, deadlines),
         timeline=list(reversed(timeline)),
         verdict=verdict,
         attachments=record.attachments,
         documents=case_documents(case),
-        diagram=_diagram(case, tasks, events, missed_guards(case)),
+        diagram=_diagram(case, tasks, events, missed_guards(case, deadlines)),
         may_attach=current_user.has_role("officer"),
         size=human_size,
         may_print=may_print_dossier(current_user),
