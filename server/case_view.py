@@ -122,7 +122,7 @@ def case_deadlines(case: Case) -> list[Deadline]:
         db.session.scalars(
             select(Deadline)
             .where(Deadline.case_id == case.id)
-            .options(selectinload(Deadline.agency))
+            .options(joinedload(Deadline.agency))
             .order_by(Deadline.due_at, Deadline.id)
         )
     )
