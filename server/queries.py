@@ -212,21 +212,22 @@ _INBOX_COLUMNS: tuple[Bundle[Any], ...] = (
 )
 
 
-# What the HTML inbox shows of a row (its table), a subset of the API's item: half the
-# statement's cost (fewer datetimes parsed, no agencies joined).
-_INBOX_PAGE_COLUMNS: tuple[Bundle[Any], ...] = (
-    Bundle(
-        "task",
-        Task.id,
-        Task.label,
-        Task.state,
-        Task.case_id,
-        Task.claimed_by_id,
-        Task.created_at,
-        Task.due_at,
-    ),
-    Bundle("case", Case.number, Case.case_no, Case.unit_name, Case.address, Case.district),
-    Bundle("claimed_by", _CLAIMANT.username, _CLAIMANT.name),
+# What the HTML inbox shows of a row (its table), a subset of the API's item and flat: half
+# the statement's cost (fewer datetimes parsed, no agencies joined, no bundles to build).
+_INBOX_PAGE_COLUMNS: tuple[Any, ...] = (
+    Task.id,
+    Task.label,
+    Task.state,
+    Task.case_id,
+    Task.claimed_by_id,
+    Task.created_at,
+    Task.due_at,
+    Case.number,
+    Case.case_no,
+    Case.unit_name,
+    Case.address,
+    Case.district,
+    _CLAIMANT.name.label("claimant"),
 )
 
 
@@ -244,9 +245,12 @@ def inbox_rows(
     workflow state), ``row.claimed_by`` (username and name, both None when unclaimed),
     ``row.agency`` (the task's agency) and ``row.discoverer`` (the case's discovering
     agency), each agency's code, name, kind and division; in the inbox's order. Without
-    ``full``, only the columns the HTML inbox shows (:data:`_INBOX_PAGE_COLUMNS`: no
-    agencies). With ``case_overdue_at``, also ``row.case_overdue``: whether the case has an
-    overdue deadline then (:func:`server.overdue.case_clause`), read in the same statement.
+    ``full``, a flat row of the columns the HTML inbox shows (:data:`_INBOX_PAGE_COLUMNS`:
+    the task's ``id``, ``label``, ``state``, ``case_id``, ``claimed_by_id``, ``created_at``
+    and ``due_at``, the case's ``number``, ``case_no``, ``unit_name``, ``address`` and
+    ``district``, the ``claimant``'s name). With ``case_overdue_at``, also
+    ``row.case_overdue``: whether the case has an overdue deadline then
+    (:func:`server.overdue.case_clause`), read in the same statement.
 
     The page's task ids are chosen first on the task index, and only those rows are joined:
     joining every ready task of the agency before sorting cost 20 ms at 2,500 of them
