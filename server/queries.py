@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Bundle, aliased, selectinload
 
 from server import overdue
@@ -276,11 +276,23 @@ def inbox_rows(
     )
 
 
-def inbox_stages(user: User) -> Select[str, str]:
-    """(task name, label) of the steps waiting in ``user``'s inbox, for the step filter."""
+def inbox_stages(user: User) -> Select[str, str, int]:
+    """(task name, label, ready tasks) of the steps waiting in ``user``'s inbox, by label: the
+    step filter's choices, and summed the inbox's total when no filter narrows it (read from
+    ``ix_task_inbox_stages`` alone)."""
     return (
-        _inbox_base(user).with_only_columns(Task.name, Task.label).distinct().order_by(Task.label)
+        _inbox_base(user)
+        .with_only_columns(Task.name, Task.label, func.count())
+        .group_by(Task.name, Task.label)
+        .order_by(Task.label)
     )
+
+
+def narrowed(filters: InboxFilters) -> bool:
+    """Whether ``filters`` leave out some of the inbox's tasks (an order only does not)."""
+    return bool(
+        filters.process or filters.district or filters.stage or filters.overdue is not None
+    ) or bool(keyword(filters.q))
 
 
 def is_new(task: Any, now: datetime) -> bool:

@@ -66,17 +66,23 @@ def page_number() -> int:
 
 
 def paginate(
-    query: Select[Any], number: int, *, rows: Callable[[Select[Any]], Select[Any]] | None = None
+    query: Select[Any],
+    number: int,
+    *,
+    rows: Callable[[Select[Any]], Select[Any]] | None = None,
+    total: int | None = None,
 ) -> Page:
     """Run ``query`` for one page (size from the PAGE_SIZE setting), with the total count.
 
     :param rows: turns ``query`` limited to the page into the statement whose rows are the
         page's items (plain rows, e.g. :func:`server.queries.inbox_rows`); without it the
         items are ``query``'s scalars.
+    :param total: ``query``'s row count when the caller knows it already (not counted again).
     """
     size = int(current_app.config.get("PAGE_SIZE", 20))
-    total = reads.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    total = int(total or 0)
+    if total is None:
+        counted = select(func.count()).select_from(query.order_by(None).subquery())
+        total = int(reads.scalar(counted) or 0)
     pages = max(1, math.ceil(total / size))
     number = min(number, pages)
     window = query.limit(size).offset((number - 1) * size)

@@ -183,10 +183,13 @@ def index() -> Any:
         return redirect(landing_url(current_user))
     now = datetime.now(UTC)
     filters = inbox_filters(request.args)
+    stages = reads.execute(queries.inbox_stages(current_user)).all()
     page = paginate(
         queries.inbox(current_user, filters, now),
         page_number(),
         rows=lambda window: queries.inbox_rows(window, filters, full=False),
+        # unfiltered, the inbox holds the steps' tasks: no second count
+        total=None if queries.narrowed(filters) else sum(count for _, _, count in stages),
     )
     targets = colleagues(current_user)
     back = here()
@@ -195,7 +198,7 @@ def index() -> Any:
         "inbox/index.html",
         page=page,
         rows=table_rows(page.items, now, here=back, csrf_field=csrf_field, colleagues=targets),
-        stages=reads.execute(queries.inbox_stages(current_user)).all(),
+        stages=[(name, label) for name, label, _ in stages],
         processes=process_choices(),
         districts=[(d.code, d.name) for d in queries.served_districts(current_user)],
         filters=filter_args(FILTERS),
