@@ -83,6 +83,11 @@ def task_filter(user: User) -> ColumnElement[bool]:
     return false()
 
 
+def may_work_on(user: User, task: Task) -> bool:
+    """:func:`task_filter` for a task row already read (the case page's tasks)."""
+    return user.has_role("officer") and task.agency_id == user.agency_id
+
+
 def visible_case(user: User, case_id: int) -> Case:
     """Return the case if ``user`` may see it; otherwise abort with 404."""
     case = db.session.scalar(

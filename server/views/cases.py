@@ -57,7 +57,7 @@ from server.form_render import Field, build_form, parse_form
 from server.models import Attachment, Case, Event, Task
 from server.overdue import overdue_case_ids
 from server.queries import CaseFilters
-from server.scoping import case_filter, may_correct, task_filter, visible_case
+from server.scoping import case_filter, may_correct, may_work_on, visible_case
 from server.views.common import (
     admin_banner,
     case_url,
@@ -257,13 +257,7 @@ def show(case_id: int) -> Any:
         case=case,
         now=now,
         open_tasks=[t for t in tasks if t.state == "ready"],
-        workable_ids=set(
-            reads.scalars(
-                select(Task.id).where(
-                    Task.case_id == case.id, Task.state == "ready", task_filter(current_user)
-                )
-            )
-        ),
+        workable_ids={t.id for t in tasks if t.state == "ready" and may_work_on(current_user, t)},
         deadlines=deadline_rows(case, {t.id: t for t in tasks}, now, deadlines),
         timeline=list(reversed(timeline)),
         verdict=verdict,
