@@ -49,6 +49,7 @@ from server.overdue import (
     deadline_status,
     overdue_case_ids,
     overdue_task_ids,
+    task_columns_overdue,
 )
 from server.overdue import deadline_clause as overdue_deadline_clause
 from server.parsing import MAX_PAGE, JsonTooDeep, loads_json, positive_int
@@ -61,7 +62,7 @@ from server.scoping import (
     warning_filter,
     workable_task,
 )
-from workflows.calendar import SHANGHAI, CalendarError, parse_year_entry
+from workflows.calendar import SHANGHAI, CalendarError, WorkingCalendar, parse_year_entry
 from workflows.forms import all_task_ids, has_forbidden_chars, resolve_form
 from workflows.jurisdiction import DIVISIONS_BY_CODE, division_name
 
@@ -351,18 +352,29 @@ def query_args(**parsers: Callable[[str], Any]) -> dict[str, Any]:
 
 
 def paged(
-    query: Select, args: dict[str, Any], serialize: Callable[[list[Any]], list[dict]]
+    query: Select,
+    args: dict[str, Any],
+    serialize: Callable[[list[Any]], list[dict]],
+    *,
+    rows: Callable[[Select], Select] | None = None,
 ) -> dict[str, Any]:
     """Run one page of ``query`` and answer ``{"items", "page", "per_page", "total"}``.
 
     :param serialize: turns the page's rows into items (all at once, so that it can look up
         what the rows need in one query).
+    :param rows: turns ``query`` limited to the page into the statement whose plain rows are
+        passed to ``serialize`` (e.g. :func:`server.queries.inbox_rows`); without it
+        ``query``'s scalars are.
     """
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page, per_page = args["page"], args["per_page"]
-    rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    window = query.limit(per_page).offset((page - 1) * per_page)
+    if rows is None:
+        found = db.session.scalars(window).unique().all()
+    else:
+        found = db.session.execute(rows(window)).all()
     return {
-        "items": serialize(list(rows)),
+        "items": serialize(list(found)),
         "page": page,
         "per_page": per_page,
         "total": total or 0,
@@ -417,6 +429,11 @@ def case_summary(case: Case, *, overdue: bool | None = None) -> dict[str, Any]:
     """A case as lists show it. ``overdue``: it has an overdue deadline (computed if None)."""
     if overdue is None:
         overdue = case.id in overdue_case_ids([case.id], datetime.now(UTC))
+    return _case_summary(case, overdue, agency_json(case.discoverer_agency))
+
+
+def _case_summary(case: Any, overdue: bool, discoverer: dict[str, Any] | None) -> dict[str, Any]:
+    """:func:`case_summary` from ``case``'s columns (a Case or a plain row with its names)."""
     return {
         "id": case.id,
         "number": case.number,
@@ -429,7 +446,7 @@ def case_summary(case: Case, *, overdue: bool | None = None) -> dict[str, Any]:
         "district_name": division_name(case.district),
         "unit_name": case.unit_name,
         "address": case.address,
-        "discoverer_agency": agency_json(case.discoverer_agency),
+        "discoverer_agency": discoverer,
         "opened_at": iso(case.opened_at),
         "closed_at": iso(case.closed_at),
         "overdue": overdue,
@@ -459,9 +476,21 @@ def case_summaries(cases: list[Case], now: datetime) -> list[dict[str, Any]]:
 def task_json(task: Task, now: datetime | None = None) -> dict[str, Any]:
     """A task with its due date and overdue flags (the inbox row)."""
     now = now or datetime.now(UTC)
-    due = aware(task.due_at)
-    calendar = get_engine().calendar
     overdue = task.id in overdue_task_ids([task], now)
+    return _task_json(task, now, overdue, agency_json(task.agency), person_json(task.claimed_by))
+
+
+def _task_json(
+    task: Any,
+    now: datetime,
+    overdue: bool,
+    agency: dict[str, Any] | None,
+    claimed_by: dict[str, str] | None,
+    calendar: WorkingCalendar | None = None,
+) -> dict[str, Any]:
+    """:func:`task_json` from ``task``'s columns (a Task or a plain row with its names)."""
+    due = aware(task.due_at)
+    calendar = calendar or get_engine().calendar
     due_soon = False
     days_overdue = 0
     if task.state == "ready" and due is not None:
@@ -473,7 +502,7 @@ def task_json(task: Task, now: datetime | None = None) -> dict[str, Any]:
         "label": task.label,
         "lane": task.lane,
         "state": task.state,
-        "agency": agency_json(task.agency),
+        "agency": agency,
         "case_id": task.case_id,
         "created_at": iso(task.created_at),
         "new": task.state == "ready" and queries.is_new(task, now),
@@ -481,7 +510,7 @@ def task_json(task: Task, now: datetime | None = None) -> dict[str, Any]:
         "overdue": overdue,
         "working_days_overdue": days_overdue,
         "due_soon": due_soon,
-        "claimed_by": person_json(task.claimed_by),
+        "claimed_by": claimed_by,
         "claimed_at": iso(task.claimed_at),
         "completed_at": iso(task.completed_at),
     }
@@ -920,13 +949,36 @@ def inbox() -> Any:
         sort=args["sort"] or "due",
         order=args["order"] or "asc",
     )
-    query = queries.inbox(user, filters, now)
+    return jsonify(
+        paged(
+            queries.inbox(user, filters, now),
+            args,
+            lambda rows: inbox_items(rows, now),
+            rows=lambda window: queries.inbox_rows(window, filters, case_overdue_at=now),
+        )
+    )
 
-    def rows(tasks: list[Task]) -> list[dict[str, Any]]:
-        cases = case_summaries([task.case for task in tasks], now)
-        return [{**task_json(t, now), "case": c} for t, c in zip(tasks, cases, strict=True)]
 
-    return jsonify(paged(query, args, rows))
+def inbox_items(rows: list[Any], now: datetime) -> list[dict[str, Any]]:
+    """The API's inbox items (:func:`task_json` with its ``case`` summary) of plain inbox rows
+    (:func:`server.queries.inbox_rows` with ``case_overdue_at=now``)."""
+    agencies: dict[str, dict[str, Any] | None] = {}
+    calendar = get_engine().calendar
+
+    def agency(row: Any) -> dict[str, Any] | None:
+        if row.code not in agencies:
+            agencies[row.code] = agency_json(row)
+        return agencies[row.code]
+
+    items = []
+    for row in rows:
+        task, case, claimant = row.task, row.case, row.claimed_by
+        overdue = task_columns_overdue(task.state, task.due_at, case.status, now)
+        person = None if claimant.username is None else person_json(claimant)
+        item = _task_json(task, now, overdue, agency(row.agency), person, calendar)
+        item["case"] = _case_summary(case, bool(row.case_overdue), agency(row.discoverer))
+        items.append(item)
+    return items
 
 
 @bp.get("/tasks/<task_id>")

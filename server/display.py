@@ -85,12 +85,15 @@ def cn_datetime(value: Any) -> str:
     return f"{cn_date(moment)}{moment:%H:%M}"
 
 
-def cn_short_datetime(value: Any) -> str:
-    """``12月9日 14:05`` (Asia/Shanghai), with the year when it is not the current one."""
+def cn_short_datetime(value: Any, this_year: int | None = None) -> str:
+    """``12月9日 14:05`` (Asia/Shanghai), with the year when it is not the current one
+    (``this_year``, else read from the clock)."""
     moment = to_shanghai(value)
     if not isinstance(moment, datetime):
         return cn_date(value)
-    year = "" if moment.year == datetime.now(SHANGHAI).year else f"{moment.year}年"
+    if this_year is None:
+        this_year = datetime.now(SHANGHAI).year
+    year = "" if moment.year == this_year else f"{moment.year}年"
     return f"{year}{moment.month}月{moment.day}日 {moment:%H:%M}"
 
 

@@ -310,6 +310,7 @@ class Task(db.Model):  # type: ignore[name-defined]
     # The inbox: an agency's ready tasks in due order, read from the index without sorting.
     __table_args__ = (
         Index("ix_task_inbox_order", "agency_id", "state", "due_at", "created_at", "id"),
+        Index("ix_task_inbox_stages", "agency_id", "state", "name", "label"),
     )
 
 

@@ -95,7 +95,8 @@ class NotFound(OperationError):
 
 def agency_options() -> list[tuple[str, str]]:
     """(code, name) of every agency, for forms that name a responsible agency."""
-    return [(a.code, a.name) for a in db.session.scalars(select(Agency).order_by(Agency.id))]
+    rows = db.session.execute(select(Agency.code, Agency.name).order_by(Agency.id))
+    return [(code, name) for code, name in rows]
 
 
 def industry_agency_options() -> list[tuple[str, str]]:

@@ -159,6 +159,15 @@ def task_is_overdue(task: Any, now: datetime | None = None) -> bool:
     return task.state == "ready" and due is not None and due < now and task.case.status == "open"
 
 
+def task_columns_overdue(
+    state: str, due_at: datetime | None, case_status: str, now: datetime
+) -> bool:
+    """:func:`task_is_overdue` from the columns of a task and its case (a plain row of the
+    inbox, :func:`server.queries.inbox_rows`)."""
+    due = _aware(due_at)
+    return state == "ready" and due is not None and due < now and case_status == "open"
+
+
 def overdue_task_ids(tasks: Iterable[Any], now: datetime) -> set[str]:
     """Ids of those ``tasks`` (Task rows, their case loaded) that are overdue at ``now``."""
     return {task.id for task in tasks if task_is_overdue(task, now)}

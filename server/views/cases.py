@@ -39,6 +39,7 @@ from server.attachments import (
 from server.auth import roles_required
 from server.case_view import (
     bpmn_source,
+    case_deadlines,
     case_record,
     chain_check,
     deadline_rows,
@@ -56,7 +57,7 @@ from server.form_render import Field, build_form, parse_form
 from server.models import Attachment, Case, Event, Task
 from server.overdue import overdue_case_ids
 from server.queries import CaseFilters
-from server.scoping import case_filter, may_correct, task_filter, visible_case
+from server.scoping import case_filter, may_correct, may_work_on, visible_case
 from server.views.common import (
     admin_banner,
     case_url,
@@ -250,24 +251,19 @@ def show(case_id: int) -> Any:
     tasks, events = record.tasks, record.events
     timeline = case_timeline(events, process_labels(case))
     verdict = next((e.verdict for e in timeline if e.verdict), None)
+    deadlines = case_deadlines(case)
     return render_template(
         "cases/show.html",
         case=case,
         now=now,
         open_tasks=[t for t in tasks if t.state == "ready"],
-        workable_ids=set(
-            reads.scalars(
-                select(Task.id).where(
-                    Task.case_id == case.id, Task.state == "ready", task_filter(current_user)
-                )
-            )
-        ),
-        deadlines=deadline_rows(case, {t.id: t for t in tasks}, now),
+        workable_ids={t.id for t in tasks if t.state == "ready" and may_work_on(current_user, t)},
+        deadlines=deadline_rows(case, {t.id: t for t in tasks}, now, deadlines),
         timeline=list(reversed(timeline)),
         verdict=verdict,
         attachments=record.attachments,
         documents=case_documents(case),
-        diagram=_diagram(case, tasks, events, missed_guards(case)),
+        diagram=_diagram(case, tasks, events, missed_guards(case, deadlines)),
         may_attach=current_user.has_role("officer"),
         size=human_size,
         may_print=may_print_dossier(current_user),

@@ -8,6 +8,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from flask import current_app, has_request_context, request, url_for
 from flask_login import current_user
@@ -64,15 +65,71 @@ def page_number() -> int:
         raise BadParameter("页码", "page", str(exc)) from None
 
 
-def paginate(query: Select[Any], number: int) -> Page:
-    """Run ``query`` for one page (size from the PAGE_SIZE setting), with the total count."""
+def paginate(
+    query: Select[Any],
+    number: int,
+    *,
+    rows: Callable[[Select[Any]], Select[Any]] | None = None,
+    total: int | None = None,
+) -> Page:
+    """Run ``query`` for one page (size from the PAGE_SIZE setting), with the total count.
+
+    :param rows: turns ``query`` limited to the page into the statement whose rows are the
+        page's items (plain rows, e.g. :func:`server.queries.inbox_rows`); without it the
+        items are ``query``'s scalars.
+    :param total: ``query``'s row count when the caller knows it already (not counted again).
+    """
     size = int(current_app.config.get("PAGE_SIZE", 20))
-    total = reads.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    total = int(total or 0)
+    if total is None:
+        counted = select(func.count()).select_from(query.order_by(None).subquery())
+        total = int(reads.scalar(counted) or 0)
     pages = max(1, math.ceil(total / size))
     number = min(number, pages)
-    items = list(reads.scalars(query.limit(size).offset((number - 1) * size)).unique())
+    window = query.limit(size).offset((number - 1) * size)
+    if rows is None:
+        items = list(reads.scalars(window).unique())
+    else:
+        items = list(reads.execute(rows(window)).all())
     return Page(items, number, size, total)
+
+
+#: What werkzeug's default (string) converter leaves unquoted in a path segment.
+_SEGMENT_SAFE = "!$&'()*+,/:;=@"
+_PLACEHOLDER = "0000dubanplaceholder0000"
+_NUMBER_PLACEHOLDER = 987654321987654321
+
+
+class UrlPattern:
+    """``url_for(endpoint, **{name: value}, **values)`` for many values of one argument, built
+    once: a list page links every row, and werkzeug's URL building costs ~10 µs a link.
+
+    The URL is built once with a placeholder and split around it; each value is quoted as
+    werkzeug's string and int converters quote it (an int's digits stand as they are).
+    """
+
+    def __init__(self, endpoint: str, name: str, **values: Any) -> None:
+        marker: str | int = _PLACEHOLDER
+        try:
+            url = url_for(endpoint, **{**values, name: marker})
+        except ValueError:  # an int converter refuses text: mark the place with a number
+            marker = _NUMBER_PLACEHOLDER
+            url = url_for(endpoint, **{**values, name: marker})
+        self.head, found, self.tail = url.partition(str(marker))
+        if not found:
+            raise ValueError(f"{endpoint}: {name} is not in its URL")
+
+    def __call__(self, value: Any) -> str:
+        return f"{self.head}{quote_segment(value)}{self.tail}"
+
+    def quoted(self, segment: str) -> str:
+        """The URL for a value already quoted by :func:`quote_segment` (one quoting for the
+        several links of a row)."""
+        return f"{self.head}{segment}{self.tail}"
+
+
+def quote_segment(value: Any) -> str:
+    """``value`` quoted as werkzeug's converters quote a path segment."""
+    return quote(str(value), safe=_SEGMENT_SAFE)
 
 
 def safe_next(default: str) -> str:

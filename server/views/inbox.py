@@ -1,29 +1,53 @@
 """The officer's inbox: the ready tasks of the user's agency, earliest deadline first; keyword
 search, sortable columns, the arrival time with a 新 mark, bulk claim and 转办 (reassignment to
-a colleague). The query is :func:`server.queries.inbox`, which the API runs too."""
+a colleague). The query is :func:`server.queries.inbox`, which the API runs too.
+
+The page shows a hundred rows: the table's rows are written here (:func:`table_rows`), each
+link from a pattern made once per page, not through the template."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from server import operations, queries, reads
 from server.auth import landing_url, roles_required
+from server.display import (
+    cn_date,
+    cn_datetime,
+    cn_short_datetime,
+    district_name,
+    overdue_badge,
+    utc,
+)
+from server.engine import get_engine
 from server.models import User
-from server.overdue import overdue_task_ids
 from server.scoping import workable_task
 from server.views.common import (
+    UrlPattern,
     filter_args,
     here,
     page_number,
     paginate,
     process_choices,
+    quote_segment,
     safe_next,
 )
+from workflows.calendar import SHANGHAI
 
 bp = Blueprint("inbox", __name__)
 FILTERS = ("process", "district", "stage", "overdue", "q", "sort", "order")
@@ -54,6 +78,102 @@ def colleagues(user: Any) -> list[User]:
     return [u for u in found if u.has_role("officer")]
 
 
+def table_rows(
+    rows: list[Any], now: datetime, *, here: str, csrf_field: Markup, colleagues: list[User]
+) -> Markup:
+    """The ``<tr>`` rows of the inbox table, for a page of plain inbox rows
+    (:func:`server.queries.inbox_rows` without ``full``).
+
+    Written here rather than in the template: through Jinja a row cost ~25 µs (an attribute
+    lookup, an escape and a yield for each of its ~25 values), a quarter of the page at 100
+    rows; here ~8 µs. Every value is escaped as the template's autoescape did
+    (:func:`markupsafe.escape`); the badge is written as the ``badge`` macro writes it, the
+    claim buttons as ``claim_buttons`` (``_macros.html``); the links are built from a URL
+    pattern made once per page (werkzeug's URL building costs ~10 µs a link).
+
+    :param here: the page's URL, to come back to after a form.
+    :param csrf_field: the ``csrf()`` macro's hidden field, the same for every form.
+    :param colleagues: the 转办 targets offered on the rows the user claimed.
+    """
+    case_url = UrlPattern("cases.show", "case_id")
+    task_url = UrlPattern("tasks.show", "task_id")
+    claim_url = UrlPattern("tasks.claim", "task_id")
+    release_url = UrlPattern("tasks.release", "task_id")
+    reassign_url = UrlPattern("inbox.reassign", "task_id")
+    calendar = get_engine().calendar
+    this_year = datetime.now(SHANGHAI).year
+    back = f'{csrf_field}<input type="hidden" name="next" value="{escape(here)}">'
+    options = "".join(
+        f'<option value="{escape(p.username)}">{escape(p.name)}</option>' for p in colleagues
+    )
+    mine = current_user.id
+    out: list[str] = []
+    for n, row in enumerate(rows, 1):
+        segment = quote_segment(row.id)
+        link = escape(task_url.quoted(segment))
+        number, label = escape(row.number), escape(row.label)
+        arrived = utc(row.created_at)
+        badge = overdue_badge(row.due_at, now=now, calendar=calendar)
+        unclaimed = row.claimed_by_id is None
+        out.append('\n    <tr>\n      <td data-label="案件编号">')
+        if unclaimed:
+            out.append(
+                f'<input type="checkbox" name="task" value="{escape(row.id)}" form="bulk-claim"'
+                f' class="row-select" aria-label="选择 {number} {label}"> '
+            )
+        out.append(f'<a href="{escape(case_url(row.case_id))}">{number}</a>')
+        if row.case_no:
+            out.append(f'<br><span class="muted small">{escape(row.case_no)}</span>')
+        out.append(
+            f'</td>\n      <td data-label="单位名称">{escape(row.unit_name)}<br>'
+            f'<span class="muted small">{escape(row.address)}</span></td>'
+            f'\n      <td data-label="辖区">{escape(district_name(row.district))}</td>'
+            f'\n      <td data-label="当前环节"><a href="{link}">{label}</a></td>'
+            f'\n      <td data-label="到达时间"><span title="{escape(cn_datetime(arrived))}">'
+            f"{escape(cn_short_datetime(arrived, this_year))}</span>"
+        )
+        if queries.is_new(row, now):
+            out.append(' <span class="badge badge-new" title="24小时内到达">新</span>')
+        due = cn_date(row.due_at) if row.due_at else "—"
+        title = f' title="{escape(badge.title)}"' if badge.title else ""
+        claimant = row.claimant if not unclaimed else "未认领"
+        out.append(
+            f'</td>\n      <td data-label="截止时间">{escape(due)}</td>'
+            f'\n      <td data-label="状态"><span class="badge badge-{escape(badge.kind)}"{title}>'
+            f"{escape(badge.text)}</span></td>"
+            f'\n      <td data-label="认领人">{escape(claimant)}</td>'
+            f'\n      <td data-label="操作" class="actions">'
+            f'\n        <a href="{link}" class="button button-primary button-small">办理</a>'
+            "\n        "
+        )
+        if unclaimed:
+            out.append(
+                f'\n<form method="post" action="{escape(claim_url.quoted(segment))}"'
+                f' class="inline-form">\n  {back}\n  <button type="submit"'
+                ' class="button button-secondary button-small">认领</button>\n</form>'
+            )
+        elif row.claimed_by_id == mine:
+            out.append(
+                f'\n<form method="post" action="{escape(release_url.quoted(segment))}"'
+                f' class="inline-form">\n  {back}\n  <button type="submit"'
+                ' class="button button-quiet button-small">取消认领</button>\n</form>'
+            )
+            if colleagues:
+                out.append(
+                    f'\n        <form method="post" action="{escape(reassign_url.quoted(segment))}"'
+                    ' class="inline-form reassign-form">'
+                    f"\n          {back}"
+                    f'\n          <label class="visually-hidden" for="to-{n}">转办给</label>'
+                    f'\n          <select id="to-{n}" name="to" required>'
+                    f'\n            <option value="">转办给…</option>{options}'
+                    "\n          </select>"
+                    '\n          <button type="submit" class="button button-quiet button-small">'
+                    "转办</button>\n        </form>"
+                )
+        out.append("\n      </td>\n    </tr>")
+    return Markup("".join(out))  # noqa: S704 - every value above is escaped
+
+
 @bp.route("/")
 @login_required
 def index() -> Any:
@@ -63,21 +183,28 @@ def index() -> Any:
         return redirect(landing_url(current_user))
     now = datetime.now(UTC)
     filters = inbox_filters(request.args)
-    page = paginate(queries.inbox(current_user, filters, now), page_number())
+    stages = reads.execute(queries.inbox_stages(current_user)).all()
+    page = paginate(
+        queries.inbox(current_user, filters, now),
+        page_number(),
+        rows=lambda window: queries.inbox_rows(window, filters, full=False),
+        # unfiltered, the inbox holds the steps' tasks: no second count
+        total=None if queries.narrowed(filters) else sum(count for _, _, count in stages),
+    )
+    targets = colleagues(current_user)
+    back = here()
+    csrf_field = get_template_attribute("_macros.html", "csrf")()
     return render_template(
         "inbox/index.html",
         page=page,
-        now=now,
-        stages=reads.execute(queries.inbox_stages(current_user)).all(),
+        rows=table_rows(page.items, now, here=back, csrf_field=csrf_field, colleagues=targets),
+        stages=[(name, label) for name, label, _ in stages],
         processes=process_choices(),
         districts=[(d.code, d.name) for d in queries.served_districts(current_user)],
         filters=filter_args(FILTERS),
         current=filters,
         sorts=queries.INBOX_SORTS,
-        overdue_ids=overdue_task_ids(page.items, now),
-        new_ids={t.id for t in page.items if queries.is_new(t, now)},
-        colleagues=colleagues(current_user),
-        here=here(),
+        here=back,
     )
 
 

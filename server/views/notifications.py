@@ -14,6 +14,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    g,
     has_request_context,
     redirect,
     render_template,
@@ -49,7 +50,8 @@ def unread_context() -> dict[str, Any]:
     if not has_request_context() or not current_user.is_authenticated:
         return {"unread_notifications": None}
     try:
-        return {"unread_notifications": unread_count(current_user)}
+        g.unread_notifications = unread_count(current_user)
+        return {"unread_notifications": g.unread_notifications}
     except SQLAlchemyError:
         # The 500 page after a failed transaction must still render.
         log.warning("unread count unavailable", exc_info=True)
@@ -64,6 +66,8 @@ def case_notifications_context() -> dict[str, Any]:
     def case_notifications(case: Any) -> list[Notification]:
         if not has_request_context() or not current_user.is_authenticated:
             return []
+        if g.get("unread_notifications") == 0:
+            return []  # nothing unread at all (counted for this page's navigation)
         return unread_for_case(current_user, case.id)
 
     return {"case_notifications": case_notifications}

@@ -195,6 +195,11 @@ def test_html_search_sort_district_and_new_mark(api: Api, client: FlaskClient, a
     assert "武陵区" in district_select and "鼎城区" not in district_select
     found = client.get("/?q=建设路")
     assert [re.search(r"丙丁酒店", r) is not None for r in rows(found.text)] == [True]
+    # the total: summed from the step filter's counts unfiltered, counted when narrowed
+    assert "共 3 项待办" in page.text and "共 1 项待办" in found.text
+    step = re.search(r'<select[^>]*name="stage".*?value="([^"]+)"', page.text, re.S).group(1)
+    assert "共 3 项待办" in client.get(f"/?stage={step}").text
+    assert "共 3 项待办" in client.get("/?sort=unit&order=desc").text
     desc = client.get("/?sort=due&order=desc")
     units = [re.search(r"甲乙商贸|丙丁酒店|戊己养老院", r).group(0) for r in rows(desc.text)]
     assert units == ["戊己养老院", "丙丁酒店", "甲乙商贸"]

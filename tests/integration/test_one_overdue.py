@@ -110,6 +110,8 @@ def check_all_places_agree(app: Flask, api: Api, client: FlaskClient, now: datet
     assert {t["id"] for t in api.get(STREET, "/inbox?overdue=true").json["items"]} == {
         t["id"] for t in inbox if t["overdue"]
     }
+    # each inbox item's case summary: overdue exactly when its case is (read with the rows)
+    assert inbox and all(t["case"]["overdue"] == (t["case_id"] in late_cases) for t in inbox)
     return late_cases
 
 
