@@ -300,6 +300,8 @@ def test_pages(app, auth, client, generated):
         assert len(sheets) >= 15 and "汇总" in sheets
         assert client.get("/reports/submissions?period=2026-13").status_code == 400
         auth.login("dingcheng.office")
+        own = client.get(f"/reports/submissions?period={MONTH}").text
+        assert "汇总表（所列报告" in own and "全市汇总表" not in own  # its own report only
         page = client.get(f"/reports/submissions/{report_id}")
         assert page.status_code == 200 and "按最新数据重新生成" in page.text
         assert client.get(f"/reports/submissions/{ids['safety_office:wuling']}").status_code == 404
