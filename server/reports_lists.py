@@ -21,7 +21,8 @@ from sqlalchemy import Select, func, select
 from server import reads
 from server.display import CASE_STATUS_LABELS, district_name
 from server.models import Agency, Case, Event, User
-from server.scoping import hazard_list_filter
+from server.operations import industry_agency_options
+from server.scoping import district_options, hazard_list_filter
 from workflows import campaign_areas
 from workflows.calendar import SHANGHAI
 
@@ -97,7 +98,7 @@ def check_filters(user: User, args: Any) -> tuple[ListFilters, dict[str, str]]:
     errors: dict[str, str] = {}
     if values["district"] and values["district"] not in dict(district_options(user)):
         errors["district"] = "请从列表中选择县市区"
-    if values["department"] and values["department"] not in dict(department_options()):
+    if values["department"] and values["department"] not in dict(industry_agency_options()):
         errors["department"] = "请从列表中选择行业主管部门"
     if values["area"] and values["area"] not in campaign_areas.names():
         errors["area"] = "请从列表中选择专项整治领域"
@@ -106,21 +107,6 @@ def check_filters(user: User, args: Any) -> tuple[ListFilters, dict[str, str]]:
     if errors:
         return ListFilters(), errors
     return ListFilters(**{k: v or None for k, v in values.items()}), {}
-
-
-def district_options(user: User) -> list[tuple[str, str]]:
-    """The districts the user's lists can be narrowed to."""
-    from server.views.supervision import district_options as options
-
-    return options(user)
-
-
-def department_options() -> list[tuple[str, str]]:
-    """(code, name) of the industry departments."""
-    rows = reads.execute(
-        select(Agency.code, Agency.name).where(Agency.kind == "industry").order_by(Agency.id)
-    )
-    return [(code, name) for code, name in rows]
 
 
 def cases_query(user: User, filters: ListFilters) -> Select[Any]:

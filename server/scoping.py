@@ -18,6 +18,7 @@ from sqlalchemy.orm import lazyload
 
 from server.extensions import db
 from server.models import Case, Document, PublicWarning, Report, Task, User
+from workflows.jurisdiction import DIVISIONS
 
 
 def case_filter(user: User, *, case_id: int | None = None) -> ColumnElement[bool]:
@@ -44,6 +45,14 @@ def case_filter(user: User, *, case_id: int | None = None) -> ColumnElement[bool
                 exists().where(Task.case_id == case_id, Task.agency_id == user.agency_id)
             )
     return or_(*clauses) if clauses else false()
+
+
+def district_options(user: User) -> list[tuple[str, str]]:
+    """(code, name) of the districts a user's dashboard and lists can be narrowed to: their
+    own, or all for the city level and administrators."""
+    if user.has_role("admin") or user.agency.is_city_level:
+        return [(d.code, d.name) for d in DIVISIONS]
+    return [(d.code, d.name) for d in DIVISIONS if d.code == user.agency.division]
 
 
 def hazard_list_filter(user: User) -> ColumnElement[bool]:

@@ -12,11 +12,11 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from server import reads, reports_lists
+from server import operations, reads, reports_lists
 from server.display import CASE_STATUS_LABELS
 from server.models import Task
 from server.operations import today_shanghai
-from server.scoping import task_filter, visible_case_ids
+from server.scoping import district_options, task_filter, visible_case_ids
 from server.views.common import Page, page_number
 from workflows import campaign_areas
 
@@ -68,8 +68,8 @@ def lists() -> Any:
         errors=errors,
         active=active,
         values={k: request.args.get(k, "") for k in reports_lists.FILTER_NAMES},
-        districts=reports_lists.district_options(current_user),
-        departments=reports_lists.department_options(),
+        districts=district_options(current_user),
+        departments=operations.industry_agency_options(),
         areas=list(campaign_areas.names().items()),
         statuses=list(CASE_STATUS_LABELS.items()),
         visible=visible_case_ids(current_user, [r["case_id"] for r in rows]),

@@ -26,9 +26,9 @@ from server.display import DEADLINE_STATE_LABELS, cn_date, district_name, to_sha
 from server.due import due_soon_days, working_days_left
 from server.models import Agency, Case, Deadline, User
 from server.operations import today_shanghai
-from server.scoping import case_filter
+from server.scoping import case_filter, district_options
 from server.supervision import Compliance, Count, DeadlineRow, Filters
-from server.views.common import district_choices, here, process_choices
+from server.views.common import here, process_choices
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 FILTER_NAMES = ("district", "agency", "process", "start", "end")
@@ -56,13 +56,6 @@ class FilterForm:
     def active(self) -> dict[str, str]:
         """The non-empty filter values (kept in the export links)."""
         return {k: v for k, v in self.values.items() if v}
-
-
-def district_options(user: User) -> list[tuple[str, str]]:
-    """The districts a user's dashboard can be narrowed to: their own, or all for the city."""
-    if user.has_role("admin") or user.agency.is_city_level:
-        return district_choices()
-    return [(c, n) for c, n in district_choices() if c == user.agency.division]
 
 
 def agency_options(user: User) -> list[tuple[str, str]]:
