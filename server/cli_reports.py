@@ -12,16 +12,20 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import AppGroup, with_appcontext
 
 from server.cli import needs_database
 
+if TYPE_CHECKING:  # the figures module needs the app; it is imported when a command runs
+    from server.report_figures import Scope
+
 report_group = AppGroup("report", help="The campaign reports (monthly table, annual report).")
 
 
-def scopes_of(district: str | None, department: str | None) -> list[object]:
+def scopes_of(district: str | None, department: str | None) -> list[Scope]:
     """The report scopes the options name: one district, one department, or — with neither —
     every district (:func:`server.report_figures.scope_options`'s districts).
 
@@ -87,7 +91,7 @@ def monthly_command(
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     scopes = scopes_of(district, department)
-    tables = [monthly_table(scope, month) for scope in scopes]  # type: ignore[arg-type]
+    tables = [monthly_table(scope, month) for scope in scopes]
     footer = {
         "filled_by": filled_by,
         "reviewed_by": reviewed_by,
@@ -176,7 +180,7 @@ def annual_command(
             raise click.ClickException(f"无法读取文字材料文件 {remarks_file}：{exc}") from exc
     scope = scopes_of(district, department)[0] if district or department else Scope("city")
     try:
-        snapshot = annual_snapshot(scope, int(year), day)  # type: ignore[arg-type]
+        snapshot = annual_snapshot(scope, int(year), day)
     except AnnualReportError as exc:
         raise click.ClickException(str(exc)) from exc
     signatures = {
