@@ -615,6 +615,24 @@ def _classification(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def add_case(instance: Instance, now: datetime, **facts: Any) -> Case:
+    """Add the row of a case just started (``facts``: its district, unit, address, agencies …)
+    and give it its 督办编号 ``DB<year>-<id>``, which needs the id: inside a transaction."""
+    case = Case(
+        number=f"p-{uuid.uuid4().hex}",  # replaced once the id is known
+        process_id=instance.process_id,
+        process_version=instance.version,
+        state=b"",
+        status="open",
+        opened_at=now,
+        **facts,
+    )
+    db.session.add(case)
+    db.session.flush()
+    case.number = f"DB{now.astimezone(SHANGHAI).year}-{case.id:06d}"
+    return case
+
+
 def start_case(
     user: User, process_id: str, data: Mapping[str, Any], uploads: Sequence[Upload] = ()
 ) -> Case:
@@ -637,23 +655,16 @@ def start_case(
             process_id, {"discoverer_agency": user.agency.code, "district": district}, settings
         )
         first = instance.ready_tasks()[0]
-        case = Case(
-            number=f"p-{uuid.uuid4().hex}",  # replaced once the id is known
-            process_id=process_id,
-            process_version=instance.version,
-            state=b"",
-            status="open",
+        case = add_case(
+            instance,
+            now,
             district=str(district),
             unit_name=str(data.get("unit_name", "")),
             address=str(data.get("address", "")),
             discoverer_agency_id=user.agency_id,
             opened_by_id=user.id,
-            opened_at=now,
             **_classification(data),
         )
-        db.session.add(case)
-        db.session.flush()
-        case.number = f"DB{now.astimezone(SHANGHAI).year}-{case.id:06d}"
         append_event(case.id, "case_opened", actor=user, data={"process": process_id,
                      "version": instance.version, "number": case.number,
                      "settings": settings}, at=now)  # fmt: skip

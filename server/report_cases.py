@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -172,7 +171,7 @@ def generate(kind: str, period: str, now: datetime | None = None) -> list[Report
 
 def _open(kind: str, period: str, agency: Agency, now: datetime) -> Report:
     """Open one report case, started by the system (its own transaction)."""
-    from server.operations import _transaction, sync_case
+    from server.operations import _transaction, add_case, sync_case
 
     engine = get_engine()
     process = PROCESSES[kind]
@@ -182,22 +181,15 @@ def _open(kind: str, period: str, agency: Agency, now: datetime) -> Report:
     snapshot = compute_snapshot(kind, period, agency)
     with _transaction(keep_loaded=True):
         instance = engine.start(process, facts, settings)
-        case = Case(
-            number=f"p-{uuid.uuid4().hex}",  # replaced once the id is known
-            process_id=process,
-            process_version=instance.version,
-            state=b"",
-            status="open",
+        case = add_case(
+            instance,
+            now,
             district=district,
             unit_name=agency.name,
             address=f"{period_label(kind, period)}{KIND_LABELS[kind]}",
             discoverer_agency_id=agency.id,
             opened_by_id=None,
-            opened_at=now,
         )
-        db.session.add(case)
-        db.session.flush()
-        case.number = f"DB{now.astimezone(SHANGHAI).year}-{case.id:06d}"
         report = Report(
             kind=kind,
             period=period,
