@@ -159,21 +159,21 @@ def submission(report_id: int) -> Any:
     from server import report_cases
 
     report = _visible(report_id)
-    task = report_cases.submission_task(report)
+    # the user's own open step of the report, if any (an officer of the agency that holds it)
+    task = reads.scalar(
+        select(Task).where(
+            Task.case_id == report.case_id, Task.state == "ready", task_filter(current_user)
+        )
+    )
     return render_template(
         "reports/submission.html",
         report=report,
         title=report_cases.title(report),
         status=_statuses([report])[report.id],
         table=report_cases.table_view(report),
-        may_refresh=task is not None
-        and current_user.has_role("officer")
-        and current_user.agency_id == report.agency_id,
-        task=reads.scalar(
-            select(Task).where(
-                Task.case_id == report.case_id, Task.state == "ready", task_filter(current_user)
-            )
-        ),
+        # refreshing is the reporting office's, while its submission step is open
+        may_refresh=task is not None and task.name in report_cases.SUBMIT_TASKS,
+        task=task,
     )
 
 
