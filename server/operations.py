@@ -222,6 +222,13 @@ _DEADLINE_COLUMNS = tuple(attr.key for attr in Deadline.__mapper__.column_attrs)
 # Built once (a statement's construction costs more than its cached compilation).
 _SELECT_TASKS = select(_TASKS).where(_TASKS.c.case_id == bindparam("case_id"))
 _SELECT_DEADLINES = select(_DEADLINES).where(_DEADLINES.c.case_id == bindparam("case_id"))
+_MARK_COMPLETED = (
+    update(_TASKS)
+    .where(_TASKS.c.id == bindparam("row_id"), _TASKS.c.state == "ready")
+    .values(state="completed", completed_at=bindparam("at"), completed_by_id=bindparam("by"))
+)
+_INSERT_TASKS = insert(_TASKS)
+_INSERT_DEADLINE = insert(_DEADLINES).returning(_DEADLINES.c.id)
 
 
 class _Stored:
@@ -504,9 +511,9 @@ def _mark_completed(row: Task, actor: User | None, now: datetime) -> None:
         for key, value in values.items():
             setattr(row, key, value)
         return
-    tasks = Task.__table__
     done = db.session.connection().execute(
-        update(tasks).where(tasks.c.id == row.id, tasks.c.state == "ready").values(values)
+        _MARK_COMPLETED,
+        {"row_id": row.id, "at": values["completed_at"], "by": values["completed_by_id"]},
     )
     if done.rowcount != 1:
         raise Conflict("该任务已办结")
@@ -521,7 +528,7 @@ def _insert_tasks(rows: Sequence[Task]) -> None:
     a later query loads them as stored."""
     if rows:
         values = [{key: getattr(row, key) for key in _TASK_COLUMNS} for row in rows]
-        db.session.connection().execute(insert(Task.__table__), values)
+        db.session.connection().execute(_INSERT_TASKS, values)
 
 
 def _insert_deadlines(rows: Sequence[Deadline]) -> None:
@@ -531,7 +538,7 @@ def _insert_deadlines(rows: Sequence[Deadline]) -> None:
     for row in rows:
         values = {key: getattr(row, key) for key in _DEADLINE_COLUMNS if key != "id"}
         values["provisional"] = bool(values["provisional"])
-        inserted = connection.execute(insert(_DEADLINES).returning(_DEADLINES.c.id), values)
+        inserted = connection.execute(_INSERT_DEADLINE, values)
         row.id = inserted.scalar_one()
 
 
