@@ -99,6 +99,7 @@ def _digest(event: Event) -> str:
 
 
 _EVENT_COLUMNS = tuple(attr.key for attr in Event.__mapper__.column_attrs if attr.key != "id")
+_INSERT_EVENT = insert(Event.__table__)  # built once: its construction costs more than its run
 
 
 def append_event(
@@ -149,7 +150,7 @@ def append_event(
     # event is never changed after, so the unit of work has nothing to track. The returned
     # object holds what was written; a query loads the row as stored.
     db.session.connection().execute(
-        insert(Event.__table__), {key: getattr(event, key) for key in _EVENT_COLUMNS}
+        _INSERT_EVENT, {key: getattr(event, key) for key in _EVENT_COLUMNS}
     )
     if case is not None:
         case.event_seq, case.event_head = event.seq, event.hash

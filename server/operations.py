@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
@@ -215,12 +215,67 @@ def lock_case(case_id: int) -> Case:
     return case
 
 
-def _case_tasks(case_id: int) -> list[Task]:
-    """Every task row of a case as stored (rows already in the session are read again; the
-    case itself is at hand, so not joined)."""
-    query = select(Task).where(Task.case_id == case_id)
-    query = query.options(lazyload(Task.case), lazyload(Task.agency))
-    return list(db.session.scalars(query.execution_options(populate_existing=True)))
+_TASKS = Task.__table__
+_DEADLINES = Deadline.__table__
+_TASK_COLUMNS = tuple(attr.key for attr in Task.__mapper__.column_attrs)
+_DEADLINE_COLUMNS = tuple(attr.key for attr in Deadline.__mapper__.column_attrs)
+# Built once (a statement's construction costs more than its cached compilation).
+_SELECT_TASKS = select(_TASKS).where(_TASKS.c.case_id == bindparam("case_id"))
+_SELECT_DEADLINES = select(_DEADLINES).where(_DEADLINES.c.case_id == bindparam("case_id"))
+_MARK_COMPLETED = (
+    update(_TASKS)
+    .where(_TASKS.c.id == bindparam("row_id"), _TASKS.c.state == "ready")
+    .values(state="completed", completed_at=bindparam("at"), completed_by_id=bindparam("by"))
+)
+_INSERT_TASKS = insert(_TASKS)
+_INSERT_DEADLINE = insert(_DEADLINES).returning(_DEADLINES.c.id)
+
+
+class _Stored:
+    """Rows of one table read by a Core statement as plain (transient) model objects, with the
+    values read, so that what the caller changed in them is written back by Core statements:
+    the session never holds them and its unit of work has nothing to track."""
+
+    def __init__(self, model: type[Task] | type[Deadline], table: Any, case_id: int) -> None:
+        self.model, self.table = model, table
+        rows = db.session.connection().execute(
+            _SELECT_TASKS if model is Task else _SELECT_DEADLINES, {"case_id": case_id}
+        )
+        self.read: dict[Any, dict[str, Any]] = {}
+        self.objects: list[Any] = []
+        for row in rows:
+            values = row._asdict()
+            self.read[values["id"]] = values
+            self.objects.append(model(**values))
+
+    def write_changes(self) -> None:
+        """One UPDATE per changed row, setting only the columns that changed; a copy of the row
+        the session holds (loaded earlier by the caller) takes the values written."""
+        session = db.session()
+        connection = session.connection()
+        mapper = sa_inspect(self.model)
+        for obj in self.objects:
+            stored = self.read.get(obj.id)
+            if stored is None:
+                continue
+            changes = {
+                key: value
+                for key, value in ((key, getattr(obj, key)) for key in stored)
+                if value != stored[key]
+            }
+            if changes:
+                connection.execute(
+                    update(self.table).where(self.table.c.id == obj.id).values(changes)
+                )
+                stored.update(changes)
+                held = session.identity_map.get(mapper.identity_key_from_primary_key((obj.id,)))
+                for key, value in changes.items() if held is not None else ():
+                    set_committed_value(held, key, value)
+
+
+def _case_tasks(case_id: int) -> _Stored:
+    """Every task row of a case as stored (plain objects: the session's rows are left alone)."""
+    return _Stored(Task, _TASKS, case_id)
 
 
 def load_instance(case: Case) -> Instance:
@@ -289,16 +344,20 @@ def sync_case(
     *,
     actor: User | None,
     completed: Task | None = None,
-    tasks: list[Task] | None = None,
+    tasks: _Stored | None = None,
     now: datetime | None = None,
 ) -> Synced:
-    """Write the workflow state and everything derived from it into the session.
+    """Write the workflow state and everything derived from it.
 
-    The case's task and deadline rows are each read once and worked on in memory; the
-    session is flushed once, at the commit.
+    The case's task and deadline rows are each read once by a Core statement and worked on in
+    memory as plain objects; what changed in them, and the rows the step adds, are written by
+    Core statements on the session's connection (same transaction) before the escalations are
+    notified. The case row itself is written by the session at the commit (its row version
+    guards concurrent writers).
 
     :param completed: the task row the user just completed (its data is in the events).
-    :param tasks: the case's task rows, when the caller has just read them.
+    :param tasks: the case's task rows (:func:`_case_tasks`), when the caller has just read
+        them.
     """
     now = now or datetime.now(UTC)
     data = instance.data
@@ -308,15 +367,11 @@ def sync_case(
     waiting = instance.waiting_timers()  # earliest first (windows too: they fire as well)
     case.next_timer_at = waiting[0].due.astimezone(UTC) if waiting else None
 
-    with db.session.no_autoflush:
-        task_rows = tasks if tasks is not None else _case_tasks(case.id)
-        deadline_rows = list(
-            db.session.scalars(
-                select(Deadline)
-                .where(Deadline.case_id == case.id)
-                .execution_options(populate_existing=True)  # as stored, not as once loaded
-            )
-        )
+    stored_tasks = tasks if tasks is not None else _case_tasks(case.id)
+    stored_deadlines = _Stored(Deadline, _DEADLINES, case.id)
+    task_rows: list[Task] = stored_tasks.objects
+    deadline_rows: list[Deadline] = list(stored_deadlines.objects)
+    new_deadlines: list[Deadline] = []
 
     # Tasks: the inbox rows follow the ready user tasks.
     ready = instance.ready_tasks()
@@ -367,8 +422,8 @@ def sync_case(
                 task_id=timer.guarded_task_id,
                 agency_id=_responsible_agency(case, instance, timer.guards, rows_by_name, agencies),
                 state="pending",
-            )
-            db.session.add(deadline)
+            )  # not added to the session: inserted below by a Core statement
+            new_deadlines.append(deadline)
             deadline_rows.append(deadline)
             pending[timer.task_id] = deadline
         deadline.due_at = timer.due.astimezone(UTC)
@@ -403,6 +458,9 @@ def sync_case(
         dues = [d.due_at for d in deadline_rows if d.task_id == row.id]
         row.due_at = min(dues) if dues else None
     _insert_tasks(opened)
+    stored_tasks.write_changes()
+    stored_deadlines.write_changes()
+    _insert_deadlines(new_deadlines)
 
     # Case facts shown in lists.
     case.stage = "、".join(sorted({t.label for t in ready})) or (
@@ -453,17 +511,14 @@ def _mark_completed(row: Task, actor: User | None, now: datetime) -> None:
         for key, value in values.items():
             setattr(row, key, value)
         return
-    tasks = Task.__table__
     done = db.session.connection().execute(
-        update(tasks).where(tasks.c.id == row.id, tasks.c.state == "ready").values(values)
+        _MARK_COMPLETED,
+        {"row_id": row.id, "at": values["completed_at"], "by": values["completed_by_id"]},
     )
     if done.rowcount != 1:
         raise Conflict("该任务已办结")
     for key, value in values.items():
         set_committed_value(row, key, value)
-
-
-_TASK_COLUMNS = tuple(attr.key for attr in Task.__mapper__.column_attrs)
 
 
 def _insert_tasks(rows: Sequence[Task]) -> None:
@@ -473,7 +528,18 @@ def _insert_tasks(rows: Sequence[Task]) -> None:
     a later query loads them as stored."""
     if rows:
         values = [{key: getattr(row, key) for key in _TASK_COLUMNS} for row in rows]
-        db.session.connection().execute(insert(Task.__table__), values)
+        db.session.connection().execute(_INSERT_TASKS, values)
+
+
+def _insert_deadlines(rows: Sequence[Deadline]) -> None:
+    """Insert new deadline rows by Core statements; each object takes its new id (the answer
+    to a completion names them). The session never holds them."""
+    connection = db.session.connection()
+    for row in rows:
+        values = {key: getattr(row, key) for key in _DEADLINE_COLUMNS if key != "id"}
+        values["provisional"] = bool(values["provisional"])
+        inserted = connection.execute(_INSERT_DEADLINE, values)
+        row.id = inserted.scalar_one()
 
 
 def _reroute(
@@ -919,8 +985,11 @@ def complete_task(
     with _transaction(keep_loaded=True):
         case = lock_case(task.case_id)
         tasks = _case_tasks(case.id)  # the task completed by a request ahead of us is seen so
-        if task.state != "ready":  # completed by a request that held the lock before us
+        stored = tasks.read.get(task.id)
+        if stored is None or stored["state"] != "ready":  # completed by a request ahead of us
             raise Conflict("该任务已办结")
+        for key, value in stored.items():  # the object takes the row as stored
+            set_committed_value(task, key, value)
         instance = load_instance(case)
         # Rules that read the case (the minimum numbers in force for it, an expert review's
         # conclusion): checked against the case's own data (the rest passed above); raising
