@@ -43,7 +43,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -268,15 +268,22 @@ def load_user_from_bearer(req) -> User | None:
         return None
     # One query, one entity loaded (the user): the token row is only checked, never held.
     return db.session.scalar(
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(
-            ApiToken.token_hash == _token_hash(token),
-            ApiToken.revoked_at.is_(None),
-            ApiToken.expires_at > datetime.now(UTC),
-            User.active.is_(True),
-        )
+        _USER_OF_TOKEN, {"token_hash": _token_hash(token), "now": datetime.now(UTC)}
     )
+
+
+# Built once, with bound parameters: building the statement (and its cache key) per request
+# costs more than running it.
+_USER_OF_TOKEN = (
+    select(User)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(
+        ApiToken.token_hash == bindparam("token_hash"),
+        ApiToken.revoked_at.is_(None),
+        ApiToken.expires_at > bindparam("now"),
+        User.active.is_(True),
+    )
+)
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import NO_VALUE, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from server.audit import append_event
@@ -137,6 +137,9 @@ def form_options() -> FormOptions:
     return FormOptions()
 
 
+_AGENCY_ID = select(Agency.__table__.c.id).where(Agency.__table__.c.code == bindparam("code"))
+
+
 class _Agencies:
     """Agency ids by code, each read once per mutation (a step often routes several tasks to
     the same agency). Reads do not flush the session: nothing pending changes an agency."""
@@ -147,12 +150,7 @@ class _Agencies:
     def id_of(self, code: str) -> int:
         if code not in self._ids:
             # a Core statement on the session's connection: no ORM round, no autoflush
-            agency = Agency.__table__
-            found = (
-                db.session.connection()
-                .execute(select(agency.c.id).where(agency.c.code == code))
-                .scalar()
-            )
+            found = db.session.connection().execute(_AGENCY_ID, {"code": code}).scalar()
             if found is None:
                 raise Conflict(f"无法确定承办单位：系统中没有机构 {code}")
             self._ids[code] = found
@@ -179,6 +177,9 @@ def _transaction(*, keep_loaded: bool = False) -> Iterator[None]:
     expire = session.expire_on_commit
     try:
         yield
+        for obj in session.dirty:
+            if isinstance(obj, Case):
+                _write_case_row(obj)
         session.expire_on_commit = expire and not keep_loaded
         db.session.commit()
     except (StaleDataError, IntegrityError) as exc:
@@ -191,6 +192,45 @@ def _transaction(*, keep_loaded: bool = False) -> Iterator[None]:
         session.expire_on_commit = expire
 
 
+_CASE = Case.__table__
+_CASE_COLUMNS = {attr.key: attr.columns[0].name for attr in Case.__mapper__.column_attrs}
+
+
+def _write_case_row(case: Case) -> None:
+    """Write what changed in a loaded case row by one Core UPDATE that also requires the row
+    version read (and bumps it, as the mapper's ``version_id_col`` does): the unit of work's
+    flush of a versioned row costs several times more. A change that is not a plain column
+    (a relationship set) is left to the unit of work.
+
+    :raises Conflict: the row changed or went since it was read.
+    """
+    state = sa_inspect(case)
+    if not state.persistent or state.committed_state.keys() - _CASE_COLUMNS.keys():
+        return
+    changes = {
+        key: state.dict[key]
+        for key, old in state.committed_state.items()
+        if key in state.dict and (old is NO_VALUE or old != state.dict[key])
+    }
+    if not changes:
+        return
+    version = case.row_version
+    written = db.session.connection().execute(
+        update(_CASE)
+        .where(_CASE.c.id == case.id, _CASE.c.row_version == version)
+        .values(
+            {
+                **{_CASE_COLUMNS[key]: value for key, value in changes.items()},
+                _CASE_COLUMNS["row_version"]: version + 1,
+            }
+        )
+    )
+    if written.rowcount != 1:
+        raise Conflict("案件已被他人更新，请刷新后重试")
+    for key, value in (*changes.items(), ("row_version", version + 1)):
+        set_committed_value(case, key, value)
+
+
 def lock_case(case_id: int) -> Case:
     """The case, read again and locked until the commit (PostgreSQL: ``FOR UPDATE``).
 
@@ -201,18 +241,22 @@ def lock_case(case_id: int) -> Case:
 
     :raises Conflict: when the case is gone.
     """
-    query = (
-        select(Case)
-        .where(Case.id == case_id)
-        .options(lazyload(Case.discoverer_agency))  # read from the session when needed
-        .execution_options(populate_existing=True)
-    )
-    if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=Case)
-    case = db.session.scalar(query)
+    locking = db.session.get_bind().dialect.name == "postgresql"
+    case = db.session.scalar(_LOCK_CASE[locking], {"case_id": case_id})
     if case is None:
         raise Conflict("案件已不存在")
     return case
+
+
+# Built once (per mutation, building the statement and its cache key costs more than running
+# it): without and with FOR UPDATE.
+_READ_CASE = (
+    select(Case)
+    .where(Case.id == bindparam("case_id"))
+    .options(lazyload(Case.discoverer_agency))  # read from the session when needed
+    .execution_options(populate_existing=True)
+)
+_LOCK_CASE = {False: _READ_CASE, True: _READ_CASE.with_for_update(of=Case)}
 
 
 _TASKS = Task.__table__
@@ -229,6 +273,9 @@ _MARK_COMPLETED = (
 )
 _INSERT_TASKS = insert(_TASKS)
 _INSERT_DEADLINE = insert(_DEADLINES).returning(_DEADLINES.c.id)
+_DELETE_DRAFTS = delete(TaskDraft.__table__).where(
+    TaskDraft.__table__.c.task_id == bindparam("task_id")
+)
 
 
 class _Stored:
@@ -1022,8 +1069,7 @@ def complete_task(
         record_report_step(case, task, dict(data), now)
         _attach(user, case, uploads, now, task)
         # drafts of the step (every officer's) are done with
-        drafts = TaskDraft.__table__
-        db.session.connection().execute(delete(drafts).where(drafts.c.task_id == task.id))
+        db.session.connection().execute(_DELETE_DRAFTS, {"task_id": task.id})
     return Completion(case, synced.opened, synced.deadlines)
 
 
