@@ -207,28 +207,30 @@ def _write_case_row(case: Case) -> None:
     state = sa_inspect(case)
     if not state.persistent or state.committed_state.keys() - _CASE_COLUMNS.keys():
         return
+    values = {key: state.dict[key] for key in state.committed_state if key in state.dict}
     changes = {
-        key: state.dict[key]
-        for key, old in state.committed_state.items()
-        if key in state.dict and (old is NO_VALUE or old != state.dict[key])
+        key: value
+        for key, value in values.items()
+        if (old := state.committed_state[key]) is NO_VALUE or old != value
     }
-    if not changes:
-        return
-    version = case.row_version
-    written = db.session.connection().execute(
-        update(_CASE)
-        .where(_CASE.c.id == case.id, _CASE.c.row_version == version)
-        .values(
-            {
-                **{_CASE_COLUMNS[key]: value for key, value in changes.items()},
-                _CASE_COLUMNS["row_version"]: version + 1,
-            }
+    if changes:
+        version = case.row_version
+        written = db.session.connection().execute(
+            update(_CASE)
+            .where(_CASE.c.id == case.id, _CASE.c.row_version == version)
+            .values(
+                {
+                    **{_CASE_COLUMNS[key]: value for key, value in changes.items()},
+                    _CASE_COLUMNS["row_version"]: version + 1,
+                }
+            )
         )
-    )
-    if written.rowcount != 1:
-        raise Conflict("案件已被他人更新，请刷新后重试")
-    for key, value in (*changes.items(), ("row_version", version + 1)):
-        set_committed_value(case, key, value)
+        if written.rowcount != 1:
+            raise Conflict("案件已被他人更新，请刷新后重试")
+        set_committed_value(case, "row_version", version + 1)
+    # The row now holds every value (some were set to what they were): nothing is left for
+    # the unit of work, which marks a row it flushed the same way (SQLAlchemy's own step).
+    state._commit_all(state.dict, db.session().identity_map)
 
 
 def lock_case(case_id: int) -> Case:
