@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -192,8 +193,30 @@ def _transaction(*, keep_loaded: bool = False) -> Iterator[None]:
         session.expire_on_commit = expire
 
 
+_MAPPED: dict[Any, Any] = {model.__table__: model for model in (Case, Task, Deadline)}
 _CASE = Case.__table__
 _CASE_COLUMNS = {attr.key: attr.columns[0].name for attr in Case.__mapper__.column_attrs}
+
+
+@lru_cache(maxsize=256)
+def _update_statement(table: Any, keys: tuple[str, ...], *, versioned: bool = False) -> Any:
+    """``UPDATE table SET <keys> WHERE id = :row_id``, every value a bound parameter named
+    ``v_<attribute>`` (:func:`_set_values`), built once per set of columns (building one per
+    row costs more than running it). ``versioned`` also requires ``row_version =
+    :row_version`` and sets it to ``:new_version``. Only the columns named are written: a
+    concurrent change to another column of the row survives."""
+    columns = {attr.key: attr.columns[0] for attr in _MAPPED[table].__mapper__.column_attrs}
+    values = {columns[key]: bindparam(f"v_{key}", type_=columns[key].type) for key in keys}
+    statement = update(table).where(table.c.id == bindparam("row_id"))
+    if versioned:
+        statement = statement.where(table.c.row_version == bindparam("row_version"))
+        values[table.c.row_version] = bindparam("new_version")
+    return statement.values(values)
+
+
+def _set_values(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of :func:`_update_statement` for the changed attributes."""
+    return {f"v_{key}": value for key, value in changes.items()}
 
 
 def _write_case_row(case: Case) -> None:
@@ -208,6 +231,7 @@ def _write_case_row(case: Case) -> None:
     if not state.persistent or state.committed_state.keys() - _CASE_COLUMNS.keys():
         return
     values = {key: state.dict[key] for key in state.committed_state if key in state.dict}
+    values.pop("row_version", None)  # the version is this function's to set
     changes = {
         key: value
         for key, value in values.items()
@@ -216,14 +240,13 @@ def _write_case_row(case: Case) -> None:
     if changes:
         version = case.row_version
         written = db.session.connection().execute(
-            update(_CASE)
-            .where(_CASE.c.id == case.id, _CASE.c.row_version == version)
-            .values(
-                {
-                    **{_CASE_COLUMNS[key]: value for key, value in changes.items()},
-                    _CASE_COLUMNS["row_version"]: version + 1,
-                }
-            )
+            _update_statement(_CASE, tuple(changes), versioned=True),
+            {
+                **_set_values(changes),
+                "row_id": case.id,
+                "row_version": version,
+                "new_version": version + 1,
+            },
         )
         if written.rowcount != 1:
             raise Conflict("案件已被他人更新，请刷新后重试")
@@ -314,7 +337,8 @@ class _Stored:
             }
             if changes:
                 connection.execute(
-                    update(self.table).where(self.table.c.id == obj.id).values(changes)
+                    _update_statement(self.table, tuple(changes)),
+                    {**_set_values(changes), "row_id": obj.id},
                 )
                 stored.update(changes)
                 held = session.identity_map.get(mapper.identity_key_from_primary_key((obj.id,)))
