@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import contains_eager, joinedload, lazyload
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, default_exceptions
 
@@ -1075,24 +1075,14 @@ def complete_task(task_id: str) -> Any:
     return jsonify(completion_json(done))
 
 
-# A Core statement (plain rows, no ORM round) built once.
-_AGENCY = Agency.__table__
-_AGENCIES_NAMED = select(_AGENCY.c.id, _AGENCY.c.code, _AGENCY.c.name).where(
-    _AGENCY.c.id.in_(bindparam("ids", expanding=True))
-)
-
-
 def completion_json(done: operations.Completion) -> dict[str, Any]:
     """The answer to a completion, small (the full case stays on ``GET /cases/{id}``): the
     case's version, status and stage, the steps it opened and its deadlines, from the rows the
-    completion just wrote (only the agencies they name are read)."""
+    completion just wrote and the agencies they name (read by the completion's transaction)."""
     case = done.case
-    agency_ids = {t.agency_id for t in done.opened} | {d.agency_id for d in done.deadlines}
-    agency_ids.discard(None)
-    agencies: dict[int | None, dict[str, str]] = {}
-    if agency_ids:
-        rows = db.session.connection().execute(_AGENCIES_NAMED, {"ids": sorted(agency_ids)})
-        agencies = {agency_id: {"code": code, "name": name} for agency_id, code, name in rows}
+    agencies = {
+        agency_id: {"code": code, "name": name} for agency_id, (code, name) in done.agencies.items()
+    }
 
     def by_due(row: Task | Deadline) -> tuple[bool, datetime, Any]:
         due = aware(row.due_at)

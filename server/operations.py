@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import NO_VALUE, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.instrumentation import manager_of_class
 
 from server.audit import append_event
 from server.engine import get_engine
@@ -315,10 +316,15 @@ class _Stored:
         )
         self.read: dict[Any, dict[str, Any]] = {}
         self.objects: list[Any] = []
+        new_instance = manager_of_class(model).new_instance
         for row in rows:
             values = row._asdict()
             self.read[values["id"]] = values
-            self.objects.append(model(**values))
+            # As the ORM's loading does: a new instance (no constructor, no attribute events)
+            # holding the values read; later changes to it are tracked as usual.
+            obj = new_instance()
+            obj.__dict__.update(values)
+            self.objects.append(obj)
 
     def write_changes(self) -> None:
         """One UPDATE per changed row, setting only the columns that changed; a copy of the row
@@ -403,11 +409,29 @@ class Synced:
 @dataclass
 class Completion:
     """A completed task's outcome: the case as committed and what the step opened (the rows
-    keep their committed values: the API answers with them without reading them again)."""
+    keep their committed values: the API answers with them without reading them again), with
+    the code and name of every agency they name."""
 
     case: Case
     opened: list[Task]
     deadlines: list[Deadline]
+    agencies: dict[int, tuple[str, str]]
+
+
+_AGENCY = Agency.__table__
+_AGENCIES_NAMED = select(_AGENCY.c.id, _AGENCY.c.code, _AGENCY.c.name).where(
+    _AGENCY.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def _agencies_named(rows: Sequence[Task | Deadline]) -> dict[int, tuple[str, str]]:
+    """Code and name of the agencies ``rows`` name (one Core statement, in the caller's
+    transaction)."""
+    ids = sorted({row.agency_id for row in rows if row.agency_id is not None})
+    if not ids:
+        return {}
+    found = db.session.connection().execute(_AGENCIES_NAMED, {"ids": ids})
+    return {agency_id: (code, name) for agency_id, code, name in found}
 
 
 def sync_case(
@@ -1096,7 +1120,8 @@ def complete_task(
         _attach(user, case, uploads, now, task)
         # drafts of the step (every officer's) are done with
         db.session.connection().execute(_DELETE_DRAFTS, {"task_id": task.id})
-    return Completion(case, synced.opened, synced.deadlines)
+        agencies = _agencies_named([*synced.opened, *synced.deadlines])
+    return Completion(case, synced.opened, synced.deadlines, agencies)
 
 
 # --- drafts of task forms ---------------------------------------------------------------------
