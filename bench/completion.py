@@ -1,7 +1,9 @@
 """One task completion: server CPU over HTTP (issue 20's measure), and its anatomy in-process.
 
-Completes the 南坪街道 street office's ready referrals of a seeded database (``bench/seeding.py``;
-seeded here when it has fewer cases than ``--cases``) in two ways:
+Completes ready tasks of a seeded database (``bench/seeding.py``; seeded here when it has fewer
+cases than ``--cases``), each step of ``--task`` apart: ``file_case`` (the 武陵区 brigade files
+the case: no document) and ``refer_to_fire_rescue`` (the 南坪街道 street office's referral,
+which issues the 函告书 PDF). Each is measured in two ways:
 
 - in-process, through the Flask test client (no HTTP, no second process): per completion the
   median and p95 latency, the number of SQL statements and the time spent executing them, next
@@ -10,8 +12,11 @@ seeded here when it has fewer cases than ``--cases``) in two ways:
 - over HTTP, one keep-alive client against the app under gunicorn (``server_cpu.Server``, one
   worker): the server's CPU time per completion (``/proc`` of its process tree) in ratio to
   the full engine step (``engine_step.py``, its CPU time, same invocation), and the client's
-  median and p95. One JSON line, measure "completion over HTTP": goal ratio ≤ 4 and p95 ≤ 2 ×
-  median, no errors.
+  median and p95. One JSON line per step, measure "completion over HTTP (<step>)": goal ratio
+  ≤ 4 and p95 ≤ 2 × median, no errors. The line also gives the measured step's own full
+  engine step (``task_engine_step_ms``: its stored state loaded, completed, dumped) and the
+  server CPU in ratio to it (``ratio_to_task_step``), a diagnostic: how far a completion is
+  from the engine's own work for that very step.
 
 Several sizes (``--cases 2000,100000``) use one database per size beside ``--database-url``.
 
@@ -24,6 +29,7 @@ import argparse
 import cProfile
 import io
 import pstats
+import statistics
 import sys
 import time
 from collections import Counter
@@ -47,6 +53,7 @@ from seeding import (
     summary,
 )
 
+from server.engine import get_engine
 from server.extensions import db
 from server.models import Agency, Case, Task
 from server.operations import today_shanghai
@@ -148,7 +155,35 @@ def in_process(app, args, step: dict[str, float], ids: list[str]) -> None:
         print(out.getvalue())
 
 
-def over_http(url: str, args, engine_ms: float, cases: int, ids: list[str]) -> dict:
+def task_engine_step(app, task: str, task_id: str, rounds: int) -> float:
+    """The full engine step of the task measured (load the stored state of a seeded case at
+    that step, complete it, run the engine, extract the deadlines, dump the state): median CPU
+    ms of ``rounds``, nothing written. A diagnostic beside the goal's denominator
+    (``engine_step.py``'s step, another task): it says how much of a completion is the
+    engine's own work for that very step."""
+    with app.app_context():
+        row = db.session.get(Task, task_id)
+        case = db.session.get(Case, row.case_id)
+        process, version, state = case.process_id, case.process_version, case.state
+        db.session.remove()
+        engine = get_engine()
+    data = sample(task, today_shanghai())
+    times = []
+    for _ in range(rounds):
+        started = time.thread_time()
+        instance = engine.load(process, version, state)
+        ready = next(t for t in instance.ready_tasks() if t.name == task)
+        instance.complete(ready.id, dict(data))
+        instance.waiting_timers()
+        instance.next_timer_at()
+        instance.dumps()
+        times.append(time.thread_time() - started)
+    return statistics.median(times) * 1000
+
+
+def over_http(
+    url: str, args, engine_ms: float, cases: int, ids: list[str], task_step_ms: float
+) -> dict:
     """Completions over HTTP at 1 client: server CPU per completion (``server_cpu``)."""
     body = {"data": sample(args.task, today_shanghai())}
 
@@ -163,7 +198,7 @@ def over_http(url: str, args, engine_ms: float, cases: int, ids: list[str]) -> d
         )
         description = server.description
     line = server_cpu.figure_line(
-        "completion over HTTP" + ("" if args.task == "refer_to_fire_rescue" else f" ({args.task})"),
+        f"completion over HTTP ({args.task})",
         server_cpu_ms=batch.server_cpu_ms,
         engine_step_ms=engine_ms,
         cases=cases,
@@ -177,6 +212,8 @@ def over_http(url: str, args, engine_ms: float, cases: int, ids: list[str]) -> d
         clients=1,
         server=description,
         load=server_cpu.load_average(),
+        task_engine_step_ms=round(task_step_ms, 3),
+        ratio_to_task_step=round(batch.server_cpu_ms / task_step_ms, 2),
     )
     errors = f"; {batch.errors} ERRORS {dict(batch.statuses)}" if batch.errors else ""
     print(
@@ -185,7 +222,8 @@ def over_http(url: str, args, engine_ms: float, cases: int, ids: list[str]) -> d
         f"{line['ratio']:.1f} × the full engine step (goal ≤ {server_cpu.COMPLETION_GOAL:g}); "
         f"median {line['median_ms']} ms, p95 {line['p95_ms']} ms "
         f"(p95/median {line['p95_over_median']}, goal ≤ {server_cpu.P95_OVER_MEDIAN_MAX:g})"
-        f"{errors}"
+        f"{errors}; the {args.task} step's own full engine step {task_step_ms:.3f} ms CPU "
+        f"({line['ratio_to_task_step']} × that)"
     )
     return line
 
@@ -202,13 +240,16 @@ def main() -> None:
     parser.add_argument("--no-in-process", action="store_true", help="over HTTP only")
     parser.add_argument(
         "--task",
-        choices=sorted(STEPS),
-        default="refer_to_fire_rescue",
-        help="the step completed: the referral (issues a document) or the filing (none)",
+        default="file_case,refer_to_fire_rescue",
+        help="the steps completed, each measured apart: the filing (file_case, no document) "
+        "and the referral (refer_to_fire_rescue, issues the 函告书)",
     )
     server_cpu.add_arguments(parser)
     args = parser.parse_args()
     sizes = sorted(server_cpu.parse_sizes(args.cases))
+    tasks = [task.strip() for task in args.task.split(",") if task.strip()]
+    if not tasks or set(tasks) - set(STEPS):
+        parser.error(f"--task: one or more of {', '.join(sorted(STEPS))}, separated by commas")
     base = args.database_url or default_url()
     print(header(base))
 
@@ -231,13 +272,16 @@ def main() -> None:
             cases = db.session.scalar(select(func.count()).select_from(Case))
             db.session.remove()
         print(f"{cases:,} cases")
-        local = 0 if args.no_in_process else args.requests + 10 + (20 if args.profile else 0)
-        ids = ready_referrals(app, local + args.warmup + args.requests, args.task)
-        if local:
-            in_process(app, args, step, ids[:local])
-        with app.app_context():
-            db.engine.dispose()
-        lines.append(over_http(url, args, engine_ms, cases, ids[local:]))
+        for task in tasks:
+            run = argparse.Namespace(**{**vars(args), "task": task})
+            local = 0 if args.no_in_process else args.requests + 10 + (20 if args.profile else 0)
+            ids = ready_referrals(app, local + args.warmup + args.requests + 1, task)
+            task_step_ms = task_engine_step(app, task, ids.pop(), args.rounds)
+            if local:
+                in_process(app, run, step, ids[:local])
+            with app.app_context():
+                db.engine.dispose()
+            lines.append(over_http(url, run, engine_ms, cases, ids[local:], task_step_ms))
     for line in lines:
         server_cpu.emit(line, args.json)
 
