@@ -146,8 +146,10 @@ class _Agencies:
     """Agency ids by code, each read once per mutation (a step often routes several tasks to
     the same agency). Reads do not flush the session: nothing pending changes an agency."""
 
-    def __init__(self) -> None:
+    def __init__(self, actor: User | None = None) -> None:
         self._ids: dict[str, int] = {}
+        if actor is not None and "agency" in sa_inspect(actor).dict:  # loaded with the user
+            self._ids[actor.agency.code] = actor.agency_id  # a step often stays with it
 
     def id_of(self, code: str) -> int:
         if code not in self._ids:
@@ -458,7 +460,7 @@ def sync_case(
     """
     now = now or datetime.now(UTC)
     data = instance.data
-    agencies = _Agencies()
+    agencies = _Agencies(actor)
     case.state = instance.dumps()
     # Stored in UTC: SQLite drops the offset, so Shanghai wall-clock digits would be misread.
     waiting = instance.waiting_timers()  # earliest first (windows too: they fire as well)
