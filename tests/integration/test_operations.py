@@ -7,7 +7,8 @@ import threading
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event as sa_event
+from sqlalchemy import func, select, update
 from werkzeug.datastructures import FileStorage
 
 from server.attachments import add_attachment
@@ -18,8 +19,10 @@ from server.operations import (
     Conflict,
     Forbidden,
     FormInvalid,
+    _transaction,
     claim_task,
     complete_task,
+    lock_case,
     mark_attention,
     release_task,
     start_case,
@@ -268,3 +271,54 @@ def test_a_claim_of_a_task_completed_meanwhile_is_refused(app):
         assert "task_claimed" not in kinds
         assert db.session.get(Task, task_id).claimed_by_id is None
         assert verify_chain(case_id).ok
+
+
+def test_a_completion_writes_the_case_row_once_on_its_version(app):
+    """The case row is written by one UPDATE that names the version read and sets the next
+    one; the commit leaves nothing else for the unit of work to write."""
+    with app.app_context():
+        case = open_case()
+        task, version = ready(case), case.row_version
+        updates: list[tuple[str, object]] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany) -> None:
+            if statement.lstrip().upper().startswith('UPDATE "CASE"'):
+                updates.append((statement, parameters))
+
+        engine = db.engine
+        sa_event.listen(engine, "before_cursor_execute", record)
+        try:
+            done = complete_task(
+                user("wuling.nanping"), task, sample("refer_to_fire_rescue", today_shanghai())
+            )
+        finally:
+            sa_event.remove(engine, "before_cursor_execute", record)
+        assert len(updates) == 1
+        statement, _ = updates[0]
+        assert "row_version" in statement.split("WHERE", 1)[1]
+        assert done.case.row_version == version + 1
+        db.session.expire_all()
+        stored = db.session.get(Case, case.id)
+        assert stored.row_version == version + 1
+        assert stored.stage == done.case.stage and stored.state == done.case.state
+        assert verify_chain(case.id).ok
+
+
+def test_a_case_row_changed_since_it_was_read_is_not_overwritten(app):
+    """A writer that bumped the row version after the case was read: the mutation's write
+    finds no row at that version, answers Conflict and the transaction is rolled back."""
+    with app.app_context():
+        case = open_case()
+        case_id, version, stage = case.id, case.row_version, case.stage
+        with pytest.raises(Conflict), _transaction():
+            locked = lock_case(case_id)
+            table = Case.__table__
+            db.session.connection().execute(  # another writer, same version column
+                update(table)
+                .where(table.c.id == case_id)
+                .values(row_version=table.c.row_version + 1)
+            )
+            locked.stage = "另一处改动"
+        db.session.expire_all()
+        stored = db.session.get(Case, case_id)
+        assert (stored.row_version, stored.stage) == (version, stage)
