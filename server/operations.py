@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, exists, insert, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
@@ -292,7 +292,11 @@ _DEADLINES = Deadline.__table__
 _TASK_COLUMNS = tuple(attr.key for attr in Task.__mapper__.column_attrs)
 _DEADLINE_COLUMNS = tuple(attr.key for attr in Deadline.__mapper__.column_attrs)
 # Built once (a statement's construction costs more than its cached compilation).
-_SELECT_TASKS = select(_TASKS).where(_TASKS.c.case_id == bindparam("case_id"))
+_DRAFTS = TaskDraft.__table__
+# Each task row with whether a draft of it is kept (a completion deletes them only then).
+_SELECT_TASKS = select(
+    _TASKS, exists().where(_DRAFTS.c.task_id == _TASKS.c.id).label("has_draft")
+).where(_TASKS.c.case_id == bindparam("case_id"))
 _SELECT_DEADLINES = select(_DEADLINES).where(_DEADLINES.c.case_id == bindparam("case_id"))
 _MARK_COMPLETED = (
     update(_TASKS)
@@ -301,9 +305,7 @@ _MARK_COMPLETED = (
 )
 _INSERT_TASKS = insert(_TASKS)
 _INSERT_DEADLINE = insert(_DEADLINES).returning(_DEADLINES.c.id)
-_DELETE_DRAFTS = delete(TaskDraft.__table__).where(
-    TaskDraft.__table__.c.task_id == bindparam("task_id")
-)
+_DELETE_DRAFTS = delete(_DRAFTS).where(_DRAFTS.c.task_id == bindparam("task_id"))
 
 
 class _Stored:
@@ -318,9 +320,12 @@ class _Stored:
         )
         self.read: dict[Any, dict[str, Any]] = {}
         self.objects: list[Any] = []
+        self.drafted: set[Any] = set()  # the task rows with a draft kept
         new_instance = manager_of_class(model).new_instance
         for row in rows:
             values = row._asdict()
+            if values.pop("has_draft", False):
+                self.drafted.add(values["id"])
             self.read[values["id"]] = values
             # As the ORM's loading does: a new instance (no constructor, no attribute events)
             # holding the values read; later changes to it are tracked as usual.
@@ -1120,8 +1125,8 @@ def complete_task(
 
         record_report_step(case, task, dict(data), now)
         _attach(user, case, uploads, now, task)
-        # drafts of the step (every officer's) are done with
-        db.session.connection().execute(_DELETE_DRAFTS, {"task_id": task.id})
+        if task.id in tasks.drafted:  # drafts of the step (every officer's) are done with
+            db.session.connection().execute(_DELETE_DRAFTS, {"task_id": task.id})
         agencies = _agencies_named([*synced.opened, *synced.deadlines])
     return Completion(case, synced.opened, synced.deadlines, agencies)
 
