@@ -77,7 +77,14 @@ def init_app(app: Flask) -> None:
     """Register the connection listeners once, and the end of read-only requests."""
     if not event.contains(Engine, "connect", _sqlite_pragmas):
         event.listen(Engine, "connect", _sqlite_pragmas)
-        event.listen(Engine, "before_cursor_execute", _note_write)
-        event.listen(Engine, "commit", _transaction_ended)
-        event.listen(Engine, "rollback", _transaction_ended)
+    with app.app_context():
+        engine = db.engine
+    # Whether a transaction wrote matters on PostgreSQL only: elsewhere no statement pays for
+    # the listener.
+    if engine.dialect.name == "postgresql" and not event.contains(
+        engine, "before_cursor_execute", _note_write
+    ):
+        event.listen(engine, "before_cursor_execute", _note_write)
+        event.listen(engine, "commit", _transaction_ended)
+        event.listen(engine, "rollback", _transaction_ended)
     app.teardown_request(_end_request)
