@@ -11,6 +11,7 @@ A case or task outside this scope answers 404, never 403, so its existence does 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from flask import abort
 from sqlalchemy import ColumnElement, bindparam, exists, false, or_, select, true
@@ -91,6 +92,26 @@ def task_filter(user: User) -> ColumnElement[bool]:
     if user.has_role("officer"):
         return Task.agency_id == user.agency_id
     return false()
+
+
+#: :func:`task_filter` for an officer with the agency as the bound parameter ``agency_id``, built
+#: once: a statement built once (per request, building one and its cache key costs more than
+#: running it) uses :func:`bound_task_filter`, and runs with :func:`task_filter_params`.
+_OFFICER_TASKS = Task.agency_id == bindparam("agency_id")
+
+
+def bound_task_filter(officer: bool) -> ColumnElement[bool]:
+    """:func:`task_filter` as a clause built once: an officer's agency's tasks (its value
+    bound as ``agency_id``: :func:`task_filter_params`), or no task for anyone else."""
+    return _OFFICER_TASKS if officer else false()
+
+
+def task_filter_params(user: User) -> tuple[bool, dict[str, Any]]:
+    """Whether ``user`` works on tasks (an officer), and the parameters of
+    :func:`bound_task_filter` for them."""
+    if user.has_role("officer"):
+        return True, {"agency_id": user.agency_id}
+    return False, {}
 
 
 def may_work_on(user: User, task: Task) -> bool:

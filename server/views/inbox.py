@@ -1,6 +1,6 @@
 """The officer's inbox: the ready tasks of the user's agency, earliest deadline first; keyword
 search, sortable columns, the arrival time with a 新 mark, bulk claim and 转办 (reassignment to
-a colleague). The query is :func:`server.queries.inbox`, which the API runs too.
+a colleague). The query is :func:`server.queries.inbox_query`, which the API runs too.
 
 The page shows a hundred rows: the table's rows are written here (:func:`table_rows`), each
 link from a pattern made once per page, not through the template."""
@@ -43,7 +43,7 @@ from server.views.common import (
     filter_args,
     here,
     page_number,
-    paginate,
+    paginate_bound,
     process_choices,
     quote_segment,
     safe_next,
@@ -193,11 +193,10 @@ def index() -> Any:
         return redirect(landing_url(current_user))
     now = datetime.now(UTC)
     filters = inbox_filters(request.args)
-    stages = reads.execute(queries.inbox_stages(current_user)).all()
-    page = paginate(
-        queries.inbox(current_user, filters, now),
+    stages = reads.execute(*queries.inbox_stages(current_user)).all()
+    page = paginate_bound(
+        queries.inbox_query(current_user, filters, now, full=False),
         page_number(),
-        rows=lambda window: queries.inbox_rows(window, filters, full=False),
         # unfiltered, the inbox holds the steps' tasks: no second count
         total=None if queries.narrowed(filters) else sum(count for _, _, count in stages),
     )
