@@ -22,7 +22,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from server import operations, queries, reads
 from server.auth import landing_url, roles_required
@@ -69,18 +69,28 @@ def inbox_filters(args: Any) -> queries.InboxFilters:
     )
 
 
-def colleagues(user: Any) -> list[User]:
-    """The active officers of ``user``'s agency other than ``user`` (转办 targets)."""
-    found = reads.scalars(
-        select(User)
-        .where(User.agency_id == user.agency_id, User.active.is_(True), User.id != user.id)
-        .order_by(User.name, User.id)
+def colleagues(user: Any) -> list[Any]:
+    """The active officers of ``user``'s agency other than ``user`` (转办 targets): rows of
+    their ``username`` and ``name``, by name."""
+    found = reads.execute(_COLLEAGUES, {"agency_id": user.agency_id, "user_id": user.id})
+    return [row for row in found if OFFICER in row.roles.split(",")]
+
+
+# Built once (building a statement per request costs more than running it).
+_COLLEAGUES = (
+    select(User.username, User.name, User.roles)
+    .where(
+        User.agency_id == bindparam("agency_id"),
+        User.active.is_(True),
+        User.id != bindparam("user_id"),
     )
-    return [u for u in found if u.has_role("officer")]
+    .order_by(User.name, User.id)
+)
+OFFICER = "officer"
 
 
 def table_rows(
-    rows: list[Any], now: datetime, *, here: str, csrf_field: Markup, colleagues: list[User]
+    rows: list[Any], now: datetime, *, here: str, csrf_field: Markup, colleagues: list[Any]
 ) -> Markup:
     """The ``<tr>`` rows of the inbox table, for a page of plain inbox rows
     (:func:`server.queries.inbox_rows` without ``full``).
