@@ -95,17 +95,19 @@ class NotFound(OperationError):
 
 def agency_options() -> list[tuple[str, str]]:
     """(code, name) of every agency, for forms that name a responsible agency."""
-    rows = db.session.execute(select(Agency.code, Agency.name).order_by(Agency.id))
-    return [(code, name) for code, name in rows]
+    return [(code, name) for code, name in db.session.execute(_AGENCY_OPTIONS)]
 
 
 def industry_agency_options() -> list[tuple[str, str]]:
     """(code, name) of the industry departments (行业主管部门), for a hazard's responsible
     department."""
-    rows = db.session.execute(
-        select(Agency.code, Agency.name).where(Agency.kind == "industry").order_by(Agency.id)
-    )
-    return [(code, name) for code, name in rows]
+    return [(code, name) for code, name in db.session.execute(_INDUSTRY_AGENCY_OPTIONS)]
+
+
+# Built once (the case page resolves the forms of its steps with them: building a statement
+# per request cost more than running it).
+_AGENCY_OPTIONS = select(Agency.code, Agency.name).order_by(Agency.id)
+_INDUSTRY_AGENCY_OPTIONS = _AGENCY_OPTIONS.where(Agency.kind == "industry")
 
 
 class FormOptions(Mapping[str, list[tuple[str, str]]]):

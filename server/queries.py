@@ -353,9 +353,7 @@ def _inbox_statements(
     filters = InboxFilters(sort=sort, order=order)
     count = select(func.count()).select_from(query.subquery())
     window = (
-        query.order_by(*_inbox_order(filters))
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset"))
+        query.order_by(*_inbox_order(filters)).limit(bindparam("limit")).offset(bindparam("offset"))
     )
     rows = inbox_rows(window, filters, full=full, case_overdue_at=_NOW if case_overdue else None)
     return rows, count
@@ -410,9 +408,13 @@ def following_tasks(task: Task) -> Select[Any]:
 
 def case_attachments(case_id: int) -> Select[Any]:
     """The files attached to a case, oldest first, with who uploaded them."""
-    return (
-        select(Attachment)
-        .where(Attachment.case_id == case_id)
-        .options(selectinload(Attachment.uploaded_by))
-        .order_by(Attachment.uploaded_at, Attachment.id)
-    )
+    return CASE_ATTACHMENTS.params(case_id=case_id)
+
+
+#: :func:`case_attachments` built once, the case bound as ``case_id``.
+CASE_ATTACHMENTS = (
+    select(Attachment)
+    .where(Attachment.case_id == bindparam("case_id"))
+    .options(selectinload(Attachment.uploaded_by))
+    .order_by(Attachment.uploaded_at, Attachment.id)
+)
