@@ -208,4 +208,8 @@ def init_app(app: Any) -> None:
         campaign_area_name=campaign_area_name,
         event_label=event_label,
     )
-    app.jinja_env.globals.update(overdue_badge=overdue_badge, case_status_badge=case_status_badge)
+    from server.form_render import shown_html
+
+    app.jinja_env.globals.update(
+        overdue_badge=overdue_badge, case_status_badge=case_status_badge, shown_html=shown_html
+    )
