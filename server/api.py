@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import contains_eager, joinedload, lazyload
+from sqlalchemy.orm import contains_eager, lazyload
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, default_exceptions
 
 from server import operations, queries
@@ -28,7 +28,8 @@ from server.auth import (
     revoke_token,
 )
 from server.case_facts import amended_forms
-from server.case_view import verdict_lines
+from server.case_view import case_deadlines, verdict_lines
+from server.case_view import case_events as events_of
 from server.display import campaign_area_name
 from server.due import is_due_soon
 from server.engine import get_engine
@@ -56,7 +57,7 @@ from server.parsing import MAX_PAGE, JsonTooDeep, loads_json, positive_int
 from server.public_warnings import SCOPE_LABELS, board_query, parse_year
 from server.scoping import (
     case_filter,
-    task_filter,
+    may_work_on,
     visible_case,
     visible_case_ids,
     warning_filter,
@@ -573,30 +574,9 @@ def timeline_json(event: Event) -> dict[str, Any]:
 def case_detail(user: User, case: Case) -> dict[str, Any]:
     """A case with its open tasks, deadlines and timeline."""
     now = datetime.now(UTC)
-    tasks = db.session.scalars(
-        select(Task)
-        .where(Task.case_id == case.id, Task.state == "ready")
-        .options(lazyload(Task.case))  # the case is at hand
-        .order_by(Task.created_at, Task.id)
-    ).all()
-    workable = set(
-        db.session.scalars(select(Task.id).where(Task.case_id == case.id, task_filter(user)))
-    )
-    deadlines = [
-        deadline_json(d, now)
-        for d in db.session.scalars(
-            select(Deadline)
-            .where(Deadline.case_id == case.id)
-            .options(joinedload(Deadline.agency))
-            .order_by(Deadline.due_at, Deadline.id)
-        )
-    ]
-    events = db.session.scalars(
-        select(Event)
-        .where(Event.case_id == case.id)
-        .options(joinedload(Event.actor), joinedload(Event.agency))
-        .order_by(Event.seq)
-    ).all()
+    tasks = db.session.scalars(_READY_TASKS, {"case_id": case.id}).all()
+    deadlines = [deadline_json(d, now) for d in case_deadlines(case)]
+    events = events_of(case)
     verdict = next(
         (
             e.data["result"]
@@ -614,10 +594,20 @@ def case_detail(user: User, case: Case) -> dict[str, Any]:
         # used, judgement_applicable_edition the one in force), with the lines the page shows
         "verdict": None if verdict is None else verdict_json(verdict),
         "classification": classification_json(case),
-        "tasks": [{**task_json(t, now), "workable": t.id in workable} for t in tasks],
+        "tasks": [{**task_json(t, now), "workable": may_work_on(user, t)} for t in tasks],
         "deadlines": deadlines,
         "timeline": [timeline_json(e) for e in events],
     }
+
+
+# :func:`case_detail`'s open tasks, built once (building a statement per request cost more
+# than running it); the case is at hand, not joined again.
+_READY_TASKS = (
+    select(Task)
+    .where(Task.case_id == bindparam("case_id"), Task.state == "ready")
+    .options(lazyload(Task.case))
+    .order_by(Task.created_at, Task.id)
+)
 
 
 def last_submission(task: Task) -> dict[str, Any] | None:

@@ -9,7 +9,7 @@ diagram. Both read them from here.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,7 +23,7 @@ from server.display import Badge, campaign_area_name, cn_datetime, event_label, 
 from server.engine import get_engine
 from server.extensions import db
 from server.form_render import Shown, describe
-from server.models import Attachment, Case, Deadline, Event, Task
+from server.models import Attachment, Case, Deadline, Document, Event, Task
 from workflows.fire_grading import FIRE_LEVELS, INVESTIGATING_LEVELS, PROCEDURES, WARNING_SCOPES
 from workflows.forms import load_form, resolve_form
 
@@ -88,9 +88,14 @@ def case_record(case: Case) -> CaseRecord:
     """Load the tasks, events and attachments of a case (each in one query)."""
     params = {"case_id": case.id}
     tasks = list(db.session.scalars(_CASE_TASKS, params))
-    events = list(db.session.scalars(_CASE_EVENTS, params))
+    events = case_events(case)
     attachments = list(db.session.scalars(queries.CASE_ATTACHMENTS, params))
     return CaseRecord(case, tasks, events, attachments)
+
+
+def case_events(case: Case) -> list[Event]:
+    """The case's events in chain order, with their actors and agencies."""
+    return list(db.session.scalars(_CASE_EVENTS, {"case_id": case.id}))
 
 
 # The case page's statements, built once with the case bound as ``case_id`` (building a
@@ -486,10 +491,10 @@ def verdict_lines(verdict: Mapping[str, Any] | None) -> list[VerdictLine]:
     ]
 
 
-def chain_check(record: CaseRecord) -> ChainCheck:
+def chain_check(record: CaseRecord, documents: Sequence[Document] | None = None) -> ChainCheck:
     """The case's audit chain verified for its page, on the rows the page already loaded:
-    events, the facts its rows show, and its attachment files (re-hashed when their size or
-    mtime changed since last hashed)."""
+    events, the facts its rows show (``documents``: the case's document rows, if read), and
+    its attachment files (re-hashed when their size or mtime changed since last hashed)."""
     return verify_events(
         record.case.id,
         record.events,
@@ -498,4 +503,5 @@ def chain_check(record: CaseRecord) -> ChainCheck:
         cached=True,
         tasks=record.tasks,
         attachments=record.attachments,
+        documents=documents,
     )
