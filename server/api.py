@@ -942,7 +942,7 @@ def inbox() -> Any:
     # :func:`paged` with the inbox's statements built once (their parameters bound)
     inbox = queries.inbox_query(user, filters, now, full=True, case_overdue=True)
     page, per_page = args["page"], args["per_page"]
-    total = db.session.scalar(inbox.count, inbox.params)
+    total = db.session.connection().execute(inbox.count, inbox.params).scalar()
     rows = db.session.execute(inbox.rows, inbox.page(page, per_page)).all()
     return jsonify(
         {

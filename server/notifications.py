@@ -199,7 +199,8 @@ def notify_follow_up(
 
 def unread_count(user: User) -> int:
     """How many unread notifications ``user`` has (every page's navigation shows it)."""
-    return db.session.scalar(_UNREAD_COUNT, {"user_id": user.id}) or 0
+    # plain columns: on the session's connection, without the ORM's execution
+    return db.session.connection().execute(_UNREAD_COUNT, {"user_id": user.id}).scalar() or 0
 
 
 # Built once: building the statement and its cache key per page cost more than running it.

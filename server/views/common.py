@@ -96,13 +96,13 @@ def paginate(
 
 def paginate_bound(query: InboxQuery, number: int, *, total: int | None = None) -> Page:
     """:func:`paginate` for statements built once (:class:`server.queries.InboxQuery`): its
-    ``count`` (unless ``total`` is known) and one page of its ``rows``, with their bound
-    parameters."""
+    ``count`` (unless ``total`` is known) and one page of its ``rows`` (plain columns:
+    :func:`server.reads.columns`), with their bound parameters."""
     size = int(current_app.config.get("PAGE_SIZE", 20))
     if total is None:
-        total = int(reads.scalar(query.count, query.params) or 0)
+        total = int(reads.columns(query.count, query.params).scalar() or 0)
     number = min(number, max(1, math.ceil(total / size)))
-    items = list(reads.execute(query.rows, query.page(number, size)).all())
+    items = list(reads.columns(query.rows, query.page(number, size)).all())
     return Page(items, number, size, total)
 
 

@@ -72,7 +72,7 @@ def inbox_filters(args: Any) -> queries.InboxFilters:
 def colleagues(user: Any) -> list[Any]:
     """The active officers of ``user``'s agency other than ``user`` (转办 targets): rows of
     their ``username`` and ``name``, by name."""
-    found = reads.execute(_COLLEAGUES, {"agency_id": user.agency_id, "user_id": user.id})
+    found = reads.columns(_COLLEAGUES, {"agency_id": user.agency_id, "user_id": user.id})
     return [row for row in found if OFFICER in row.roles.split(",")]
 
 
@@ -203,7 +203,7 @@ def index() -> Any:
         return redirect(landing_url(current_user))
     now = datetime.now(UTC)
     filters = inbox_filters(request.args)
-    stages = reads.execute(*queries.inbox_stages(current_user)).all()
+    stages = reads.columns(*queries.inbox_stages(current_user)).all()
     page = paginate_bound(
         queries.inbox_query(current_user, filters, now, full=False),
         page_number(),
