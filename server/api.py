@@ -943,7 +943,8 @@ def inbox() -> Any:
     inbox = queries.inbox_query(user, filters, now, full=True, case_overdue=True)
     page, per_page = args["page"], args["per_page"]
     total = db.session.connection().execute(inbox.count, inbox.params).scalar()
-    rows = db.session.execute(inbox.rows, inbox.page(page, per_page)).all()
+    # plain columns (queries.inbox_row_parts): on the connection, without the ORM's execution
+    rows = db.session.connection().execute(inbox.rows, inbox.page(page, per_page)).all()
     return jsonify(
         {
             "items": inbox_items(list(rows), now),
@@ -956,22 +957,22 @@ def inbox() -> Any:
 
 def inbox_items(rows: list[Any], now: datetime) -> list[dict[str, Any]]:
     """The API's inbox items (:func:`task_json` with its ``case`` summary) of plain inbox rows
-    (:func:`server.queries.inbox_rows` with ``case_overdue_at=now``)."""
+    (:func:`server.queries.inbox_rows` with ``full`` and ``case_overdue_at=now``)."""
     agencies: dict[str, dict[str, Any] | None] = {}
     calendar = get_engine().calendar
 
-    def agency(row: Any) -> dict[str, Any] | None:
-        if row.code not in agencies:
-            agencies[row.code] = agency_json(row)
-        return agencies[row.code]
+    def agency(found: Any) -> dict[str, Any] | None:
+        if found.code not in agencies:
+            agencies[found.code] = agency_json(found)
+        return agencies[found.code]
 
     items = []
     for row in rows:
-        task, case, claimant = row.task, row.case, row.claimed_by
+        task, case, claimant, task_agency, discoverer, case_overdue = queries.inbox_row_parts(row)
         overdue = task_columns_overdue(task.state, task.due_at, case.status, now)
         person = None if claimant.username is None else person_json(claimant)
-        item = _task_json(task, now, overdue, agency(row.agency), person, calendar)
-        item["case"] = _case_summary(case, bool(row.case_overdue), agency(row.discoverer))
+        item = _task_json(task, now, overdue, agency(task_agency), person, calendar)
+        item["case"] = _case_summary(case, bool(case_overdue), agency(discoverer))
         items.append(item)
     return items
 

@@ -15,12 +15,14 @@ no ORM object, no workflow state).
 from __future__ import annotations
 
 import functools
+import itertools
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
-from sqlalchemy.orm import Bundle, aliased, selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from server import overdue
 from server.models import Agency, Attachment, Case, Task, User, UTCDateTime
@@ -136,49 +138,54 @@ def _inbox_order(filters: InboxFilters) -> list[Any]:
     return [order, Task.due_at.asc().nulls_last(), Task.created_at, Task.id]
 
 
-def _agency_bundle(name: str, agency: Any) -> Bundle[Any]:
-    return Bundle(name, agency.code, agency.name, agency.kind, agency.division)
-
-
-# The inbox row's joined tables and columns, built once: building aliases and bundles per
-# request cost more than running the statement.
-_CLAIMANT, _AGENCY, _DISCOVERER = aliased(User), aliased(Agency), aliased(Agency)
-_INBOX_COLUMNS: tuple[Bundle[Any], ...] = (
-    Bundle(
-        "task",
-        Task.id,
-        Task.name,
-        Task.label,
-        Task.lane,
-        Task.state,
-        Task.case_id,
-        Task.claimed_by_id,
-        Task.claimed_at,
-        Task.created_at,
-        Task.due_at,
-        Task.completed_at,
-    ),
-    Bundle(
-        "case",
-        Case.id,
-        Case.number,
-        Case.case_no,
-        Case.process_id,
-        Case.process_version,
-        Case.status,
-        Case.stage,
-        Case.district,
-        Case.unit_name,
-        Case.address,
-        Case.opened_at,
-        Case.closed_at,
-        Case.needs_attention,
-        Case.campaign_area,
-    ),
-    Bundle("claimed_by", _CLAIMANT.username, _CLAIMANT.name),
-    _agency_bundle("agency", _AGENCY),
-    _agency_bundle("discoverer", _DISCOVERER),
+# The API's inbox row, in parts: the task's columns, its case's (not the workflow state), who
+# claimed it, the task's agency and the case's discovering agency.
+InboxTask = namedtuple(
+    "InboxTask",
+    "id name label lane state case_id claimed_by_id claimed_at created_at due_at completed_at",
 )
+InboxCase = namedtuple(
+    "InboxCase",
+    "id number case_no process_id process_version status stage district unit_name address"
+    " opened_at closed_at needs_attention campaign_area",
+)
+InboxPerson = namedtuple("InboxPerson", "username name")
+InboxAgency = namedtuple("InboxAgency", "code name kind division")
+
+# The inbox row's joined tables and columns, built once: building aliases per request cost
+# more than running the statement.
+_CLAIMANT, _AGENCY, _DISCOVERER = aliased(User), aliased(Agency), aliased(Agency)
+_INBOX_PARTS: tuple[tuple[Any, Any], ...] = (
+    (InboxTask, Task),
+    (InboxCase, Case),
+    (InboxPerson, _CLAIMANT),
+    (InboxAgency, _AGENCY),
+    (InboxAgency, _DISCOVERER),
+)
+#: The API's inbox columns, flat, in the order of :data:`_INBOX_PARTS`' fields.
+_INBOX_COLUMNS: tuple[Any, ...] = tuple(
+    getattr(entity, name) for part, entity in _INBOX_PARTS for name in part._fields
+)
+_INBOX_SLICES = tuple(
+    (part, slice(start, start + len(part._fields)))
+    for (part, _), start in zip(
+        _INBOX_PARTS,
+        itertools.accumulate((len(p._fields) for p, _ in _INBOX_PARTS), initial=0),
+        strict=False,
+    )
+)
+
+
+def inbox_row_parts(row: Any) -> tuple[Any, ...]:
+    """A row of :func:`inbox_rows` with ``full`` as its parts: (:class:`InboxTask`,
+    :class:`InboxCase`, :class:`InboxPerson` who claimed it (both None when unclaimed),
+    :class:`InboxAgency` of the task, :class:`InboxAgency` that discovered the case), then
+    ``case_overdue`` when the statement reads it."""
+    parts = tuple(part._make(row[where]) for part, where in _INBOX_SLICES)
+    return parts + tuple(row[_INBOX_WIDTH:])
+
+
+_INBOX_WIDTH = len(_INBOX_COLUMNS)
 
 
 # What the HTML inbox shows of a row (its table), a subset of the API's item and flat: half
@@ -211,10 +218,9 @@ def inbox_rows(
     (:func:`inbox_query`) limited to one page (``.limit().offset()``), with the same
     ``filters``.
 
-    Each row has ``row.task`` (the task's columns), ``row.case`` (its case's, not the
-    workflow state), ``row.claimed_by`` (username and name, both None when unclaimed),
-    ``row.agency`` (the task's agency) and ``row.discoverer`` (the case's discovering
-    agency), each agency's code, name, kind and division; in the inbox's order. Without
+    With ``full``, a flat row of the task's, its case's, its claimant's and both agencies'
+    columns, in the inbox's order, to read with :func:`inbox_row_parts` (a plain row run on
+    the connection: :func:`server.reads.columns`; bundles cost more to build). Without
     ``full``, a flat row of the columns the HTML inbox shows (:data:`_INBOX_PAGE_COLUMNS`:
     the task's ``id``, ``label``, ``state``, ``case_id``, ``claimed_by_id``, ``created_at``
     and ``due_at``, the case's ``number``, ``case_no``, ``unit_name``, ``address`` and
