@@ -274,7 +274,7 @@ class InboxQuery:
 
 
 #: The moment the overdue clauses read, bound (the inbox statements are built once).
-_NOW = bindparam("now", type_=UTCDateTime())
+_NOW: Any = bindparam("now", type_=UTCDateTime())
 #: The LIKE escape character of the keyword search (as SQLAlchemy's ``autoescape`` uses).
 _LIKE_ESCAPE = "/"
 
@@ -287,7 +287,7 @@ def _like_pattern(text: str) -> str:
 
 def _bound_search() -> ColumnElement[bool]:
     """:func:`_search` with the pattern bound as ``q`` (:func:`_like_pattern`)."""
-    pattern = bindparam("q")
+    pattern: Any = bindparam("q")
     return or_(
         *(
             column.like(pattern, escape=_LIKE_ESCAPE)

@@ -160,10 +160,10 @@ def visible_case(user: User, case_id: int) -> Case:
 
 
 @functools.cache
-def _visible_case(shape: tuple[bool, bool] | None) -> Select[tuple[Case]]:
+def _visible_case(shape: tuple[bool, bool] | None) -> Select[Any]:
     """:func:`visible_case`'s statement for one shape of scope, built once (per request,
     building it and its cache key cost more than running it)."""
-    case_id = bindparam("case_id")
+    case_id: Any = bindparam("case_id")
     clause = _case_clause(
         shape, district=bindparam("district"), agency_id=bindparam("agency_id"), case_id=case_id
     )
