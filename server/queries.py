@@ -76,14 +76,13 @@ def keyword(text: str | None) -> str:
     return (text or "").strip()[:MAX_KEYWORD]
 
 
+#: The columns the keyword search reads.
+_SEARCHED = (Case.unit_name, Case.address, Case.number, Case.case_no)
+
+
 def _search(text: str) -> ColumnElement[bool]:
     """Cases whose unit name, address, 督办编号 or 立案号 contains ``text`` (literally)."""
-    return or_(
-        Case.unit_name.contains(text, autoescape=True),
-        Case.address.contains(text, autoescape=True),
-        Case.number.contains(text, autoescape=True),
-        Case.case_no.contains(text, autoescape=True),
-    )
+    return or_(*(column.contains(text, autoescape=True) for column in _SEARCHED))
 
 
 def in_district_and_process(query: Select[*_Row], district: str, process: str) -> Select[*_Row]:
@@ -258,8 +257,8 @@ class InboxQuery:
     """One page of the inbox as statements built once per shape of the filters (which filters
     are given, the order, the columns), with the parameters to run them with.
 
-    ``rows``: the page's plain rows (:func:`inbox_rows`'s, in :func:`inbox`'s order; the page
-    is chosen on the task index first); ``count``: how many tasks the filters leave;
+    ``rows``: the page's plain rows (:func:`inbox_rows`'s, in the inbox's order; the page is
+    chosen on the task index first); ``count``: how many tasks the filters leave;
     ``params``: the values of both (the user's agency, the filters' values, the moment, the
     page's ``limit`` and ``offset``: see :meth:`page`).
     """
@@ -288,21 +287,17 @@ def _like_pattern(text: str) -> str:
 def _bound_search() -> ColumnElement[bool]:
     """:func:`_search` with the pattern bound as ``q`` (:func:`_like_pattern`)."""
     pattern: Any = bindparam("q")
-    return or_(
-        *(
-            column.like(pattern, escape=_LIKE_ESCAPE)
-            for column in (Case.unit_name, Case.address, Case.number, Case.case_no)
-        )
-    )
+    return or_(*(column.like(pattern, escape=_LIKE_ESCAPE) for column in _SEARCHED))
 
 
 def inbox_query(
     user: User, filters: InboxFilters, now: datetime, *, full: bool = True,
     case_overdue: bool = False,
 ) -> InboxQuery:  # fmt: skip
-    """:func:`inbox` and :func:`inbox_rows` as statements built once per shape of ``filters``
-    (:class:`InboxQuery`), for the HTML inbox (``full=False``) and the API (``full=True``,
-    ``case_overdue=True``: each row's ``case_overdue`` at ``now``)."""
+    """The ready tasks of ``user``'s agency narrowed and ordered by ``filters``, one page of
+    them as :func:`inbox_rows`: statements built once per shape of ``filters``
+    (:class:`InboxQuery`, :func:`_inbox_statements`), for the HTML inbox (``full=False``) and
+    the API (``full=True``, ``case_overdue=True``: each row's ``case_overdue`` at ``now``)."""
     officer, params = task_filter_params(user)
     text = keyword(filters.q)
     statements = _inbox_statements(
