@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy.orm import joinedload, lazyload
 
 from server import operations, overdue, queries
 from server.audit import ChainCheck, verify_events
@@ -103,8 +103,9 @@ def case_events(case: Case) -> list[Event]:
 _CASE_TASKS = (
     select(Task)
     .where(Task.case_id == bindparam("case_id"))
-    # their case is ``case``, already in the session: not joined again to every task
-    .options(selectinload(Task.claimed_by), lazyload(Task.case))
+    # their case is ``case``, already in the session: not joined again to every task; who
+    # claimed them joined (one statement: selectinload's second pass cost more)
+    .options(joinedload(Task.claimed_by), lazyload(Task.case))
     .order_by(Task.created_at, Task.id)
 )
 _CASE_EVENTS = (
