@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import contains_eager, joinedload, lazyload
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.orm import contains_eager, lazyload
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, default_exceptions
 
 from server import operations, queries
@@ -28,7 +28,8 @@ from server.auth import (
     revoke_token,
 )
 from server.case_facts import amended_forms
-from server.case_view import verdict_lines
+from server.case_view import case_deadlines, verdict_lines
+from server.case_view import case_events as events_of
 from server.display import campaign_area_name
 from server.due import is_due_soon
 from server.engine import get_engine
@@ -56,7 +57,7 @@ from server.parsing import MAX_PAGE, JsonTooDeep, loads_json, positive_int
 from server.public_warnings import SCOPE_LABELS, board_query, parse_year
 from server.scoping import (
     case_filter,
-    task_filter,
+    may_work_on,
     visible_case,
     visible_case_ids,
     warning_filter,
@@ -573,30 +574,9 @@ def timeline_json(event: Event) -> dict[str, Any]:
 def case_detail(user: User, case: Case) -> dict[str, Any]:
     """A case with its open tasks, deadlines and timeline."""
     now = datetime.now(UTC)
-    tasks = db.session.scalars(
-        select(Task)
-        .where(Task.case_id == case.id, Task.state == "ready")
-        .options(lazyload(Task.case))  # the case is at hand
-        .order_by(Task.created_at, Task.id)
-    ).all()
-    workable = set(
-        db.session.scalars(select(Task.id).where(Task.case_id == case.id, task_filter(user)))
-    )
-    deadlines = [
-        deadline_json(d, now)
-        for d in db.session.scalars(
-            select(Deadline)
-            .where(Deadline.case_id == case.id)
-            .options(joinedload(Deadline.agency))
-            .order_by(Deadline.due_at, Deadline.id)
-        )
-    ]
-    events = db.session.scalars(
-        select(Event)
-        .where(Event.case_id == case.id)
-        .options(joinedload(Event.actor), joinedload(Event.agency))
-        .order_by(Event.seq)
-    ).all()
+    tasks = db.session.scalars(_READY_TASKS, {"case_id": case.id}).all()
+    deadlines = [deadline_json(d, now) for d in case_deadlines(case)]
+    events = events_of(case)
     verdict = next(
         (
             e.data["result"]
@@ -614,10 +594,20 @@ def case_detail(user: User, case: Case) -> dict[str, Any]:
         # used, judgement_applicable_edition the one in force), with the lines the page shows
         "verdict": None if verdict is None else verdict_json(verdict),
         "classification": classification_json(case),
-        "tasks": [{**task_json(t, now), "workable": t.id in workable} for t in tasks],
+        "tasks": [{**task_json(t, now), "workable": may_work_on(user, t)} for t in tasks],
         "deadlines": deadlines,
         "timeline": [timeline_json(e) for e in events],
     }
+
+
+# :func:`case_detail`'s open tasks, built once (building a statement per request cost more
+# than running it); the case is at hand, not joined again.
+_READY_TASKS = (
+    select(Task)
+    .where(Task.case_id == bindparam("case_id"), Task.state == "ready")
+    .options(lazyload(Task.case))
+    .order_by(Task.created_at, Task.id)
+)
 
 
 def last_submission(task: Task) -> dict[str, Any] | None:
@@ -928,7 +918,7 @@ def case_document_correction(case_id: int, document_id: int) -> Any:
 @bp.get("/inbox")
 def inbox() -> Any:
     """Ready tasks of the caller's agency, earliest due first (no due date last), or in the
-    order asked; searched and filtered (:func:`server.queries.inbox`, as the HTML inbox)."""
+    order asked; searched and filtered (:func:`server.queries.inbox_query`, as the HTML inbox)."""
     user = caller()
     args = query_args(
         process=_process,
@@ -949,34 +939,40 @@ def inbox() -> Any:
         sort=args["sort"] or "due",
         order=args["order"] or "asc",
     )
+    # :func:`paged` with the inbox's statements built once (their parameters bound)
+    inbox = queries.inbox_query(user, filters, now, full=True, case_overdue=True)
+    page, per_page = args["page"], args["per_page"]
+    total = db.session.connection().execute(inbox.count, inbox.params).scalar()
+    # plain columns (queries.inbox_row_parts): on the connection, without the ORM's execution
+    rows = db.session.connection().execute(inbox.rows, inbox.page(page, per_page)).all()
     return jsonify(
-        paged(
-            queries.inbox(user, filters, now),
-            args,
-            lambda rows: inbox_items(rows, now),
-            rows=lambda window: queries.inbox_rows(window, filters, case_overdue_at=now),
-        )
+        {
+            "items": inbox_items(list(rows), now),
+            "page": page,
+            "per_page": per_page,
+            "total": total or 0,
+        }
     )
 
 
 def inbox_items(rows: list[Any], now: datetime) -> list[dict[str, Any]]:
     """The API's inbox items (:func:`task_json` with its ``case`` summary) of plain inbox rows
-    (:func:`server.queries.inbox_rows` with ``case_overdue_at=now``)."""
+    (:func:`server.queries.inbox_rows` with ``full`` and ``case_overdue_at=now``)."""
     agencies: dict[str, dict[str, Any] | None] = {}
     calendar = get_engine().calendar
 
-    def agency(row: Any) -> dict[str, Any] | None:
-        if row.code not in agencies:
-            agencies[row.code] = agency_json(row)
-        return agencies[row.code]
+    def agency(found: Any) -> dict[str, Any] | None:
+        if found.code not in agencies:
+            agencies[found.code] = agency_json(found)
+        return agencies[found.code]
 
     items = []
     for row in rows:
-        task, case, claimant = row.task, row.case, row.claimed_by
+        task, case, claimant, task_agency, discoverer, case_overdue = queries.inbox_row_parts(row)
         overdue = task_columns_overdue(task.state, task.due_at, case.status, now)
         person = None if claimant.username is None else person_json(claimant)
-        item = _task_json(task, now, overdue, agency(row.agency), person, calendar)
-        item["case"] = _case_summary(case, bool(row.case_overdue), agency(row.discoverer))
+        item = _task_json(task, now, overdue, agency(task_agency), person, calendar)
+        item["case"] = _case_summary(case, bool(case_overdue), agency(discoverer))
         items.append(item)
     return items
 
@@ -1080,7 +1076,7 @@ def completion_json(done: operations.Completion) -> dict[str, Any]:
     case's version, status and stage, the steps it opened and its deadlines, from the rows the
     completion just wrote and the agencies they name (read by the completion's transaction)."""
     case = done.case
-    agencies = {
+    agencies: dict[int | None, dict[str, str]] = {
         agency_id: {"code": code, "name": name} for agency_id, (code, name) in done.agencies.items()
     }
 

@@ -265,10 +265,11 @@ def verify_events(
     cached: bool = False,
     tasks: Sequence[Any] | None = None,
     attachments: Sequence[Any] | None = None,
+    documents: Sequence[Any] | None = None,
 ) -> ChainCheck:
     """:func:`verify_chain` on rows already loaded: a chain's ``events`` in seq order (the
     system chain's when ``case_id`` is None), with the ``case`` row (None when it is gone) and,
-    when the caller holds them, its ``tasks`` and ``attachments``."""
+    when the caller holds them, its ``tasks``, ``attachments`` and ``documents``."""
     problems: list[str] = []
     prev = GENESIS
     expected_seq = 1
@@ -304,7 +305,13 @@ def verify_events(
         from server.case_facts import fact_problems  # it reads attachments, which append
 
         problems += fact_problems(
-            case, events, files=files, cached=cached, tasks=tasks, attachments=attachments
+            case,
+            events,
+            files=files,
+            cached=cached,
+            tasks=tasks,
+            attachments=attachments,
+            documents=documents,
         )
     return ChainCheck(case_id, len(events), not problems, prev, problems)
 

@@ -9,13 +9,13 @@ diagram. Both read them from here.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload, lazyload
 
 from server import operations, overdue, queries
 from server.audit import ChainCheck, verify_events
@@ -23,7 +23,7 @@ from server.display import Badge, campaign_area_name, cn_datetime, event_label, 
 from server.engine import get_engine
 from server.extensions import db
 from server.form_render import Shown, describe
-from server.models import Attachment, Case, Deadline, Event, Task
+from server.models import Attachment, Case, Deadline, Document, Event, Task
 from workflows.fire_grading import FIRE_LEVELS, INVESTIGATING_LEVELS, PROCEDURES, WARNING_SCOPES
 from workflows.forms import load_form, resolve_form
 
@@ -86,26 +86,41 @@ class DiagramStates:
 
 def case_record(case: Case) -> CaseRecord:
     """Load the tasks, events and attachments of a case (each in one query)."""
-    tasks = list(
-        db.session.scalars(
-            select(Task)
-            .where(Task.case_id == case.id)
-            # their case is ``case``, already in the session: not joined again to every task
-            .options(selectinload(Task.claimed_by), lazyload(Task.case))
-            .order_by(Task.created_at, Task.id)
-        )
-    )
-    events = list(
-        db.session.scalars(
-            select(Event)
-            .where(Event.case_id == case.id)
-            # one statement: the actors and agencies joined, not selected by id afterwards
-            .options(joinedload(Event.actor), joinedload(Event.agency))
-            .order_by(Event.seq)
-        )
-    )
-    attachments = list(db.session.scalars(queries.case_attachments(case.id)))
+    params = {"case_id": case.id}
+    tasks = list(db.session.scalars(_CASE_TASKS, params))
+    events = case_events(case)
+    attachments = list(db.session.scalars(queries.CASE_ATTACHMENTS, params))
     return CaseRecord(case, tasks, events, attachments)
+
+
+def case_events(case: Case) -> list[Event]:
+    """The case's events in chain order, with their actors and agencies."""
+    return list(db.session.scalars(_CASE_EVENTS, {"case_id": case.id}))
+
+
+# The case page's statements, built once with the case bound as ``case_id`` (building a
+# statement and its cache key per request cost more than running it).
+_CASE_TASKS = (
+    select(Task)
+    .where(Task.case_id == bindparam("case_id"))
+    # their case is ``case``, already in the session: not joined again to every task; who
+    # claimed them joined (one statement: selectinload's second pass cost more)
+    .options(joinedload(Task.claimed_by), lazyload(Task.case))
+    .order_by(Task.created_at, Task.id)
+)
+_CASE_EVENTS = (
+    select(Event)
+    .where(Event.case_id == bindparam("case_id"))
+    # one statement: the actors and agencies joined, not selected by id afterwards
+    .options(joinedload(Event.actor), joinedload(Event.agency))
+    .order_by(Event.seq)
+)
+_CASE_DEADLINES = (
+    select(Deadline)
+    .where(Deadline.case_id == bindparam("case_id"))
+    .options(joinedload(Deadline.agency))
+    .order_by(Deadline.due_at, Deadline.id)
+)
 
 
 def process_labels(case: Case) -> dict[str, str]:
@@ -118,14 +133,7 @@ def process_labels(case: Case) -> dict[str, str]:
 
 def case_deadlines(case: Case) -> list[Deadline]:
     """The case's deadline rows, by due time, with their agencies."""
-    return list(
-        db.session.scalars(
-            select(Deadline)
-            .where(Deadline.case_id == case.id)
-            .options(joinedload(Deadline.agency))
-            .order_by(Deadline.due_at, Deadline.id)
-        )
-    )
+    return list(db.session.scalars(_CASE_DEADLINES, {"case_id": case.id}))
 
 
 def deadline_rows(
@@ -238,8 +246,15 @@ def timeline(
         head hash); the dossier keeps every hash in its appendix instead.
     """
     options = operations.form_options()
-    agency_names = dict(options.get("agencies", []))
+    names: dict[str, str] | None = None
     schemas: dict[str, Any] = {}
+
+    def agency_names() -> dict[str, str]:
+        """Agency code → name (read only for the events that name agencies)."""
+        nonlocal names
+        if names is None:
+            names = dict(options.get("agencies", []))
+        return names
 
     def schema_of(name: str) -> Any:
         """The resolved form of a task name (None without a form), read only."""
@@ -283,7 +298,7 @@ def timeline(
                 entry.lines.append(f"期限 {cn_datetime(data['due'])}")
         elif event.kind == "escalation":
             entry.title = f"{title}：{data.get('name') or data.get('code', '')}"
-            targets = [agency_names.get(t, t) for t in data.get("targets", [])]
+            targets = [agency_names().get(t, t) for t in data.get("targets", [])]
             if targets:
                 entry.lines.append("通报 " + "、".join(targets))
         elif event.kind == "task_reassigned":
@@ -321,7 +336,7 @@ def timeline(
             if data.get("notified"):
                 entry.lines.append("通报 " + "、".join(map(str, data["notified"])))
         elif event.kind == "case_reclassified":
-            entry.lines.extend(_reclassification_lines(data, agency_names))
+            entry.lines.extend(_reclassification_lines(data, agency_names()))
         elif event.kind == "dossier_printed":
             verified = "通过" if data.get("chain_ok") else "未通过"
             head = f"，链头哈希 {data.get('head', '')}" if hashes_in_lines else ""
@@ -477,10 +492,10 @@ def verdict_lines(verdict: Mapping[str, Any] | None) -> list[VerdictLine]:
     ]
 
 
-def chain_check(record: CaseRecord) -> ChainCheck:
+def chain_check(record: CaseRecord, documents: Sequence[Document] | None = None) -> ChainCheck:
     """The case's audit chain verified for its page, on the rows the page already loaded:
-    events, the facts its rows show, and its attachment files (re-hashed when their size or
-    mtime changed since last hashed)."""
+    events, the facts its rows show (``documents``: the case's document rows, if read), and
+    its attachment files (re-hashed when their size or mtime changed since last hashed)."""
     return verify_events(
         record.case.id,
         record.events,
@@ -489,4 +504,5 @@ def chain_check(record: CaseRecord) -> ChainCheck:
         cached=True,
         tasks=record.tasks,
         attachments=record.attachments,
+        documents=documents,
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, bindparam, func, or_, select, update
 
 from server.due import working_days_overdue
 from server.extensions import db
@@ -198,15 +198,15 @@ def notify_follow_up(
 
 
 def unread_count(user: User) -> int:
-    """How many unread notifications ``user`` has."""
-    return (
-        db.session.scalar(
-            select(func.count(Notification.id)).where(
-                Notification.user_id == user.id, Notification.read_at.is_(None)
-            )
-        )
-        or 0
-    )
+    """How many unread notifications ``user`` has (every page's navigation shows it)."""
+    # plain columns: on the session's connection, without the ORM's execution
+    return db.session.connection().execute(_UNREAD_COUNT, {"user_id": user.id}).scalar() or 0
+
+
+# Built once: building the statement and its cache key per page cost more than running it.
+_UNREAD_COUNT = select(func.count(Notification.id)).where(
+    Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)
+)
 
 
 def unread_for_case(user: User, case_id: int) -> list[Notification]:

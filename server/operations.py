@@ -24,6 +24,7 @@ from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import NO_VALUE, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.instrumentation import manager_of_class
+from sqlalchemy.orm.state import InstanceState
 
 from server.audit import append_event
 from server.engine import get_engine
@@ -97,17 +98,19 @@ class NotFound(OperationError):
 
 def agency_options() -> list[tuple[str, str]]:
     """(code, name) of every agency, for forms that name a responsible agency."""
-    rows = db.session.execute(select(Agency.code, Agency.name).order_by(Agency.id))
-    return [(code, name) for code, name in rows]
+    return [(code, name) for code, name in db.session.execute(_AGENCY_OPTIONS)]
 
 
 def industry_agency_options() -> list[tuple[str, str]]:
     """(code, name) of the industry departments (行业主管部门), for a hazard's responsible
     department."""
-    rows = db.session.execute(
-        select(Agency.code, Agency.name).where(Agency.kind == "industry").order_by(Agency.id)
-    )
-    return [(code, name) for code, name in rows]
+    return [(code, name) for code, name in db.session.execute(_INDUSTRY_AGENCY_OPTIONS)]
+
+
+# Built once (the case page resolves the forms of its steps with them: building a statement
+# per request cost more than running it).
+_AGENCY_OPTIONS = select(Agency.code, Agency.name).order_by(Agency.id)
+_INDUSTRY_AGENCY_OPTIONS = _AGENCY_OPTIONS.where(Agency.kind == "industry")
 
 
 class FormOptions(Mapping[str, list[tuple[str, str]]]):
@@ -230,7 +233,7 @@ def _write_case_row(case: Case) -> None:
 
     :raises Conflict: the row changed or went since it was read.
     """
-    state = sa_inspect(case)
+    state: InstanceState[Case] = sa_inspect(case)
     if not state.persistent or state.committed_state.keys() - _CASE_COLUMNS.keys():
         return
     values = {key: state.dict[key] for key in state.committed_state if key in state.dict}

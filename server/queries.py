@@ -14,16 +14,19 @@ no ORM object, no workflow state).
 
 from __future__ import annotations
 
+import functools
+import itertools
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
-from sqlalchemy.orm import Bundle, aliased, selectinload
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
+from sqlalchemy.orm import aliased, selectinload
 
 from server import overdue
-from server.models import Agency, Attachment, Case, Task, User
-from server.scoping import case_filter, task_filter
+from server.models import Agency, Attachment, Case, Task, User, UTCDateTime
+from server.scoping import bound_task_filter, case_filter, task_filter_params
 from workflows.jurisdiction import DIVISIONS, Division
 
 _Row = TypeVarTuple("_Row")
@@ -73,14 +76,13 @@ def keyword(text: str | None) -> str:
     return (text or "").strip()[:MAX_KEYWORD]
 
 
+#: The columns the keyword search reads.
+_SEARCHED = (Case.unit_name, Case.address, Case.number, Case.case_no)
+
+
 def _search(text: str) -> ColumnElement[bool]:
     """Cases whose unit name, address, 督办编号 or 立案号 contains ``text`` (literally)."""
-    return or_(
-        Case.unit_name.contains(text, autoescape=True),
-        Case.address.contains(text, autoescape=True),
-        Case.number.contains(text, autoescape=True),
-        Case.case_no.contains(text, autoescape=True),
-    )
+    return or_(*(column.contains(text, autoescape=True) for column in _SEARCHED))
 
 
 def in_district_and_process(query: Select[*_Row], district: str, process: str) -> Select[*_Row]:
@@ -118,38 +120,6 @@ def served_districts(user: User) -> tuple[Division, ...]:
     return tuple(d for d in DIVISIONS if d.code == user.agency.division)
 
 
-def _inbox_base(user: User) -> Select[Any]:
-    return select(Task).where(task_filter(user), Task.state == "ready")
-
-
-def inbox(user: User, filters: InboxFilters, now: datetime) -> Select[Any]:
-    """The ready tasks of ``user``'s agency, narrowed and ordered by ``filters``.
-
-    The default order (due date, earliest first, none last; then arrival) follows the index.
-    Ties of every other order fall back to it, so pages never shuffle.
-    """
-    query = _inbox_base(user)
-    text = keyword(filters.q)
-    needs_case = bool(
-        filters.process
-        or filters.district
-        or text
-        or filters.overdue is not None
-        or filters.sort in ("unit", "district")
-    )
-    if needs_case:
-        query = query.join(Case, Case.id == Task.case_id)
-    query = in_district_and_process(query, filters.district, filters.process)
-    if filters.stage:
-        query = query.where(Task.name == filters.stage)
-    if filters.overdue is not None:
-        late = overdue.task_clause(now)
-        query = query.where(late if filters.overdue else ~late)
-    if text:
-        query = query.where(_search(text))
-    return query.order_by(*_inbox_order(filters))
-
-
 def _inbox_order(filters: InboxFilters) -> list[Any]:
     descending = filters.order == "desc"
     column: Any = {
@@ -167,49 +137,54 @@ def _inbox_order(filters: InboxFilters) -> list[Any]:
     return [order, Task.due_at.asc().nulls_last(), Task.created_at, Task.id]
 
 
-def _agency_bundle(name: str, agency: Any) -> Bundle[Any]:
-    return Bundle(name, agency.code, agency.name, agency.kind, agency.division)
-
-
-# The inbox row's joined tables and columns, built once: building aliases and bundles per
-# request cost more than running the statement.
-_CLAIMANT, _AGENCY, _DISCOVERER = aliased(User), aliased(Agency), aliased(Agency)
-_INBOX_COLUMNS: tuple[Bundle[Any], ...] = (
-    Bundle(
-        "task",
-        Task.id,
-        Task.name,
-        Task.label,
-        Task.lane,
-        Task.state,
-        Task.case_id,
-        Task.claimed_by_id,
-        Task.claimed_at,
-        Task.created_at,
-        Task.due_at,
-        Task.completed_at,
-    ),
-    Bundle(
-        "case",
-        Case.id,
-        Case.number,
-        Case.case_no,
-        Case.process_id,
-        Case.process_version,
-        Case.status,
-        Case.stage,
-        Case.district,
-        Case.unit_name,
-        Case.address,
-        Case.opened_at,
-        Case.closed_at,
-        Case.needs_attention,
-        Case.campaign_area,
-    ),
-    Bundle("claimed_by", _CLAIMANT.username, _CLAIMANT.name),
-    _agency_bundle("agency", _AGENCY),
-    _agency_bundle("discoverer", _DISCOVERER),
+# The API's inbox row, in parts: the task's columns, its case's (not the workflow state), who
+# claimed it, the task's agency and the case's discovering agency.
+InboxTask = namedtuple(
+    "InboxTask",
+    "id name label lane state case_id claimed_by_id claimed_at created_at due_at completed_at",
 )
+InboxCase = namedtuple(
+    "InboxCase",
+    "id number case_no process_id process_version status stage district unit_name address"
+    " opened_at closed_at needs_attention campaign_area",
+)
+InboxPerson = namedtuple("InboxPerson", "username name")
+InboxAgency = namedtuple("InboxAgency", "code name kind division")
+
+# The inbox row's joined tables and columns, built once: building aliases per request cost
+# more than running the statement.
+_CLAIMANT, _AGENCY, _DISCOVERER = aliased(User), aliased(Agency), aliased(Agency)
+_INBOX_PARTS: tuple[tuple[Any, Any], ...] = (
+    (InboxTask, Task),
+    (InboxCase, Case),
+    (InboxPerson, _CLAIMANT),
+    (InboxAgency, _AGENCY),
+    (InboxAgency, _DISCOVERER),
+)
+#: The API's inbox columns, flat, in the order of :data:`_INBOX_PARTS`' fields.
+_INBOX_COLUMNS: tuple[Any, ...] = tuple(
+    getattr(entity, name) for part, entity in _INBOX_PARTS for name in part._fields
+)
+_INBOX_SLICES = tuple(
+    (part, slice(start, start + len(part._fields)))
+    for (part, _), start in zip(
+        _INBOX_PARTS,
+        itertools.accumulate((len(p._fields) for p, _ in _INBOX_PARTS), initial=0),
+        strict=False,
+    )
+)
+
+
+def inbox_row_parts(row: Any) -> tuple[Any, ...]:
+    """A row of :func:`inbox_rows` with ``full`` as its parts: (:class:`InboxTask`,
+    :class:`InboxCase`, :class:`InboxPerson` who claimed it (both None when unclaimed),
+    :class:`InboxAgency` of the task, :class:`InboxAgency` that discovered the case), then
+    ``case_overdue`` when the statement reads it."""
+    parts = tuple(part._make(row[where]) for part, where in _INBOX_SLICES)
+    return parts + tuple(row[_INBOX_WIDTH:])
+
+
+_INBOX_WIDTH = len(_INBOX_COLUMNS)
 
 
 # What the HTML inbox shows of a row (its table), a subset of the API's item and flat: half
@@ -236,21 +211,22 @@ def inbox_rows(
     filters: InboxFilters,
     *,
     full: bool = True,
-    case_overdue_at: datetime | None = None,
+    case_overdue_at: Any = None,
 ) -> Select[Any]:
-    """The rows an inbox page shows, as plain rows, for ``window``: :func:`inbox` limited to
-    one page (``.limit().offset()``), with the same ``filters``.
+    """The rows an inbox page shows, as plain rows, for ``window``: the inbox's task ids
+    (:func:`inbox_query`) limited to one page (``.limit().offset()``), with the same
+    ``filters``.
 
-    Each row has ``row.task`` (the task's columns), ``row.case`` (its case's, not the
-    workflow state), ``row.claimed_by`` (username and name, both None when unclaimed),
-    ``row.agency`` (the task's agency) and ``row.discoverer`` (the case's discovering
-    agency), each agency's code, name, kind and division; in the inbox's order. Without
+    With ``full``, a flat row of the task's, its case's, its claimant's and both agencies'
+    columns, in the inbox's order, to read with :func:`inbox_row_parts` (a plain row run on
+    the connection: :func:`server.reads.columns`; bundles cost more to build). Without
     ``full``, a flat row of the columns the HTML inbox shows (:data:`_INBOX_PAGE_COLUMNS`:
     the task's ``id``, ``label``, ``state``, ``case_id``, ``claimed_by_id``, ``created_at``
     and ``due_at``, the case's ``number``, ``case_no``, ``unit_name``, ``address`` and
     ``district``, the ``claimant``'s name). With ``case_overdue_at``, also
     ``row.case_overdue``: whether the case has an overdue deadline then
-    (:func:`server.overdue.case_clause`), read in the same statement.
+    (:func:`server.overdue.case_clause`), read in the same statement (a datetime, or a bound
+    parameter in a statement built once).
 
     The page's task ids are chosen first on the task index, and only those rows are joined:
     joining every ready task of the agency before sorting cost 20 ms at 2,500 of them
@@ -276,16 +252,129 @@ def inbox_rows(
     )
 
 
-def inbox_stages(user: User) -> Select[str, str, int]:
+@dataclass(frozen=True)
+class InboxQuery:
+    """One page of the inbox as statements built once per shape of the filters (which filters
+    are given, the order, the columns), with the parameters to run them with.
+
+    ``rows``: the page's plain rows (:func:`inbox_rows`'s, in the inbox's order; the page is
+    chosen on the task index first); ``count``: how many tasks the filters leave;
+    ``params``: the values of both (the user's agency, the filters' values, the moment, the
+    page's ``limit`` and ``offset``: see :meth:`page`).
+    """
+
+    rows: Select[Any]
+    count: Select[Any]
+    params: dict[str, Any]
+
+    def page(self, number: int, size: int) -> dict[str, Any]:
+        """``params`` for page ``number`` (from 1) of ``size`` rows."""
+        return {**self.params, "limit": size, "offset": (number - 1) * size}
+
+
+#: The moment the overdue clauses read, bound (the inbox statements are built once).
+_NOW: Any = bindparam("now", type_=UTCDateTime())
+#: The LIKE escape character of the keyword search (as SQLAlchemy's ``autoescape`` uses).
+_LIKE_ESCAPE = "/"
+
+
+def _like_pattern(text: str) -> str:
+    """``%text%`` with LIKE's wildcards in ``text`` escaped (``contains(autoescape=True)``)."""
+    escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"%{escaped}%"
+
+
+def _bound_search() -> ColumnElement[bool]:
+    """:func:`_search` with the pattern bound as ``q`` (:func:`_like_pattern`)."""
+    pattern: Any = bindparam("q")
+    return or_(*(column.like(pattern, escape=_LIKE_ESCAPE) for column in _SEARCHED))
+
+
+def inbox_query(
+    user: User, filters: InboxFilters, now: datetime, *, full: bool = True,
+    case_overdue: bool = False,
+) -> InboxQuery:  # fmt: skip
+    """The ready tasks of ``user``'s agency narrowed and ordered by ``filters``, one page of
+    them as :func:`inbox_rows`: statements built once per shape of ``filters``
+    (:class:`InboxQuery`, :func:`_inbox_statements`), for the HTML inbox (``full=False``) and
+    the API (``full=True``, ``case_overdue=True``: each row's ``case_overdue`` at ``now``)."""
+    officer, params = task_filter_params(user)
+    text = keyword(filters.q)
+    statements = _inbox_statements(
+        officer,
+        bool(filters.process),
+        bool(filters.district),
+        bool(filters.stage),
+        filters.overdue,
+        bool(text),
+        filters.sort,
+        filters.order,
+        full,
+        case_overdue,
+    )
+    params = {**params, "now": now}
+    if filters.process:
+        params["process"] = filters.process
+    if filters.district:
+        params["district"] = filters.district
+    if filters.stage:
+        params["stage"] = filters.stage
+    if text:
+        params["q"] = _like_pattern(text)
+    return InboxQuery(*statements, params)
+
+
+@functools.lru_cache(maxsize=256)
+def _inbox_statements(
+    officer: bool, process: bool, district: bool, stage: bool, late: bool | None, search: bool,
+    sort: str, order: str, full: bool, case_overdue: bool,
+) -> tuple[Select[Any], Select[Any]]:  # fmt: skip
+    """The rows and count statements of :func:`inbox_query` for one shape (built once): the
+    ready tasks of the user's agency, narrowed and ordered by the filters.
+
+    The default order (due date, earliest first, none last; then arrival) follows the index
+    (``ix_task_inbox_order``), and the case is joined only when a filter, the keyword search or
+    the sort needs it. Ties of every other order fall back to the default, so pages never
+    shuffle.
+    """
+    query = select(Task.id).where(bound_task_filter(officer), Task.state == "ready")
+    if process or district or search or late is not None or sort in ("unit", "district"):
+        query = query.join(Case, Case.id == Task.case_id)
+    if district:
+        query = query.where(Case.district == bindparam("district"))
+    if process:
+        query = query.where(Case.process_id == bindparam("process"))
+    if stage:
+        query = query.where(Task.name == bindparam("stage"))
+    if late is not None:
+        clause = overdue.task_clause(_NOW)
+        query = query.where(clause if late else ~clause)
+    if search:
+        query = query.where(_bound_search())
+    filters = InboxFilters(sort=sort, order=order)
+    count = select(func.count()).select_from(query.subquery())
+    window = (
+        query.order_by(*_inbox_order(filters)).limit(bindparam("limit")).offset(bindparam("offset"))
+    )
+    rows = inbox_rows(window, filters, full=full, case_overdue_at=_NOW if case_overdue else None)
+    return rows, count
+
+
+def inbox_stages(user: User) -> tuple[Select[str, str, int], dict[str, Any]]:
     """(task name, label, ready tasks) of the steps waiting in ``user``'s inbox, by label: the
     step filter's choices, and summed the inbox's total when no filter narrows it (read from
-    ``ix_task_inbox_stages`` alone)."""
-    return (
-        _inbox_base(user)
-        .with_only_columns(Task.name, Task.label, func.count())
-        .group_by(Task.name, Task.label)
-        .order_by(Task.label)
-    )
+    ``ix_task_inbox_stages`` alone). The statement (built once) and its parameters."""
+    officer, params = task_filter_params(user)
+    return _INBOX_STAGES[officer], params
+
+
+_INBOX_STAGES = {
+    officer: select(Task.name, Task.label, func.count())
+    .where(bound_task_filter(officer), Task.state == "ready")
+    .group_by(Task.name, Task.label)
+    .order_by(Task.label)
+    for officer in (True, False)
+}
 
 
 def narrowed(filters: InboxFilters) -> bool:
@@ -320,9 +409,13 @@ def following_tasks(task: Task) -> Select[Any]:
 
 def case_attachments(case_id: int) -> Select[Any]:
     """The files attached to a case, oldest first, with who uploaded them."""
-    return (
-        select(Attachment)
-        .where(Attachment.case_id == case_id)
-        .options(selectinload(Attachment.uploaded_by))
-        .order_by(Attachment.uploaded_at, Attachment.id)
-    )
+    return CASE_ATTACHMENTS.params(case_id=case_id)
+
+
+#: :func:`case_attachments` built once, the case bound as ``case_id``.
+CASE_ATTACHMENTS = (
+    select(Attachment)
+    .where(Attachment.case_id == bindparam("case_id"))
+    .options(selectinload(Attachment.uploaded_by))
+    .order_by(Attachment.uploaded_at, Attachment.id)
+)

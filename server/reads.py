@@ -10,6 +10,7 @@ and the other modules that own a write (one transaction each).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar, TypeVarTuple
 
 from sqlalchemy import Result, ScalarResult, Select
@@ -26,20 +27,21 @@ def _select(statement: Any) -> Select[Any]:
     return statement
 
 
-def scalar(statement: Select[Any]) -> Any:
-    """The first column of the first row (None without rows)."""
-    return db.session.scalar(_select(statement))
+def scalar(statement: Select[Any], params: Mapping[str, Any] | None = None) -> Any:
+    """The first column of the first row (None without rows); ``params``: the values of the
+    statement's bound parameters (a statement built once)."""
+    return db.session.scalar(_select(statement), params)
 
 
-def scalars(statement: Select[Any]) -> ScalarResult[Any]:
+def scalars(statement: Select[Any], params: Mapping[str, Any] | None = None) -> ScalarResult[Any]:
     """The first column of every row."""
-    return db.session.scalars(_select(statement))
+    return db.session.scalars(_select(statement), params)
 
 
-def execute(statement: Select[*Ts]) -> Result[*Ts]:
+def execute(statement: Select[*Ts], params: Mapping[str, Any] | None = None) -> Result[*Ts]:
     """The rows."""
     _select(statement)
-    return db.session.execute(statement)
+    return db.session.execute(statement, params)
 
 
 def get(model: type[T], ident: Any) -> T | None:
@@ -50,3 +52,10 @@ def get(model: type[T], ident: Any) -> T | None:
 def rollback() -> None:
     """End a transaction that failed while reading (so that the page can still render)."""
     db.session.rollback()
+
+
+def columns(statement: Select[*Ts], params: Mapping[str, Any] | None = None) -> Result[*Ts]:
+    """The rows of a statement of plain columns (no ORM entity, no bundle), run on the
+    session's connection without the ORM's execution: about 0.05–0.25 ms less a statement
+    (no autoflush either: a read-only page holds nothing pending)."""
+    return db.session.connection().execute(_select(statement), params)

@@ -252,6 +252,7 @@ def show(case_id: int) -> Any:
     timeline = case_timeline(events, process_labels(case))
     verdict = next((e.verdict for e in timeline if e.verdict), None)
     deadlines = case_deadlines(case)
+    documents = case_documents(case)
     return render_template(
         "cases/show.html",
         case=case,
@@ -262,14 +263,14 @@ def show(case_id: int) -> Any:
         timeline=list(reversed(timeline)),
         verdict=verdict,
         attachments=record.attachments,
-        documents=case_documents(case),
+        documents=documents,
         diagram=_diagram(case, tasks, events, missed_guards(case, deadlines)),
         may_attach=current_user.has_role("officer"),
         size=human_size,
         may_print=may_print_dossier(current_user),
         may_correct=may_correct,
         # Every fact shown is checked against the chain; files re-hashed when they changed.
-        check=chain_check(record),
+        check=chain_check(record, documents),
     )
 
 

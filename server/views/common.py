@@ -19,6 +19,7 @@ from server import reads
 from server.auth import safe_target
 from server.engine import get_engine
 from server.parsing import MAX_PAGE, BadParameter, positive_int
+from server.queries import InboxQuery
 from workflows.jurisdiction import DIVISIONS
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,18 @@ def paginate(
         items = list(reads.scalars(window).unique())
     else:
         items = list(reads.execute(rows(window)).all())
+    return Page(items, number, size, total)
+
+
+def paginate_bound(query: InboxQuery, number: int, *, total: int | None = None) -> Page:
+    """:func:`paginate` for statements built once (:class:`server.queries.InboxQuery`): its
+    ``count`` (unless ``total`` is known) and one page of its ``rows`` (plain columns:
+    :func:`server.reads.columns`), with their bound parameters."""
+    size = int(current_app.config.get("PAGE_SIZE", 20))
+    if total is None:
+        total = int(reads.columns(query.count, query.params).scalar() or 0)
+    number = min(number, max(1, math.ceil(total / size)))
+    items = list(reads.columns(query.rows, query.page(number, size)).all())
     return Page(items, number, size, total)
 
 
