@@ -73,8 +73,14 @@ class StatementLog:
 
     def __init__(self, engine) -> None:
         self.reset()
+        self.engine = engine
         event.listen(engine, "before_cursor_execute", self._before)
         event.listen(engine, "after_cursor_execute", self._after)
+
+    def close(self) -> None:
+        """Stop counting (the next step's log listens on the same engine)."""
+        event.remove(self.engine, "before_cursor_execute", self._before)
+        event.remove(self.engine, "after_cursor_execute", self._after)
 
     def _before(self, conn, cursor, statement, params, context, executemany) -> None:
         conn.info["bench_started"] = time.perf_counter()
@@ -116,6 +122,13 @@ def in_process(app, args, step: dict[str, float], ids: list[str]) -> None:
     """The anatomy: completions through the Flask test client, SQL statements counted."""
     with app.app_context():
         log = StatementLog(db.engine)
+    try:
+        _in_process(app, args, step, ids, log)
+    finally:
+        log.close()
+
+
+def _in_process(app, args, step: dict[str, float], ids: list[str], log: StatementLog) -> None:
     client = app.test_client()
     login = {"username": STEPS[args.task][1], "password": PASSWORD}
     answer = client.post("/api/v1/tokens", json=login)
