@@ -459,8 +459,9 @@ def sync_case(
     The case's task and deadline rows are each read once by a Core statement and worked on in
     memory as plain objects; what changed in them, and the rows the step adds, are written by
     Core statements on the session's connection (same transaction) before the escalations are
-    notified. The case row itself is written by the session at the commit (its row version
-    guards concurrent writers).
+    notified. The case row itself is written when the transaction ends
+    (:func:`_write_case_row`: its changed columns, on the row version read, which guards
+    concurrent writers).
 
     :param completed: the task row the user just completed (its data is in the events).
     :param tasks: the case's task rows (:func:`_case_tasks`), when the caller has just read
