@@ -137,19 +137,16 @@ def case_deadlines(case: Case) -> list[Deadline]:
 
 
 def deadline_rows(
-    case: Case,
-    tasks: dict[str, Task],
-    now: datetime,
-    deadlines: list[Deadline] | None = None,
+    case: Case, tasks: dict[str, Task], now: datetime, deadlines: list[Deadline]
 ) -> list[DeadlineRow]:
     """The case's deadlines with their state, badge and working days late.
 
     :param tasks: the case's task rows by id (a deadline is met when its task is completed).
-    :param deadlines: the case's deadline rows (:func:`case_deadlines`), if already read.
+    :param deadlines: the case's deadline rows (:func:`case_deadlines`).
     """
     calendar = get_engine().calendar
     rows = []
-    for d in case_deadlines(case) if deadlines is None else deadlines:
+    for d in deadlines:
         due = utc(d.due_at)
         guarded = tasks.get(d.task_id or "")
         finished = utc(guarded.completed_at) if guarded and guarded.completed_at else None
@@ -382,22 +379,10 @@ def human_size(size: Any) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
-def missed_guards(case: Case, deadlines: list[Deadline] | None = None) -> list[str]:
-    """Names of the tasks whose deadline was missed (marked overdue).
-
-    :param deadlines: the case's deadline rows (:func:`case_deadlines`), if already read.
-    """
-    if deadlines is not None:
-        return [d.guards for d in deadlines if d.state == "missed" and d.guards is not None]
-    return list(
-        db.session.scalars(
-            select(Deadline.guards).where(
-                Deadline.case_id == case.id,
-                Deadline.state == "missed",
-                Deadline.guards.is_not(None),
-            )
-        )
-    )
+def missed_guards(deadlines: list[Deadline]) -> list[str]:
+    """Names of the tasks whose deadline was missed (marked overdue), of the case's deadline
+    rows (:func:`case_deadlines`)."""
+    return [d.guards for d in deadlines if d.state == "missed" and d.guards is not None]
 
 
 def diagram_states(tasks: list[Task], events: list[Event], missed: list[str]) -> DiagramStates:

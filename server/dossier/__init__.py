@@ -28,6 +28,7 @@ from server.attachments import AttachmentTampered, verified_content
 from server.audit import ChainCheck, append_event, verify_chain
 from server.case_view import (
     bpmn_source,
+    case_deadlines,
     case_record,
     deadline_rows,
     diagram_states,
@@ -127,6 +128,7 @@ def issued_documents(case: Case) -> list[IssuedDocument]:
 def gather(case: Case, user: User, check: ChainCheck, now: datetime) -> DossierData:
     """Everything the dossier prints about ``case``, in words."""
     record = case_record(case)
+    deadlines = case_deadlines(case)
     labels = process_labels(case)
     try:
         version = get_engine().catalog.get(case.process_id, case.process_version)
@@ -188,7 +190,7 @@ def gather(case: Case, user: User, check: ChainCheck, now: datetime) -> DossierD
         verdict=next((e.verdict for e in entries if e.verdict), None),
         stages=stages,
         open_tasks=open_tasks,
-        deadlines=deadline_rows(case, {t.id: t for t in record.tasks}, now),
+        deadlines=deadline_rows(case, {t.id: t for t in record.tasks}, now, deadlines),
         timeline=entries,
         attachments=[
             AttachmentRow(
@@ -203,7 +205,7 @@ def gather(case: Case, user: User, check: ChainCheck, now: datetime) -> DossierD
         ],
         documents=issued_documents(case),
         bpmn=bpmn,
-        states=diagram_states(record.tasks, record.events, missed_guards(case)),
+        states=diagram_states(record.tasks, record.events, missed_guards(deadlines)),
     )
 
 

@@ -238,7 +238,7 @@ def _case_diagram(case: Case) -> Markup | None:
     events = list(
         reads.scalars(select(Event).where(Event.case_id == case.id, Event.kind == "task_completed"))
     )
-    return _diagram(case, tasks, events, missed_guards(case))
+    return _diagram(case, tasks, events, missed_guards(case_deadlines(case)))
 
 
 @bp.route("/<int:case_id>")
@@ -264,7 +264,7 @@ def show(case_id: int) -> Any:
         verdict=verdict,
         attachments=record.attachments,
         documents=documents,
-        diagram=_diagram(case, tasks, events, missed_guards(case, deadlines)),
+        diagram=_diagram(case, tasks, events, missed_guards(deadlines)),
         may_attach=current_user.has_role("officer"),
         size=human_size,
         may_print=may_print_dossier(current_user),
