@@ -353,33 +353,22 @@ def query_args(**parsers: Callable[[str], Any]) -> dict[str, Any]:
 
 
 def paged(
-    query: Select,
-    args: dict[str, Any],
-    serialize: Callable[[list[Any]], list[dict]],
-    *,
-    rows: Callable[[Select], Select] | None = None,
+    query: Select, args: dict[str, Any], serialize: Callable[[list[Any]], list[dict]]
 ) -> dict[str, Any]:
     """Run one page of ``query`` and answer ``{"items", "page", "per_page", "total"}``.
 
-    :param serialize: turns the page's rows into items (all at once, so that it can look up
-        what the rows need in one query).
-    :param rows: turns ``query`` limited to the page into the statement whose plain rows are
-        passed to ``serialize`` (e.g. :func:`server.queries.inbox_rows`); without it
-        ``query``'s scalars are.
+    :param serialize: turns the page's rows (``query``'s scalars) into items (all at once, so
+        that it can look up what the rows need in one query).
     """
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page, per_page = args["page"], args["per_page"]
-    window = query.limit(per_page).offset((page - 1) * per_page)
-    if rows is None:
-        found = db.session.scalars(window).unique().all()
-    else:
-        found = db.session.execute(rows(window)).all()
-    return {
-        "items": serialize(list(found)),
-        "page": page,
-        "per_page": per_page,
-        "total": total or 0,
-    }
+    found = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique()
+    return page_answer(serialize(list(found)), args, total)
+
+
+def page_answer(items: list[dict], args: dict[str, Any], total: int | None) -> dict[str, Any]:
+    """One page's answer: its ``items``, the ``page`` and ``per_page`` asked, the ``total``."""
+    return {"items": items, "page": args["page"], "per_page": args["per_page"], "total": total or 0}
 
 
 # --- serializers ---------------------------------------------------------------------------------
@@ -945,14 +934,7 @@ def inbox() -> Any:
     total = db.session.connection().execute(inbox.count, inbox.params).scalar()
     # plain columns (queries.inbox_row_parts): on the connection, without the ORM's execution
     rows = db.session.connection().execute(inbox.rows, inbox.page(page, per_page)).all()
-    return jsonify(
-        {
-            "items": inbox_items(list(rows), now),
-            "page": page,
-            "per_page": per_page,
-            "total": total or 0,
-        }
-    )
+    return jsonify(page_answer(inbox_items(list(rows), now), args, total))
 
 
 def inbox_items(rows: list[Any], now: datetime) -> list[dict[str, Any]]:
@@ -1188,7 +1170,7 @@ def attachment_json(attachment: Attachment) -> dict[str, Any]:
 def list_attachments(case_id: int) -> Any:
     """The files attached to a visible case, oldest first."""
     case = visible_case(caller(), case_id)
-    found = db.session.scalars(queries.case_attachments(case.id)).all()
+    found = db.session.scalars(queries.CASE_ATTACHMENTS, {"case_id": case.id}).all()
     return jsonify({"items": [attachment_json(a) for a in found]})
 
 

@@ -407,12 +407,8 @@ def following_tasks(task: Task) -> Select[Any]:
     )
 
 
-def case_attachments(case_id: int) -> Select[Any]:
-    """The files attached to a case, oldest first, with who uploaded them."""
-    return CASE_ATTACHMENTS.params(case_id=case_id)
-
-
-#: :func:`case_attachments` built once, the case bound as ``case_id``.
+#: The files attached to a case, oldest first, with who uploaded them: built once, the case
+#: bound as ``case_id``.
 CASE_ATTACHMENTS = (
     select(Attachment)
     .where(Attachment.case_id == bindparam("case_id"))

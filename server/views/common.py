@@ -66,31 +66,20 @@ def page_number() -> int:
         raise BadParameter("页码", "page", str(exc)) from None
 
 
-def paginate(
-    query: Select[Any],
-    number: int,
-    *,
-    rows: Callable[[Select[Any]], Select[Any]] | None = None,
-    total: int | None = None,
-) -> Page:
-    """Run ``query`` for one page (size from the PAGE_SIZE setting), with the total count.
-
-    :param rows: turns ``query`` limited to the page into the statement whose rows are the
-        page's items (plain rows, e.g. :func:`server.queries.inbox_rows`); without it the
-        items are ``query``'s scalars.
-    :param total: ``query``'s row count when the caller knows it already (not counted again).
-    """
+def _page_of(number: int, total: int) -> tuple[int, int]:
+    """The page shown for page ``number`` of ``total`` rows (the last when beyond it), and
+    the page size (the PAGE_SIZE setting)."""
     size = int(current_app.config.get("PAGE_SIZE", 20))
-    if total is None:
-        counted = select(func.count()).select_from(query.order_by(None).subquery())
-        total = int(reads.scalar(counted) or 0)
-    pages = max(1, math.ceil(total / size))
-    number = min(number, pages)
-    window = query.limit(size).offset((number - 1) * size)
-    if rows is None:
-        items = list(reads.scalars(window).unique())
-    else:
-        items = list(reads.execute(rows(window)).all())
+    return min(number, max(1, math.ceil(total / size))), size
+
+
+def paginate(query: Select[Any], number: int) -> Page:
+    """Run ``query`` for one page (size from the PAGE_SIZE setting), with the total count; the
+    items are ``query``'s scalars."""
+    counted = select(func.count()).select_from(query.order_by(None).subquery())
+    total = int(reads.scalar(counted) or 0)
+    number, size = _page_of(number, total)
+    items = list(reads.scalars(query.limit(size).offset((number - 1) * size)).unique())
     return Page(items, number, size, total)
 
 
@@ -98,10 +87,9 @@ def paginate_bound(query: InboxQuery, number: int, *, total: int | None = None) 
     """:func:`paginate` for statements built once (:class:`server.queries.InboxQuery`): its
     ``count`` (unless ``total`` is known) and one page of its ``rows`` (plain columns:
     :func:`server.reads.columns`), with their bound parameters."""
-    size = int(current_app.config.get("PAGE_SIZE", 20))
     if total is None:
         total = int(reads.columns(query.count, query.params).scalar() or 0)
-    number = min(number, max(1, math.ceil(total / size)))
+    number, size = _page_of(number, total)
     items = list(reads.columns(query.rows, query.page(number, size)).all())
     return Page(items, number, size, total)
 

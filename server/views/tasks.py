@@ -74,7 +74,7 @@ def _render(
         extra_rows=extra_rows,
         more_fields=_more_fields(task, late_reason, now),
     )
-    attachments = list(reads.scalars(queries.case_attachments(task.case_id)))
+    attachments = list(reads.scalars(queries.CASE_ATTACHMENTS, {"case_id": task.case_id}))
     report = report_cases.report_of_case(task.case_id)  # a report's draft is shown above
     return render_template(
         "tasks/show.html",
