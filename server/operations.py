@@ -408,10 +408,9 @@ def mark_attention(case_id: int, reason: str) -> None:
 
 @dataclass
 class Synced:
-    """What :func:`sync_case` left in the session: the case's ready task rows, those it opened
-    in this step, and every deadline row of the case (pending, met, missed)."""
+    """What :func:`sync_case` wrote: the task rows it opened in this step, and every deadline
+    row of the case (pending, met, missed)."""
 
-    ready: list[Task] = field(default_factory=list)
     opened: list[Task] = field(default_factory=list)
     deadlines: list[Deadline] = field(default_factory=list)
 
@@ -602,7 +601,7 @@ def sync_case(
     if instance.completed and case.status != "closed":
         case.status, case.closed_at = "closed", now
         append_event(case.id, "case_closed", actor=actor, at=now)
-    return Synced(list(rows_by_name.values()), opened, deadline_rows)
+    return Synced(opened, deadline_rows)
 
 
 def _mark_completed(row: Task, actor: User | None, now: datetime) -> None:
