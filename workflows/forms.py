@@ -583,9 +583,7 @@ def validate_form(
             errors.setdefault(_path_key(path), message)
 
     for rule in schema.get("x-rules", []):
-        if rule["field"] in errors or any(
-            isinstance(rule.get(op), str) and rule[op] in errors for op in ("other", "of")
-        ):
+        if _rule_skipped(rule, errors):
             continue
         if rule["rule"] in CASE_RULES and context is None:
             continue
@@ -602,6 +600,13 @@ def validate_form(
     return errors
 
 
+def _rule_skipped(rule: Mapping[str, Any], errors: Mapping[str, str]) -> bool:
+    """Whether a rule waits: its field, or a field it compares with, already has an error."""
+    return rule["field"] in errors or any(
+        isinstance(rule.get(op), str) and rule[op] in errors for op in ("other", "of")
+    )
+
+
 def case_rule_errors(
     task_id: str, data: Mapping[str, Any], *, today: date, context: Mapping[str, Any]
 ) -> dict[str, str]:
@@ -613,11 +618,7 @@ def case_rule_errors(
         today = today.date()
     errors: dict[str, str] = {}
     for rule in _load_cached(_checked_task_id(task_id)).get("x-rules", []):
-        if rule["rule"] not in CASE_RULES:
-            continue
-        if rule["field"] in errors or any(
-            isinstance(rule.get(op), str) and rule[op] in errors for op in ("other", "of")
-        ):
+        if rule["rule"] not in CASE_RULES or _rule_skipped(rule, errors):
             continue
         message = _check_rule(rule, data, today, context)
         if message is not None:
