@@ -137,16 +137,16 @@ def case_deadlines(case: Case) -> list[Deadline]:
 
 
 def deadline_rows(
-    case: Case, tasks: dict[str, Task], now: datetime, deadlines: list[Deadline]
+    case: Case, tasks: dict[str, Task], now: datetime, deadlines: list[Deadline] | None = None
 ) -> list[DeadlineRow]:
     """The case's deadlines with their state, badge and working days late.
 
     :param tasks: the case's task rows by id (a deadline is met when its task is completed).
-    :param deadlines: the case's deadline rows (:func:`case_deadlines`).
+    :param deadlines: the case's deadline rows (:func:`case_deadlines`), if already read.
     """
     calendar = get_engine().calendar
     rows = []
-    for d in deadlines:
+    for d in case_deadlines(case) if deadlines is None else deadlines:
         due = utc(d.due_at)
         guarded = tasks.get(d.task_id or "")
         finished = utc(guarded.completed_at) if guarded and guarded.completed_at else None
